@@ -1,0 +1,45 @@
+// Bundles every face with esbuild: extension host + embedding child + CLI (Node, CommonJS) and the
+// report webview + UMAP worker (browser). onnxruntime-node and transformers.js stay external so the
+// native binaries are loaded from node_modules (and shipped per platform in the VSIX).
+import { build } from 'esbuild';
+import { existsSync } from 'node:fs';
+
+const watch = process.argv.includes('--watch');
+const nodeExternal = ['vscode', 'onnxruntime-node', '@huggingface/transformers', 'sharp'];
+
+const nodeEntries = [
+  ['src/extension/main.ts', 'dist/extension.js'],
+  ['src/core/embed/child-main.ts', 'dist/embed-child.js'],
+  ['src/cli/main.ts', 'dist/cli.js'],
+].filter(([entry]) => existsSync(entry));
+
+const browserEntries = [
+  ['webview/main.ts', 'dist/webview.js'],
+  ['webview/umap-worker.ts', 'dist/umap-worker.js'],
+].filter(([entry]) => existsSync(entry));
+
+const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch };
+
+await Promise.all([
+  ...nodeEntries.map(([entry, outfile]) =>
+    build({
+      ...common,
+      entryPoints: [entry],
+      outfile,
+      platform: 'node',
+      format: 'cjs',
+      target: 'node20',
+      external: nodeExternal,
+    }),
+  ),
+  ...browserEntries.map(([entry, outfile]) =>
+    build({
+      ...common,
+      entryPoints: [entry],
+      outfile,
+      platform: 'browser',
+      format: 'iife',
+      target: 'es2022',
+    }),
+  ),
+]);

@@ -1,0 +1,60 @@
+/** Where a piece of input came from. Lines and columns are 1-based, as editors show them. */
+export interface SourcePosition {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export type SchemaName = 'evals' | 'pairwise' | 'hh-rlhf';
+
+/**
+ * One row of the embedding matrix. For the evals schema one JSONL record gives one row;
+ * for pairwise and HH-RLHF data one record gives two rows (chosen +1, rejected -1) sharing `pair`.
+ */
+export interface Example {
+  /** The text that is embedded (the evals `question`, or prompt + response for pairs). */
+  text: string;
+  behavior: string;
+  /** +1: the preferred / behavior-matching side; -1: the other side. */
+  label: 1 | -1;
+  file: string;
+  line: number;
+  /** Pair id shared by the chosen and rejected rows of one pairwise record. */
+  pair?: number;
+  /** The persona `statement`, or a short display text for the report. */
+  display?: string;
+}
+
+export type SkipReason =
+  | 'invalid-json'
+  | 'missing-field'
+  | 'wrong-type'
+  | 'empty-text'
+  | 'duplicate'
+  | 'unknown-answer'
+  | 'not-an-object';
+
+/** A line that was reported and left out of the analysis; nothing is dropped silently. */
+export interface SkippedLine extends SourcePosition {
+  reason: SkipReason;
+  message: string;
+}
+
+export interface ReadOptions {
+  /** Force a schema instead of auto-detection. */
+  schema?: SchemaName;
+  /** Name of the behavior/category field for pairwise data (auto-detected when absent). */
+  behaviorField?: string;
+  /** Field mapping overrides, e.g. { prompt: 'instruction', chosen: 'better' }. */
+  fields?: Partial<Record<'prompt' | 'chosen' | 'rejected' | 'question' | 'matching' | 'notMatching', string>>;
+  /** Unsaved editor contents keyed by absolute path: read these instead of the disk file. */
+  overlays?: ReadonlyMap<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface DatasetFile {
+  file: string;
+  schema: SchemaName;
+  examples: Example[];
+  skipped: SkippedLine[];
+}

@@ -1,0 +1,62 @@
+export type Pooling = 'mean' | 'cls' | 'last-token';
+export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
+export type DeviceName = 'cpu' | 'cuda' | 'dml' | 'coreml';
+
+export interface EmbedderOptions {
+  /** A Hugging Face model id, a local model folder, or undefined for the bundled model. */
+  model?: string;
+  /** Whether a Hugging Face id may be downloaded (into cacheDir). Off by default. */
+  allowDownload?: boolean;
+  device?: DeviceRequest;
+  pooling?: Pooling;
+  batchSize?: number;
+  threads?: number;
+  /** Embedding cache folder; undefined uses the user cache folder. `false` disables the cache. */
+  cacheDir?: string | false;
+}
+
+export interface ModelInfo {
+  id: string;
+  /** 'sentence-embedding' or 'causal-lm' (the paper's g(x) with a real LM head). */
+  kind: 'sentence-embedding' | 'causal-lm';
+  dimension: number;
+  device: DeviceName;
+  /** Why this device: e.g. "cuda unavailable (libcudart.so.12 not found); fell back to cpu". */
+  deviceReason: string;
+  pooling: Pooling;
+  /** SHA-256 of the ONNX file, part of the cache key. */
+  sha256: string;
+}
+
+export interface EmbedProgress {
+  done: number;
+  total: number;
+  cached: number;
+}
+
+/** Rows [N, d] in C order. */
+export interface Embeddings {
+  data: Float32Array;
+  rows: number;
+  dim: number;
+}
+
+/** For a causal LM: the two answer rows of the unembedding matrix (W_U[yes], W_U[no]). */
+export interface AnswerHead {
+  yes: Float32Array;
+  no: Float32Array;
+  yesToken: string;
+  noToken: string;
+}
+
+export interface Embedder {
+  readonly info: ModelInfo;
+  embed(
+    texts: readonly string[],
+    signal?: AbortSignal,
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Embeddings>;
+  /** Present only for causal LMs with a readable LM head. */
+  answerHead?(yes: string, no: string): Promise<AnswerHead>;
+  dispose(): Promise<void>;
+}

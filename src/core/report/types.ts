@@ -1,0 +1,119 @@
+import type { SchemaName, SkipReason, SkippedLine } from '../dataset/types.js';
+import type { DeviceName, Pooling } from '../embed/types.js';
+
+/** Bumped only on breaking changes to the JSON report; documented in the README. */
+export const REPORT_VERSION = 1;
+
+export type WarningKind = 'deprioritized' | 'low-distinguishability' | 'possible-label-error';
+
+export interface BehaviorWarning {
+  kind: WarningKind;
+  /** One plain-language sentence that names the numbers. */
+  message: string;
+}
+
+export interface BehaviorReport {
+  name: string;
+  /** Files (and first line) this behavior's examples came from, for diagnostics. */
+  files: { file: string; firstLine: number }[];
+  nPositive: number;
+  nNegative: number;
+  distinguishability: number;
+  /** [low, high] seeded bootstrap interval for distinguishability. */
+  distinguishabilityCI: [number, number];
+  /** distinguishability / sqrt(trace): comparable across models and dimensions. */
+  normalizedDistinguishability: number;
+  concentration: number;
+  trace: number;
+  /** cos(W_B, mu+ - mu-), only for a model with a real LM head. */
+  phi?: number;
+  priorityLevel: number;
+  warnings: BehaviorWarning[];
+  /** Examples on the wrong side of the mean-difference boundary (possible label errors). */
+  suspects: { file: string; line: number; label: 1 | -1; projection: number; text: string }[];
+}
+
+export interface Curve {
+  step: number[];
+  trainLoss: number[];
+  testLoss: number[];
+  testAccuracy: number[];
+  headChange: number[];
+  bound: number[];
+  /** cos(w(t) - w(0) + W_B, mu+ - mu-): alignment of the boundary with the mean difference. */
+  cosine: number[];
+}
+
+export interface SimulationOptions {
+  beta: number;
+  lr: number;
+  steps: number;
+  batchSize: number | 'full';
+  testFraction: number;
+  seed: number;
+  preset: 'reference' | 'fast-preview' | 'custom';
+}
+
+export interface JointRun {
+  behaviors: string[];
+  /** The joint curve over the concatenated training set. */
+  curve: Curve;
+  /** Each behavior's own loss and accuracy inside the joint run, keyed by behavior name. */
+  perBehavior: Record<string, Curve>;
+}
+
+export interface MisalignmentRun {
+  behavior: string;
+  /** 'base': flipped labels from W(0); 'aligned': from the head after the aligned run. */
+  start: 'base' | 'aligned';
+  /** Which model's embeddings (the second model's name in the two-model form). */
+  model: string;
+  curve: Curve;
+  /** First step whose test accuracy is below 0.5, or null if it never gets there. */
+  stepsToBelowHalf: number | null;
+}
+
+export interface Rebalancing {
+  /** Upsampling factor per behavior (1 = unchanged). */
+  weights: Record<string, number>;
+  levelsBefore: Record<string, number>;
+  levelsAfter: Record<string, number>;
+  jointBefore: JointRun;
+  jointAfter: JointRun;
+}
+
+export interface Report {
+  version: typeof REPORT_VERSION;
+  createdAt: string;
+  tool: { name: 'preference-lens'; version: string };
+  model: {
+    id: string;
+    kind: 'sentence-embedding' | 'causal-lm';
+    dimension: number;
+    device: DeviceName;
+    deviceReason: string;
+    pooling: Pooling;
+    sha256: string;
+  };
+  /** The files that formed the mixture, with their schema. */
+  inputs: { file: string; schema: SchemaName; rows: number }[];
+  behaviors: BehaviorReport[];
+  priority: {
+    names: string[];
+    /** gaps[i][j] = gap(names[i], names[j]) (reference pairwise definition). */
+    gaps: number[][];
+    /** Example-weighted eq. (5) levels for the whole mixture, aligned with names. */
+    levels: number[];
+  };
+  simulation: {
+    options: SimulationOptions;
+    perBehavior: Record<string, Curve>;
+    joint: JointRun | null;
+    misalignment: MisalignmentRun[];
+  };
+  rebalancing: Rebalancing | null;
+  /** Counts of skipped lines per reason, and the lines themselves. */
+  skipped: { total: number; byReason: Partial<Record<SkipReason, number>>; lines: SkippedLine[] };
+  thresholds: { priorityLevel: number; relativeDistinguishability: number };
+  timings: { readMs: number; embedMs: number; analysisMs: number };
+}

@@ -1,0 +1,14 @@
+import { defineConfig } from 'vitest/config';
+
+// Forks, not threads: onnxruntime-node has crashed inside several worker threads.
+export const config = defineConfig({
+  test: {
+    include: ['test/unit/**/*.test.ts'],
+    pool: 'forks',
+    testTimeout: 120_000,
+    hookTimeout: 120_000,
+  },
+});
+// vitest reads the default export of its config file.
+// eslint-disable-next-line no-restricted-syntax
+export default config;
