@@ -1,5 +1,6 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['node_modules/**', 'dist/**', 'out/**', '.e2e/**', 'models/**', 'tools/**'] },
@@ -7,7 +8,10 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     rules: {
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_' },
+      ],
       'no-restricted-syntax': [
         'error',
         { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
@@ -15,12 +19,21 @@ export default tseslint.config(
     },
   },
   {
+    // Tool config files must default-export; build scripts run on Node.
+    files: ['*.config.{mjs,ts}', 'scripts/**/*.mjs', 'bin/**/*.js'],
+    languageOptions: { globals: globals.node },
+    rules: { 'no-restricted-syntax': 'off', '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // The core is shared by the CLI, the tests and the extension: it never sees VS Code or a DOM.
     files: ['src/core/**/*.ts', 'src/shared/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }], patterns: ['**/extension/**', '**/webview/**'] },
+        {
+          paths: [{ name: 'vscode', message: 'src/core must not import vscode.' }],
+          patterns: ['**/extension/**', '**/webview/**'],
+        },
       ],
       'no-restricted-globals': ['error', 'window', 'document', 'navigator'],
     },
@@ -30,7 +43,10 @@ export default tseslint.config(
     rules: {
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'vscode', message: 'The webview is a browser bundle.' }], patterns: ['**/core/**', '**/extension/**'] },
+        {
+          paths: [{ name: 'vscode', message: 'The webview is a browser bundle.' }],
+          patterns: ['**/core/**', '**/extension/**'],
+        },
       ],
     },
   },

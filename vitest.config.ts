@@ -9,6 +9,5 @@ export const config = defineConfig({
     hookTimeout: 120_000,
   },
 });
-// vitest reads the default export of its config file.
-// eslint-disable-next-line no-restricted-syntax
+
 export default config;

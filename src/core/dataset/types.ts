@@ -46,7 +46,9 @@ export interface ReadOptions {
   /** Name of the behavior/category field for pairwise data (auto-detected when absent). */
   behaviorField?: string;
   /** Field mapping overrides, e.g. { prompt: 'instruction', chosen: 'better' }. */
-  fields?: Partial<Record<'prompt' | 'chosen' | 'rejected' | 'question' | 'matching' | 'notMatching', string>>;
+  fields?: Partial<
+    Record<'prompt' | 'chosen' | 'rejected' | 'question' | 'matching' | 'notMatching', string>
+  >;
   /** Unsaved editor contents keyed by absolute path: read these instead of the disk file. */
   overlays?: ReadonlyMap<string, string>;
   signal?: AbortSignal;
