@@ -8,4 +8,4 @@ if (!fs.existsSync(cli)) {
   console.error('preference-lens: dist/cli.js is missing; run `npm run build` first.');
   process.exit(2);
 }
-require(cli);
+require(cli).main();

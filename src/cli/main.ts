@@ -1,0 +1,205 @@
+import { Command, Option } from 'commander';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { analyze } from '../core/pipeline.js';
+import { renderMarkdown } from '../core/report/markdown.js';
+import { renderHtml, loadReportAssets } from '../core/report/html.js';
+import { buildScatter } from '../core/report/scatter.js';
+import { writeEmbeddingsNpy, writeRebalancedJsonl } from '../core/io/index.js';
+import { readDatasets } from '../core/dataset/index.js';
+import type { Report } from '../core/report/types.js';
+import { createProgressReporter } from './progress.js';
+import { formatSummary } from './summary.js';
+import {
+  type CliOptions,
+  parseBatch,
+  parseFieldMapping,
+  parseFraction,
+  parseNonNegativeInt,
+  parsePositiveInt,
+  parsePositiveNumber,
+  toAnalyzeOptions,
+} from './options.js';
+import { usageErrorMessage } from './errors.js';
+
+declare const PACKAGE_VERSION: string | undefined;
+
+/** Exit codes a pipeline can rely on. */
+export const EXIT = { ok: 0, gate: 1, usage: 2, interrupted: 130 } as const;
+
+const distDir = (): string => path.resolve(__dirname);
+
+const writeOutputs = async (
+  opts: CliOptions,
+  result: Awaited<ReturnType<typeof analyze>>,
+): Promise<string[]> => {
+  const written: string[] = [];
+  const ensureParent = (file: string) => mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  if (opts.json) {
+    await ensureParent(opts.json);
+    await writeFile(opts.json, JSON.stringify(result.report, null, 2) + '\n');
+    written.push(opts.json);
+  }
+  if (opts.markdown) {
+    await ensureParent(opts.markdown);
+    await writeFile(opts.markdown, renderMarkdown(result.report));
+    written.push(opts.markdown);
+  }
+  if (opts.html) {
+    await ensureParent(opts.html);
+    const scatter = buildScatter(result.examples, result.embeddings, result.report);
+    const assets = await loadReportAssets(distDir());
+    await writeFile(opts.html, renderHtml({ report: result.report, scatter }, assets));
+    written.push(opts.html);
+  }
+  if (opts.saveEmbeddings) {
+    await writeEmbeddingsNpy(opts.saveEmbeddings, result.embeddings, result.examples);
+    written.push(path.join(opts.saveEmbeddings, 'embeddings.npy'));
+  }
+  if (opts.rebalanceOut && result.report.rebalancing) {
+    await ensureParent(opts.rebalanceOut);
+    const files = await readDatasets(
+      result.report.inputs.map((i) => i.file),
+      toAnalyzeOptions(opts).read ?? {},
+    );
+    await writeRebalancedJsonl(opts.rebalanceOut, files, result.report.rebalancing.weights);
+    written.push(opts.rebalanceOut);
+  }
+  return written;
+};
+
+const gateFails = (report: Report, failOn: CliOptions['failOn']): boolean => {
+  if (failOn === 'none') return false;
+  const warnings = report.behaviors.some((b) =>
+    b.warnings.some((w) => w.kind !== 'possible-label-error'),
+  );
+  if (failOn === 'warning') return warnings || report.skipped.total > 0;
+  return report.skipped.total > 0;
+};
+
+const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> => {
+  const controller = new AbortController();
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts += 1;
+    // The first Ctrl-C lets in-flight cache writes finish (they are atomic); a second one quits.
+    if (interrupts > 1) process.exit(EXIT.interrupted);
+    process.stderr.write('\nInterrupted: finishing the current batch, then stopping…\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onSigint);
+  const progress = createProgressReporter(opts.progress && Boolean(process.stderr.isTTY));
+  try {
+    const result = await analyze(
+      inputs,
+      toAnalyzeOptions(opts),
+      controller.signal,
+      progress.update,
+    );
+    progress.stop();
+    process.stdout.write(formatSummary(result.report));
+    const written = await writeOutputs(opts, result);
+    for (const file of written) process.stderr.write(`wrote ${file}\n`);
+    if (gateFails(result.report, opts.failOn)) {
+      process.stderr.write(`preference-lens: failing because of --fail-on ${opts.failOn}\n`);
+      return EXIT.gate;
+    }
+    return EXIT.ok;
+  } catch (error) {
+    progress.stop();
+    if (controller.signal.aborted) {
+      process.stderr.write('preference-lens: interrupted; the embedding cache is consistent.\n');
+      return EXIT.interrupted;
+    }
+    process.stderr.write(`preference-lens: ${usageErrorMessage(error)}\n`);
+    if (process.env.PREFERENCE_LENS_DEBUG && error instanceof Error) {
+      process.stderr.write(`${error.stack}\n`);
+    }
+    return EXIT.usage;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+};
+
+export const buildProgram = (): Command => {
+  const program = new Command('preference-lens')
+    .description(
+      'Audit a preference dataset before DPO: distinguishability, priority levels, simulated head training.',
+    )
+    .version(typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev');
+
+  program
+    .command('analyze')
+    .description('Embed and analyze JSONL files or folders of JSONL files (one mixture).')
+    .argument('<paths...>', 'JSONL files or folders')
+    .option('--model <id|path>', 'Hugging Face model id or local model folder (default: bundled)')
+    .option('--allow-download', 'allow downloading a Hugging Face model into the user cache')
+    .addOption(
+      new Option('--device <device>', 'execution provider')
+        .choices(['auto', 'cpu', 'cuda', 'dml', 'coreml'])
+        .default('auto'),
+    )
+    .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
+    .option('--batch-size <n>', 'embedding batch size', parsePositiveInt)
+    .option('--threads <n>', 'inference threads', parsePositiveInt)
+    .option('--no-cache', 'do not read or write the embedding cache')
+    .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)')
+    .addOption(
+      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices([
+        'evals',
+        'pairwise',
+        'hh-rlhf',
+      ]),
+    )
+    .option('--behavior-field <name>', 'behavior/category field of pairwise data')
+    .option(
+      '--field <key=name>',
+      'field mapping override, e.g. prompt=instruction (repeatable)',
+      parseFieldMapping,
+      {},
+    )
+    .addOption(
+      new Option('--preset <preset>', 'simulation preset')
+        .choices(['reference', 'fast-preview', 'custom'])
+        .default('fast-preview'),
+    )
+    .option('--steps <n>', 'simulated DPO steps', parseNonNegativeInt)
+    .option('--lr <x>', 'learning rate', parsePositiveNumber)
+    .option('--beta <x>', 'DPO beta', parsePositiveNumber)
+    .option('--batch <n|full>', 'batch size, or "full" for full-batch gradient descent', parseBatch)
+    .option('--test-fraction <x>', 'held-out fraction', parseFraction)
+    .option('--seed <n>', 'random seed', parseNonNegativeInt)
+    .option('--priority-threshold <x>', 'warn below this priority level', Number)
+    .option(
+      '--distinguishability-threshold <x>',
+      'warn below this fraction of the median distinguishability',
+      Number,
+    )
+    .option('--max-suspects <n>', 'possible label errors kept per behavior', parseNonNegativeInt, 20)
+    .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
+    .option('--rebalance', 'suggest sampling weights (on by default when warnings exist)', false)
+    .option('--rebalance-out <file>', 'write the rebalanced dataset (JSONL) here')
+    .option('--json <file>', 'write the JSON report')
+    .option('--markdown <file>', 'write a Markdown report')
+    .option('--html <file>', 'write a self-contained HTML report')
+    .option('--save-embeddings <dir>', 'write embeddings.npy and rows.jsonl')
+    .addOption(
+      new Option('--fail-on <level>', 'exit 1 on warnings or skipped lines (CI gate)')
+        .choices(['none', 'warning', 'error'])
+        .default('none'),
+    )
+    .option('--no-progress', 'no progress bar')
+    .action(async (paths: string[], opts: CliOptions) => {
+      process.exitCode = await runAnalyze(paths, opts);
+    });
+  return program;
+};
+
+export const main = (argv: string[] = process.argv): Promise<void> =>
+  buildProgram()
+    .parseAsync(argv)
+    .then(() => undefined)
+    .catch((error: unknown) => {
+      process.stderr.write(`preference-lens: ${usageErrorMessage(error)}\n`);
+      process.exitCode = EXIT.usage;
+    });

@@ -1,0 +1,121 @@
+import { InvalidArgumentError } from 'commander';
+import type { SchemaName } from '../core/dataset/types.js';
+import type { DeviceRequest, Pooling } from '../core/embed/types.js';
+import type { AnalyzeOptions } from '../core/pipeline.js';
+import type { SimulationOptions } from '../core/report/types.js';
+
+/** Raw option values as commander parses them from `preference-lens analyze`. */
+export interface CliOptions {
+  model?: string;
+  allowDownload?: boolean;
+  device: DeviceRequest;
+  pooling?: Pooling;
+  batchSize?: number;
+  threads?: number;
+  cache: boolean;
+  cacheDir?: string;
+  schema?: SchemaName;
+  behaviorField?: string;
+  field: Record<string, string>;
+  preset: SimulationOptions['preset'];
+  steps?: number;
+  lr?: number;
+  beta?: number;
+  batch?: number | 'full';
+  testFraction?: number;
+  seed?: number;
+  priorityThreshold?: number;
+  distinguishabilityThreshold?: number;
+  maxSuspects: number;
+  alignedModel?: string;
+  rebalance: boolean;
+  rebalanceOut?: string;
+  json?: string;
+  markdown?: string;
+  html?: string;
+  saveEmbeddings?: string;
+  failOn: 'none' | 'warning' | 'error';
+  progress: boolean;
+}
+
+export const parsePositiveInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+};
+
+export const parseNonNegativeInt = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  return n;
+};
+
+export const parsePositiveNumber = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+};
+
+export const parseFraction = (value: string): number => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected 0 <= x < 1');
+  return n;
+};
+
+export const parseBatch = (value: string): number | 'full' =>
+  value === 'full' ? 'full' : parsePositiveInt(value);
+
+export const parseFieldMapping = (
+  value: string,
+  previous: Record<string, string>,
+): Record<string, string> => {
+  const known = ['prompt', 'chosen', 'rejected', 'question', 'matching', 'notMatching'];
+  const match = /^(\w+)=(.+)$/.exec(value);
+  if (!match || !known.includes(match[1])) {
+    throw new InvalidArgumentError(`expected <${known.join('|')}>=<field name>`);
+  }
+  return { ...previous, [match[1]]: match[2] };
+};
+
+/** Maps the flat CLI flags onto the core's nested options; unset flags keep core defaults. */
+export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
+  const simulation: Partial<SimulationOptions> = { preset: o.preset };
+  if (o.steps !== undefined) simulation.steps = o.steps;
+  if (o.lr !== undefined) simulation.lr = o.lr;
+  if (o.beta !== undefined) simulation.beta = o.beta;
+  if (o.batch !== undefined) simulation.batchSize = o.batch;
+  if (o.testFraction !== undefined) simulation.testFraction = o.testFraction;
+  if (o.seed !== undefined) simulation.seed = o.seed;
+  return {
+    read: {
+      schema: o.schema,
+      behaviorField: o.behaviorField,
+      fields: Object.keys(o.field).length > 0 ? o.field : undefined,
+    },
+    embed: {
+      model: o.model,
+      allowDownload: o.allowDownload ?? false,
+      device: o.device,
+      pooling: o.pooling,
+      batchSize: o.batchSize,
+      threads: o.threads,
+      cacheDir: o.cache ? o.cacheDir : false,
+    },
+    simulation,
+    thresholds: {
+      priorityLevel: o.priorityThreshold,
+      relativeDistinguishability: o.distinguishabilityThreshold,
+    },
+    maxSuspects: o.maxSuspects,
+    rebalance: o.rebalance || o.rebalanceOut !== undefined,
+    alignedModel: o.alignedModel
+      ? {
+          model: o.alignedModel,
+          allowDownload: o.allowDownload ?? false,
+          device: o.device,
+          pooling: o.pooling,
+          cacheDir: o.cache ? o.cacheDir : false,
+        }
+      : undefined,
+  };
+};

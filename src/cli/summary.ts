@@ -1,0 +1,32 @@
+import type { Report } from '../core/report/types.js';
+
+const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
+
+/** The terminal summary: the ranking and every warning, most distinguishable first. */
+export const formatSummary = (report: Report): string => {
+  const rows = [...report.behaviors].sort((a, b) => b.distinguishability - a.distinguishability);
+  const width = Math.min(60, Math.max(8, ...rows.map((b) => b.name.length)));
+  const lines = [
+    `Model ${report.model.id} (${report.model.kind}, d=${report.model.dimension}) on ${report.model.device}: ${report.model.deviceReason}`,
+    `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
+    '',
+    `${'behavior'.padEnd(width)}  ${'n+'.padStart(5)} ${'n-'.padStart(5)}  ${'dist'.padStart(7)}  ${'norm'.padStart(6)}  ${'level'.padStart(6)}`,
+  ];
+  for (const b of rows) {
+    const name = b.name.length > width ? `${b.name.slice(0, width - 1)}…` : b.name;
+    lines.push(
+      `${name.padEnd(width)}  ${String(b.nPositive).padStart(5)} ${String(b.nNegative).padStart(5)}  ${fmt(b.distinguishability).padStart(7)}  ${fmt(b.normalizedDistinguishability).padStart(6)}  ${fmt(b.priorityLevel).padStart(6)}`,
+    );
+  }
+  const warnings = rows.flatMap((b) =>
+    b.warnings.filter((w) => w.kind !== 'possible-label-error').map((w) => `  ! ${b.name}: ${w.message}`),
+  );
+  if (warnings.length > 0) lines.push('', 'Warnings:', ...warnings);
+  if (report.rebalancing) {
+    const weights = Object.entries(report.rebalancing.weights)
+      .filter(([, w]) => w > 1.0001)
+      .map(([name, w]) => `${name} x${w.toFixed(2)}`);
+    if (weights.length > 0) lines.push('', `Rebalancing suggestion: upsample ${weights.join(', ')}`);
+  }
+  return lines.join('\n') + '\n';
+};
