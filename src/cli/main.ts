@@ -34,7 +34,8 @@ const writeOutputs = async (
   result: Awaited<ReturnType<typeof analyze>>,
 ): Promise<string[]> => {
   const written: string[] = [];
-  const ensureParent = (file: string) => mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  const ensureParent = (file: string) =>
+    mkdir(path.dirname(path.resolve(file)), { recursive: true });
   if (opts.json) {
     await ensureParent(opts.json);
     await writeFile(opts.json, JSON.stringify(result.report, null, 2) + '\n');
@@ -175,7 +176,12 @@ export const buildProgram = (): Command => {
       'warn below this fraction of the median distinguishability',
       Number,
     )
-    .option('--max-suspects <n>', 'possible label errors kept per behavior', parseNonNegativeInt, 20)
+    .option(
+      '--max-suspects <n>',
+      'possible label errors kept per behavior',
+      parseNonNegativeInt,
+      20,
+    )
     .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
     .option('--rebalance', 'suggest sampling weights (on by default when warnings exist)', false)
     .option('--rebalance-out <file>', 'write the rebalanced dataset (JSONL) here')

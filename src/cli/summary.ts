@@ -19,14 +19,17 @@ export const formatSummary = (report: Report): string => {
     );
   }
   const warnings = rows.flatMap((b) =>
-    b.warnings.filter((w) => w.kind !== 'possible-label-error').map((w) => `  ! ${b.name}: ${w.message}`),
+    b.warnings
+      .filter((w) => w.kind !== 'possible-label-error')
+      .map((w) => `  ! ${b.name}: ${w.message}`),
   );
   if (warnings.length > 0) lines.push('', 'Warnings:', ...warnings);
   if (report.rebalancing) {
     const weights = Object.entries(report.rebalancing.weights)
       .filter(([, w]) => w > 1.0001)
       .map(([name, w]) => `${name} x${w.toFixed(2)}`);
-    if (weights.length > 0) lines.push('', `Rebalancing suggestion: upsample ${weights.join(', ')}`);
+    if (weights.length > 0)
+      lines.push('', `Rebalancing suggestion: upsample ${weights.join(', ')}`);
   }
   return lines.join('\n') + '\n';
 };

@@ -1,0 +1,179 @@
+import { Rng } from '../analysis/rng.js';
+import type { Example } from '../dataset/types.js';
+import type { Embeddings } from '../embed/types.js';
+import type { ScatterInput } from '../../shared/protocol.js';
+import type { Report } from './types.js';
+
+/**
+ * UMAP in the webview is O(n log n) per epoch in the browser; beyond this many points the host
+ * subsamples (stratified by behavior and label, seeded) so the scatter stays interactive.
+ */
+export const SCATTER_MAX_POINTS = 2000;
+/** UMAP needs a neighborhood structure, not the full 384..4096 dimensions: PCA to this many first. */
+export const SCATTER_PCA_DIMS = 30;
+const MAX_TEXT = 300;
+
+export interface ScatterOptions {
+  maxPoints?: number;
+  pcaDims?: number;
+  seed?: number;
+}
+
+/** Seeded stratified subsample: every (behavior, label) stratum keeps its share, at least one row. */
+export const stratifiedSample = (
+  strata: readonly string[],
+  maxPoints: number,
+  seed: number,
+): number[] => {
+  if (strata.length <= maxPoints) return strata.map((_, i) => i);
+  const groups = new Map<string, number[]>();
+  strata.forEach((key, i) => {
+    const group = groups.get(key);
+    if (group) group.push(i);
+    else groups.set(key, [i]);
+  });
+  const rng = new Rng(seed, 0x5ca7);
+  const chosen: number[] = [];
+  for (const rows of groups.values()) {
+    const keep = Math.max(1, Math.round((rows.length * maxPoints) / strata.length));
+    // Partial Fisher-Yates: the first `keep` entries become a uniform sample of the stratum.
+    for (let i = 0; i < Math.min(keep, rows.length); i++) {
+      const j = i + rng.int(rows.length - i);
+      [rows[i], rows[j]] = [rows[j], rows[i]];
+      chosen.push(rows[i]);
+    }
+  }
+  return chosen.sort((a, b) => a - b);
+};
+
+/**
+ * Top-k principal components by seeded block power iteration on the centered data, never forming
+ * the d x d covariance (d can be 4096). Returns row-major [rows.length, k] scores.
+ */
+export const pcaScores = (
+  emb: Embeddings,
+  rows: readonly number[],
+  k: number,
+  seed: number,
+  iterations = 30,
+): { scores: Float64Array; dims: number } => {
+  const n = rows.length;
+  const d = emb.dim;
+  const dims = Math.max(1, Math.min(k, d, n));
+  const mean = new Float64Array(d);
+  for (const r of rows) {
+    const off = r * d;
+    for (let j = 0; j < d; j++) mean[j] += emb.data[off + j];
+  }
+  for (let j = 0; j < d; j++) mean[j] /= Math.max(1, n);
+  const x = new Float64Array(n * d);
+  rows.forEach((r, i) => {
+    const off = r * d;
+    for (let j = 0; j < d; j++) x[i * d + j] = emb.data[off + j] - mean[j];
+  });
+  const rng = new Rng(seed, 0x9ca);
+  // Basis V: [dims, d], row-major; start from seeded uniform noise.
+  let v = new Float64Array(dims * d);
+  for (let i = 0; i < v.length; i++) v[i] = rng.normal();
+  const xv = new Float64Array(n * dims);
+  for (let it = 0; it < iterations; it++) {
+    // XV = X V^T  ([n, dims]); then V' = (X^T XV)^T ([dims, d]), then orthonormalize V'.
+    projectRows(x, n, d, v, dims, xv);
+    const next = new Float64Array(dims * d);
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < dims; c++) {
+        const coef = xv[i * dims + c];
+        if (coef === 0) continue;
+        const base = c * d;
+        const rowOff = i * d;
+        for (let j = 0; j < d; j++) next[base + j] += coef * x[rowOff + j];
+      }
+    }
+    gramSchmidt(next, dims, d);
+    v = next;
+  }
+  projectRows(x, n, d, v, dims, xv);
+  return { scores: xv, dims };
+};
+
+const projectRows = (
+  x: Float64Array,
+  n: number,
+  d: number,
+  v: Float64Array,
+  dims: number,
+  out: Float64Array,
+): void => {
+  for (let i = 0; i < n; i++) {
+    const rowOff = i * d;
+    for (let c = 0; c < dims; c++) {
+      const base = c * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += x[rowOff + j] * v[base + j];
+      out[i * dims + c] = s;
+    }
+  }
+};
+
+const gramSchmidt = (v: Float64Array, rows: number, d: number): void => {
+  for (let a = 0; a < rows; a++) {
+    const ao = a * d;
+    for (let b = 0; b < a; b++) {
+      const bo = b * d;
+      let dot = 0;
+      for (let j = 0; j < d; j++) dot += v[ao + j] * v[bo + j];
+      for (let j = 0; j < d; j++) v[ao + j] -= dot * v[bo + j];
+    }
+    let norm = 0;
+    for (let j = 0; j < d; j++) norm += v[ao + j] * v[ao + j];
+    norm = Math.sqrt(norm) || 1;
+    for (let j = 0; j < d; j++) v[ao + j] /= norm;
+  }
+};
+
+/** The webview's scatter input: PCA-reduced, subsampled rows with their text and position. */
+export const buildScatter = (
+  examples: readonly Example[],
+  emb: Embeddings,
+  report: Report,
+  options: ScatterOptions = {},
+): ScatterInput | null => {
+  if (examples.length === 0 || emb.rows === 0) return null;
+  const seed = options.seed ?? report.simulation.options.seed;
+  const strata = examples.map((e) => `${e.behavior}\u0000${e.label}`);
+  const rows = stratifiedSample(strata, options.maxPoints ?? SCATTER_MAX_POINTS, seed);
+  const { scores, dims } = pcaScores(emb, rows, options.pcaDims ?? SCATTER_PCA_DIMS, seed);
+  const files: string[] = [];
+  const fileIndex = new Map<string, number>();
+  const behaviors = report.behaviors.map((b) => b.name);
+  const behaviorIndex = new Map(behaviors.map((name, i) => [name, i]));
+  const input: ScatterInput = {
+    coords: Array.from(scores, (x) => Math.round(x * 1e6) / 1e6),
+    dims,
+    behavior: [],
+    label: [],
+    file: [],
+    line: [],
+    text: [],
+    files,
+    behaviors,
+    total: examples.length,
+    seed,
+  };
+  for (const r of rows) {
+    const e = examples[r];
+    let fi = fileIndex.get(e.file);
+    if (fi === undefined) {
+      fi = files.length;
+      files.push(e.file);
+      fileIndex.set(e.file, fi);
+    }
+    input.behavior.push(behaviorIndex.get(e.behavior) ?? -1);
+    input.label.push(e.label);
+    input.file.push(fi);
+    input.line.push(e.line);
+    const text = e.display ?? e.text;
+    input.text.push(text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
+  }
+  return input;
+};
