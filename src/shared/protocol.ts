@@ -24,6 +24,8 @@ export interface ScatterInput {
 export interface ReportPayload {
   report: Report;
   scatter: ScatterInput | null;
+  /** Which files formed the mixture and why (the extension's mixture scope), for the header. */
+  mixture?: string;
 }
 
 export type HostToWebview =
