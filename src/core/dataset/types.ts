@@ -19,6 +19,8 @@ export interface Example {
   label: 1 | -1;
   file: string;
   line: number;
+  /** 1-based column where the record starts on its line (1 unless the line is indented). */
+  column?: number;
   /** Pair id shared by the chosen and rejected rows of one pairwise record. */
   pair?: number;
   /** The persona `statement`, or a short display text for the report. */
@@ -52,6 +54,21 @@ export interface ReadOptions {
   /** Unsaved editor contents keyed by absolute path: read these instead of the disk file. */
   overlays?: ReadonlyMap<string, string>;
   signal?: AbortSignal;
+  /**
+   * Bytes consumed so far and the total, across all files of one readDatasets call; called about
+   * once per 64 KiB chunk.
+   */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+}
+
+/** How every line of a file was accounted for: lines === records + skipped + blank. */
+export interface LineCounts {
+  lines: number;
+  /** Records kept (one evals row, or one pair of rows). */
+  records: number;
+  skipped: number;
+  /** Empty or whitespace-only lines: ignored, not reported as skipped. */
+  blank: number;
 }
 
 export interface DatasetFile {
@@ -59,4 +76,7 @@ export interface DatasetFile {
   schema: SchemaName;
   examples: Example[];
   skipped: SkippedLine[];
+  counts?: LineCounts;
+  /** The field the behavior names came from; absent when the file name is the behavior. */
+  behaviorField?: string;
 }

@@ -1,0 +1,23 @@
+export { answerLabel, normalizeAnswer, type AnswerLabel } from './answers.js';
+export { DatasetInputError, DatasetSchemaError } from './errors.js';
+export { readLines, type LineSourceOptions, type SourceLine } from './lines.js';
+export {
+  behaviorFromFileName,
+  DETECTION_WINDOW,
+  expandDatasetPaths,
+  readDataset,
+  readDatasets,
+} from './read.js';
+export {
+  BEHAVIOR_FIELD_CANDIDATES,
+  chooseBehaviorField,
+  DEFAULT_FIELDS,
+  detectSchema,
+  isRecord,
+  matchesSchema,
+  resolveFields,
+  type FieldNames,
+  type FieldRole,
+} from './schema.js';
+export { joinPromptResponse, renderMessages, type ChatMessage } from './text.js';
+export type * from './types.js';

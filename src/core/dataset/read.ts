@@ -1,0 +1,371 @@
+import { createHash } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { DatasetInputError, DatasetSchemaError } from './errors.js';
+import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
+import { readLines, sourceSize } from './lines.js';
+import { convertRecord } from './records.js';
+import {
+  chooseBehaviorField,
+  describeAllSchemas,
+  detectSchema,
+  isRecord,
+  matchesSchema,
+  resolveFields,
+  SCHEMA_ROLES,
+  type FieldNames,
+} from './schema.js';
+import type {
+  DatasetFile,
+  Example,
+  LineCounts,
+  ReadOptions,
+  SchemaName,
+  SkippedLine,
+  SkipReason,
+} from './types.js';
+
+/**
+ * How many non-blank lines may go by without a record that reveals the schema before the file is
+ * declared unreadable. They are held in memory meanwhile, so this also bounds that buffer.
+ */
+export const DETECTION_WINDOW = 1000;
+
+/** The behavior a file stands for when records carry none: its name without ".jsonl". */
+export function behaviorFromFileName(file: string): string {
+  return path.basename(file).replace(/\.jsonl$/i, '');
+}
+
+interface Pending {
+  line: number;
+  text: string;
+  parsed: { ok: true; value: unknown } | { ok: false; error: unknown };
+}
+
+/** Reads one JSONL dataset. `file` is resolved to an absolute path, which every row carries. */
+export async function readDataset(file: string, options: ReadOptions = {}): Promise<DatasetFile> {
+  const absolute = path.resolve(file);
+  const total = await sizeOf(absolute, options);
+  const progress = options.onProgress;
+  return readResolved(absolute, options, 0, progress && ((read) => progress(read, total)));
+}
+
+/**
+ * Reads files and folders (a folder stands for its own *.jsonl files, not its subfolders, in
+ * code-point order of their names). Paths named twice are read once. Pair ids are unique across
+ * the returned files. The first file that fails (unreadable, or no known schema) rejects the call.
+ */
+export async function readDatasets(
+  paths: readonly string[],
+  options: ReadOptions = {},
+): Promise<DatasetFile[]> {
+  const files = await expandDatasetPaths(paths, options);
+  const sizes = await Promise.all(files.map((f) => sizeOf(f, options)));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const results: DatasetFile[] = [];
+  let done = 0;
+  let pairBase = 0;
+  for (let i = 0; i < files.length; i++) {
+    const base = done;
+    const progress = options.onProgress;
+    const result = await readResolved(
+      files[i],
+      options,
+      pairBase,
+      progress && ((read) => progress(base + read, total)),
+    );
+    results.push(result);
+    done += sizes[i];
+    for (const example of result.examples) {
+      if (example.pair !== undefined) pairBase = Math.max(pairBase, example.pair + 1);
+    }
+  }
+  return results;
+}
+
+/** The absolute *.jsonl files that `paths` stand for, deduplicated, in a deterministic order. */
+export async function expandDatasetPaths(
+  paths: readonly string[],
+  options: Pick<ReadOptions, 'overlays'> = {},
+): Promise<string[]> {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const add = (file: string) => {
+    if (!seen.has(file)) {
+      seen.add(file);
+      out.push(file);
+    }
+  };
+  for (const given of paths) {
+    const absolute = path.resolve(given);
+    if (options.overlays?.has(absolute)) {
+      add(absolute);
+      continue;
+    }
+    let info;
+    try {
+      info = await stat(absolute);
+    } catch (error) {
+      throw new DatasetInputError(given, `${given}: no such file or folder`, { cause: error });
+    }
+    if (!info.isDirectory()) {
+      add(absolute);
+      continue;
+    }
+    const entries = await readdir(absolute, { withFileTypes: true });
+    const names = entries
+      .filter((e) => e.isFile() && /\.jsonl$/i.test(e.name))
+      .map((e) => e.name)
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    if (names.length === 0) {
+      throw new DatasetInputError(given, `${given}: the folder has no .jsonl files`);
+    }
+    for (const name of names) add(path.join(absolute, name));
+  }
+  return out;
+}
+
+async function sizeOf(file: string, options: ReadOptions): Promise<number> {
+  try {
+    return await sourceSize(file, options.overlays?.get(file));
+  } catch (error) {
+    throw new DatasetInputError(file, `${file}: cannot read the file`, { cause: error });
+  }
+}
+
+function parseLine(text: string): Pending['parsed'] {
+  try {
+    return { ok: true, value: JSON.parse(text) };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Per-file state: rows and skips gathered as lines stream by. */
+class FileReader {
+  readonly examples: Example[] = [];
+  readonly skipped: SkippedLine[] = [];
+  readonly counts: LineCounts = { lines: 0, records: 0, skipped: 0, blank: 0 };
+  private readonly seen = new Map<string, number>();
+  private readonly defaultBehavior: string;
+  private nextPair: number;
+
+  constructor(
+    readonly file: string,
+    readonly schema: SchemaName,
+    readonly names: FieldNames,
+    readonly behaviorField: string | null,
+    pairBase: number,
+  ) {
+    this.defaultBehavior = behaviorFromFileName(file);
+    this.nextPair = pairBase;
+  }
+
+  private skip(line: number, column: number, reason: SkipReason, message: string): void {
+    this.counts.skipped += 1;
+    this.skipped.push({ file: this.file, line, column, reason, message });
+  }
+
+  private behaviorOf(record: Record<string, unknown>, line: number, text: string): string | null {
+    const field = this.behaviorField;
+    if (field === null) return this.defaultBehavior;
+    const value = record[field];
+    if (
+      value === undefined ||
+      value === null ||
+      (typeof value === 'string' && value.trim() === '')
+    ) {
+      const column = value === undefined ? firstColumn(text) : valueColumn(text, [field]);
+      this.skip(line, column, 'missing-field', `missing behavior field "${field}"`);
+      return null;
+    }
+    if (typeof value !== 'string' && typeof value !== 'number') {
+      const got = Array.isArray(value) ? 'array' : typeof value;
+      this.skip(
+        line,
+        valueColumn(text, [field]),
+        'wrong-type',
+        `behavior field "${field}" must be a string, got ${got}`,
+      );
+      return null;
+    }
+    return String(value).trim();
+  }
+
+  accept(pending: Pending): void {
+    const { line, text, parsed } = pending;
+    if (!parsed.ok) {
+      const where = locateJsonError(text, parsed.error);
+      this.skip(line, where.column, 'invalid-json', where.message);
+      return;
+    }
+    const record = parsed.value;
+    if (!isRecord(record)) {
+      const got =
+        record === null ? 'null' : Array.isArray(record) ? 'an array' : `a ${typeof record}`;
+      this.skip(line, firstColumn(text), 'not-an-object', `expected a JSON object, got ${got}`);
+      return;
+    }
+    const behavior = this.behaviorOf(record, line, text);
+    if (behavior === null) return;
+    const outcome = convertRecord(record, { schema: this.schema, names: this.names, behavior });
+    if (!outcome.ok) {
+      const column = outcome.path ? valueColumn(text, outcome.path) : firstColumn(text);
+      this.skip(line, column, outcome.reason, outcome.message);
+      return;
+    }
+    // A digest, not the text, so that remembering every record costs a few bytes per row.
+    const digest = createHash('sha1').update(outcome.identity).digest('base64');
+    const earlier = this.seen.get(digest);
+    if (earlier !== undefined) {
+      this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
+      return;
+    }
+    this.seen.set(digest, line);
+    this.counts.records += 1;
+    const column = firstColumn(text);
+    const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
+    for (const row of outcome.rows) {
+      const example: Example = {
+        text: row.text,
+        behavior,
+        label: row.label,
+        file: this.file,
+        line,
+        column,
+      };
+      if (pair !== undefined) example.pair = pair;
+      if (row.display !== undefined) example.display = row.display;
+      this.examples.push(example);
+    }
+  }
+
+  result(): DatasetFile {
+    const out: DatasetFile = {
+      file: this.file,
+      schema: this.schema,
+      examples: this.examples,
+      skipped: this.skipped,
+      counts: this.counts,
+    };
+    if (this.behaviorField !== null) out.behaviorField = this.behaviorField;
+    return out;
+  }
+}
+
+async function readResolved(
+  file: string,
+  options: ReadOptions,
+  pairBase: number,
+  onProgress: ((bytesRead: number) => void) | undefined,
+): Promise<DatasetFile> {
+  const names = resolveFields(options.fields);
+  const pending: Pending[] = [];
+  let blankBeforeStart = 0;
+  let totalLines = 0;
+  let reader: FileReader | null = null;
+
+  const start = (schema: SchemaName, deciding: unknown): FileReader => {
+    const record = isRecord(deciding) ? deciding : {};
+    const field = chooseBehaviorField(schema, record, options.behaviorField, names);
+    const created = new FileReader(file, schema, names, field, pairBase);
+    created.counts.blank = blankBeforeStart;
+    for (const p of pending) created.accept(p);
+    pending.length = 0;
+    return created;
+  };
+
+  try {
+    for await (const { line, text } of readLines(file, {
+      overlay: options.overlays?.get(file),
+      signal: options.signal,
+      onProgress: onProgress && ((read) => onProgress(read)),
+    })) {
+      totalLines = line;
+      if (text.trim() === '') {
+        if (reader) reader.counts.blank += 1;
+        else blankBeforeStart += 1;
+        continue;
+      }
+      if (reader) {
+        reader.accept({ line, text, parsed: parseLine(text) });
+        continue;
+      }
+      const entry: Pending = { line, text, parsed: parseLine(text) };
+      pending.push(entry);
+      const value = entry.parsed.ok ? entry.parsed.value : null;
+      const schema = options.schema
+        ? matchesSchema(value, options.schema, options.fields)
+          ? options.schema
+          : null
+        : detectSchema(value, options.fields);
+      if (schema) {
+        reader = start(schema, value);
+      } else if (pending.length >= DETECTION_WINDOW) {
+        break;
+      }
+    }
+  } catch (error) {
+    if (options.signal?.aborted || error instanceof DatasetSchemaError) throw error;
+    throw new DatasetInputError(file, `${file}: cannot read the file`, { cause: error });
+  }
+
+  if (!reader) {
+    if (options.schema) reader = start(options.schema, firstObject(pending));
+    else throw schemaError(file, pending, names);
+  }
+  reader.counts.lines = totalLines;
+  return reader.result();
+}
+
+function firstObject(pending: readonly Pending[]): unknown {
+  for (const p of pending) if (p.parsed.ok && isRecord(p.parsed.value)) return p.parsed.value;
+  return null;
+}
+
+function schemaError(
+  file: string,
+  pending: readonly Pending[],
+  names: FieldNames,
+): DatasetSchemaError {
+  const expected = Object.fromEntries(
+    Object.entries(SCHEMA_ROLES).map(([schema, roles]) => [schema, roles.map((r) => names[r])]),
+  ) as Record<SchemaName, string[]>;
+  const hint =
+    'Choose the schema or map the field names (CLI: --schema, --fields; VS Code: preferenceLens settings).';
+  const schemas = `Expected one of: ${describeAllSchemas(names)}.`;
+  const object = pending.find((p) => p.parsed.ok && isRecord(p.parsed.value));
+  if (object && object.parsed.ok && isRecord(object.parsed.value)) {
+    const fields = Object.keys(object.parsed.value);
+    const scope =
+      pending.length >= DETECTION_WINDOW ? `the first ${DETECTION_WINDOW} lines` : 'the file';
+    return new DatasetSchemaError(
+      file,
+      object.line,
+      fields,
+      expected,
+      `${file}:${object.line}: no record in ${scope} matches a known dataset schema. ` +
+        `Fields found: ${fields.length ? fields.join(', ') : '(none)'}. ${schemas} ${hint}`,
+    );
+  }
+  if (pending.length === 0) {
+    return new DatasetSchemaError(
+      file,
+      0,
+      [],
+      expected,
+      `${file}: the file has no records. ${schemas}`,
+    );
+  }
+  const first = pending[0];
+  const why = first.parsed.ok
+    ? 'it is not a JSON object'
+    : locateJsonError(first.text, first.parsed.error).message;
+  return new DatasetSchemaError(
+    file,
+    first.line,
+    [],
+    expected,
+    `${file}:${first.line}: no JSON object found, so the schema cannot be detected (line ${first.line}: ${why}). ${schemas} ${hint}`,
+  );
+}
