@@ -2,7 +2,7 @@
 // report webview + UMAP worker (browser). onnxruntime-node and transformers.js stay external so the
 // native binaries are loaded from node_modules (and shipped per platform in the VSIX).
 import { build } from 'esbuild';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const nodeExternal = ['vscode', 'onnxruntime-node', '@huggingface/transformers', 'sharp'];
@@ -43,3 +43,7 @@ await Promise.all([
     }),
   ),
 ]);
+
+// The report stylesheet travels next to the bundles: the panel and the standalone HTML read dist/ only.
+mkdirSync('dist', { recursive: true });
+if (existsSync('media/report.css')) copyFileSync('media/report.css', 'dist/report.css');

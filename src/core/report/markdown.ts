@@ -1,0 +1,291 @@
+/** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
+import type { BehaviorReport, Curve, Report } from './types.js';
+
+const SUSPECTS_PER_BEHAVIOR = 3;
+const SKIPPED_LINES_LISTED = 20;
+
+/** Numbers with a fixed number of decimals, switching to exponent form for tiny/huge values. */
+export function formatNumber(x: number | null | undefined, digits = 3): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
+  const a = Math.abs(x);
+  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
+  return x.toFixed(digits);
+}
+
+/**
+ * Escapes dataset text for Markdown (inline and inside table cells): markup characters become
+ * literal, HTML is neutralized as entities, newlines collapse so a cell stays one row.
+ */
+export function escapeMarkdown(text: string): string {
+  return text
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/([\\`*_[\]|#~])/g, '\\$1')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const clip = (text: string, n: number): string =>
+  text.length > n ? `${text.slice(0, n - 1)}…` : text;
+
+const last = (xs: readonly number[] | undefined): number | undefined =>
+  xs && xs.length ? xs[xs.length - 1] : undefined;
+
+function table(header: string[], rows: string[][], numeric: boolean[] = []): string {
+  const align = header.map((_, i) => (numeric[i] ? '---:' : '---'));
+  return [header, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
+}
+
+function rankingTable(ranked: BehaviorReport[], threshold: number): string {
+  return table(
+    [
+      '#',
+      'Behavior',
+      'n+',
+      'n−',
+      'Distinguishability [CI]',
+      'Normalized',
+      'Concentration',
+      'Trace',
+      'Priority level',
+      'Warnings',
+    ],
+    ranked.map((b, i) => [
+      String(i + 1),
+      escapeMarkdown(b.name),
+      String(b.nPositive),
+      String(b.nNegative),
+      `${formatNumber(b.distinguishability)} [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
+      formatNumber(b.normalizedDistinguishability),
+      formatNumber(b.concentration),
+      formatNumber(b.trace),
+      b.priorityLevel < threshold
+        ? `**${formatNumber(b.priorityLevel)}**`
+        : formatNumber(b.priorityLevel),
+      b.warnings.map((w) => w.kind).join(', ') || '—',
+    ]),
+    [true, false, true, true, true, true, true, true, true, false],
+  );
+}
+
+function gapMatrix(report: Report): string {
+  const { names, gaps } = report.priority;
+  const header = ['', ...names.map((_, j) => String(j + 1))];
+  const rows = names.map((name, i) => [
+    `${i + 1}. ${escapeMarkdown(name)}`,
+    ...gaps[i].map((g, j) => (i === j ? '·' : formatNumber(g, 2))),
+  ]);
+  return table(header, rows, [false, ...names.map(() => true)]);
+}
+
+function curveRow(name: string, c: Curve): string[] {
+  return [
+    escapeMarkdown(name),
+    formatNumber(last(c.trainLoss)),
+    formatNumber(last(c.testLoss)),
+    formatNumber(last(c.testAccuracy)),
+    formatNumber(last(c.headChange)),
+    formatNumber(last(c.bound)),
+  ];
+}
+
+const CURVE_HEADER = [
+  'Behavior',
+  'Train loss',
+  'Test loss',
+  'Test accuracy',
+  'Head change',
+  'Thm 4.1 bound',
+];
+const CURVE_NUMERIC = [false, true, true, true, true, true];
+
+function simulation(report: Report, ranked: BehaviorReport[]): string[] {
+  const sim = report.simulation;
+  const o = sim.options;
+  const out = [
+    '## Simulated DPO on the output head',
+    '',
+    `β = ${o.beta}, learning rate ${o.lr}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
+    '',
+  ];
+  const names = ranked.map((b) => b.name).filter((n) => sim.perBehavior[n]);
+  out.push(
+    table(
+      CURVE_HEADER,
+      names.map((n) => curveRow(n, sim.perBehavior[n])),
+      CURVE_NUMERIC,
+    ),
+    '',
+  );
+  if (sim.joint) {
+    const j = sim.joint;
+    out.push(
+      '### Joint training',
+      '',
+      `All ${j.behaviors.length} behaviors trained together; each behavior evaluated on its own data inside the joint run.`,
+      '',
+      table(
+        CURVE_HEADER,
+        [
+          ...j.behaviors.filter((b) => j.perBehavior[b]).map((b) => curveRow(b, j.perBehavior[b])),
+          curveRow('(joint)', j.curve),
+        ],
+        CURVE_NUMERIC,
+      ),
+      '',
+    );
+  }
+  if (sim.misalignment.length) {
+    out.push(
+      '### Misalignment (flipped labels)',
+      '',
+      table(
+        [
+          'Behavior',
+          'Model',
+          'Start',
+          'Steps to < 50% accuracy',
+          'Final accuracy (original labels)',
+        ],
+        sim.misalignment.map((m) => [
+          escapeMarkdown(m.behavior),
+          escapeMarkdown(m.model),
+          m.start,
+          m.stepsToBelowHalf === null ? 'never' : String(m.stepsToBelowHalf),
+          formatNumber(last(m.originalAccuracy)),
+        ]),
+        [false, false, false, true, true],
+      ),
+      '',
+    );
+  }
+  return out;
+}
+
+function rebalancing(report: Report): string[] {
+  const rb = report.rebalancing;
+  if (!rb) return [];
+  const names = Object.keys(rb.weights).sort(
+    (a, b) => (rb.levelsBefore[a] ?? 0) - (rb.levelsBefore[b] ?? 0),
+  );
+  return [
+    '## Rebalancing suggestion',
+    '',
+    table(
+      ['Behavior', 'Upsampling weight', 'Level before', 'Level after'],
+      names.map((n) => [
+        escapeMarkdown(n),
+        `×${formatNumber(rb.weights[n], 2)}`,
+        formatNumber(rb.levelsBefore[n]),
+        formatNumber(rb.levelsAfter[n]),
+      ]),
+      [false, true, true, true],
+    ),
+    '',
+    `Joint run: test loss ${formatNumber(last(rb.jointBefore.curve.testLoss))} → ${formatNumber(last(rb.jointAfter.curve.testLoss))}, test accuracy ${formatNumber(last(rb.jointBefore.curve.testAccuracy))} → ${formatNumber(last(rb.jointAfter.curve.testAccuracy))}.`,
+    '',
+  ];
+}
+
+function suspects(ranked: BehaviorReport[]): string[] {
+  const withSuspects = ranked.filter((b) => b.suspects.length);
+  if (!withSuspects.length) return [];
+  const out = ['## Possible label errors', ''];
+  for (const b of withSuspects) {
+    out.push(
+      `- **${escapeMarkdown(b.name)}**: ${b.suspects.length} example(s) on the wrong side of the mean-difference boundary`,
+    );
+    for (const s of b.suspects.slice(0, SUSPECTS_PER_BEHAVIOR)) {
+      out.push(
+        `  - \`${s.file.replace(/`/g, "'")}:${s.line}\` (${s.label === 1 ? 'positive' : 'negative'}, projection ${formatNumber(s.projection)}): ${escapeMarkdown(clip(s.text, 160))}`,
+      );
+    }
+  }
+  out.push('');
+  return out;
+}
+
+function skipped(report: Report): string[] {
+  const sk = report.skipped;
+  const out = ['## Skipped lines', ''];
+  if (!sk.total) return [...out, 'No lines were skipped.', ''];
+  const reasons = Object.entries(sk.byReason).filter(([, n]) => (n ?? 0) > 0);
+  out.push(
+    `${sk.total} line(s) skipped.`,
+    '',
+    table(
+      ['Reason', 'Lines'],
+      reasons.map(([r, n]) => [r, String(n)]),
+      [false, true],
+    ),
+    '',
+  );
+  for (const l of sk.lines.slice(0, SKIPPED_LINES_LISTED)) {
+    out.push(
+      `- \`${l.file.replace(/`/g, "'")}:${l.line}\` ${l.reason}: ${escapeMarkdown(l.message)}`,
+    );
+  }
+  if (sk.lines.length > SKIPPED_LINES_LISTED) {
+    out.push(`- …and ${sk.lines.length - SKIPPED_LINES_LISTED} more (see the JSON report)`);
+  }
+  out.push('');
+  return out;
+}
+
+export function renderMarkdown(report: Report): string {
+  const m = report.model;
+  const ranked = [...report.behaviors].sort((a, b) => b.distinguishability - a.distinguishability);
+  const warnings = ranked.flatMap((b) => b.warnings.map((w) => ({ b, w })));
+  const levels = report.priority.names
+    .map((name, i) => ({ name, level: report.priority.levels[i] }))
+    .sort((a, b) => b.level - a.level);
+  const threshold = report.thresholds.priorityLevel;
+  const out: string[] = [
+    '# Preference Lens report',
+    '',
+    `- Model: \`${m.id.replace(/`/g, "'")}\` (${m.kind}, d = ${m.dimension}, ${m.pooling} pooling, sha256 ${m.sha256.slice(0, 12)})`,
+    `- Device: ${m.device}${m.deviceReason ? ` (${escapeMarkdown(m.deviceReason)})` : ''}`,
+    `- Created: ${report.createdAt} by ${report.tool.name} ${report.tool.version}`,
+    `- Inputs: ${report.inputs.map((i) => `\`${i.file.replace(/`/g, "'")}\` (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
+    `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s`,
+    '',
+    '## Warnings',
+    '',
+    ...(warnings.length
+      ? warnings.map(
+          ({ b, w }) => `- **${escapeMarkdown(b.name)}** (${w.kind}): ${escapeMarkdown(w.message)}`,
+        )
+      : ['No warnings.']),
+    '',
+    '## Behaviors ranked by distinguishability',
+    '',
+    rankingTable(ranked, threshold),
+    '',
+    `Priority levels below ${formatNumber(threshold)} are in bold (deprioritized); the relative distinguishability threshold is ${formatNumber(report.thresholds.relativeDistinguishability)}.`,
+    '',
+    '## Priority levels in the mixture',
+    '',
+    table(
+      ['Behavior', 'Priority level', ''],
+      levels.map(({ name, level }) => [
+        escapeMarkdown(name),
+        formatNumber(level),
+        level < threshold ? 'deprioritized' : '',
+      ]),
+      [false, true, false],
+    ),
+    '',
+    '## Pairwise priority gaps',
+    '',
+    'gap(row, column): positive when the row behavior is prioritized over the column behavior.',
+    '',
+    gapMatrix(report),
+    '',
+    ...simulation(report, ranked),
+    ...rebalancing(report),
+    ...suspects(ranked),
+    ...skipped(report),
+  ];
+  return out.join('\n');
+}

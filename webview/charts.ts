@@ -1,0 +1,157 @@
+/** chart.js with only the pieces the report uses registered (keeps the bundle small). */
+import {
+  BarController,
+  BarElement,
+  CategoryScale,
+  Chart,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+  type ChartConfiguration,
+  type ChartDataset,
+} from 'chart.js';
+import type { Theme } from './theme.js';
+
+Chart.register(
+  BarController,
+  BarElement,
+  CategoryScale,
+  Filler,
+  Legend,
+  LinearScale,
+  LineController,
+  LineElement,
+  PointElement,
+  Tooltip,
+);
+
+/** Every chart drawn, so a theme change or a new report can destroy and redraw them. */
+export class ChartSet {
+  private charts = new Map<string, Chart>();
+
+  draw(canvas: HTMLCanvasElement, config: ChartConfiguration): Chart {
+    this.charts.get(canvas.id)?.destroy();
+    const chart = new Chart(canvas, config);
+    this.charts.set(canvas.id, chart);
+    return chart;
+  }
+
+  destroyAll(): void {
+    for (const c of this.charts.values()) c.destroy();
+    this.charts.clear();
+  }
+
+  get count(): number {
+    return this.charts.size;
+  }
+}
+
+/** A canvas in a sized box (chart.js fills its parent when maintainAspectRatio is off). */
+export function chartBox(id: string, height = 260, label?: string): HTMLDivElement {
+  const box = document.createElement('div');
+  box.className = 'chart-box';
+  box.style.height = `${height}px`;
+  const canvas = document.createElement('canvas');
+  canvas.id = id;
+  canvas.setAttribute('role', 'img');
+  if (label) canvas.setAttribute('aria-label', label);
+  box.append(canvas);
+  return box;
+}
+
+export function canvasIn(box: HTMLElement): HTMLCanvasElement {
+  return box.querySelector('canvas') as HTMLCanvasElement;
+}
+
+export interface LineSeries {
+  label: string;
+  x: number[];
+  y: number[];
+  color: string;
+  dashed?: boolean;
+  axis?: 'y' | 'y2';
+  width?: number;
+}
+
+export function baseOptions(theme: Theme) {
+  return {
+    responsive: true,
+    maintainAspectRatio: false,
+    animation: false as const,
+    color: theme.fg,
+    font: { family: theme.font },
+    plugins: {
+      legend: {
+        labels: { color: theme.fg, boxWidth: 14, boxHeight: 2, font: { family: theme.font } },
+      },
+      tooltip: { mode: 'index' as const, intersect: false },
+    },
+  };
+}
+
+function axis(theme: Theme, title: string, extra: Record<string, unknown> = {}) {
+  return {
+    type: 'linear' as const,
+    title: { display: true, text: title, color: theme.muted },
+    ticks: { color: theme.muted },
+    grid: { color: theme.grid },
+    border: { color: theme.border },
+    ...extra,
+  };
+}
+
+export function lineConfig(
+  theme: Theme,
+  series: LineSeries[],
+  opts: {
+    xTitle: string;
+    yTitle: string;
+    y2Title?: string;
+    yMin?: number;
+    yMax?: number;
+    legend?: boolean;
+  },
+): ChartConfiguration {
+  const datasets: ChartDataset<'line'>[] = series.map((s) => ({
+    label: s.label,
+    data: s.x.map((x, i) => ({ x, y: s.y[i] })),
+    borderColor: s.color,
+    backgroundColor: s.color,
+    borderWidth: s.width ?? 2,
+    borderDash: s.dashed ? [6, 4] : undefined,
+    pointRadius: 0,
+    pointHoverRadius: 3,
+    tension: 0.15,
+    yAxisID: s.axis ?? 'y',
+  }));
+  const base = baseOptions(theme);
+  const scales: Record<string, unknown> = {
+    x: axis(theme, opts.xTitle),
+    y: axis(theme, opts.yTitle, { min: opts.yMin, max: opts.yMax }),
+  };
+  if (opts.y2Title) {
+    scales.y2 = axis(theme, opts.y2Title, {
+      position: 'right',
+      min: 0,
+      max: 1,
+      grid: { drawOnChartArea: false },
+    });
+  }
+  return {
+    type: 'line',
+    data: { datasets },
+    options: {
+      ...base,
+      interaction: { mode: 'nearest', axis: 'x', intersect: false },
+      plugins: {
+        ...base.plugins,
+        legend: { ...base.plugins.legend, display: opts.legend ?? true },
+      },
+      scales,
+    },
+  } as ChartConfiguration;
+}

@@ -1,0 +1,4 @@
+import { App } from './app.js';
+import { connectHost } from './host.js';
+
+new App(connectHost()).start();

@@ -1,0 +1,139 @@
+import { fmt, h, section } from '../dom.js';
+import type { Ctx, Section } from '../types.js';
+
+const MAX_SKIPPED_ROWS = 200;
+
+function revealRow(ctx: Ctx, tr: HTMLTableRowElement, file: string, line: number): void {
+  tr.setAttribute('tabindex', '0');
+  tr.classList.add('clickable');
+  const go = (): void => ctx.host.post({ type: 'reveal', file, line });
+  tr.addEventListener('click', go);
+  tr.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') go();
+  });
+}
+
+/** Examples on the wrong side of the mean-difference boundary for the selected behavior. */
+export function suspectsSection(ctx: Ctx): Section {
+  const el = section(
+    'suspects',
+    'Possible label errors',
+    'Examples that sit on the wrong side of the boundary between the positive and negative means. Click one to open it.',
+  );
+  const title = h('h3', {});
+  const body = h('tbody', {});
+  el.append(
+    title,
+    h(
+      'div',
+      { class: 'table-scroll short' },
+      h(
+        'table',
+        { id: 'suspects-table', class: 'data compact' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { text: 'Location' }),
+            h('th', { text: 'Label' }),
+            h('th', { class: 'num', text: 'Projection' }),
+            h('th', { text: 'Text' }),
+          ),
+        ),
+        body,
+      ),
+    ),
+  );
+  const show = (name: string | undefined): void => {
+    const b = ctx.report.behaviors.find((x) => x.name === name) ?? ctx.ranked[0];
+    body.replaceChildren();
+    if (!b) return;
+    title.textContent = `${b.name}: ${b.suspects.length} suspect${b.suspects.length === 1 ? '' : 's'}`;
+    for (const x of b.suspects) {
+      const tr = h(
+        'tr',
+        { data: { file: x.file, line: String(x.line) } },
+        h('td', { class: 'mono', text: `${x.file.split(/[\\/]/).pop()}:${x.line}`, title: x.file }),
+        h('td', { text: x.label === 1 ? 'positive' : 'negative' }),
+        h('td', { class: 'num', text: fmt(x.projection) }),
+        h('td', { class: 'example-text', text: x.text }),
+      );
+      revealRow(ctx, tr, x.file, x.line);
+      body.append(tr);
+    }
+  };
+  return { el, draw: () => show(ctx.ui.curveBehavior), onSelect: show };
+}
+
+export function skippedSection(ctx: Ctx): Section {
+  const sk = ctx.report.skipped;
+  const el = section(
+    'skipped',
+    'Skipped lines',
+    'Lines left out of the analysis, with the reason. Nothing is dropped silently.',
+  );
+  const reasons = Object.entries(sk.byReason).filter(([, n]) => (n ?? 0) > 0);
+  el.append(
+    h('p', {
+      id: 'skipped-summary',
+      text: sk.total
+        ? `${sk.total} line${sk.total === 1 ? '' : 's'} skipped: ${reasons.map(([r, n]) => `${n} ${r}`).join(', ')}.`
+        : 'No lines were skipped.',
+    }),
+  );
+  if (sk.lines.length) {
+    const body = h('tbody', {});
+    for (const l of sk.lines.slice(0, MAX_SKIPPED_ROWS)) {
+      const tr = h(
+        'tr',
+        {},
+        h('td', { class: 'mono', text: `${l.file.split(/[\\/]/).pop()}:${l.line}`, title: l.file }),
+        h('td', { text: l.reason }),
+        h('td', { text: l.message }),
+      );
+      revealRow(ctx, tr, l.file, l.line);
+      body.append(tr);
+    }
+    el.append(
+      h(
+        'div',
+        { class: 'table-scroll short' },
+        h(
+          'table',
+          { id: 'skipped-table', class: 'data compact' },
+          h(
+            'thead',
+            {},
+            h(
+              'tr',
+              {},
+              h('th', { text: 'Location' }),
+              h('th', { text: 'Reason' }),
+              h('th', { text: 'Message' }),
+            ),
+          ),
+          body,
+        ),
+      ),
+    );
+    if (sk.lines.length > MAX_SKIPPED_ROWS) {
+      el.append(
+        h('p', {
+          class: 'meta',
+          text: `Showing the first ${MAX_SKIPPED_ROWS} of ${sk.lines.length}.`,
+        }),
+      );
+    }
+  }
+  const inputs = h(
+    'ul',
+    { id: 'inputs' },
+    ...ctx.report.inputs.map((i) =>
+      h('li', { class: 'mono', text: `${i.file} (${i.schema}, ${i.rows} rows)` }),
+    ),
+  );
+  el.append(h('h3', { text: 'Inputs' }), inputs);
+  return { el, draw: () => undefined };
+}

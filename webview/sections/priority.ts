@@ -1,0 +1,194 @@
+import type { ChartConfiguration } from 'chart.js';
+import { baseOptions, canvasIn, chartBox } from '../charts.js';
+import { fmt, h, s, section } from '../dom.js';
+import { diverging } from '../theme.js';
+import type { Ctx, Section } from '../types.js';
+
+function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
+  const { names, levels } = ctx.report.priority;
+  const order = names.map((_, i) => i).sort((a, b) => levels[b] - levels[a]);
+  const threshold = ctx.report.thresholds.priorityLevel;
+  const t = ctx.theme;
+  const base = baseOptions(t);
+  const config: ChartConfiguration<'bar'> = {
+    type: 'bar',
+    data: {
+      labels: order.map((i) => names[i]),
+      datasets: [
+        {
+          label: 'priority level',
+          data: order.map((i) => levels[i]),
+          backgroundColor: order.map((i) => (levels[i] < threshold ? t.danger : t.accent)),
+          borderRadius: 2,
+          barPercentage: 0.8,
+        },
+      ],
+    },
+    options: {
+      ...base,
+      indexAxis: 'y',
+      plugins: {
+        ...base.plugins,
+        legend: { display: false },
+        tooltip: {
+          callbacks: { label: (item) => `priority level ${fmt(item.parsed.x)}` },
+        },
+      },
+      scales: {
+        x: {
+          title: {
+            display: true,
+            text: `priority level (flagged below ${fmt(threshold)})`,
+            color: t.muted,
+          },
+          ticks: { color: t.muted },
+          grid: { color: t.grid },
+          border: { color: t.border },
+        },
+        y: {
+          ticks: { color: t.fg, autoSkip: false, font: { size: 11 } },
+          grid: { display: false },
+          border: { color: t.border },
+        },
+      },
+    },
+  };
+  ctx.charts.draw(canvas, config as ChartConfiguration);
+}
+
+const clip = (name: string, n: number): string =>
+  name.length > n ? `${name.slice(0, n - 1)}…` : name;
+
+/** names × names gap matrix as an SVG of <rect>s (presentation attributes only: CSP-safe). */
+function heatmap(ctx: Ctx): SVGSVGElement {
+  const { names, gaps } = ctx.report.priority;
+  const n = names.length;
+  const cell = n > 16 ? 18 : n > 8 ? 26 : 40;
+  const labelW = 230;
+  const top = 26;
+  const width = labelW + n * cell + 8;
+  const height = top + n * cell + 46;
+  const maxAbs = Math.max(1e-12, ...gaps.flat().map((g) => Math.abs(g)));
+  const t = ctx.theme;
+  const svg = s('svg', {
+    id: 'gap-heatmap',
+    viewBox: `0 0 ${width} ${height}`,
+    width,
+    height,
+    role: 'img',
+    'aria-label': 'Pairwise priority gap heatmap',
+  });
+  for (let j = 0; j < n; j++) {
+    svg.append(
+      s(
+        'text',
+        {
+          x: labelW + j * cell + cell / 2,
+          y: top - 8,
+          'text-anchor': 'middle',
+          class: 'axis-label',
+        },
+        String(j + 1),
+      ),
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const y = top + i * cell;
+    svg.append(
+      s(
+        'text',
+        { x: labelW - 6, y: y + cell / 2 + 4, 'text-anchor': 'end', class: 'axis-label' },
+        `${clip(names[i], 30)}  ${i + 1}`,
+      ),
+    );
+    for (let j = 0; j < n; j++) {
+      const g = gaps[i][j];
+      svg.append(
+        s(
+          'rect',
+          {
+            x: labelW + j * cell,
+            y,
+            width: cell - 1,
+            height: cell - 1,
+            fill: diverging(t, g / maxAbs),
+            'data-row': names[i],
+            'data-col': names[j],
+            'data-gap': g,
+            class: 'cell',
+          },
+          s('title', {}, `gap(${names[i]}, ${names[j]}) = ${fmt(g)}`),
+        ),
+      );
+      if (cell >= 40) {
+        svg.append(
+          s(
+            'text',
+            {
+              x: labelW + j * cell + cell / 2,
+              y: y + cell / 2 + 4,
+              'text-anchor': 'middle',
+              class: 'cell-label',
+            },
+            fmt(g, 2),
+          ),
+        );
+      }
+    }
+  }
+  // Color legend: -max … 0 … +max.
+  const ly = top + n * cell + 14;
+  const steps = 40;
+  const lw = Math.min(240, n * cell);
+  for (let k = 0; k < steps; k++) {
+    svg.append(
+      s('rect', {
+        x: labelW + (k * lw) / steps,
+        y: ly,
+        width: lw / steps + 0.5,
+        height: 10,
+        fill: diverging(t, -1 + (2 * k) / (steps - 1)),
+      }),
+    );
+  }
+  svg.append(s('text', { x: labelW, y: ly + 24, class: 'axis-label' }, fmt(-maxAbs, 2)));
+  svg.append(
+    s(
+      'text',
+      { x: labelW + lw, y: ly + 24, 'text-anchor': 'end', class: 'axis-label' },
+      `+${fmt(maxAbs, 2)}`,
+    ),
+  );
+  svg.append(
+    s(
+      'text',
+      { x: labelW - 6, y: ly + 9, 'text-anchor': 'end', class: 'axis-label' },
+      'row prioritized over column →',
+    ),
+  );
+  return svg;
+}
+
+export function prioritySection(ctx: Ctx): Section {
+  const el = section(
+    'priority',
+    'Priority levels',
+    'How much the first DPO step on the whole mixture helps each behavior (Im & Li, eq. 5). Low levels are learned last; the heatmap shows the pairwise gap (row minus column).',
+  );
+  const n = ctx.report.priority.names.length;
+  const box = chartBox('chart-priority', Math.max(180, 22 * n + 60), 'Priority level per behavior');
+  el.append(
+    h(
+      'div',
+      { class: 'grid-2' },
+      h('div', {}, h('h3', { text: 'Levels in the mixture' }), box),
+      h(
+        'div',
+        { class: 'heatmap-wrap' },
+        h('h3', { text: 'Pairwise gap' }),
+        n ? heatmap(ctx) : h('p', { text: 'No behaviors.' }),
+      ),
+    ),
+  );
+  return { el, draw: () => levelsChart(ctx, canvasIn(box)) };
+}

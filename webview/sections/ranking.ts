@@ -1,0 +1,111 @@
+import { fmt, h, section } from '../dom.js';
+import type { BehaviorReport, Ctx, Section } from '../types.js';
+
+const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
+  { label: '#', title: 'Rank by distinguishability', numeric: true },
+  { label: 'Behavior', title: 'Behavior (click to open its file)' },
+  { label: 'n+', title: 'Positive examples (the behavior-matching side)', numeric: true },
+  { label: 'n−', title: 'Negative examples', numeric: true },
+  { label: 'Distinguishability', title: '‖μ+ − μ−‖ with its bootstrap interval', numeric: true },
+  { label: 'Normalized', title: 'Distinguishability / √trace', numeric: true },
+  { label: 'Concentration', title: 'max spectral norm of the class covariances', numeric: true },
+  { label: 'Trace', title: 'max trace of the class covariances', numeric: true },
+  { label: 'Priority', title: 'Priority level in the mixture (eq. 5)', numeric: true },
+  { label: 'Warnings', title: 'What DPO is likely to do to this behavior' },
+];
+
+function row(ctx: Ctx, b: BehaviorReport, rank: number, maxD: number): HTMLTableRowElement {
+  const low = b.priorityLevel < ctx.report.thresholds.priorityLevel;
+  const bar = h('span', { class: 'bar' });
+  bar.style.width = `${maxD > 0 ? Math.max(2, (100 * b.distinguishability) / maxD) : 0}%`;
+  const warnings = h('td', { class: 'warnings' });
+  for (const w of b.warnings) {
+    warnings.append(h('span', { class: `badge ${w.kind}`, title: w.message, text: w.kind }));
+  }
+  const tr = h(
+    'tr',
+    {
+      data: { behavior: b.name },
+      class: b.warnings.length ? 'has-warning' : undefined,
+      attrs: { tabindex: '0' },
+      title: b.files[0] ? `${b.files[0].file}:${b.files[0].firstLine}` : undefined,
+    },
+    h('td', { class: 'num', text: String(rank) }),
+    h('td', { class: 'name', text: b.name }),
+    h('td', { class: 'num', text: String(b.nPositive) }),
+    h('td', { class: 'num', text: String(b.nNegative) }),
+    h(
+      'td',
+      { class: 'num dist' },
+      h('span', { class: 'bar-track' }, bar),
+      h('span', { text: fmt(b.distinguishability) }),
+      h('span', {
+        class: 'ci',
+        text: ` [${fmt(b.distinguishabilityCI[0])}, ${fmt(b.distinguishabilityCI[1])}]`,
+      }),
+    ),
+    h('td', { class: 'num', text: fmt(b.normalizedDistinguishability) }),
+    h('td', { class: 'num', text: fmt(b.concentration) }),
+    h('td', { class: 'num', text: fmt(b.trace) }),
+    h('td', { class: `num${low ? ' low' : ''}`, text: fmt(b.priorityLevel) }),
+    warnings,
+  );
+  const activate = (): void => {
+    ctx.select(b.name);
+    const f = b.files[0];
+    if (f) ctx.host.post({ type: 'reveal', file: f.file, line: f.firstLine });
+  };
+  tr.addEventListener('click', activate);
+  tr.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' || e.key === ' ') {
+      e.preventDefault();
+      activate();
+    }
+  });
+  return tr;
+}
+
+export function rankingSection(ctx: Ctx): Section {
+  const el = section(
+    'ranking',
+    'Behaviors ranked by distinguishability',
+    'DPO learns the most distinguishable behaviors first. Click a row to open its data file; the selection drives the charts below.',
+  );
+  const maxD = Math.max(0, ...ctx.ranked.map((b) => b.distinguishability));
+  const table = h(
+    'table',
+    { id: 'ranking-table', class: 'data' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        ...COLUMNS.map((c) =>
+          h('th', { text: c.label, title: c.title, class: c.numeric ? 'num' : undefined }),
+        ),
+      ),
+    ),
+    h('tbody', {}, ...ctx.ranked.map((b, i) => row(ctx, b, i + 1, maxD))),
+  );
+  el.append(h('div', { class: 'table-scroll' }, table));
+  const t = ctx.report.thresholds;
+  el.append(
+    h('p', {
+      class: 'meta',
+      text: `Thresholds: priority level < ${fmt(t.priorityLevel)} is flagged as deprioritized; relative distinguishability below ${fmt(t.relativeDistinguishability)} is flagged as low.`,
+    }),
+  );
+  const highlight = (behavior: string): void => {
+    for (const tr of table.querySelectorAll('tbody tr')) {
+      tr.classList.toggle('selected', tr.getAttribute('data-behavior') === behavior);
+    }
+  };
+  return {
+    el,
+    draw: () => {
+      if (ctx.ui.curveBehavior) highlight(ctx.ui.curveBehavior);
+    },
+    onSelect: highlight,
+  };
+}

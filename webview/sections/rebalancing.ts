@@ -1,0 +1,137 @@
+import type { ChartConfiguration } from 'chart.js';
+import { baseOptions, canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
+import { fmt, h, last, section } from '../dom.js';
+import type { Ctx, Section } from '../types.js';
+
+export function rebalancingSection(ctx: Ctx): Section {
+  const rb = ctx.report.rebalancing;
+  const el = section(
+    'rebalancing',
+    'Rebalancing suggestion',
+    'Upsampling factors that raise the lowest priority levels, and the joint run before and after applying them.',
+  );
+  if (!rb) {
+    el.append(
+      h('p', {
+        text: 'No rebalancing suggestion in this report (none was requested or none was needed).',
+      }),
+    );
+    return { el, draw: () => undefined };
+  }
+  const names = Object.keys(rb.weights).sort(
+    (a, b) => (rb.levelsBefore[a] ?? 0) - (rb.levelsBefore[b] ?? 0),
+  );
+  const table = h(
+    'table',
+    { id: 'rebalance-table', class: 'data compact' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { text: 'Behavior' }),
+        h('th', { class: 'num', text: 'Weight' }),
+        h('th', { class: 'num', text: 'Level before' }),
+        h('th', { class: 'num', text: 'Level after' }),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...names.map((n) =>
+        h(
+          'tr',
+          { data: { behavior: n }, class: rb.weights[n] !== 1 ? 'changed' : undefined },
+          h('td', { text: n }),
+          h('td', { class: 'num', text: `×${fmt(rb.weights[n], 2)}` }),
+          h('td', { class: 'num', text: fmt(rb.levelsBefore[n]) }),
+          h('td', { class: 'num', text: fmt(rb.levelsAfter[n]) }),
+        ),
+      ),
+    ),
+  );
+  const levelsBox = chartBox(
+    'chart-rebalance-levels',
+    Math.max(180, 26 * names.length + 70),
+    'Priority levels before and after',
+  );
+  const jointBox = chartBox('chart-rebalance-joint', 280, 'Joint run before and after rebalancing');
+  const worst = names[0];
+  el.append(
+    h(
+      'div',
+      { class: 'grid-2' },
+      h('div', { class: 'table-scroll short' }, table),
+      h('div', {}, h('h3', { text: 'Priority levels' }), levelsBox),
+    ),
+    h('h3', {
+      text: `Joint run before (dashed) and after (solid)${worst ? `, with ${worst}` : ''}`,
+    }),
+    jointBox,
+    h('p', {
+      class: 'meta',
+      text: `Joint test loss ${fmt(last(rb.jointBefore.curve.testLoss))} → ${fmt(last(rb.jointAfter.curve.testLoss))}; joint test accuracy ${fmt(last(rb.jointBefore.curve.testAccuracy))} → ${fmt(last(rb.jointAfter.curve.testAccuracy))}.`,
+    }),
+  );
+  const draw = (): void => {
+    const t = ctx.theme;
+    const base = baseOptions(t);
+    const config: ChartConfiguration<'bar'> = {
+      type: 'bar',
+      data: {
+        labels: names,
+        datasets: [
+          { label: 'before', data: names.map((n) => rb.levelsBefore[n]), backgroundColor: t.muted },
+          { label: 'after', data: names.map((n) => rb.levelsAfter[n]), backgroundColor: t.accent },
+        ],
+      },
+      options: {
+        ...base,
+        indexAxis: 'y',
+        scales: {
+          x: { ticks: { color: t.muted }, grid: { color: t.grid }, border: { color: t.border } },
+          y: {
+            ticks: { color: t.fg, autoSkip: false, font: { size: 11 } },
+            grid: { display: false },
+          },
+        },
+      },
+    };
+    ctx.charts.draw(canvasIn(levelsBox), config as ChartConfiguration);
+    const series: LineSeries[] = [
+      {
+        label: 'joint, before',
+        x: rb.jointBefore.curve.step,
+        y: rb.jointBefore.curve.testLoss,
+        color: t.fg,
+        dashed: true,
+      },
+      {
+        label: 'joint, after',
+        x: rb.jointAfter.curve.step,
+        y: rb.jointAfter.curve.testLoss,
+        color: t.fg,
+      },
+    ];
+    const before = worst ? rb.jointBefore.perBehavior[worst] : undefined;
+    const after = worst ? rb.jointAfter.perBehavior[worst] : undefined;
+    if (before && after) {
+      series.push(
+        {
+          label: `${worst}, before`,
+          x: before.step,
+          y: before.testLoss,
+          color: t.danger,
+          dashed: true,
+        },
+        { label: `${worst}, after`, x: after.step, y: after.testLoss, color: t.danger },
+      );
+    }
+    ctx.charts.draw(
+      canvasIn(jointBox),
+      lineConfig(t, series, { xTitle: 'step', yTitle: 'test loss' }),
+    );
+  };
+  return { el, draw };
+}
