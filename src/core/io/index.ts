@@ -1,0 +1,8 @@
+export { npyHeader, rowRecord, writeEmbeddingsNpy, type RowRecord } from './npy.js';
+export {
+  recordCopies,
+  writeRebalancedJsonl,
+  type RebalanceBehaviorCount,
+  type RebalanceWriteOptions,
+  type RebalanceWriteResult,
+} from './rebalance.js';

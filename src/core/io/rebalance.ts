@@ -1,0 +1,164 @@
+import { once } from 'node:events';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { uniformInt } from 'pure-rand/distribution/uniformInt';
+import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { readLines } from '../dataset/lines.js';
+import type { DatasetFile } from '../dataset/types.js';
+
+export interface RebalanceWriteOptions {
+  /** Seed of the choice of which records get the extra copy of a fractional weight. */
+  seed?: number;
+  /** The same overlays the files were read with, so the copied lines are the analyzed ones. */
+  overlays?: ReadonlyMap<string, string>;
+  signal?: AbortSignal;
+}
+
+export interface RebalanceBehaviorCount {
+  weight: number;
+  /** Records kept by the reader for this behavior. */
+  records: number;
+  /** Lines written for them (copies included). */
+  written: number;
+}
+
+export interface RebalanceWriteResult {
+  /** The files written: `out` itself, or one file per source inside the folder `out`. */
+  files: string[];
+  lines: number;
+  behaviors: Record<string, RebalanceBehaviorCount>;
+}
+
+/** FNV-1a, to give each behavior its own random stream whatever the other behaviors are. */
+function hashName(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) {
+    h ^= name.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h | 0;
+}
+
+/**
+ * How many times each record is written: the integer part of its behavior's weight, plus one
+ * for exactly round(fraction x records) of them, chosen by a seeded partial shuffle, so that the
+ * written count matches the weight as closely as whole records allow (no binomial noise).
+ */
+export function recordCopies(
+  records: number,
+  weight: number,
+  seed: number,
+  behavior: string,
+): Uint32Array {
+  if (!Number.isFinite(weight) || weight < 0) {
+    throw new Error(`weight of "${behavior}" must be a finite number >= 0, got ${weight}`);
+  }
+  const whole = Math.floor(weight);
+  const extra = Math.round((weight - whole) * records);
+  const copies = new Uint32Array(records).fill(whole);
+  const order = Array.from({ length: records }, (_, i) => i);
+  const gen = xoroshiro128plus(Math.imul(seed | 0, 0x9e3779b1) ^ hashName(behavior));
+  for (let i = 0; i < extra; i++) {
+    const j = i + uniformInt(gen, 0, records - i - 1);
+    [order[i], order[j]] = [order[j], order[i]];
+    copies[order[i]] += 1;
+  }
+  return copies;
+}
+
+function isFolderTarget(out: string, isDirectory: boolean): boolean {
+  return isDirectory || !/\.jsonl$/i.test(out);
+}
+
+/**
+ * Writes a rebalanced copy of the analyzed datasets: every kept record's original JSONL line,
+ * verbatim, repeated per its behavior's weight (behaviors absent from `weights` keep weight 1;
+ * skipped lines are left out). Copies of a record are written one after another, records in
+ * their source order; DPO trainers shuffle anyway.
+ *
+ * `out` ending in ".jsonl" is one file holding all sources in order. Otherwise `out` is a folder
+ * that gets one file per source under the source's name: use that when the behavior is the file
+ * name (persona evals), which one merged file would lose.
+ *
+ * The sources must be unchanged since they were read (the line count is checked).
+ */
+export async function writeRebalancedJsonl(
+  out: string,
+  files: readonly DatasetFile[],
+  weights: Readonly<Record<string, number>>,
+  options: RebalanceWriteOptions = {},
+): Promise<RebalanceWriteResult> {
+  const seed = options.seed ?? 0;
+  const byBehavior = new Map<string, Array<{ file: number; line: number }>>();
+  files.forEach((dataset, index) => {
+    let previous = -1;
+    for (const example of dataset.examples) {
+      if (example.line === previous) continue; // the second row of a pair
+      previous = example.line;
+      const list = byBehavior.get(example.behavior) ?? [];
+      list.push({ file: index, line: example.line });
+      byBehavior.set(example.behavior, list);
+    }
+  });
+  const copiesPerFile = files.map(() => new Map<number, number>());
+  const behaviors: Record<string, RebalanceBehaviorCount> = {};
+  for (const [behavior, records] of byBehavior) {
+    const weight = weights[behavior] ?? 1;
+    const copies = recordCopies(records.length, weight, seed, behavior);
+    let written = 0;
+    records.forEach((record, i) => {
+      copiesPerFile[record.file].set(record.line, copies[i]);
+      written += copies[i];
+    });
+    behaviors[behavior] = { weight, records: records.length, written };
+  }
+
+  const existing = await stat(out).catch(() => null);
+  const folder = isFolderTarget(out, existing?.isDirectory() ?? false);
+  const targets = folder ? files.map((f) => path.join(out, path.basename(f.file))) : [out];
+  if (new Set(targets).size !== targets.length) {
+    throw new Error(`two sources share a file name; write into one .jsonl file instead of ${out}`);
+  }
+  await mkdir(folder ? out : path.dirname(out), { recursive: true });
+
+  let lines = 0;
+  let stream: WriteStream | null = null;
+  const write = async (text: string) => {
+    if (stream && !stream.write(text)) await once(stream, 'drain');
+  };
+  const close = async () => {
+    if (!stream) return;
+    const closing = stream;
+    stream = null;
+    closing.end();
+    await once(closing, 'finish');
+  };
+  try {
+    if (!folder) stream = createWriteStream(out, { encoding: 'utf8' });
+    for (let i = 0; i < files.length; i++) {
+      if (folder) {
+        await close();
+        stream = createWriteStream(targets[i], { encoding: 'utf8' });
+      }
+      const source = files[i];
+      const copies = copiesPerFile[i];
+      let lastLine = 0;
+      for await (const { line, text } of readLines(source.file, {
+        overlay: options.overlays?.get(source.file),
+        signal: options.signal,
+      })) {
+        lastLine = line;
+        const count = copies.get(line) ?? 0;
+        for (let c = 0; c < count; c++) await write(`${text}\n`);
+        lines += count;
+      }
+      if (source.counts && source.counts.lines !== lastLine) {
+        throw new Error(`${source.file} changed since it was analyzed; analyze it again`);
+      }
+    }
+  } finally {
+    await close();
+  }
+  return { files: targets, lines, behaviors };
+}
