@@ -68,9 +68,15 @@ export interface MisalignmentRun {
   start: 'base' | 'aligned';
   /** Which model's embeddings (the second model's name in the two-model form). */
   model: string;
+  /** Losses and accuracy of the flipped-label objective the run trains for. */
   curve: Curve;
-  /** First step whose test accuracy is below 0.5, or null if it never gets there. */
+  /**
+   * First step whose test accuracy on the ORIGINAL labels (originalAccuracy) is below 0.5, or null
+   * if it never gets there. 0 when the start head is not aligned (e.g. a zero head: ties count wrong).
+   */
   stepsToBelowHalf: number | null;
+  /** Test accuracy on the original (unflipped) labels per step: how much alignment is left. */
+  originalAccuracy?: number[];
 }
 
 export interface Rebalancing {

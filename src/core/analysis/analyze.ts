@@ -1,0 +1,435 @@
+import type {
+  BehaviorReport,
+  MisalignmentRun,
+  Rebalancing,
+  Report,
+  SimulationOptions,
+} from '../report/types.js';
+import type { Matrix } from './matrix.js';
+import { priorityGaps, priorityLevels } from './priority.js';
+import { suggestUpsampling } from './rebalance.js';
+import {
+  aloneRun,
+  type BehaviorRows,
+  headBoundary,
+  jointRun,
+  misalignmentRun,
+  splitBehavior,
+  toJointRun,
+  toMisalignmentRun,
+} from './runs.js';
+import {
+  DpoSimulation,
+  FAST_PREVIEW,
+  REFERENCE_SIMULATION,
+  runToCompletion,
+  yieldToEventLoop,
+} from './simulate.js';
+import { behaviorStats, type BehaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
+import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
+
+export interface AnswerRows {
+  yes: ArrayLike<number>;
+  no: ArrayLike<number>;
+}
+
+export interface AnalysisInput {
+  /** Embeddings [rows, dim] in C order. */
+  data: Float32Array;
+  dim: number;
+  /** Per row: +1 when the preferred answer is yes (statement matches the behavior), -1 otherwise. */
+  labels: ArrayLike<number>;
+  /** Per row: index into behaviorNames. */
+  behaviorIndex: ArrayLike<number>;
+  behaviorNames: readonly string[];
+  /** Initial answer rows of a real LM head (causal LMs): enables phi and starts the runs from W_B. */
+  head?: AnswerRows;
+  /** Per behavior sampling weight w_i (default 1): the mixture weight of behavior i is n_i * w_i. */
+  samplingWeights?: readonly number[];
+  /** Name of the model that made `data` (goes into misalignment runs). */
+  model?: string;
+  /** Two-model misalignment: the same rows embedded by an aligned checkpoint. */
+  aligned?: { data: Float32Array; model: string; head?: AnswerRows };
+}
+
+export interface AnalysisOptions {
+  /** Overrides of the preset (the reference preset unless `preset: 'fast-preview'`). */
+  simulation?: Partial<SimulationOptions>;
+  thresholds?: Partial<Thresholds>;
+  maxSuspects?: number;
+  bootstrapReps?: number;
+  /** Seed of the statistics (bootstrap, Lanczos start); the simulation has its own. */
+  seed?: number;
+  /** Behaviors trained jointly: all of them (default, when there are at least two), a list, or none. */
+  joint?: boolean | readonly string[];
+  /** Flipped-label runs from the base and the aligned head (default true). */
+  misalignment?: boolean;
+  /** Suggest upsampling factors and simulate the rebalanced joint run (default true, needs >= 2 behaviors). */
+  rebalance?: boolean;
+  /** Largest upsampling factor (default 10). */
+  rebalanceCap?: number;
+}
+
+export interface AnalysisProgress {
+  stage: 'statistics' | 'simulate' | 'rebalance' | 'done';
+  /** 0..1 within the stage. */
+  fraction: number;
+  message: string;
+}
+
+/** A behavior's part of the report, minus what only the reader knows (files, lines, texts). */
+export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspects'> {
+  /** Index into the input's behaviorNames. */
+  index: number;
+  suspects: Suspect[];
+  wrongSideCount: number;
+  pastOppositeMeanCount: number;
+  /** Suggested upsampling factor, when a rebalancing was computed. */
+  upsampling?: number;
+}
+
+export interface TwoModelComparison {
+  behavior: string;
+  base: { distinguishability: number; concentration: number; trace: number; run: MisalignmentRun };
+  aligned: {
+    distinguishability: number;
+    concentration: number;
+    trace: number;
+    run: MisalignmentRun;
+  };
+}
+
+export interface AnalysisResult {
+  behaviors: AnalysisBehavior[];
+  priority: Report['priority'];
+  simulation: Report['simulation'];
+  rebalancing: Rebalancing | null;
+  thresholds: Thresholds;
+  /** Behaviors left out: fewer than two examples in a class. */
+  excluded: { name: string; reason: string }[];
+  twoModel: TwoModelComparison[];
+}
+
+/** The preset named by `overrides.preset` (reference by default) with the overrides applied; 'custom' if any differs. */
+export function resolveSimulationOptions(
+  overrides: Partial<SimulationOptions> = {},
+): SimulationOptions {
+  const base = overrides.preset === 'fast-preview' ? FAST_PREVIEW : REFERENCE_SIMULATION;
+  const merged: SimulationOptions = { ...base, ...overrides, preset: base.preset };
+  const keys = ['beta', 'lr', 'steps', 'batchSize', 'testFraction', 'seed'] as const;
+  const changed = keys.some((k) => merged[k] !== base[k]);
+  return { ...merged, preset: overrides.preset === 'custom' || changed ? 'custom' : base.preset };
+}
+
+/** Rows of each behavior, in input order. */
+export function groupRows(
+  input: Pick<AnalysisInput, 'labels' | 'behaviorIndex' | 'behaviorNames'>,
+): BehaviorRows[] {
+  const m = input.behaviorNames.length;
+  const counts = new Array<number>(m).fill(0);
+  const n = input.behaviorIndex.length;
+  for (let r = 0; r < n; r++) counts[input.behaviorIndex[r]]++;
+  const out = input.behaviorNames.map((name, i) => ({
+    name,
+    rows: new Int32Array(counts[i]),
+    labels: new Int8Array(counts[i]),
+  }));
+  const fill = new Array<number>(m).fill(0);
+  for (let r = 0; r < n; r++) {
+    const b = input.behaviorIndex[r];
+    out[b].rows[fill[b]] = r;
+    out[b].labels[fill[b]] = input.labels[r] > 0 ? 1 : -1;
+    fill[b]++;
+  }
+  return out;
+}
+
+function classRows(b: BehaviorRows): { pos: Int32Array; neg: Int32Array } {
+  const pos: number[] = [];
+  const neg: number[] = [];
+  b.rows.forEach((r, i) => (b.labels[i] > 0 ? pos : neg).push(r));
+  return { pos: Int32Array.from(pos), neg: Int32Array.from(neg) };
+}
+
+/**
+ * The whole analysis of an embedded mixture: statistics, priority, simulated DPO (alone, joint,
+ * misalignment), rebalancing and warnings. Pure computation; long parts yield to the event loop,
+ * report progress and stop when `signal` aborts.
+ */
+export async function analyzeEmbeddings(
+  input: AnalysisInput,
+  options: AnalysisOptions = {},
+  signal?: AbortSignal,
+  onProgress?: (p: AnalysisProgress) => void,
+): Promise<AnalysisResult> {
+  const matrix: Matrix = { data: input.data, rows: input.labels.length, dim: input.dim };
+  if (input.data.length !== matrix.rows * matrix.dim)
+    throw new Error(
+      `embeddings hold ${input.data.length} numbers, expected ${matrix.rows} rows × ${matrix.dim}`,
+    );
+  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+  const sim = resolveSimulationOptions(options.simulation);
+  const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
+  const grouped = groupRows(input);
+  const excluded: AnalysisResult['excluded'] = [];
+  const kept: { rows: BehaviorRows; index: number; pos: Int32Array; neg: Int32Array }[] = [];
+  grouped.forEach((rows, index) => {
+    const { pos, neg } = classRows(rows);
+    if (pos.length < 2 || neg.length < 2)
+      excluded.push({
+        name: rows.name,
+        reason: `needs at least 2 examples of each answer (has ${pos.length} yes, ${neg.length} no)`,
+      });
+    else kept.push({ rows, index, pos, neg });
+  });
+
+  // Statistics.
+  const stats: BehaviorStats[] = [];
+  for (let i = 0; i < kept.length; i++) {
+    signal?.throwIfAborted();
+    onProgress?.({
+      stage: 'statistics',
+      fraction: i / kept.length,
+      message: `statistics: ${kept[i].rows.name}`,
+    });
+    stats.push(
+      behaviorStats(matrix, kept[i].pos, kept[i].neg, {
+        bootstrapReps: options.bootstrapReps,
+        seed,
+        head: input.head,
+        maxSuspects: options.maxSuspects,
+        labelErrorDepth: thresholds.labelErrorDepth,
+      }),
+    );
+    await yieldToEventLoop();
+  }
+  const names = kept.map((k) => k.rows.name);
+  const b = stats.map((s) => s.meanDiff);
+  const sampling = kept.map((k) => input.samplingWeights?.[k.index] ?? 1);
+  const mixtureWeights = kept.map((k, i) => k.rows.rows.length * sampling[i]);
+  const levels = priorityLevels(b, mixtureWeights);
+  const gaps = priorityGaps(b);
+
+  // Simulation.
+  const start = input.head ? headBoundary(matrix.dim, input.head) : undefined;
+  const splits = kept.map((k, i) => splitBehavior(matrix, k.rows, i, sim.testFraction, sim.seed));
+  const alone = splits.map((s) => aloneRun(matrix, s, sim, start));
+  const jointNames =
+    options.joint === false
+      ? []
+      : Array.isArray(options.joint)
+        ? names.filter((n) => (options.joint as readonly string[]).includes(n))
+        : names;
+  const jointSplits = splits.filter((s) => jointNames.includes(s.name));
+  const jointWeights = jointSplits.map((s) => sampling[s.index]);
+  const joint =
+    jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
+  const simProgress = (p: { done: number; total: number }): void =>
+    onProgress?.({
+      stage: 'simulate',
+      fraction: p.total ? p.done / p.total : 1,
+      message: `simulated DPO: ${p.done}/${p.total} steps`,
+    });
+  await runToCompletion(joint ? [...alone, joint] : alone, { signal, onProgress: simProgress });
+
+  const misalignment: MisalignmentRun[] = [];
+  const twoModel: TwoModelComparison[] = [];
+  const model = input.model ?? 'model';
+  if (options.misalignment !== false) {
+    const runs: {
+      sim: DpoSimulation;
+      behavior: string;
+      start: 'base' | 'aligned';
+      model: string;
+    }[] = [];
+    splits.forEach((s, i) => {
+      runs.push({
+        sim: misalignmentRun(matrix, s, sim, start),
+        behavior: s.name,
+        start: 'base',
+        model,
+      });
+      runs.push({
+        sim: misalignmentRun(matrix, s, sim, alone[i].boundary()),
+        behavior: s.name,
+        start: 'aligned',
+        model,
+      });
+    });
+    await runToCompletion(
+      runs.map((r) => r.sim),
+      { signal, onProgress: simProgress },
+    );
+    for (const r of runs) misalignment.push(toMisalignmentRun(r.sim, r.behavior, r.start, r.model));
+  }
+  if (input.aligned) {
+    const comparisons = await compareModels(
+      { matrix, model, head: input.head },
+      {
+        matrix: { data: input.aligned.data, rows: matrix.rows, dim: matrix.dim },
+        model: input.aligned.model,
+        head: input.aligned.head,
+      },
+      kept.map((k) => k.rows),
+      sim,
+      { seed, bootstrapReps: 0 },
+      signal,
+    );
+    twoModel.push(...comparisons);
+    for (const c of comparisons) misalignment.push(c.base.run, c.aligned.run);
+  }
+
+  // Rebalancing.
+  let rebalancing: Rebalancing | null = null;
+  let upsampling: number[] | undefined;
+  if (options.rebalance !== false && joint && jointSplits.length >= 2) {
+    onProgress?.({ stage: 'rebalance', fraction: 0, message: 'rebalancing' });
+    const idx = jointSplits.map((s) => s.index);
+    const up = suggestUpsampling(
+      idx.map((i) => b[i]),
+      idx.map((i) => mixtureWeights[i]),
+      { cap: options.rebalanceCap, target: thresholds.priorityLevel },
+    );
+    const after = jointRun(
+      matrix,
+      jointSplits,
+      sim,
+      start,
+      jointWeights.map((w, j) => w * up.factors[j]),
+    );
+    await runToCompletion([after], {
+      signal,
+      onProgress: (p) =>
+        onProgress?.({
+          stage: 'rebalance',
+          fraction: p.total ? p.done / p.total : 1,
+          message: 'simulating the rebalanced mixture',
+        }),
+    });
+    const record = (values: number[]): Record<string, number> =>
+      Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
+    rebalancing = {
+      weights: record(up.factors),
+      levelsBefore: record(up.levelsBefore),
+      levelsAfter: record(up.levelsAfter),
+      jointBefore: toJointRun(
+        joint,
+        jointSplits.map((s) => s.name),
+      ),
+      jointAfter: toJointRun(
+        after,
+        jointSplits.map((s) => s.name),
+      ),
+    };
+    upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
+  }
+
+  const warnings = behaviorWarnings(
+    {
+      names,
+      levels,
+      distinguishability: stats.map((s) => s.distinguishability),
+      upsampling,
+      labelErrors: stats.map((s) => ({
+        count: s.pastOppositeMeanCount,
+        deepest: s.suspects.length ? -s.suspects[0].label * s.suspects[0].projection : 0,
+        total: s.nPositive + s.nNegative,
+      })),
+    },
+    thresholds,
+  );
+  const behaviors: AnalysisBehavior[] = stats.map((s, i) => ({
+    name: names[i],
+    index: kept[i].index,
+    nPositive: s.nPositive,
+    nNegative: s.nNegative,
+    distinguishability: s.distinguishability,
+    distinguishabilityCI: s.distinguishabilityCI,
+    normalizedDistinguishability: s.normalizedDistinguishability,
+    concentration: s.concentration,
+    trace: s.trace,
+    ...(s.phi === undefined ? {} : { phi: s.phi }),
+    priorityLevel: levels[i],
+    warnings: warnings[i],
+    suspects: s.suspects,
+    wrongSideCount: s.wrongSideCount,
+    pastOppositeMeanCount: s.pastOppositeMeanCount,
+    ...(upsampling ? { upsampling: upsampling[i] } : {}),
+  }));
+  onProgress?.({ stage: 'done', fraction: 1, message: 'analysis done' });
+  return {
+    behaviors,
+    priority: { names, gaps, levels },
+    simulation: {
+      options: sim,
+      perBehavior: Object.fromEntries(alone.map((a, i) => [names[i], a.curve()])),
+      joint: joint
+        ? toJointRun(
+            joint,
+            jointSplits.map((s) => s.name),
+          )
+        : null,
+      misalignment,
+    },
+    rebalancing,
+    thresholds,
+    excluded,
+    twoModel,
+  };
+}
+
+/**
+ * Two-model form: the same rows embedded by a base model and by an aligned model. For each
+ * behavior, both models' statistics and a flipped-label run from each model's own initial head,
+ * side by side (the paper's finding 4: misalignment is faster from the aligned model).
+ */
+export async function compareModels(
+  base: { matrix: Matrix; model: string; head?: AnswerRows },
+  aligned: { matrix: Matrix; model: string; head?: AnswerRows },
+  behaviors: readonly BehaviorRows[],
+  simulation: SimulationOptions,
+  statsOptions: { seed?: number; bootstrapReps?: number } = {},
+  signal?: AbortSignal,
+): Promise<TwoModelComparison[]> {
+  const out: TwoModelComparison[] = [];
+  for (let i = 0; i < behaviors.length; i++) {
+    signal?.throwIfAborted();
+    const { pos, neg } = classRows(behaviors[i]);
+    const side = async (
+      x: typeof base,
+      start: 'base' | 'aligned',
+    ): Promise<TwoModelComparison['base']> => {
+      const s = behaviorStats(x.matrix, pos, neg, {
+        ...statsOptions,
+        bootstrapReps: statsOptions.bootstrapReps ?? 0,
+        maxSuspects: 0,
+      });
+      const split = splitBehavior(
+        x.matrix,
+        behaviors[i],
+        i,
+        simulation.testFraction,
+        simulation.seed,
+      );
+      const sim = misalignmentRun(
+        x.matrix,
+        split,
+        simulation,
+        x.head ? headBoundary(x.matrix.dim, x.head) : undefined,
+      );
+      await runToCompletion([sim], { signal });
+      return {
+        distinguishability: s.distinguishability,
+        concentration: s.concentration,
+        trace: s.trace,
+        run: toMisalignmentRun(sim, behaviors[i].name, start, x.model),
+      };
+    };
+    out.push({
+      behavior: behaviors[i].name,
+      base: await side(base, 'base'),
+      aligned: await side(aligned, 'aligned'),
+    });
+  }
+  return out;
+}

@@ -1,0 +1,44 @@
+export {
+  analyzeEmbeddings,
+  compareModels,
+  groupRows,
+  resolveSimulationOptions,
+} from './analyze.js';
+export type {
+  AnalysisBehavior,
+  AnalysisInput,
+  AnalysisOptions,
+  AnalysisProgress,
+  AnalysisResult,
+  AnswerRows,
+  TwoModelComparison,
+} from './analyze.js';
+export type { Matrix } from './matrix.js';
+export { priorityGaps, priorityLevels } from './priority.js';
+export { DEFAULT_REBALANCE, suggestUpsampling } from './rebalance.js';
+export type { RebalanceOptions, Upsampling } from './rebalance.js';
+export {
+  aloneRun,
+  headBoundary,
+  jointRun,
+  meanDifference,
+  misalignmentRun,
+  splitBehavior,
+  toJointRun,
+  toMisalignmentRun,
+} from './runs.js';
+export type { BehaviorRows, BehaviorSplit } from './runs.js';
+export { DpoSimulation, FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.js';
+export type { RunSpec, RowSet, SimulationParams, StepProgress } from './simulate.js';
+export { SPECTRAL_TOLERANCE, covarianceSpectralNorm } from './spectral.js';
+export {
+  behaviorStats,
+  bootstrapDistinguishability,
+  covarianceTrace,
+  DEFAULT_STATS_OPTIONS,
+  median,
+  quantile,
+} from './stats.js';
+export type { BehaviorStats, StatsOptions, Suspect } from './stats.js';
+export { behaviorWarnings, DEFAULT_THRESHOLDS } from './warnings.js';
+export type { Thresholds } from './warnings.js';

@@ -1,0 +1,54 @@
+import { dot, norm } from './matrix.js';
+
+/**
+ * Eq. (5) priority levels for m behaviors trained together.
+ *
+ * b_bar is the example-weighted mean of the b_i, with weight n_i * w_i (n_i the number of training
+ * examples of behavior i, w_i an optional sampling weight): this is the direction of the first DPO
+ * gradient step on the mixture. With equal n_i and w_i it is the paper's (1/m) sum_i b_i. P_i is
+ * invariant to the scale of b_bar, so the weights need not be normalised. P_i = 1 means the first
+ * step moves behavior i as much as a step along the largest b would; P_i <= 0 means it does not
+ * help behavior i at all (or hurts it).
+ */
+export function priorityLevels(b: readonly Float64Array[], weights?: ArrayLike<number>): number[] {
+  const m = b.length;
+  if (m === 0) return [];
+  const d = b[0].length;
+  const bbar = new Float64Array(d);
+  for (let i = 0; i < m; i++) {
+    const w = weights ? weights[i] : 1;
+    const bi = b[i];
+    for (let k = 0; k < d; k++) bbar[k] += w * bi[k];
+  }
+  const nbar = norm(bbar, d);
+  let nstar = 0;
+  for (const bi of b) nstar = Math.max(nstar, norm(bi, d));
+  if (nbar === 0 || nstar === 0) return b.map(() => 0);
+  return b.map((bi) => dot(bbar, bi, d) / (nbar * nstar));
+}
+
+/**
+ * Reference pairwise gap: for (i, j), b_bar = (b_i + b_j)/2, p = (b_bar . b)/||b_bar||,
+ * gap = (p_i - p_j) / max(||b_i||, ||b_j||). Filled for i < j and mirrored, so it is exactly
+ * antisymmetric; the diagonal is 0.
+ */
+export function priorityGaps(b: readonly Float64Array[]): number[][] {
+  const m = b.length;
+  const gaps = Array.from({ length: m }, () => new Array<number>(m).fill(0));
+  if (m === 0) return gaps;
+  const d = b[0].length;
+  const norms = b.map((x) => norm(x, d));
+  const bbar = new Float64Array(d);
+  for (let i = 0; i < m; i++) {
+    for (let j = i + 1; j < m; j++) {
+      for (let k = 0; k < d; k++) bbar[k] = (b[i][k] + b[j][k]) / 2;
+      const nb = norm(bbar, d);
+      const scale = Math.max(norms[i], norms[j]);
+      const g =
+        nb === 0 || scale === 0 ? 0 : (dot(bbar, b[i], d) / nb - dot(bbar, b[j], d) / nb) / scale;
+      gaps[i][j] = g;
+      gaps[j][i] = -g;
+    }
+  }
+  return gaps;
+}

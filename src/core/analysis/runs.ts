@@ -1,0 +1,193 @@
+import type { Curve, JointRun, MisalignmentRun } from '../report/types.js';
+import type { Matrix } from './matrix.js';
+import { Rng } from './rng.js';
+import { DpoSimulation, type EvalGroup, type RowSet, type SimulationParams } from './simulate.js';
+
+/** One behavior's rows of the matrix, with labels +1 (chosen = yes) / -1 (chosen = no). */
+export interface BehaviorRows {
+  name: string;
+  rows: Int32Array;
+  labels: Int8Array;
+}
+
+export interface BehaviorSplit {
+  name: string;
+  /** Position of the behavior in the mixture; salts its split and batch streams. */
+  index: number;
+  train: RowSet;
+  test: RowSet;
+  /** mu+ - mu- of the training rows. */
+  meanDiff: Float64Array;
+}
+
+/**
+ * Seeded random train/test split of one behavior: its rows are shuffled with a stream salted by
+ * the behavior's index and the first ceil(testFraction * n) become the test set (sklearn's
+ * train_test_split rounding). Not stratified, like the reference.
+ */
+export function splitBehavior(
+  m: Matrix,
+  b: BehaviorRows,
+  index: number,
+  testFraction: number,
+  seed: number,
+): BehaviorSplit {
+  const n = b.rows.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  new Rng(seed, 1, index).shuffle(order);
+  const nTest = Math.min(n, Math.ceil(testFraction * n - 1e-9));
+  const pick = (from: number, to: number): RowSet => {
+    const rows = new Int32Array(to - from);
+    const signs = new Int8Array(to - from);
+    for (let i = from; i < to; i++) {
+      rows[i - from] = b.rows[order[i]];
+      signs[i - from] = b.labels[order[i]] > 0 ? 1 : -1;
+    }
+    return { rows, signs };
+  };
+  const test = pick(0, nTest);
+  const train = pick(nTest, n);
+  return { name: b.name, index, train, test, meanDiff: meanDifference(m, train) };
+}
+
+export function meanDifference(m: Matrix, set: RowSet): Float64Array {
+  const d = m.dim;
+  const pos = new Float64Array(d);
+  const neg = new Float64Array(d);
+  let np = 0;
+  let nn = 0;
+  for (let i = 0; i < set.rows.length; i++) {
+    const off = set.rows[i] * d;
+    const target = set.signs[i] > 0 ? pos : neg;
+    for (let k = 0; k < d; k++) target[k] += m.data[off + k];
+    if (set.signs[i] > 0) np++;
+    else nn++;
+  }
+  const out = new Float64Array(d);
+  for (let k = 0; k < d; k++) out[k] = (np ? pos[k] / np : 0) - (nn ? neg[k] / nn : 0);
+  return out;
+}
+
+function flip(set: RowSet): RowSet {
+  return { rows: set.rows, signs: set.signs.map((s) => -s) };
+}
+
+/** Initial boundary W_B = W_U[yes] - W_U[no] of a real LM head (zero head otherwise). */
+export function headBoundary(
+  d: number,
+  head?: { yes: ArrayLike<number>; no: ArrayLike<number> },
+): Float64Array {
+  const w = new Float64Array(d);
+  if (head) for (let k = 0; k < d; k++) w[k] = head.yes[k] - head.no[k];
+  return w;
+}
+
+const KEY_JOINT = 1_000_003;
+const KEY_MISALIGN = 2_000_003;
+
+/** One behavior trained alone from the boundary `start` (the base head). */
+export function aloneRun(
+  m: Matrix,
+  split: BehaviorSplit,
+  options: SimulationParams,
+  start?: Float64Array,
+): DpoSimulation {
+  return new DpoSimulation(
+    m,
+    { train: split.train, test: split.test, meanDiff: split.meanDiff, start, key: split.index },
+    options,
+  );
+}
+
+/**
+ * Behaviors trained together: the training sets are concatenated (and the test sets), each
+ * behavior is evaluated on its own rows every step. `weights` are per-behavior sampling weights
+ * (upsampling factors): a row of behavior i is drawn with probability proportional to weights[i].
+ */
+export function jointRun(
+  m: Matrix,
+  splits: readonly BehaviorSplit[],
+  options: SimulationParams,
+  start?: Float64Array,
+  weights?: readonly number[],
+): DpoSimulation {
+  const nTrain = splits.reduce((s, x) => s + x.train.rows.length, 0);
+  const nTest = splits.reduce((s, x) => s + x.test.rows.length, 0);
+  const train: RowSet = { rows: new Int32Array(nTrain), signs: new Int8Array(nTrain) };
+  const test: RowSet = { rows: new Int32Array(nTest), signs: new Int8Array(nTest) };
+  const trainWeights = weights ? new Float64Array(nTrain) : undefined;
+  const groups: EvalGroup[] = [];
+  let a = 0;
+  let b = 0;
+  splits.forEach((s, i) => {
+    train.rows.set(s.train.rows, a);
+    train.signs.set(s.train.signs, a);
+    if (trainWeights) trainWeights.fill(weights![i], a, a + s.train.rows.length);
+    test.rows.set(s.test.rows, b);
+    test.signs.set(s.test.signs, b);
+    groups.push({
+      name: s.name,
+      train: [a, a + s.train.rows.length],
+      test: [b, b + s.test.rows.length],
+      meanDiff: s.meanDiff,
+    });
+    a += s.train.rows.length;
+    b += s.test.rows.length;
+  });
+  const meanDiff = meanDifference(m, train);
+  return new DpoSimulation(
+    m,
+    { train, test, meanDiff, start, groups, trainWeights, key: KEY_JOINT },
+    options,
+  );
+}
+
+/**
+ * Misalignment: every example's chosen and rejected swapped, from `start` (the base head, or the
+ * head after the aligned run). The reference policy is the start head, so with the same embeddings
+ * the flipped-label loss curve does not depend on the start; the accuracies do.
+ */
+export function misalignmentRun(
+  m: Matrix,
+  split: BehaviorSplit,
+  options: SimulationParams,
+  start?: Float64Array,
+): DpoSimulation {
+  return new DpoSimulation(
+    m,
+    {
+      train: flip(split.train),
+      test: flip(split.test),
+      meanDiff: split.meanDiff.map((x) => -x),
+      start,
+      originalTestSigns: split.test.signs,
+      key: KEY_MISALIGN + split.index,
+    },
+    options,
+  );
+}
+
+export function toJointRun(sim: DpoSimulation, names: string[]): JointRun {
+  return { behaviors: names, curve: sim.curve(), perBehavior: sim.groups() };
+}
+
+/** A finished misalignment run as the report's shape. */
+export function toMisalignmentRun(
+  sim: DpoSimulation,
+  behavior: string,
+  start: 'base' | 'aligned',
+  model: string,
+): MisalignmentRun & { originalAccuracy: number[] } {
+  const originalAccuracy = sim.originalTestAccuracy();
+  const idx = originalAccuracy.findIndex((a) => a < 0.5);
+  return {
+    behavior,
+    start,
+    model,
+    curve: sim.curve(),
+    stepsToBelowHalf: idx < 0 ? null : idx,
+    originalAccuracy,
+  };
+}
+
+export type { Curve };

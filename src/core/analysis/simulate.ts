@@ -1,0 +1,396 @@
+import type { Curve, SimulationOptions } from '../report/types.js';
+import { cosine, type Matrix, norm } from './matrix.js';
+import { Rng } from './rng.js';
+
+/**
+ * The reference's head-only DPO (reference.md §DPO): beta 0.01, lr 1e-5, a fresh batch of 128
+ * every step, 100 steps, 90/10 split with seed 1234.
+ */
+export const REFERENCE_SIMULATION: SimulationOptions = {
+  beta: 0.01,
+  lr: 1e-5,
+  steps: 100,
+  batchSize: 128,
+  testFraction: 0.1,
+  seed: 1234,
+  preset: 'reference',
+};
+
+/**
+ * With a sentence-embedding model the head starts at zero and embeddings have norm ~1, so the
+ * reference settings barely move the loss in 100 steps (the margin grows like lr * beta^2 * t *
+ * ||b||^2). Only lr * beta^2 matters for the loss and accuracy curves (beta * (w - w0) evolves by
+ * 2 lr beta^2 * mean(sigma * s * g)), while lr * beta sets the head-change scale. This preset keeps
+ * the DPO-typical beta = 0.1 and raises lr so that lr * beta^2 = 5: with the bundled MiniLM model
+ * (||b|| between ~0.1 and ~0.4 on the paper's persona behaviors) the least distinguishable of
+ * the paper's five loss-curve behaviors is still near log 2 after 300 steps while the most
+ * distinguishable is well below it, i.e. the ordering of the paper's figure is visible.
+ */
+export const FAST_PREVIEW: SimulationOptions = {
+  beta: 0.1,
+  lr: 500,
+  steps: 300,
+  batchSize: 128,
+  testFraction: 0.1,
+  seed: 1234,
+  preset: 'fast-preview',
+};
+
+export type SimulationParams = Omit<SimulationOptions, 'preset'> & {
+  preset?: SimulationOptions['preset'];
+};
+
+/** Rows and their signs s (+1: chosen = yes, -1: chosen = no; flipped for misalignment). */
+export interface RowSet {
+  rows: Int32Array;
+  signs: Int8Array;
+}
+
+/** A behavior inside a joint run: half-open ranges of the joint train and test sets. */
+export interface EvalGroup {
+  name: string;
+  train: [number, number];
+  test: [number, number];
+  meanDiff: Float64Array;
+}
+
+export interface RunSpec {
+  train: RowSet;
+  test: RowSet;
+  /** Mean difference that the bound and the cosine refer to (the training set's mu+ - mu-). */
+  meanDiff: Float64Array;
+  /** Boundary w = W_yes - W_no at the start of the run; it is also the reference policy. Zero if absent. */
+  start?: Float64Array;
+  /** Per training row sampling weight (rebalanced joint runs). */
+  trainWeights?: Float64Array;
+  groups?: EvalGroup[];
+  /** Signs of the test rows before flipping, for misalignment runs (accuracy on the original labels). */
+  originalTestSigns?: Int8Array;
+  /** Separates the batch random stream of this run from the others. */
+  key: number;
+}
+
+export function softplusNeg(z: number): number {
+  // -log sigmoid(z) = log(1 + e^-z), written to stay finite for large |z|.
+  return z > 0 ? Math.log1p(Math.exp(-z)) : -z + Math.log1p(Math.exp(z));
+}
+
+export function sigmoidNeg(z: number): number {
+  return 1 / (1 + Math.exp(z));
+}
+
+/**
+ * One simulated DPO run on the two answer rows of the head, stepped one SGD step at a time.
+ *
+ * State: delta = w(t) - w(0) with w = W_yes - W_no. The margin of example x is
+ * beta * s * delta . g(x) (the log-softmax normaliser cancels and the reference policy is the
+ * start head). dL/dW_yes = -(1/|B|) sum sigma(-z) beta s g = -dL/dW_no, so each SGD step moves
+ * W_yes by +lr * beta * mean(sigma(-z) s g), W_no by the opposite, and delta by twice that.
+ * ||W(t) - W(0)||_F = sqrt(2) ||Delta W_yes|| = ||delta|| / sqrt(2).
+ *
+ * Curves, for t = 0..steps (state t = after t updates):
+ * - trainLoss[t]: loss at state t on the batch drawn for step t+1, as the reference logs it
+ *   (for t = steps, on one extra batch that is not used to update). With batch 'full' (or a batch
+ *   at least the size of the training set) it is the whole training set's loss.
+ * - testLoss[t], testAccuracy[t] on the test set; accuracy counts s * w(t) . g > 0 with the full
+ *   boundary w(t) = w(0) + delta, i.e. log pi(c) > log pi(r); a tie (e.g. a zero head at t = 0)
+ *   counts as wrong. With an empty test set both are NaN (null in JSON).
+ * - headChange[t] = ||W(t) - W(0)||_F, bound[t] = 6 beta lr t ||mu+ - mu-|| (Theorem 4.1),
+ *   cosine[t] = cos(w(t), mu+ - mu-) (0 while w is the zero vector).
+ * Group curves (joint runs) evaluate each behavior's loss on its whole training set, its test loss
+ * and accuracy, and its own bound and cosine; headChange is the shared head's.
+ */
+export class DpoSimulation {
+  readonly steps: number;
+  private t = 0;
+  private readonly m: Matrix;
+  private readonly spec: RunSpec;
+  private readonly beta: number;
+  private readonly lr: number;
+  private readonly delta: Float64Array;
+  private readonly start: Float64Array;
+  private readonly rng: Rng;
+  private readonly batchSize: number;
+  private readonly fullBatch: boolean;
+  private readonly perm: Int32Array;
+  private readonly batch: Int32Array;
+  private readonly cumWeights: Float64Array | null;
+  private readonly startTestDot: Float64Array;
+  private readonly testDot: Float64Array;
+  /** delta . g for every training row at the current state, when the whole training set is evaluated anyway. */
+  private readonly trainDot: Float64Array | null;
+  private readonly grad: Float64Array;
+  private readonly main: MutableCurve;
+  private readonly groupCurves: MutableCurve[];
+  private readonly originalAccuracy: number[] = [];
+
+  constructor(m: Matrix, spec: RunSpec, options: SimulationParams) {
+    this.m = m;
+    this.spec = spec;
+    this.beta = options.beta;
+    this.lr = options.lr;
+    this.steps = options.steps;
+    const d = m.dim;
+    const nTrain = spec.train.rows.length;
+    this.delta = new Float64Array(d);
+    this.start = spec.start ?? new Float64Array(d);
+    this.grad = new Float64Array(d);
+    this.rng = new Rng(options.seed, 2, spec.key);
+    const uniform =
+      !spec.trainWeights || spec.trainWeights.every((w) => w === spec.trainWeights![0]);
+    this.batchSize = options.batchSize === 'full' ? nTrain : Math.min(options.batchSize, nTrain);
+    this.fullBatch = this.batchSize >= nTrain;
+    this.perm = Int32Array.from({ length: nTrain }, (_, i) => i);
+    this.batch = new Int32Array(this.batchSize);
+    if (!uniform) {
+      this.cumWeights = new Float64Array(nTrain);
+      let c = 0;
+      for (let i = 0; i < nTrain; i++) this.cumWeights[i] = c += spec.trainWeights![i];
+    } else this.cumWeights = null;
+    this.startTestDot = new Float64Array(spec.test.rows.length);
+    for (let i = 0; i < spec.test.rows.length; i++)
+      this.startTestDot[i] = this.rowDot(spec.test.rows[i], this.start);
+    this.testDot = new Float64Array(spec.test.rows.length);
+    this.trainDot = spec.groups || this.fullBatch ? new Float64Array(nTrain) : null;
+    this.main = emptyCurve();
+    this.groupCurves = (spec.groups ?? []).map(() => emptyCurve());
+    this.evaluate();
+    if (this.steps === 0) this.main.trainLoss.push(this.batchLoss());
+  }
+
+  get step(): number {
+    return this.t;
+  }
+
+  get done(): boolean {
+    return this.t >= this.steps;
+  }
+
+  /** One SGD step; records the new state. */
+  advance(): void {
+    if (this.done) return;
+    const { batch, margins } = this.drawBatch();
+    const { train } = this.spec;
+    const d = this.m.dim;
+    const grad = this.grad;
+    grad.fill(0);
+    let loss = 0;
+    let wsum = 0;
+    const weighted = this.fullBatch && this.cumWeights !== null;
+    for (let j = 0; j < batch.length; j++) {
+      const i = batch[j];
+      const z = margins[j];
+      const w = weighted ? this.spec.trainWeights![i] : 1;
+      loss += w * softplusNeg(z);
+      wsum += w;
+      const c = w * sigmoidNeg(z) * train.signs[i];
+      const off = train.rows[i] * d;
+      const data = this.m.data;
+      for (let k = 0; k < d; k++) grad[k] += c * data[off + k];
+    }
+    this.main.trainLoss.push(loss / wsum);
+    const f = (2 * this.lr * this.beta) / wsum;
+    for (let k = 0; k < d; k++) this.delta[k] += f * grad[k];
+    this.t++;
+    this.evaluate();
+    if (this.done) this.main.trainLoss.push(this.batchLoss());
+  }
+
+  /** Runs the remaining steps synchronously. */
+  run(): this {
+    while (!this.done) this.advance();
+    return this;
+  }
+
+  /** Boundary w(t) = W_yes(t) - W_no(t). */
+  boundary(): Float64Array {
+    const w = new Float64Array(this.m.dim);
+    for (let k = 0; k < w.length; k++) w[k] = this.start[k] + this.delta[k];
+    return w;
+  }
+
+  curve(): Curve {
+    return freeze(this.main);
+  }
+
+  groups(): Record<string, Curve> {
+    const out: Record<string, Curve> = {};
+    (this.spec.groups ?? []).forEach((g, i) => (out[g.name] = freeze(this.groupCurves[i])));
+    return out;
+  }
+
+  /** Test accuracy on the original (unflipped) labels, per state; empty unless the spec has them. */
+  originalTestAccuracy(): number[] {
+    return this.originalAccuracy.slice();
+  }
+
+  private rowDot(row: number, v: Float64Array): number {
+    const { data, dim } = this.m;
+    const off = row * dim;
+    let s = 0;
+    for (let k = 0; k < dim; k++) s += data[off + k] * v[k];
+    return s;
+  }
+
+  private drawBatch(): { batch: Int32Array; margins: Float64Array } {
+    const nTrain = this.spec.train.rows.length;
+    let batch: Int32Array;
+    if (this.fullBatch) batch = this.perm;
+    else if (this.cumWeights) {
+      // Weighted: with replacement, proportional to the row weights.
+      const cw = this.cumWeights;
+      const total = cw[nTrain - 1];
+      for (let j = 0; j < this.batchSize; j++) {
+        const u = this.rng.float() * total;
+        let lo = 0;
+        let hi = nTrain - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (cw[mid] > u) hi = mid;
+          else lo = mid + 1;
+        }
+        this.batch[j] = lo;
+      }
+      batch = this.batch;
+    } else {
+      this.rng.sampleWithoutReplacement(this.perm, this.batchSize, this.batch);
+      batch = this.batch;
+    }
+    const margins = new Float64Array(batch.length);
+    const { rows, signs } = this.spec.train;
+    for (let j = 0; j < batch.length; j++) {
+      const i = batch[j];
+      const dot = this.trainDot ? this.trainDot[i] : this.rowDot(rows[i], this.delta);
+      margins[j] = this.beta * signs[i] * dot;
+    }
+    return { batch, margins };
+  }
+
+  private batchLoss(): number {
+    const { batch, margins } = this.drawBatch();
+    let loss = 0;
+    let wsum = 0;
+    const weighted = this.fullBatch && this.cumWeights !== null;
+    for (let j = 0; j < batch.length; j++) {
+      const w = weighted ? this.spec.trainWeights![batch[j]] : 1;
+      loss += w * softplusNeg(margins[j]);
+      wsum += w;
+    }
+    return wsum > 0 ? loss / wsum : Number.NaN;
+  }
+
+  private evaluate(): void {
+    const { test, train, groups, originalTestSigns, meanDiff } = this.spec;
+    const d = this.m.dim;
+    for (let i = 0; i < test.rows.length; i++)
+      this.testDot[i] = this.rowDot(test.rows[i], this.delta);
+    if (this.trainDot)
+      for (let i = 0; i < train.rows.length; i++)
+        this.trainDot[i] = this.rowDot(train.rows[i], this.delta);
+    const w = this.boundary();
+    const headChange = Math.SQRT1_2 * norm(this.delta, d);
+    const rate = 6 * this.beta * this.lr * this.t;
+    const testStats = (from: number, to: number): [number, number] => {
+      let loss = 0;
+      let correct = 0;
+      for (let i = from; i < to; i++) {
+        loss += softplusNeg(this.beta * test.signs[i] * this.testDot[i]);
+        if (test.signs[i] * (this.startTestDot[i] + this.testDot[i]) > 0) correct++;
+      }
+      const n = to - from;
+      return n > 0 ? [loss / n, correct / n] : [Number.NaN, Number.NaN];
+    };
+    const [testLoss, testAccuracy] = testStats(0, test.rows.length);
+    const c = this.main;
+    c.step.push(this.t);
+    c.testLoss.push(testLoss);
+    c.testAccuracy.push(testAccuracy);
+    c.headChange.push(headChange);
+    c.bound.push(rate * norm(meanDiff, d));
+    c.cosine.push(cosine(w, meanDiff, d));
+    if (originalTestSigns) {
+      let correct = 0;
+      for (let i = 0; i < test.rows.length; i++)
+        if (originalTestSigns[i] * (this.startTestDot[i] + this.testDot[i]) > 0) correct++;
+      this.originalAccuracy.push(test.rows.length > 0 ? correct / test.rows.length : Number.NaN);
+    }
+    (groups ?? []).forEach((g, gi) => {
+      const gc = this.groupCurves[gi];
+      let loss = 0;
+      for (let i = g.train[0]; i < g.train[1]; i++)
+        loss += softplusNeg(this.beta * train.signs[i] * this.trainDot![i]);
+      const [gl, ga] = testStats(g.test[0], g.test[1]);
+      gc.step.push(this.t);
+      gc.trainLoss.push(g.train[1] > g.train[0] ? loss / (g.train[1] - g.train[0]) : Number.NaN);
+      gc.testLoss.push(gl);
+      gc.testAccuracy.push(ga);
+      gc.headChange.push(headChange);
+      gc.bound.push(rate * norm(g.meanDiff, d));
+      gc.cosine.push(cosine(w, g.meanDiff, d));
+    });
+  }
+}
+
+type MutableCurve = { [K in keyof Curve]: number[] };
+
+function emptyCurve(): MutableCurve {
+  return {
+    step: [],
+    trainLoss: [],
+    testLoss: [],
+    testAccuracy: [],
+    headChange: [],
+    bound: [],
+    cosine: [],
+  };
+}
+
+function freeze(c: MutableCurve): Curve {
+  return {
+    step: c.step.slice(),
+    trainLoss: c.trainLoss.slice(),
+    testLoss: c.testLoss.slice(),
+    testAccuracy: c.testAccuracy.slice(),
+    headChange: c.headChange.slice(),
+    bound: c.bound.slice(),
+    cosine: c.cosine.slice(),
+  };
+}
+
+export interface StepProgress {
+  /** Steps done over all runs so far, and in total. */
+  done: number;
+  total: number;
+}
+
+/**
+ * Steps the runs to completion, yielding to the event loop every `sliceMs` so a UI stays live,
+ * reporting progress and stopping (with the signal's reason) when the signal aborts.
+ */
+export async function runToCompletion(
+  sims: readonly DpoSimulation[],
+  options: { signal?: AbortSignal; onProgress?: (p: StepProgress) => void; sliceMs?: number } = {},
+): Promise<void> {
+  const total = sims.reduce((s, x) => s + x.steps, 0);
+  let done = sims.reduce((s, x) => s + x.step, 0);
+  const sliceMs = options.sliceMs ?? 25;
+  let sliceStart = Date.now();
+  options.signal?.throwIfAborted();
+  for (const sim of sims) {
+    while (!sim.done) {
+      sim.advance();
+      done++;
+      if (Date.now() - sliceStart >= sliceMs) {
+        options.onProgress?.({ done, total });
+        await yieldToEventLoop();
+        options.signal?.throwIfAborted();
+        sliceStart = Date.now();
+      }
+    }
+  }
+  options.onProgress?.({ done, total });
+}
+
+export function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}

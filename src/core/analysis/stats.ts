@@ -1,0 +1,237 @@
+import { addRow, cosine, dot, type Matrix, meanOfRows, norm, rowDot } from './matrix.js';
+import { Rng } from './rng.js';
+import { covarianceSpectralNorm, type SpectralOptions } from './spectral.js';
+
+export interface StatsOptions {
+  /** Bootstrap replicates for the distinguishability interval (0 disables it). */
+  bootstrapReps?: number;
+  /** Two-sided level of the percentile bootstrap interval. */
+  confidence?: number;
+  seed?: number;
+  /** Initial answer rows of a real LM head: enables phi. */
+  head?: { yes: ArrayLike<number>; no: ArrayLike<number> };
+  maxSuspects?: number;
+  /** A suspect at least this many half mean-differences past the midpoint counts as a likely label error. */
+  labelErrorDepth?: number;
+  spectral?: SpectralOptions;
+}
+
+export const DEFAULT_STATS_OPTIONS = {
+  bootstrapReps: 200,
+  confidence: 0.95,
+  seed: 1234,
+  maxSuspects: 20,
+} as const;
+
+export interface Suspect {
+  /** Row of the embedding matrix. */
+  row: number;
+  label: 1 | -1;
+  /** (g - (mu+ + mu-)/2) . (mu+ - mu-)/||mu+ - mu-||: signed position on the mean-difference axis. */
+  projection: number;
+}
+
+export interface BehaviorStats {
+  nPositive: number;
+  nNegative: number;
+  muPositive: Float64Array;
+  muNegative: Float64Array;
+  /** b = mu+ - mu-. */
+  meanDiff: Float64Array;
+  distinguishability: number;
+  distinguishabilityCI: [number, number];
+  /**
+   * ||mu+ - mu-|| / sqrt(trace): the mean difference in units of the per-example spread around the
+   * class means. It does not change when every embedding is scaled and, unlike the raw norm, can
+   * be compared across models of different dimension.
+   */
+  normalizedDistinguishability: number;
+  concentration: number;
+  trace: number;
+  phi?: number;
+  /** Examples on the wrong side of the midpoint, most wrong first, capped at maxSuspects. */
+  suspects: Suspect[];
+  /** How many examples are on the wrong side in total (before the cap). */
+  wrongSideCount: number;
+  /** How many lie at least labelErrorDepth * ||mu+ - mu-|| / 2 past the midpoint (past the other class mean for depth 1). */
+  pastOppositeMeanCount: number;
+}
+
+/**
+ * Reference statistics of one behavior (reference.md §Per-behavior statistics). `positives` and
+ * `negatives` are row indices of `m`. Both classes need at least one row; covariances need two.
+ */
+export function behaviorStats(
+  m: Matrix,
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+  options: StatsOptions = {},
+): BehaviorStats {
+  const d = m.dim;
+  const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
+  const muPositive = meanOfRows(m, positives);
+  const muNegative = meanOfRows(m, negatives);
+  const meanDiff = new Float64Array(d);
+  for (let k = 0; k < d; k++) meanDiff[k] = muPositive[k] - muNegative[k];
+  const distinguishability = norm(meanDiff, d);
+  const spectral = { seed, ...options.spectral };
+  const concentration = Math.max(
+    covarianceSpectralNorm(m, positives, muPositive, spectral),
+    covarianceSpectralNorm(m, negatives, muNegative, spectral),
+  );
+  const trace = Math.max(
+    covarianceTrace(m, positives, muPositive),
+    covarianceTrace(m, negatives, muNegative),
+  );
+  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
+  const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
+  const distinguishabilityCI =
+    reps > 0
+      ? bootstrapDistinguishability(m, positives, negatives, reps, confidence, seed)
+      : ([distinguishability, distinguishability] as [number, number]);
+  let phi: number | undefined;
+  if (options.head) {
+    const wb = new Float64Array(d);
+    for (let k = 0; k < d; k++) wb[k] = options.head.yes[k] - options.head.no[k];
+    phi = cosine(wb, meanDiff, d);
+  }
+  const { suspects, wrongSideCount, pastOppositeMeanCount } = findSuspects(
+    m,
+    positives,
+    negatives,
+    muPositive,
+    muNegative,
+    meanDiff,
+    options.maxSuspects ?? DEFAULT_STATS_OPTIONS.maxSuspects,
+    options.labelErrorDepth ?? 1,
+  );
+  return {
+    nPositive: positives.length,
+    nNegative: negatives.length,
+    muPositive,
+    muNegative,
+    meanDiff,
+    distinguishability,
+    distinguishabilityCI,
+    normalizedDistinguishability: trace > 0 ? distinguishability / Math.sqrt(trace) : 0,
+    concentration,
+    trace,
+    ...(phi === undefined ? {} : { phi }),
+    suspects,
+    wrongSideCount,
+    pastOppositeMeanCount,
+  };
+}
+
+/** tr Cov with the unbiased (n - 1) divisor, by a second pass over the rows (no cancellation). */
+export function covarianceTrace(m: Matrix, rows: ArrayLike<number>, mean: Float64Array): number {
+  const n = rows.length;
+  if (n < 2) return 0;
+  const { data, dim } = m;
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    const off = rows[i] * dim;
+    for (let k = 0; k < dim; k++) {
+      const x = data[off + k] - mean[k];
+      s += x * x;
+    }
+  }
+  return s / (n - 1);
+}
+
+/**
+ * Percentile bootstrap: each replicate resamples n+ rows from D+ and n- rows from D- with
+ * replacement (classes stay separate, so both sizes are preserved) and recomputes ||mu+ - mu-||.
+ * The interval uses linear interpolation between order statistics (numpy's default percentile).
+ */
+export function bootstrapDistinguishability(
+  m: Matrix,
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+  reps: number,
+  confidence: number,
+  seed: number,
+): [number, number] {
+  const d = m.dim;
+  const rng = new Rng(seed, 0xb007);
+  const np = positives.length;
+  const nn = negatives.length;
+  const values = new Float64Array(reps);
+  const sp = new Float64Array(d);
+  const sn = new Float64Array(d);
+  for (let r = 0; r < reps; r++) {
+    sp.fill(0);
+    sn.fill(0);
+    for (let i = 0; i < np; i++) addRow(m, positives[rng.int(np)], 1, sp);
+    for (let i = 0; i < nn; i++) addRow(m, negatives[rng.int(nn)], 1, sn);
+    let s = 0;
+    for (let k = 0; k < d; k++) {
+      const x = sp[k] / np - sn[k] / nn;
+      s += x * x;
+    }
+    values[r] = Math.sqrt(s);
+  }
+  values.sort();
+  const alpha = (1 - confidence) / 2;
+  return [quantile(values, alpha), quantile(values, 1 - alpha)];
+}
+
+/** Quantile of sorted values with linear interpolation (numpy 'linear' method). */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const h = (n - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(lo + 1, n - 1);
+  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+export function median(values: ArrayLike<number>): number {
+  return quantile(Float64Array.from(values).sort(), 0.5);
+}
+
+/**
+ * Each example's signed position on the unit mean-difference axis, measured from the midpoint of
+ * the class means. A positive example with a negative projection (or the reverse) sits on the
+ * other class's side: a candidate label error. "How wrong" is -label * projection. An example
+ * exactly on the midpoint counts as wrong-side; with mu+ = mu- there is no axis and no suspect.
+ */
+function findSuspects(
+  m: Matrix,
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+  muPositive: Float64Array,
+  muNegative: Float64Array,
+  meanDiff: Float64Array,
+  maxSuspects: number,
+  depth: number,
+): { suspects: Suspect[]; wrongSideCount: number; pastOppositeMeanCount: number } {
+  const d = m.dim;
+  const len = norm(meanDiff, d);
+  if (len === 0) return { suspects: [], wrongSideCount: 0, pastOppositeMeanCount: 0 };
+  const unit = new Float64Array(d);
+  const mid = new Float64Array(d);
+  for (let k = 0; k < d; k++) {
+    unit[k] = meanDiff[k] / len;
+    mid[k] = (muPositive[k] + muNegative[k]) / 2;
+  }
+  const offset = dot(mid, unit, d);
+  const wrong: Suspect[] = [];
+  const visit = (rows: ArrayLike<number>, label: 1 | -1): void => {
+    for (let i = 0; i < rows.length; i++) {
+      const projection = rowDot(m, rows[i], unit) - offset;
+      if (label * projection <= 0) wrong.push({ row: rows[i], label, projection });
+    }
+  };
+  visit(positives, 1);
+  visit(negatives, -1);
+  wrong.sort((a, b) => a.label * a.projection - b.label * b.projection || a.row - b.row);
+  const pastOppositeMeanCount = wrong.filter(
+    (w) => -w.label * w.projection >= (depth * len) / 2,
+  ).length;
+  return {
+    suspects: wrong.slice(0, Math.max(0, maxSuspects)),
+    wrongSideCount: wrong.length,
+    pastOppositeMeanCount,
+  };
+}

@@ -1,0 +1,94 @@
+import type { BehaviorWarning } from '../report/types.js';
+import { median } from './stats.js';
+
+/**
+ * Defaults for the warnings:
+ * - priorityLevel 0.5: the first DPO step on the mixture helps the behavior less than half as much
+ *   as a step along the largest mean difference would ('deprioritized').
+ * - relativeDistinguishability 0.5: ||mu+ - mu-|| below half the mixture's median
+ *   ('low-distinguishability'; needs at least two behaviors).
+ * - labelErrorDepth 1: an example whose projection lies beyond the opposite class mean, i.e.
+ *   -label * projection >= labelErrorDepth * ||mu+ - mu-|| / 2, makes a 'possible-label-error'.
+ */
+export const DEFAULT_THRESHOLDS = {
+  priorityLevel: 0.5,
+  relativeDistinguishability: 0.5,
+  labelErrorDepth: 1,
+} as const;
+
+export interface Thresholds {
+  priorityLevel: number;
+  relativeDistinguishability: number;
+  labelErrorDepth: number;
+}
+
+export interface WarningInput {
+  names: readonly string[];
+  levels: readonly number[];
+  distinguishability: readonly number[];
+  /** Suggested upsampling factors, when a rebalancing was computed. */
+  upsampling?: readonly number[];
+  /** Per behavior: how many examples lie past the opposite class mean, the deepest such -label * projection, and the class size. */
+  labelErrors?: readonly { count: number; deepest: number; total: number }[];
+}
+
+const f2 = (x: number): string => x.toFixed(2);
+const f3 = (x: number): string =>
+  Math.abs(x) >= 0.01 || x === 0 ? x.toFixed(2) : x.toPrecision(2);
+
+function rankPhrase(value: number, values: readonly number[], noun: string): string {
+  const lower = values.filter((v) => v < value).length;
+  const m = values.length;
+  if (lower === 0) return `the lowest of ${m} ${noun}`;
+  return `${ordinal(lower + 1)} lowest of ${m} ${noun}`;
+}
+
+function ordinal(n: number): string {
+  const s = n % 100 >= 11 && n % 100 <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][n % 10] ?? 'th');
+  return `${n}${s}`;
+}
+
+/** The warnings of every behavior, aligned with `names`. */
+export function behaviorWarnings(
+  input: WarningInput,
+  thresholds: Thresholds = DEFAULT_THRESHOLDS,
+): BehaviorWarning[][] {
+  const { names, levels, distinguishability } = input;
+  const m = names.length;
+  const medLevel = median(levels);
+  const medDist = median(distinguishability);
+  return names.map((_, i) => {
+    const out: BehaviorWarning[] = [];
+    const p = levels[i];
+    if (m >= 2 && p < thresholds.priorityLevel) {
+      const effect =
+        p <= 0
+          ? 'the first DPO step on this mixture pushes its loss up instead of down'
+          : 'the first DPO step on this mixture barely moves its loss';
+      const u = input.upsampling?.[i];
+      const fix =
+        u !== undefined && u > 1.005
+          ? `upsample it ×${u.toFixed(1)} or train it separately`
+          : 'train it separately or upsample it';
+      out.push({
+        kind: 'deprioritized',
+        message: `Priority level ${f2(p)} is ${rankPhrase(p, levels, 'behaviors')} (median ${f2(medLevel)}): ${effect}; ${fix}.`,
+      });
+    }
+    const di = distinguishability[i];
+    if (m >= 2 && di < thresholds.relativeDistinguishability * medDist) {
+      out.push({
+        kind: 'low-distinguishability',
+        message: `Distinguishability ${f3(di)} is below ${f2(thresholds.relativeDistinguishability)} × the median of ${m} behaviors (${f3(medDist)}): its positive and negative examples look alike to this model, so DPO learns it slowly; check the labels or add clearer examples.`,
+      });
+    }
+    const le = input.labelErrors?.[i];
+    if (le && le.count > 0) {
+      out.push({
+        kind: 'possible-label-error',
+        message: `${le.count} of ${le.total} examples lie past the opposite class mean on the mean-difference axis (deepest ${f3(le.deepest)} beyond the midpoint vs ${f3(di / 2)} to a class mean): check their labels.`,
+      });
+    }
+    return out;
+  });
+}
