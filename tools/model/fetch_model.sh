@@ -35,6 +35,8 @@ HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$venv/bin/python" "$repo/tools/model/ex
   --work "$work/export" \
   --license "$license"
 
+# The fixture is checked by the repo's prettier --check like any other file.
+(cd "$repo" && npx prettier --write test/fixtures/embed/expected.json >/dev/null)
 (cd "$repo/models/all-MiniLM-L6-v2" && find . -type f ! -name SHA256SUMS ! -name PROVENANCE.md -print0 |
   LC_ALL=C sort -z | xargs -0 sha256sum >SHA256SUMS)
 echo "wrote $repo/models/all-MiniLM-L6-v2 (see $work/export/summary.json)"
