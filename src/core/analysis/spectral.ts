@@ -20,7 +20,7 @@ export interface SpectralOptions {
  * the covariance being positive semi-definite), without forming the d x d matrix: Lanczos with
  * full reorthogonalisation on v -> Xc^T (Xc v) / (n - 1), Xc the centred rows. Each iteration
  * costs two passes over the rows (2 n d multiply-adds) and the Krylov space never needs more
- * than rank(Xc) <= n - 1 vectors, after which the answer is exact.
+ * than rank(Xc) + 1 <= n vectors, after which the answer is exact.
  */
 export function covarianceSpectralNorm(
   m: Matrix,
@@ -32,7 +32,8 @@ export function covarianceSpectralNorm(
   const d = m.dim;
   if (n < 2) return 0;
   const tol = options.tolerance ?? SPECTRAL_TOLERANCE;
-  const maxIter = Math.min(options.maxIterations ?? 300, d, n - 1);
+  // rank(Xc) <= n - 1, plus one direction for the start vector's null-space part.
+  const maxIter = Math.min(options.maxIterations ?? 300, d, n);
   const { data } = m;
   const inv = 1 / (n - 1);
   const u = new Float64Array(n);

@@ -1,0 +1,156 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Matrix } from '../../src/core/analysis/matrix.js';
+import { Rng } from '../../src/core/analysis/rng.js';
+import { covarianceSpectralNorm, jacobiEigen } from '../../src/core/analysis/spectral.js';
+import { behaviorStats, quantile } from '../../src/core/analysis/stats.js';
+import { rowsWhere, syntheticMixture } from './analysis-helpers.js';
+
+function matrixOf(rows: number[][]): Matrix {
+  return { data: Float32Array.from(rows.flat()), rows: rows.length, dim: rows[0].length };
+}
+
+/** The explicit d x d covariance: fine for a test with small d. */
+function denseCovariance(
+  m: Matrix,
+  rows: ArrayLike<number>,
+): { cov: Float64Array; mean: Float64Array } {
+  const d = m.dim;
+  const n = rows.length;
+  const mean = new Float64Array(d);
+  for (let i = 0; i < n; i++) for (let k = 0; k < d; k++) mean[k] += m.data[rows[i] * d + k] / n;
+  const cov = new Float64Array(d * d);
+  for (let i = 0; i < n; i++)
+    for (let a = 0; a < d; a++)
+      for (let b = 0; b < d; b++)
+        cov[a * d + b] +=
+          ((m.data[rows[i] * d + a] - mean[a]) * (m.data[rows[i] * d + b] - mean[b])) / (n - 1);
+  return { cov, mean };
+}
+
+describe('behaviorStats', () => {
+  it('matches a hand-computed 2-D case', () => {
+    // D+ = {(1,0), (3,0)}, D- = {(0,1), (0,3)}: mu+ = (2,0), mu- = (0,2), each Cov has one variance 2.
+    const m = matrixOf([
+      [1, 0],
+      [0, 1],
+      [3, 0],
+      [0, 3],
+    ]);
+    const s = behaviorStats(m, [0, 2], [1, 3], {
+      bootstrapReps: 0,
+      head: { yes: [1, 0], no: [0, 0] },
+    });
+    expect(s.nPositive).toBe(2);
+    expect(s.nNegative).toBe(2);
+    expect(s.distinguishability).toBeCloseTo(Math.sqrt(8), 14);
+    expect(s.concentration).toBeCloseTo(2, 12);
+    expect(s.trace).toBeCloseTo(2, 14);
+    expect(s.normalizedDistinguishability).toBeCloseTo(2, 14);
+    expect(s.phi).toBeCloseTo(Math.SQRT1_2, 14);
+    expect(s.suspects).toEqual([]);
+  });
+
+  it('Lanczos spectral norm equals the dense eigen-decomposition (full and rank-deficient)', () => {
+    for (const [n, d] of [
+      [60, 25],
+      [8, 40],
+      [300, 120],
+    ]) {
+      const rng = new Rng(n * 1000 + d);
+      const scales = Array.from({ length: d }, (_, k) => 1 / (1 + k / 3));
+      const m: Matrix = { data: new Float32Array(n * d), rows: n, dim: d };
+      for (let i = 0; i < n; i++)
+        for (let k = 0; k < d; k++) m.data[i * d + k] = rng.normal() * scales[k] + 0.3;
+      const rows = Int32Array.from({ length: n }, (_, i) => i);
+      const { cov, mean } = denseCovariance(m, rows);
+      const dense = Math.max(...jacobiEigen(cov, d).values);
+      const lanczos = covarianceSpectralNorm(m, rows, mean);
+      expect(Math.abs(lanczos - dense) / dense).toBeLessThan(1e-10);
+    }
+  });
+
+  it('scales like the embeddings: ||b|| by c, covariances by c^2, normalized distinguishability not at all', () => {
+    const { matrix, labels } = syntheticMixture({ dim: 16, perBehavior: [80], separation: [0.4] });
+    const pos = rowsWhere((i) => labels[i] > 0, matrix.rows);
+    const neg = rowsWhere((i) => labels[i] < 0, matrix.rows);
+    const base = behaviorStats(matrix, pos, neg, { bootstrapReps: 0 });
+    fc.assert(
+      fc.property(fc.constantFrom(0.25, 0.5, 2, 4, 8), (c) => {
+        // Powers of two keep the float32 rows exact, so the comparison can be tight.
+        const scaled: Matrix = { ...matrix, data: matrix.data.map((x) => x * c) };
+        const s = behaviorStats(scaled, pos, neg, { bootstrapReps: 0 });
+        expect(s.distinguishability / base.distinguishability).toBeCloseTo(c, 12);
+        expect(s.concentration / base.concentration).toBeCloseTo(c * c, 9);
+        expect(s.trace / base.trace).toBeCloseTo(c * c, 12);
+        expect(s.normalizedDistinguishability).toBeCloseTo(base.normalizedDistinguishability, 12);
+      }),
+      { numRuns: 5 },
+    );
+  });
+
+  it('bootstrap interval is seeded, brackets the estimate and narrows with more examples', () => {
+    const small = syntheticMixture({ dim: 24, perBehavior: [60], separation: [0.3], seed: 5 });
+    const large = syntheticMixture({ dim: 24, perBehavior: [600], separation: [0.3], seed: 5 });
+    const run = (x: typeof small, seed: number) =>
+      behaviorStats(
+        x.matrix,
+        rowsWhere((i) => x.labels[i] > 0, x.matrix.rows),
+        rowsWhere((i) => x.labels[i] < 0, x.matrix.rows),
+        { bootstrapReps: 200, seed },
+      );
+    const a = run(small, 1);
+    expect(run(small, 1).distinguishabilityCI).toEqual(a.distinguishabilityCI);
+    expect(run(small, 2).distinguishabilityCI).not.toEqual(a.distinguishabilityCI);
+    const [lo, hi] = a.distinguishabilityCI;
+    expect(lo).toBeLessThan(a.distinguishability);
+    expect(hi).toBeGreaterThan(a.distinguishability);
+    const b = run(large, 1);
+    expect(b.distinguishabilityCI[1] - b.distinguishabilityCI[0]).toBeLessThan((hi - lo) / 2);
+  });
+
+  it('finds a planted label error first and caps the list', () => {
+    const { matrix, labels } = syntheticMixture({
+      dim: 16,
+      perBehavior: [200],
+      separation: [1.2],
+      seed: 3,
+    });
+    const pos = rowsWhere((i) => labels[i] > 0, matrix.rows);
+    const neg = rowsWhere((i) => labels[i] < 0, matrix.rows);
+    const clean = behaviorStats(matrix, pos, neg, { bootstrapReps: 0 });
+    // Relabel the most negative-looking negative as positive: it now sits deep on the wrong side.
+    const order = [...neg].sort(
+      (x, y) => projection(matrix, clean, x) - projection(matrix, clean, y),
+    );
+    const planted = order[0];
+    const pos2 = Int32Array.from([...pos, planted]);
+    const neg2 = Int32Array.from([...neg].filter((r) => r !== planted));
+    const s = behaviorStats(matrix, pos2, neg2, { bootstrapReps: 0, maxSuspects: 3 });
+    expect(s.suspects[0]).toMatchObject({ row: planted, label: 1 });
+    expect(s.suspects[0].projection).toBeLessThan(-s.distinguishability / 2);
+    expect(s.suspects.length).toBeLessThanOrEqual(3);
+    expect(s.wrongSideCount).toBeGreaterThanOrEqual(s.suspects.length);
+    expect(s.pastOppositeMeanCount).toBeGreaterThanOrEqual(1);
+    for (let i = 1; i < s.suspects.length; i++)
+      expect(s.suspects[i].label * s.suspects[i].projection).toBeGreaterThanOrEqual(
+        s.suspects[i - 1].label * s.suspects[i - 1].projection,
+      );
+  });
+
+  it('quantile interpolates like numpy', () => {
+    expect(quantile([1, 2, 3, 4], 0.5)).toBe(2.5);
+    expect(quantile([1, 2, 3, 4, 5], 0.025)).toBeCloseTo(1.1, 14);
+  });
+});
+
+function projection(
+  m: Matrix,
+  s: { muPositive: Float64Array; muNegative: Float64Array; meanDiff: Float64Array },
+  row: number,
+): number {
+  let p = 0;
+  for (let k = 0; k < m.dim; k++)
+    p += (m.data[row * m.dim + k] - (s.muPositive[k] + s.muNegative[k]) / 2) * s.meanDiff[k];
+  return p;
+}
