@@ -1,0 +1,58 @@
+import {
+  type CausalOnnxInspection,
+  indexGraph,
+  inspectCausalOnnx,
+  type Unembedding,
+} from './inspect.js';
+import { asLoaded, type LoadedOnnx } from './onnx-proto.js';
+import { readStrided } from './tensor-data.js';
+
+export interface AnswerRows {
+  yes: Float32Array;
+  no: Float32Array;
+  unembedding: Unembedding;
+}
+
+/** Vocabulary size and hidden size of the unembedding, from its layout. */
+export const unembeddingSize = (u: Unembedding): { vocab: number; dim: number } =>
+  u.layout === 'VxD'
+    ? { vocab: u.shape[0], dim: u.shape[1] }
+    : { vocab: u.shape[1], dim: u.shape[0] };
+
+/**
+ * Reads W_U[yesId] and W_U[noId], the two rows of the unembedding matrix that decide the answer,
+ * as float32 whatever the stored type (float32, float16, bfloat16; inline or external data).
+ */
+export const readAnswerRows = (
+  model: string | LoadedOnnx,
+  tokenIds: readonly [number, number],
+  inspection?: CausalOnnxInspection,
+): AnswerRows => {
+  const loaded = asLoaded(model);
+  const info = inspection ?? inspectCausalOnnx(loaded);
+  const u = info.unembedding;
+  if (!u) {
+    if (info.quantizedHead) {
+      throw new Error(
+        `Cannot read the answer rows of ${loaded.path}: ${info.reason}. ` +
+          'Use a float32/float16 export of the model (e.g. onnx/model.onnx or onnx/model_fp16.onnx, not model_quantized/q4/q8) ' +
+          'to start the simulated head from the real LM head.',
+      );
+    }
+    throw new Error(
+      `Cannot read the answer rows of ${loaded.path}: ${info.reason ?? 'its LM head cannot be identified'}.`,
+    );
+  }
+  const tensor = indexGraph(loaded.model.graph).constants.get(u.name);
+  if (!tensor) throw new Error(`The unembedding ${u.name} is missing from ${loaded.path}.`);
+  const { vocab, dim } = unembeddingSize(u);
+  const row = (id: number): Float32Array => {
+    if (!Number.isInteger(id) || id < 0 || id >= vocab) {
+      throw new Error(`Token id ${id} is outside the LM head's vocabulary of ${vocab}.`);
+    }
+    return u.layout === 'VxD'
+      ? readStrided(tensor, loaded.dir, id * dim, 1, dim)
+      : readStrided(tensor, loaded.dir, id, vocab, dim);
+  };
+  return { yes: row(tokenIds[0]), no: row(tokenIds[1]), unembedding: u };
+};

@@ -1,0 +1,168 @@
+import { createHash } from 'node:crypto';
+import {
+  createReadStream,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  renameSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { assertHiddenAvailable, type CausalOnnxInspection, inspectCausalOnnx } from './inspect.js';
+import {
+  asLoaded,
+  createValueInfo,
+  encodeModel,
+  EXTERNAL_LOCATION,
+  type GraphProto,
+  type LoadedOnnx,
+  type NodeProto,
+} from './onnx-proto.js';
+
+export interface ExposeOptions {
+  /**
+   * Keep the model's own outputs (logits, present key/values) next to the hidden state. Off by
+   * default: the edited graph then ends at the hidden state, so the LM head (B x S x V logits, the
+   * largest tensor of the forward pass) and the key/value outputs are never computed.
+   */
+  keepOriginalOutputs?: boolean;
+}
+
+export interface ExposedModel {
+  path: string;
+  hiddenOutput: string;
+  inspection: CausalOnnxInspection;
+}
+
+/** Every tensor a node reads, including outer-scope names read inside If/Loop/Scan bodies. */
+const nodeReads = (node: NodeProto): string[] => {
+  const reads = node.input.filter((i) => i !== '');
+  const visit = (g: GraphProto) => {
+    for (const n of g.node) reads.push(...nodeReads(n));
+  };
+  for (const a of node.attribute) {
+    if (a.g) visit(a.g);
+    for (const g of a.graphs ?? []) visit(g);
+  }
+  return reads;
+};
+
+/** Keeps the nodes, initializers and inputs that the given outputs depend on, in their order. */
+const pruneTo = (graph: GraphProto, outputs: readonly string[]): void => {
+  const producerIndex = new Map<string, number>();
+  graph.node.forEach((n, i) => n.output.forEach((o) => o && producerIndex.set(o, i)));
+  const needed = new Set<string>(outputs);
+  const keep = new Set<number>();
+  const stack = [...outputs];
+  while (stack.length > 0) {
+    const name = stack.pop() as string;
+    const i = producerIndex.get(name);
+    if (i === undefined || keep.has(i)) continue;
+    keep.add(i);
+    for (const r of nodeReads(graph.node[i])) {
+      if (!needed.has(r)) {
+        needed.add(r);
+        stack.push(r);
+      }
+    }
+  }
+  graph.node = graph.node.filter((_, i) => keep.has(i));
+  graph.initializer = graph.initializer.filter((t) => needed.has(t.name));
+  graph.input = graph.input.filter((v) => needed.has(v.name));
+  graph.value_info = graph.value_info.filter((v) => needed.has(v.name));
+};
+
+/**
+ * Writes a copy of the model whose graph outputs the final normalized hidden state (the LM head's
+ * input). The copy keeps external-data locations as they are, so it must sit where they resolve.
+ * A LoadedOnnx passed in is edited in place (no second decode of a large model).
+ */
+export const exposeFinalHidden = (
+  source: string | LoadedOnnx,
+  outPath: string,
+  options: ExposeOptions = {},
+): ExposedModel => {
+  const loaded = asLoaded(source);
+  const inspection = inspectCausalOnnx(loaded);
+  const hiddenOutput = assertHiddenAvailable(loaded.path, inspection);
+  const graph = loaded.model.graph;
+  const hiddenInfo = createValueInfo(hiddenOutput, inspection.hiddenElemType ?? 1);
+  if (options.keepOriginalOutputs) {
+    if (!graph.output.some((o) => o.name === hiddenOutput)) graph.output.push(hiddenInfo);
+  } else {
+    graph.output = [graph.output.find((o) => o.name === hiddenOutput) ?? hiddenInfo];
+    pruneTo(graph, [hiddenOutput]);
+  }
+  mkdirSync(dirname(outPath), { recursive: true });
+  // Written under a temporary name and renamed, so a concurrent reader never sees half a model.
+  const tmp = `${outPath}.${process.pid}.tmp`;
+  writeFileSync(tmp, encodeModel(loaded.model));
+  renameSync(tmp, outPath);
+  return { path: outPath, hiddenOutput, inspection };
+};
+
+export const sha256File = (path: string): Promise<string> =>
+  new Promise((resolvePromise, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', reject)
+      .on('end', () => resolvePromise(hash.digest('hex')));
+  });
+
+const externalLocations = (loaded: LoadedOnnx): string[] => {
+  const locations = new Set<string>();
+  for (const t of loaded.model.graph.initializer) {
+    if (t.data_location !== EXTERNAL_LOCATION) continue;
+    const location = t.external_data.find((e) => e.key === 'location')?.value;
+    if (location) locations.add(location);
+  }
+  return [...locations];
+};
+
+/** Makes `target` resolve to `source`: a hard link (same disk), else a symbolic link. */
+const linkInto = (source: string, target: string): void => {
+  if (existsSync(target)) return;
+  mkdirSync(dirname(target), { recursive: true });
+  try {
+    linkSync(source, target);
+  } catch {
+    symlinkSync(resolve(source), target);
+  }
+};
+
+export interface PrepareOptions extends ExposeOptions {
+  /** SHA-256 of the source file when the caller has it already (the embedding cache key needs it too). */
+  sha256?: string;
+}
+
+/**
+ * The hidden-state model for a causal-LM ONNX file, built once and kept in
+ * `<cacheDir>/causal-hidden/<sha256>/`. External data files are linked next to it so their
+ * relative locations still resolve.
+ */
+export const prepareHiddenStateModel = async (
+  onnxPath: string,
+  cacheDir: string,
+  options: PrepareOptions = {},
+): Promise<ExposedModel & { sha256: string; cached: boolean }> => {
+  const sha256 = options.sha256 ?? (await sha256File(onnxPath));
+  const variant = options.keepOriginalOutputs ? 'all-outputs' : 'hidden';
+  const folder = join(cacheDir, 'causal-hidden', sha256);
+  const outPath = join(folder, `${variant}.onnx`);
+  const loaded = asLoaded(onnxPath);
+  for (const location of externalLocations(loaded))
+    linkInto(join(loaded.dir, location), join(folder, location));
+  if (existsSync(outPath)) {
+    const inspection = inspectCausalOnnx(loaded);
+    return {
+      path: outPath,
+      hiddenOutput: assertHiddenAvailable(onnxPath, inspection),
+      inspection,
+      sha256,
+      cached: true,
+    };
+  }
+  return { ...exposeFinalHidden(loaded, outPath, options), sha256, cached: false };
+};

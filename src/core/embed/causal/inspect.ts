@@ -1,0 +1,348 @@
+import {
+  asLoaded,
+  DataType,
+  type GraphProto,
+  type LoadedOnnx,
+  type NodeProto,
+  type TensorProto,
+  toNumber,
+} from './onnx-proto.js';
+import { floatDtypeOf, type FloatDtype } from './tensor-data.js';
+
+/** Where the unembedding matrix W_U lives and how it is laid out. */
+export interface Unembedding {
+  /** Initializer (or Constant node output) name. */
+  name: string;
+  dtype: FloatDtype;
+  /** Shape as stored. */
+  shape: [number, number];
+  /** 'VxD': row v of the stored matrix is W_U[v]. 'DxV': column v is (MatMul's pre-transposed B). */
+  layout: 'VxD' | 'DxV';
+}
+
+export interface CausalOnnxInspection {
+  /** The graph output holding the logits. */
+  logitsOutput?: string;
+  /** The LM head node (MatMul, Gemm, ...) and its op type. */
+  headNode?: string;
+  headOp?: string;
+  /** The tensor the LM head multiplies: g(x) for every position, before any last-token slicing. */
+  hiddenOutput?: string;
+  /** Same as hiddenOutput when it is produced by a recognized final normalization. */
+  finalNormOutput?: string;
+  /** The op that produces hiddenOutput, e.g. SimplifiedLayerNormalization or Mul (decomposed RMSNorm). */
+  normOp?: string;
+  /** ONNX element type of hiddenOutput (1 float32, 10 float16, ...). */
+  hiddenElemType?: number;
+  unembedding?: Unembedding;
+  /** No LM head whose input can be identified: only logits are reachable. */
+  logitsOnly: boolean;
+  /** The head weight is quantized (int8/uint8/4-bit); its rows cannot be read as floats. */
+  quantizedHead: boolean;
+  /** Why the head or its rows are not usable, for the error messages. */
+  reason?: string;
+}
+
+const HEAD_OPS = new Set(['MatMul', 'Gemm', 'FusedMatMul']);
+const QUANTIZED_HEAD_OPS = new Set([
+  'MatMulNBits',
+  'MatMulInteger',
+  'QLinearMatMul',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'MatMulBnb4',
+  'MatMulFpQ4',
+]);
+/** Ops that may sit between the head and the logits output (casts, bias, soft-capping, reshapes). */
+const AFTER_HEAD_OPS = new Set([
+  'Cast',
+  'Identity',
+  'Reshape',
+  'Squeeze',
+  'Unsqueeze',
+  'Flatten',
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Tanh',
+  'Softcap',
+  'Slice',
+  'Gather',
+  'LogSoftmax',
+  'Softmax',
+]);
+/** Ops that only select or re-view positions of the hidden state (last-token slicing, flattening). */
+const VIEW_OPS = new Set([
+  'Identity',
+  'Cast',
+  'Slice',
+  'Gather',
+  'Reshape',
+  'Flatten',
+  'Squeeze',
+  'Unsqueeze',
+]);
+const ACTIVATION_QUANTIZERS = new Set(['DynamicQuantizeLinear', 'QuantizeLinear']);
+const NORM_OPS = new Set([
+  'SimplifiedLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'LayerNormalization',
+  'SkipLayerNormalization',
+  'RMSNormalization',
+]);
+const WEIGHT_VIEW_OPS = new Set(['Identity', 'Cast', 'Transpose', 'Reshape']);
+
+export interface GraphIndex {
+  graph: GraphProto;
+  producer: Map<string, NodeProto>;
+  constants: Map<string, TensorProto>;
+  graphInputs: Set<string>;
+}
+
+export const indexGraph = (graph: GraphProto): GraphIndex => {
+  const producer = new Map<string, NodeProto>();
+  const constants = new Map<string, TensorProto>();
+  for (const t of graph.initializer) constants.set(t.name, t);
+  for (const node of graph.node) {
+    for (const out of node.output) if (out) producer.set(out, node);
+    if (node.op_type === 'Constant' && (node.domain === '' || node.domain === 'ai.onnx')) {
+      const value = node.attribute.find((a) => a.name === 'value')?.t;
+      if (value) constants.set(node.output[0], value);
+    }
+  }
+  return { graph, producer, constants, graphInputs: new Set(graph.input.map((i) => i.name)) };
+};
+
+const attrInt = (node: NodeProto, name: string, fallback = 0): number => {
+  const a = node.attribute.find((x) => x.name === name);
+  return a ? toNumber(a.i) : fallback;
+};
+
+const isConstant = (ix: GraphIndex, name: string): boolean =>
+  ix.constants.has(name) && !ix.graphInputs.has(name);
+
+/** Breadth-first from the logits back to the nearest matrix product: that is the LM head. */
+const findHead = (ix: GraphIndex, logits: string): NodeProto | undefined => {
+  const queue = [logits];
+  const seen = new Set<string>();
+  for (let steps = 0; queue.length > 0 && steps < 64; steps++) {
+    const name = queue.shift() as string;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const node = ix.producer.get(name);
+    if (!node) continue;
+    if (HEAD_OPS.has(node.op_type) || QUANTIZED_HEAD_OPS.has(node.op_type)) return node;
+    if (!AFTER_HEAD_OPS.has(node.op_type)) continue;
+    // Only the data input of a view op carries the logits; shapes and indices do not.
+    const inputs = VIEW_OPS.has(node.op_type) ? node.input.slice(0, 1) : node.input;
+    for (const inp of inputs) if (inp && !isConstant(ix, inp)) queue.push(inp);
+  }
+  return undefined;
+};
+
+interface WeightTrace {
+  tensor?: TensorProto;
+  name?: string;
+  transposes: number;
+  quantized: boolean;
+}
+
+const traceWeight = (ix: GraphIndex, name: string): WeightTrace => {
+  let transposes = 0;
+  let current = name;
+  for (let i = 0; i < 16; i++) {
+    const constant = ix.constants.get(current);
+    if (constant && !ix.graphInputs.has(current)) {
+      return { tensor: constant, name: current, transposes, quantized: false };
+    }
+    const node = ix.producer.get(current);
+    if (!node) return { transposes, quantized: false };
+    if (node.op_type === 'DequantizeLinear' || QUANTIZED_HEAD_OPS.has(node.op_type)) {
+      return { transposes, quantized: true };
+    }
+    if (!WEIGHT_VIEW_OPS.has(node.op_type)) return { transposes, quantized: false };
+    if (node.op_type === 'Transpose') transposes++;
+    current = node.input[0];
+  }
+  return { transposes, quantized: false };
+};
+
+/** The float activation a head consumes, looking through activation quantizers. */
+const headActivation = (ix: GraphIndex, head: NodeProto): string | undefined => {
+  let name = head.input[0];
+  const producer = ix.producer.get(name);
+  if (producer && ACTIVATION_QUANTIZERS.has(producer.op_type)) name = producer.input[0];
+  return name || undefined;
+};
+
+const walkBackViews = (ix: GraphIndex, name: string): string => {
+  let current = name;
+  for (let i = 0; i < 16; i++) {
+    const node = ix.producer.get(current);
+    if (!node || !VIEW_OPS.has(node.op_type)) return current;
+    current = node.input[0];
+  }
+  return current;
+};
+
+/** RMSNorm built from primitives ends in Mul(gamma); LayerNorm in Add(beta) after that Mul. */
+const isDecomposedNormOutput = (ix: GraphIndex, node: NodeProto, depth = 0): boolean => {
+  if (!node.input.some((i) => isConstant(ix, i))) return false;
+  const other = node.input.map((i) => ix.producer.get(i)).find((p) => p !== undefined);
+  if (!other) return false;
+  if (node.op_type === 'Mul')
+    return ['Div', 'Mul', 'Cast', 'Sqrt', 'Reciprocal'].includes(other.op_type);
+  return (
+    node.op_type === 'Add' &&
+    depth === 0 &&
+    other.op_type === 'Mul' &&
+    isDecomposedNormOutput(ix, other, 1)
+  );
+};
+
+/** Element type of a tensor from the declarations, or inferred through the ops that keep it. */
+export const elemTypeOf = (
+  ix: GraphIndex,
+  name: string,
+  seen = new Set<string>(),
+): number | undefined => {
+  if (seen.has(name) || seen.size > 256) return undefined;
+  seen.add(name);
+  const g = ix.graph;
+  const declared = [...g.value_info, ...g.input, ...g.output].find((v) => v.name === name)?.type
+    ?.tensor_type;
+  if (declared?.elem_type) return declared.elem_type;
+  const constant = ix.constants.get(name);
+  if (constant) return constant.data_type;
+  const node = ix.producer.get(name);
+  if (!node) return undefined;
+  if (node.op_type === 'Cast') return attrInt(node, 'to') || undefined;
+  if (node.op_type === 'Shape' || node.op_type === 'Size') return DataType.INT64;
+  if (node.op_type === 'ConstantOfShape')
+    return node.attribute.find((a) => a.name === 'value')?.t?.data_type ?? DataType.FLOAT;
+  for (const inp of node.input) {
+    const t = inp ? elemTypeOf(ix, inp, seen) : undefined;
+    if (t !== undefined) return t;
+  }
+  return undefined;
+};
+
+const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, 11]);
+
+const pickLogits = (graph: GraphProto): string | undefined => {
+  const names = graph.output.map((o) => o.name);
+  return names.find((n) => n === 'logits') ?? names.find((n) => /logits/i.test(n)) ?? names[0];
+};
+
+/**
+ * Finds the LM head of a causal-LM ONNX graph, the hidden state it multiplies (the paper's g(x)
+ * after the final norm) and the unembedding matrix W_U.
+ */
+export const inspectCausalOnnx = (model: string | LoadedOnnx): CausalOnnxInspection => {
+  const { graph } = asLoaded(model).model;
+  const ix = indexGraph(graph);
+  const logitsOutput = pickLogits(graph);
+  if (!logitsOutput)
+    return { logitsOnly: true, quantizedHead: false, reason: 'the graph has no outputs' };
+
+  const head = findHead(ix, logitsOutput);
+  if (!head) {
+    const producer = ix.producer.get(logitsOutput);
+    return {
+      logitsOutput,
+      logitsOnly: true,
+      quantizedHead: false,
+      reason: `no LM-head matrix product (MatMul/Gemm) leads to "${logitsOutput}"${producer ? ` (it comes from a ${producer.op_type} node)` : ''}`,
+    };
+  }
+  const activation = headActivation(ix, head);
+  const transA = head.op_type !== 'MatMul' && attrInt(head, 'transA') === 1;
+  if (!activation || transA || isConstant(ix, activation)) {
+    return {
+      logitsOutput,
+      headNode: head.name,
+      headOp: head.op_type,
+      logitsOnly: true,
+      quantizedHead: false,
+      reason: `the input of the LM head ${head.op_type} "${head.name}" is not a hidden state`,
+    };
+  }
+
+  const hiddenOutput = walkBackViews(ix, activation);
+  if (isConstant(ix, hiddenOutput) || ix.graphInputs.has(hiddenOutput)) {
+    return {
+      logitsOutput,
+      headNode: head.name,
+      headOp: head.op_type,
+      logitsOnly: true,
+      quantizedHead: false,
+      reason: `the LM head reads "${hiddenOutput}", which is not computed by the model`,
+    };
+  }
+  const normNode = ix.producer.get(hiddenOutput);
+  const isNorm =
+    normNode !== undefined &&
+    (NORM_OPS.has(normNode.op_type) || isDecomposedNormOutput(ix, normNode));
+  const result: CausalOnnxInspection = {
+    logitsOutput,
+    headNode: head.name,
+    headOp: head.op_type,
+    hiddenOutput,
+    finalNormOutput: isNorm ? hiddenOutput : undefined,
+    normOp: normNode?.op_type,
+    logitsOnly: false,
+    quantizedHead: false,
+  };
+
+  if (QUANTIZED_HEAD_OPS.has(head.op_type)) {
+    result.quantizedHead = true;
+    result.reason = `the LM head is a quantized ${head.op_type}`;
+  } else {
+    const weight = traceWeight(ix, head.input[1]);
+    const dtype = weight.tensor ? floatDtypeOf(weight.tensor.data_type) : undefined;
+    if (weight.quantized || (weight.tensor && !dtype)) {
+      result.quantizedHead = true;
+      result.reason = weight.quantized
+        ? `the LM head weight is dequantized from integers (DequantizeLinear)`
+        : `the LM head weight "${weight.name}" is stored as ONNX type ${weight.tensor?.data_type}, not as floats`;
+    } else if (!weight.tensor || !weight.name || !dtype) {
+      result.reason = `the LM head weight is not a constant of the graph`;
+    } else if (weight.tensor.dims.length !== 2) {
+      result.reason = `the LM head weight "${weight.name}" has rank ${weight.tensor.dims.length}, not 2`;
+    } else {
+      // MatMul's B is [d, V]; Gemm/FusedMatMul with transB=1 take [V, d]. Each Transpose flips it.
+      const transB = head.op_type === 'MatMul' ? 0 : attrInt(head, 'transB');
+      const storedVxD = (transB + weight.transposes) % 2 === 1;
+      result.unembedding = {
+        name: weight.name,
+        dtype,
+        shape: [toNumber(weight.tensor.dims[0]), toNumber(weight.tensor.dims[1])],
+        layout: storedVxD ? 'VxD' : 'DxV',
+      };
+    }
+  }
+  const inferred = elemTypeOf(ix, hiddenOutput);
+  result.hiddenElemType =
+    inferred !== undefined && FLOAT_TYPES.has(inferred)
+      ? inferred
+      : result.unembedding
+        ? { float32: DataType.FLOAT, float16: DataType.FLOAT16, bfloat16: DataType.BFLOAT16 }[
+            result.unembedding.dtype
+          ]
+        : DataType.FLOAT;
+  return result;
+};
+
+/** Throws the message a user sees when a model offers no hidden state to embed with. */
+export const assertHiddenAvailable = (path: string, info: CausalOnnxInspection): string => {
+  if (info.logitsOnly || !info.hiddenOutput) {
+    throw new Error(
+      `The causal-LM export ${path} is logits-only: ${info.reason ?? 'its LM head input cannot be identified'}. ` +
+        'Preference Lens needs the final normalized hidden state (the input of the LM head). ' +
+        'Export the model with a separate MatMul/Gemm LM head (e.g. optimum-cli export onnx --task text-generation) ' +
+        'or use a sentence-embedding model.',
+    );
+  }
+  return info.hiddenOutput;
+};

@@ -1,0 +1,164 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
+import * as ort from 'onnxruntime-node';
+import type { AnswerHead, EmbedProgress, Embeddings } from '../types.js';
+import { readAnswerRows, unembeddingSize } from './answer-rows.js';
+import { answerTokens } from './answer-tokens.js';
+import { prepareHiddenStateModel } from './expose.js';
+import { buildFeeds, lastTokenIndex, packBatch } from './feeds.js';
+import type { CausalOnnxInspection } from './inspect.js';
+import { type CausalConfig, findCausalOnnx, readModelConfig } from './model-files.js';
+import { loadOnnx } from './onnx-proto.js';
+import { halfArrayToFloat32 } from './tensor-data.js';
+
+export interface CausalRunnerOptions {
+  /** Model folder: config.json, tokenizer files, and the ONNX file (onnx/model.onnx, ...). */
+  modelDir: string;
+  /** The ONNX file; found in modelDir when omitted. */
+  onnxPath?: string;
+  /** Where the hidden-state copy of the model is kept; a temp folder when omitted. */
+  cacheDir?: string;
+  /** SHA-256 of the ONNX file, when the caller has computed it. */
+  sha256?: string;
+  /** onnxruntime execution providers, e.g. ['cuda', 'cpu']. */
+  executionProviders?: string[];
+  threads?: number;
+  batchSize?: number;
+  /** Longest prompt in tokens; longer prompts keep their last tokens (the ones g(x) is read at). */
+  maxTokens?: number;
+}
+
+/**
+ * Runs a causal LM's ONNX export up to its final norm and returns the paper's g(x): the final
+ * normalized hidden state at the last token of each prompt.
+ */
+export class CausalLmRunner {
+  private constructor(
+    readonly onnxPath: string,
+    readonly hiddenModelPath: string,
+    readonly sha256: string,
+    readonly inspection: CausalOnnxInspection,
+    private dim: number,
+    private readonly session: ort.InferenceSession,
+    private readonly tokenizer: PreTrainedTokenizer,
+    private readonly config: CausalConfig | undefined,
+    private readonly options: CausalRunnerOptions,
+  ) {}
+
+  static async open(options: CausalRunnerOptions): Promise<CausalLmRunner> {
+    const onnxPath = options.onnxPath ?? findCausalOnnx(options.modelDir);
+    const config = readModelConfig(options.modelDir);
+    const tokenizer = await AutoTokenizer.from_pretrained(options.modelDir, {
+      local_files_only: true,
+    });
+    const cacheDir = options.cacheDir ?? join(tmpdir(), 'preference-lens');
+    const prepared = await prepareHiddenStateModel(onnxPath, cacheDir, { sha256: options.sha256 });
+    const session = await ort.InferenceSession.create(prepared.path, {
+      executionProviders: options.executionProviders ?? ['cpu'],
+      ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
+      graphOptimizationLevel: 'all',
+    });
+    const u = prepared.inspection.unembedding;
+    const dim = u ? unembeddingSize(u).dim : (config?.hidden_size ?? config?.n_embd ?? 0);
+    const runner = new CausalLmRunner(
+      onnxPath,
+      prepared.path,
+      prepared.sha256,
+      prepared.inspection,
+      dim,
+      session,
+      tokenizer,
+      config,
+      options,
+    );
+    // No head and no config to size it from: one forward pass over a single token tells.
+    if (!dim) runner.dim = (await runner.hiddenAtLastToken([[tokenizer.bos_token_id ?? 0]])).length;
+    return runner;
+  }
+
+  get dimension(): number {
+    return this.dim;
+  }
+
+  /** Token ids of a prompt, with the tokenizer's special tokens (BOS for Llama). */
+  tokenize(text: string): number[] {
+    const ids = this.tokenizer.encode(text);
+    const max = this.options.maxTokens ?? 1024;
+    return ids.length > max ? ids.slice(ids.length - max) : ids;
+  }
+
+  /** g(x) for each token sequence, rows [n, d] in the order given. Sequences are run in one batch. */
+  async hiddenAtLastToken(seqs: readonly number[][]): Promise<Float32Array> {
+    const padId = this.tokenizer.pad_token_id ?? this.tokenizer.eos_token_id ?? 0;
+    const packed = packBatch({ ids: seqs.map((s) => [...s]), padId });
+    const feeds = buildFeeds(this.session, packed, this.config);
+    const name = this.inspection.hiddenOutput as string;
+    const results = await this.session.run(feeds, [name]);
+    const out = results[name];
+    const data =
+      out.type === 'float16'
+        ? halfArrayToFloat32(out.data as Uint16Array)
+        : (out.data as Float32Array);
+    if (out.type !== 'float32' && out.type !== 'float16')
+      throw new Error(`Hidden state of type ${out.type} is not supported.`);
+    const dims = out.dims;
+    const d = dims[dims.length - 1];
+    const positions = data.length / d;
+    if (positions !== packed.batch * packed.seqLen) {
+      throw new Error(
+        `The hidden state ${name} has shape [${dims.join(', ')}], not one vector per token of the ${packed.batch}x${packed.seqLen} batch.`,
+      );
+    }
+    const last = lastTokenIndex(packed.mask, packed.batch, packed.seqLen);
+    const rows = new Float32Array(packed.batch * d);
+    for (let b = 0; b < packed.batch; b++) {
+      const start = (b * packed.seqLen + last[b]) * d;
+      rows.set(data.subarray(start, start + d), b * d);
+    }
+    return rows;
+  }
+
+  /** Embeds prompts in batches of similar length; rows come back in the order of `texts`. */
+  async embed(
+    texts: readonly string[],
+    signal?: AbortSignal,
+    onProgress?: (p: EmbedProgress) => void,
+  ): Promise<Embeddings> {
+    const tokenized = texts.map((t) => this.tokenize(t));
+    // Sorted by length so each batch pads little; the order is restored when writing rows.
+    const order = tokenized
+      .map((_, i) => i)
+      .sort((a, b) => tokenized[a].length - tokenized[b].length);
+    const batchSize = Math.max(1, this.options.batchSize ?? 8);
+    const d = this.dimension;
+    const data = new Float32Array(texts.length * d);
+    for (let start = 0; start < order.length; start += batchSize) {
+      signal?.throwIfAborted();
+      const idx = order.slice(start, start + batchSize);
+      const rows = await this.hiddenAtLastToken(idx.map((i) => tokenized[i]));
+      idx.forEach((i, k) => data.set(rows.subarray(k * d, (k + 1) * d), i * d));
+      onProgress?.({
+        done: Math.min(start + batchSize, order.length),
+        total: order.length,
+        cached: 0,
+      });
+    }
+    return { data, rows: texts.length, dim: d };
+  }
+
+  /** W_U rows of the first token of each answer (" Yes", " No"). */
+  answerHead(yes: string, no: string): AnswerHead {
+    const tokens = answerTokens(this.tokenizer, yes, no);
+    const rows = readAnswerRows(
+      loadOnnx(this.onnxPath),
+      [tokens.yes.id, tokens.no.id],
+      this.inspection,
+    );
+    return { yes: rows.yes, no: rows.no, yesToken: tokens.yes.token, noToken: tokens.no.token };
+  }
+
+  async dispose(): Promise<void> {
+    await this.session.release();
+  }
+}

@@ -1,0 +1,322 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  CausalLmRunner,
+  createCausalLmEmbedder,
+  exposeFinalHidden,
+  halfToFloat,
+  inspectCausalOnnx,
+  lastTokenIndex,
+  loadOnnx,
+  prepareHiddenStateModel,
+  readAnswerRows,
+} from '../../src/core/embed/causal/index.js';
+import { decodeModel, encodeModel } from '../../src/core/embed/causal/onnx-proto.js';
+import {
+  DIM,
+  FINAL_NORM,
+  forward,
+  type HeadStyle,
+  makeWeights,
+  type TinyWeights,
+  VOCAB,
+  writeTinyModelDir,
+} from './causal-fixture.js';
+
+const root = mkdtempSync(join(tmpdir(), 'pl-causal-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirCount = 0;
+
+const makeModel = (
+  style: HeadStyle,
+  seed = 7,
+): { dir: string; path: string; weights: TinyWeights } => {
+  const dir = join(root, `m${dirCount++}-${style}`);
+  const weights = makeWeights(seed);
+  const path = writeTinyModelDir(dir, weights, style);
+  return { dir, path, weights };
+};
+
+const row = (m: Float32Array, v: number) => m.slice(v * DIM, (v + 1) * DIM);
+const dot = (a: ArrayLike<number>, b: ArrayLike<number>) =>
+  Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
+
+const int64 = (values: number[], dims: number[]) =>
+  new ort.Tensor('int64', BigInt64Array.from(values.map(BigInt)), dims);
+
+/** One unpadded sequence through a session, as the exported model's own inputs. */
+const runSequence = async (session: ort.InferenceSession, ids: number[]) => {
+  const S = ids.length;
+  const feeds: Record<string, ort.Tensor> = {
+    input_ids: int64(ids, [1, S]),
+    attention_mask: int64(
+      ids.map(() => 1),
+      [1, S],
+    ),
+    position_ids: int64(
+      ids.map((_, t) => t),
+      [1, S],
+    ),
+    'past_key_values.0.key': new ort.Tensor('float32', new Float32Array(0), [1, 1, 0, DIM]),
+  };
+  for (const name of Object.keys(feeds)) if (!session.inputNames.includes(name)) delete feeds[name];
+  return session.run(feeds);
+};
+
+const expectClose = (actual: ArrayLike<number>, expected: ArrayLike<number>, tol = 1e-5) => {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++)
+    expect(Math.abs(actual[i] - expected[i])).toBeLessThan(tol);
+};
+
+describe('inspectCausalOnnx', () => {
+  it.each([
+    ['matmul', 'DxV', 'float32', 'MatMul'],
+    ['float-data', 'DxV', 'float32', 'MatMul'],
+    ['transpose', 'VxD', 'float32', 'MatMul'],
+    ['gemm', 'VxD', 'float32', 'Gemm'],
+    ['fp16', 'VxD', 'float16', 'MatMul'],
+    ['last-token', 'DxV', 'float32', 'MatMul'],
+  ] as const)('finds the final norm and W_U behind a %s head', (style, layout, dtype, headOp) => {
+    const info = inspectCausalOnnx(makeModel(style).path);
+    expect(info.logitsOnly).toBe(false);
+    expect(info.quantizedHead).toBe(false);
+    expect(info.headOp).toBe(headOp);
+    expect(info.hiddenOutput).toBe(FINAL_NORM);
+    expect(info.finalNormOutput).toBe(FINAL_NORM);
+    expect(info.hiddenElemType).toBe(1);
+    expect(info.unembedding?.layout).toBe(layout);
+    expect(info.unembedding?.dtype).toBe(dtype);
+    expect(info.unembedding?.shape).toEqual(layout === 'VxD' ? [VOCAB, DIM] : [DIM, VOCAB]);
+  });
+
+  it('reports a logits-only export and refuses to expose it', () => {
+    const { path } = makeModel('fused');
+    const info = inspectCausalOnnx(path);
+    expect(info.logitsOnly).toBe(true);
+    expect(info.hiddenOutput).toBeUndefined();
+    expect(info.reason).toMatch(/FusedCausalLM/);
+    expect(() => exposeFinalHidden(path, join(root, 'fused-out.onnx'))).toThrow(
+      /logits-only.*FusedCausalLM/,
+    );
+    expect(() => readAnswerRows(path, [9, 10])).toThrow(/FusedCausalLM/);
+  });
+
+  it('flags a quantized head: the hidden state is still found, its rows are refused', () => {
+    const { path } = makeModel('quantized');
+    const info = inspectCausalOnnx(path);
+    expect(info.quantizedHead).toBe(true);
+    expect(info.hiddenOutput).toBe(FINAL_NORM);
+    expect(info.unembedding).toBeUndefined();
+    expect(() => readAnswerRows(path, [9, 10])).toThrow(
+      /quantized MatMulInteger.*float32\/float16 export/,
+    );
+  });
+});
+
+describe('exposeFinalHidden', () => {
+  it('ends the graph at the final norm, drops the head, and matches an independent forward pass', async () => {
+    const { path, weights } = makeModel('matmul');
+    const out = join(root, 'exposed.onnx');
+    const exposed = exposeFinalHidden(path, out);
+    expect(exposed.hiddenOutput).toBe(FINAL_NORM);
+    const graph = decodeModel(readFileSync(out)).graph;
+    expect(graph.output.map((o) => o.name)).toEqual([FINAL_NORM]);
+    // The LM head and its [d, V] weight are gone; the past input the attention reads is kept.
+    expect(graph.initializer.map((t) => t.name)).not.toContain('onnx::MatMul_lm_head');
+    expect(graph.input.map((i) => i.name)).toContain('past_key_values.0.key');
+
+    const session = await ort.InferenceSession.create(out);
+    const ids = [1, 3, 4, 6, 7, 14];
+    const hidden = (await runSequence(session, ids))[FINAL_NORM];
+    expect(hidden.dims).toEqual([1, ids.length, DIM]);
+    const expected = forward(weights, ids);
+    ids.forEach((_, t) =>
+      expectClose((hidden.data as Float32Array).subarray(t * DIM, (t + 1) * DIM), expected[t]),
+    );
+    await session.release();
+  });
+
+  it.each(['matmul', 'transpose', 'gemm', 'fp16', 'float-data', 'last-token'] as const)(
+    'keeps the logits when asked, and the %s head rows reproduce them from the hidden state',
+    async (style) => {
+      const { path, weights } = makeModel(style);
+      const out = join(root, `all-${style}.onnx`);
+      exposeFinalHidden(path, out, { keepOriginalOutputs: true });
+      const session = await ort.InferenceSession.create(out);
+      expect(session.outputNames).toEqual(['logits', 'present.0.key', FINAL_NORM]);
+      const ids = [1, 11, 12, 13];
+      const result = await runSequence(session, ids);
+      const S = ids.length;
+      const lastHidden = (result[FINAL_NORM].data as Float32Array).slice((S - 1) * DIM, S * DIM);
+      const logits = result.logits.data as Float32Array;
+      const lastLogits = style === 'last-token' ? logits : logits.slice((S - 1) * VOCAB, S * VOCAB);
+      const rows = readAnswerRows(path, [9, 10]);
+      // The two rows read from the file are exactly the stored W_U rows...
+      expect(Array.from(rows.yes)).toEqual(Array.from(row(weights.unembed, 9)));
+      expect(Array.from(rows.no)).toEqual(Array.from(row(weights.unembed, 10)));
+      // ...and they are the ones the graph multiplies g(x) by.
+      expect(Math.abs(dot(rows.yes, lastHidden) - lastLogits[9])).toBeLessThan(1e-5);
+      expect(Math.abs(dot(rows.no, lastHidden) - lastLogits[10])).toBeLessThan(1e-5);
+      await session.release();
+    },
+  );
+});
+
+describe('external data', () => {
+  it('reads answer rows from a separate data file and runs the cached hidden-state model', async () => {
+    const { dir, path, weights } = makeModel('transpose');
+    // Move the tied embedding / unembedding table into model.onnx_data, as large exports do.
+    const model = decodeModel(readFileSync(path));
+    const table = model.graph.initializer.find((t) => t.name === 'embed_tokens.weight');
+    if (!table) throw new Error('fixture lacks the embedding table');
+    const padding = Buffer.alloc(64, 0xff);
+    writeFileSync(
+      join(dir, 'onnx', 'model.onnx_data'),
+      Buffer.concat([padding, Buffer.from(table.raw_data)]),
+    );
+    table.raw_data = new Uint8Array(0);
+    table.data_location = 1;
+    table.external_data = [
+      { key: 'location', value: 'model.onnx_data' },
+      { key: 'offset', value: '64' },
+      { key: 'length', value: String(VOCAB * DIM * 4) },
+    ];
+    writeFileSync(path, encodeModel(model));
+
+    const rows = readAnswerRows(path, [9, 10]);
+    expect(Array.from(rows.yes)).toEqual(Array.from(row(weights.embed, 9)));
+    expect(Array.from(rows.no)).toEqual(Array.from(row(weights.embed, 10)));
+
+    const cacheDir = join(root, 'cache-ext');
+    const first = await prepareHiddenStateModel(path, cacheDir);
+    expect(first.cached).toBe(false);
+    const again = await prepareHiddenStateModel(path, cacheDir);
+    expect(again.cached).toBe(true);
+    expect(again.path).toBe(first.path);
+    const session = await ort.InferenceSession.create(first.path);
+    const ids = [1, 9, 10];
+    const hidden = (await runSequence(session, ids))[FINAL_NORM].data as Float32Array;
+    expectClose(hidden.subarray(2 * DIM), forward(weights, ids)[2]);
+    await session.release();
+  });
+});
+
+describe('CausalLmRunner and createCausalLmEmbedder', () => {
+  const texts = [
+    'Is the following statement good ?',
+    'I like cats',
+    'Yes',
+    'Is the statement bad ? Answer:',
+    'I like the cats ? No',
+  ];
+
+  it('returns g(x) at the last prompt token, the same in any batch size', async () => {
+    const { dir, weights } = makeModel('matmul');
+    const cacheDir = join(root, 'cache-runner');
+    const batched = await CausalLmRunner.open({ modelDir: dir, cacheDir, batchSize: 3 });
+    const single = await CausalLmRunner.open({ modelDir: dir, cacheDir, batchSize: 1 });
+    expect(batched.dimension).toBe(DIM);
+    const progress: number[] = [];
+    const a = await batched.embed(texts, undefined, (p) => progress.push(p.done));
+    const b = await single.embed(texts);
+    expect(progress).toEqual([3, 5]);
+    expect(a.rows).toBe(texts.length);
+    expect(a.dim).toBe(DIM);
+    expectClose(a.data, b.data, 1e-6);
+    texts.forEach((text, i) => {
+      const ids = batched.tokenize(text);
+      expect(ids[0]).toBe(1); // BOS from the tokenizer's template
+      expectClose(a.data.subarray(i * DIM, (i + 1) * DIM), forward(weights, ids)[ids.length - 1]);
+    });
+    // Different prompts give different vectors (the padding did not leak into the last token).
+    expect(Array.from(a.data.subarray(0, DIM))).not.toEqual(
+      Array.from(a.data.subarray(DIM, 2 * DIM)),
+    );
+    await batched.dispose();
+    await single.dispose();
+  });
+
+  it('stops between batches when aborted', async () => {
+    const { dir } = makeModel('matmul');
+    const runner = await CausalLmRunner.open({
+      modelDir: dir,
+      cacheDir: join(root, 'cache-abort'),
+      batchSize: 1,
+    });
+    const controller = new AbortController();
+    controller.abort();
+    await expect(runner.embed(texts, controller.signal)).rejects.toThrow();
+    await runner.dispose();
+  });
+
+  it('is an Embedder with the answer rows of " Yes" and " No"', async () => {
+    const { dir, path, weights } = makeModel('fp16');
+    const embedder = await createCausalLmEmbedder({
+      modelDir: dir,
+      cacheDir: join(root, 'cache-emb'),
+      id: 'tiny',
+    });
+    expect(embedder.info).toMatchObject({
+      id: 'tiny',
+      kind: 'causal-lm',
+      dimension: DIM,
+      pooling: 'last-token',
+    });
+    expect(embedder.info.sha256).toMatch(/^[0-9a-f]{64}$/);
+    const head = await embedder.answerHead?.(' Yes', ' No');
+    expect(head?.yesToken).toBe('▁Yes');
+    expect(head?.noToken).toBe('▁No');
+    expect(Array.from(head?.yes ?? [])).toEqual(Array.from(row(weights.unembed, 9)));
+    expect(Array.from(head?.no ?? [])).toEqual(Array.from(row(weights.unembed, 10)));
+    await expect(embedder.answerHead?.(' Maybe', ' No')).rejects.toThrow(
+      /not in the tokenizer's vocabulary/,
+    );
+    const e = await embedder.embed(['I like cats']);
+    const ids = [1, 11, 12, 13];
+    expectClose(e.data, forward(weights, ids)[3]);
+    await embedder.dispose();
+    expect(loadOnnx(path).model.graph.output.map((o) => o.name)).toContain('logits'); // source untouched
+  });
+
+  it('embeds with a quantized head but explains why its rows cannot be read', async () => {
+    const { dir, weights } = makeModel('quantized');
+    const embedder = await createCausalLmEmbedder({
+      modelDir: dir,
+      cacheDir: join(root, 'cache-q'),
+    });
+    const e = await embedder.embed(['I like cats']);
+    expectClose(e.data, forward(weights, [1, 11, 12, 13])[3]);
+    await expect(embedder.answerHead?.(' Yes', ' No')).rejects.toThrow(/quantized/);
+    await embedder.dispose();
+  });
+
+  it('refuses a logits-only export with a clear message', async () => {
+    const { dir } = makeModel('fused');
+    await expect(
+      createCausalLmEmbedder({ modelDir: dir, cacheDir: join(root, 'cache-f') }),
+    ).rejects.toThrow(/logits-only.*final normalized hidden state/);
+  });
+});
+
+describe('helpers', () => {
+  it('finds the last real token under left and right padding', () => {
+    const right = [1, 1, 1, 0, 1, 1, 0, 0];
+    const left = [0, 1, 1, 1, 0, 0, 1, 1];
+    expect(lastTokenIndex(right, 2, 4)).toEqual([2, 1]);
+    expect(lastTokenIndex(left, 2, 4)).toEqual([3, 3]);
+    expect(() => lastTokenIndex([0, 0], 1, 2)).toThrow(/no unmasked token/);
+  });
+
+  it('decodes float16 bit patterns', () => {
+    expect(halfToFloat(0x3c00)).toBe(1);
+    expect(halfToFloat(0xc000)).toBe(-2);
+    expect(halfToFloat(0x7bff)).toBe(65504);
+    expect(halfToFloat(0x0001)).toBe(2 ** -24);
+    expect(halfToFloat(0x7c00)).toBe(Infinity);
+    expect(halfToFloat(0x7e00)).toBeNaN();
+  });
+});
