@@ -30,6 +30,8 @@ await Promise.all([
       format: 'cjs',
       target: 'node20',
       external: nodeExternal,
+      // jsonc-parser's "main" is a UMD file whose inner require('./impl/...') esbuild cannot follow.
+      alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     }),
   ),
   ...browserEntries.map(([entry, outfile]) =>
