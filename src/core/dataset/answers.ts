@@ -48,26 +48,26 @@ function classify(answer: string): Answer | null {
 
 /** The label for one evals record, from its matching answer and its not-matching answer(s). */
 export function answerLabel(matching: string, notMatching: readonly string[]): AnswerLabel {
-  const quoted = [matching, ...notMatching].map((a) => JSON.stringify(a)).join(' / ');
+  const quoted = () => [matching, ...notMatching].map((a) => JSON.stringify(a)).join(' / ');
   const match = classify(matching);
   const others = notMatching.map(classify);
   if (!match || others.some((o) => o === null) || others.length === 0) {
     return {
       ok: false,
-      message: `unknown answer pair ${quoted}: expected Yes/No, True/False, Agree/Disagree or lettered choices like (A)/(B)`,
+      message: `unknown answer pair ${quoted()}: expected Yes/No, True/False, Agree/Disagree or lettered choices like (A)/(B)`,
     };
   }
   if (match.kind === 'letter') {
     const letters: string[] = [];
     for (const o of others) if (o?.kind === 'letter') letters.push(o.letter);
     if (letters.length !== others.length || letters.includes(match.letter)) {
-      return { ok: false, message: `inconsistent answer pair ${quoted}` };
+      return { ok: false, message: `inconsistent answer pair ${quoted()}` };
     }
     return { ok: true, label: letters.every((l) => match.letter < l) ? 1 : -1 };
   }
   const consistent = others.every(
     (o) => o?.kind === 'polar' && o.pair === match.pair && o.affirmative !== match.affirmative,
   );
-  if (!consistent) return { ok: false, message: `inconsistent answer pair ${quoted}` };
+  if (!consistent) return { ok: false, message: `inconsistent answer pair ${quoted()}` };
   return { ok: true, label: match.affirmative ? 1 : -1 };
 }

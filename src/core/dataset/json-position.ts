@@ -49,8 +49,12 @@ export function locateJsonError(text: string, error: unknown): JsonErrorLocation
   let offset = 0;
   if (v8Position) offset = Number(v8Position[1]);
   else if (first) offset = first.offset;
-  const reason = first
-    ? (JSON_ERROR_TEXT[printParseErrorCode(first.error)] ?? 'syntax error')
+  // jsonc-parser calls a stray word after the value an invalid symbol; V8 knows it is trailing.
+  const code = / after JSON/.test(v8Message)
+    ? 'EndOfFileExpected'
+    : first && printParseErrorCode(first.error);
+  const reason = code
+    ? (JSON_ERROR_TEXT[code] ?? 'syntax error')
     : v8Message.replace(/ in JSON at position \d+.*$/, '');
   return { column: Math.min(offset, text.length) + 1, message: `invalid JSON: ${reason}` };
 }

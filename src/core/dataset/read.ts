@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
 import { readLines, sourceSize } from './lines.js';
-import { convertRecord } from './records.js';
+import { convertRecord, type RowContent } from './records.js';
 import {
   chooseBehaviorField,
   describeAllSchemas,
@@ -146,7 +145,11 @@ class FileReader {
   readonly examples: Example[] = [];
   readonly skipped: SkippedLine[] = [];
   readonly counts: LineCounts = { lines: 0, records: 0, skipped: 0, blank: 0 };
-  private readonly seen = new Map<string, number>();
+  /**
+   * First-row text -> index in `examples` of each record starting with it. Keyed by a string the
+   * examples already hold, so finding duplicates costs no copy of the text.
+   */
+  private readonly seen = new Map<string, number[]>();
   private readonly defaultBehavior: string;
   private nextPair: number;
 
@@ -192,6 +195,21 @@ class FileReader {
     return String(value).trim();
   }
 
+  /**
+   * Line of an earlier record with the same behavior and the same rows (texts and labels). One
+   * file has one schema, so every record there has the same number of rows.
+   */
+  private findEarlier(behavior: string, rows: readonly RowContent[]): number | undefined {
+    for (const start of this.seen.get(rows[0].text) ?? []) {
+      const same = rows.every((row, i) => {
+        const e = this.examples[start + i];
+        return e.text === row.text && e.label === row.label && e.behavior === behavior;
+      });
+      if (same) return this.examples[start].line;
+    }
+    return undefined;
+  }
+
   accept(pending: Pending): void {
     const { line, text, parsed } = pending;
     if (!parsed.ok) {
@@ -214,14 +232,15 @@ class FileReader {
       this.skip(line, column, outcome.reason, outcome.message);
       return;
     }
-    // A digest, not the text, so that remembering every record costs a few bytes per row.
-    const digest = createHash('sha1').update(outcome.identity).digest('base64');
-    const earlier = this.seen.get(digest);
+    const earlier = this.findEarlier(behavior, outcome.rows);
     if (earlier !== undefined) {
       this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
       return;
     }
-    this.seen.set(digest, line);
+    const firstIndex = this.examples.length;
+    const bucket = this.seen.get(outcome.rows[0].text);
+    if (bucket) bucket.push(firstIndex);
+    else this.seen.set(outcome.rows[0].text, [firstIndex]);
     this.counts.records += 1;
     const column = firstColumn(text);
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;

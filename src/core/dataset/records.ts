@@ -14,8 +14,6 @@ export type RecordOutcome =
   | {
       ok: true;
       rows: RowContent[];
-      /** What makes two records the same for the analysis; used to find duplicates. */
-      identity: string;
     }
   | {
       ok: false;
@@ -89,7 +87,6 @@ function convertEvals(record: Record<string, unknown>, ctx: RecordContext): Reco
   return {
     ok: true,
     rows: [{ text: question, label: label.label, display }],
-    identity: JSON.stringify([ctx.behavior, question, label.label]),
   };
 }
 
@@ -268,6 +265,5 @@ function pairOutcome(
       { text: chosenText, label: 1, display: excerpt(chosenReply) },
       { text: rejectedText, label: -1, display: excerpt(rejectedReply) },
     ],
-    identity: JSON.stringify([ctx.behavior, chosenText, rejectedText]),
   };
 }
