@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { escapeMarkdown, formatNumber, renderMarkdown } from '../../src/core/report/markdown.js';
+import { fixturePayload, HOSTILE_NAME, HOSTILE_TEXT } from './report-fixture.js';
+
+describe('renderMarkdown', () => {
+  const { report } = fixturePayload({ hostile: true });
+  const md = renderMarkdown(report);
+
+  it('ranks behaviors by distinguishability with their numbers', () => {
+    const ranked = [...report.behaviors].sort(
+      (a, b) => b.distinguishability - a.distinguishability,
+    );
+    const positions = ranked.map((b) =>
+      md.indexOf(`| ${escapeMarkdown(b.name)} | ${b.nPositive} |`),
+    );
+    expect(positions.every((p) => p > 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    for (const b of report.behaviors) {
+      expect(md).toContain(
+        `${formatNumber(b.distinguishability)} [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
+      );
+      expect(md).toContain(formatNumber(b.priorityLevel));
+    }
+  });
+
+  it('lists warnings, the gap matrix, simulation results, rebalancing and skipped lines', () => {
+    const warned = report.behaviors.find((b) => b.warnings.length)!;
+    expect(md).toContain(escapeMarkdown(warned.warnings[0].message));
+    const g = report.priority.gaps[0][1];
+    expect(md).toContain(formatNumber(g, 2));
+    const c = report.simulation.perBehavior[report.behaviors[0].name];
+    expect(md).toContain(formatNumber(c.testLoss[c.testLoss.length - 1]));
+    expect(md).toContain(formatNumber(c.testAccuracy[c.testAccuracy.length - 1]));
+    for (const m of report.simulation.misalignment) {
+      expect(md).toContain(
+        `| ${escapeMarkdown(m.behavior)} | ${m.model} | ${m.start} | ${m.stepsToBelowHalf ?? 'never'} |`,
+      );
+    }
+    const [name, weight] = Object.entries(report.rebalancing!.weights).find(([, w]) => w !== 1)!;
+    expect(md).toContain(`| ${escapeMarkdown(name)} | ×${formatNumber(weight, 2)} |`);
+    expect(md).toContain('2 line(s) skipped.');
+    expect(md).toContain('| invalid-json | 1 |');
+    expect(md).toContain('Xenova/all-MiniLM-L6-v2');
+  });
+
+  it('neutralizes markup and table pipes in dataset text', () => {
+    expect(md).not.toContain('<script>');
+    expect(md).not.toContain('<b>');
+    expect(md).not.toContain(HOSTILE_NAME);
+    expect(md).toContain('&lt;b&gt;bold-behavior&lt;/b&gt; &amp; &lt;script&gt;');
+    expect(md).toContain(escapeMarkdown(HOSTILE_TEXT));
+    expect(escapeMarkdown('a | b\nc *d*')).toBe('a \\| b c \\*d\\*');
+  });
+});
