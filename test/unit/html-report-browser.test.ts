@@ -49,14 +49,13 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     page.on('request', (r) => {
       if (!/^(file|blob|data):/.test(r.url())) problems.push(`network: ${r.url()}`);
     });
-    await page.addInitScript(() => {
-      const w = window as unknown as { __violations: string[]; alert: (m: string) => void };
-      w.__violations = [];
+    // Browser-side code as strings: this test compiles without the DOM library.
+    await page.addInitScript(`
+      window.__violations = [];
       document.addEventListener('securitypolicyviolation', (e) =>
-        w.__violations.push(`${e.violatedDirective} ${e.blockedURI}`),
-      );
-      w.alert = (m: string) => w.__violations.push(`alert(${m})`);
-    });
+        window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+      window.alert = (m) => window.__violations.push('alert(' + m + ')');
+    `);
     await page.goto(`file://${file}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     await page.waitForSelector('body[data-scatter-ready="true"]', { timeout: 60_000 });
@@ -67,16 +66,15 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   });
 
   it('draws every chart and the heatmap', async () => {
-    const charts = await page.evaluate(() =>
+    // A drawn chart has non-transparent pixels.
+    const charts = await page.evaluate<{ id: string; width: number; inked: number }[]>(`
       [...document.querySelectorAll('canvas')].map((c) => {
-        // A drawn chart has non-background pixels.
-        const ctx = c.getContext('2d')!;
-        const { data } = ctx.getImageData(0, 0, c.width, c.height);
+        const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
         let inked = 0;
         for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked++;
         return { id: c.id, width: c.width, inked };
-      }),
-    );
+      })
+    `);
     const ids = charts.map((c) => c.id);
     for (const id of [
       'chart-priority',
@@ -132,9 +130,7 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     const tooltip = page.locator('#scatter-tooltip .tooltip-text');
     await expect.poll(() => tooltip.textContent()).toBe(HOSTILE_TEXT);
     expect(await page.locator('#scatter-tooltip b, #scatter-tooltip script').count()).toBe(0);
-    expect(
-      await page.evaluate(() => (window as unknown as { __violations: string[] }).__violations),
-    ).toEqual([]);
+    expect(await page.evaluate<string[]>('window.__violations')).toEqual([]);
   });
 
   it('handles clicks locally: a row reveal becomes a notice, the selection follows', async () => {
@@ -153,9 +149,7 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   });
 
   it('logged no errors, CSP violations or network requests', async () => {
-    const violations = await page.evaluate(
-      () => (window as unknown as { __violations: string[] }).__violations,
-    );
+    const violations = await page.evaluate<string[]>('window.__violations');
     expect([...problems, ...violations]).toEqual([]);
   });
 });
