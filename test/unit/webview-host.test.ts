@@ -1,0 +1,149 @@
+/**
+ * The report bundle inside a DOM (happy-dom) with a recording stand-in for VS Code's webview API:
+ * the message flow (ready, report, reveal, export, focusBehavior), state restore, and that dataset
+ * markup is rendered as text.
+ */
+import { Window } from 'happy-dom';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { HostToWebview, ReportPayload, WebviewToHost } from '../../src/shared/protocol.js';
+import { buildReportAssets } from './report-assets.js';
+import { fixturePayload, HOSTILE_NAME, HOSTILE_TEXT } from './report-fixture.js';
+
+interface Page {
+  window: Window;
+  posted: WebviewToHost[];
+  state: () => { payload?: ReportPayload; curveBehavior?: string } | undefined;
+  send: (m: HostToWebview) => void;
+  $: (selector: string) => Element | null;
+  $$: (selector: string) => Element[];
+}
+
+let bundle = '';
+const open: Window[] = [];
+
+function boot(saved?: unknown): Page {
+  const window = new Window({
+    url: 'https://webview.test/index.html',
+    settings: {
+      enableJavaScriptEvaluation: true,
+      suppressInsecureJavaScriptEnvironmentWarning: true,
+    },
+  });
+  open.push(window);
+  const w = window as unknown as Record<string, unknown> & { eval: (code: string) => unknown };
+  window.document.body.innerHTML = '<div id="app"></div>';
+  w.__saved = saved === undefined ? undefined : JSON.parse(JSON.stringify(saved));
+  // The same surface as acquireVsCodeApi(): postMessage, getState, setState.
+  w.eval(`
+    window.__posted = [];
+    window.__state = window.__saved;
+    window.acquireVsCodeApi = () => ({
+      postMessage: (m) => window.__posted.push(JSON.parse(JSON.stringify(m))),
+      getState: () => window.__state,
+      setState: (s) => { window.__state = JSON.parse(JSON.stringify(s)); },
+    });
+  `);
+  w.eval(bundle);
+  const doc = window.document;
+  return {
+    window,
+    posted: w.__posted as WebviewToHost[],
+    state: () => w.__state as ReturnType<Page['state']>,
+    send: (m) => window.dispatchEvent(new window.MessageEvent('message', { data: m })),
+    $: (s) => doc.querySelector(s) as unknown as Element | null,
+    $$: (s) => [...doc.querySelectorAll(s)] as unknown as Element[],
+  };
+}
+
+describe('report webview in VS Code', () => {
+  const payload = fixturePayload({ hostile: true });
+
+  beforeAll(async () => {
+    bundle = (await buildReportAssets()).webviewJs;
+  });
+
+  afterEach(async () => {
+    while (open.length) await open.pop()!.happyDOM.close();
+  });
+
+  it('says ready, renders a report message and saves it as state', () => {
+    const page = boot();
+    expect(page.posted).toEqual([{ type: 'ready' }]);
+    expect(page.$('#ranking-table')).toBeNull();
+    page.send({ type: 'report', payload });
+    const rows = page.$$('#ranking-table tbody tr');
+    expect(rows.map((r) => r.getAttribute('data-behavior'))).toEqual(
+      [...payload.report.behaviors]
+        .sort((a, b) => b.distinguishability - a.distinguishability)
+        .map((b) => b.name),
+    );
+    expect(page.$('body')!.getAttribute('data-ready')).toBe('true');
+    expect(page.state()!.payload).toEqual(payload);
+    expect(page.$('#model-line')!.textContent).toContain('Xenova/all-MiniLM-L6-v2');
+    expect(page.$('#skipped-summary')!.textContent).toBe(
+      '2 lines skipped: 1 invalid-json, 1 duplicate.',
+    );
+  });
+
+  it('shows markup in behavior names and example texts as text', () => {
+    const page = boot();
+    page.send({ type: 'report', payload });
+    const row = page
+      .$$('#ranking-table tbody tr')
+      .find((r) => r.getAttribute('data-behavior') === HOSTILE_NAME)!;
+    expect(row.querySelector('td.name')!.textContent).toBe(HOSTILE_NAME);
+    expect(page.$$('#app b, #app script')).toHaveLength(0);
+    page.send({ type: 'focusBehavior', behavior: HOSTILE_NAME });
+    const suspect = page.$('#suspects-table tbody tr .example-text')!;
+    expect(suspect.textContent).toBe(HOSTILE_TEXT);
+    expect(page.$$('#suspects-table b, #suspects-table script')).toHaveLength(0);
+  });
+
+  it('sends reveal for a row and export for the buttons', () => {
+    const page = boot();
+    page.send({ type: 'report', payload });
+    const b = payload.report.behaviors[2];
+    const row = page.$(`#ranking-table tbody tr[data-behavior="${b.name}"]`) as HTMLElement | null;
+    row!.click();
+    expect(page.posted).toContainEqual({
+      type: 'reveal',
+      file: b.files[0].file,
+      line: b.files[0].firstLine,
+    });
+    expect(row!.classList.contains('selected')).toBe(true);
+    expect(page.state()!.curveBehavior).toBe(b.name);
+    (page.$('#export-html') as HTMLElement).click();
+    (page.$('#export-json') as HTMLElement).click();
+    expect(page.posted.slice(-2)).toEqual([
+      { type: 'export', format: 'html' },
+      { type: 'export', format: 'json' },
+    ]);
+  });
+
+  it('restores the saved report and selection after a reload, before the host answers', () => {
+    const first = boot();
+    first.send({ type: 'report', payload });
+    first.send({ type: 'focusBehavior', behavior: payload.report.behaviors[1].name });
+    const saved = first.state();
+    const second = boot(saved);
+    expect(second.$$('#ranking-table tbody tr')).toHaveLength(payload.report.behaviors.length);
+    expect(second.$('#ranking-table tbody tr.selected')!.getAttribute('data-behavior')).toBe(
+      payload.report.behaviors[1].name,
+    );
+    expect((second.$('#curve-behavior') as HTMLSelectElement).value).toBe(
+      payload.report.behaviors[1].name,
+    );
+    expect(second.posted).toEqual([{ type: 'ready' }]);
+  });
+
+  it('shows progress and errors from the host', () => {
+    const page = boot();
+    page.send({ type: 'progress', message: 'Embedding 120 of 480', fraction: 0.25 });
+    expect(page.$('#progress')!.textContent).toBe('Embedding 120 of 480');
+    page.send({ type: 'error', message: 'Model <missing>' });
+    expect(page.$('#error')!.textContent).toBe('Model <missing>');
+    page.send({ type: 'report', payload });
+    expect(page.$('#progress')).toBeNull();
+    expect(page.$('#error')).toBeNull();
+  });
+});
