@@ -3,7 +3,7 @@
 // Tanh layer, an RMSNorm written in primitive ops, and an LM head in one of several export styles.
 // `forward` recomputes the same network in plain JS, independently of onnxruntime.
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { createModel, encodeModel } from '../../src/core/embed/causal/onnx-proto.js';
 
 export const VOCAB = 16;
@@ -11,7 +11,8 @@ export const DIM = 8;
 export const MAX_POS = 64;
 export const EPS = 1e-5;
 export const FINAL_NORM = 'model.norm.output';
-export const FIXTURE_TOKENIZER = join(__dirname, '..', 'fixtures', 'causal', 'tiny-llama');
+// Relative to the repository root, where vitest (and the tools/causal scripts) run.
+export const FIXTURE_TOKENIZER = resolve('test', 'fixtures', 'causal', 'tiny-llama');
 
 export type HeadStyle =
   | 'matmul' // MatMul with a pre-transposed [d, V] initializer (torch.onnx's Linear)

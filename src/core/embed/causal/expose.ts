@@ -4,11 +4,13 @@ import {
   existsSync,
   linkSync,
   mkdirSync,
+  readFileSync,
   renameSync,
   symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
+import { unembeddingSize } from './answer-rows.js';
 import { assertHiddenAvailable, type CausalOnnxInspection, inspectCausalOnnx } from './inspect.js';
 import {
   asLoaded,
@@ -87,7 +89,17 @@ export const exposeFinalHidden = (
   const inspection = inspectCausalOnnx(loaded);
   const hiddenOutput = assertHiddenAvailable(loaded.path, inspection);
   const graph = loaded.model.graph;
-  const hiddenInfo = createValueInfo(hiddenOutput, inspection.hiddenElemType ?? 1);
+  // ONNX requires a shape on graph outputs. A declared one is reused; otherwise the usual
+  // [batch, sequence, d] (onnxruntime only warns if an odd export differs; the runner reads any rank).
+  const declared = graph.value_info.find((v) => v.name === hiddenOutput);
+  const d = inspection.unembedding ? unembeddingSize(inspection.unembedding).dim : 'hidden_size';
+  const hiddenInfo = declared?.type?.tensor_type?.shape
+    ? declared
+    : createValueInfo(hiddenOutput, inspection.hiddenElemType ?? 1, [
+        'batch_size',
+        'sequence_length',
+        d,
+      ]);
   if (options.keepOriginalOutputs) {
     if (!graph.output.some((o) => o.name === hiddenOutput)) graph.output.push(hiddenInfo);
   } else {
@@ -151,11 +163,11 @@ export const prepareHiddenStateModel = async (
   const variant = options.keepOriginalOutputs ? 'all-outputs' : 'hidden';
   const folder = join(cacheDir, 'causal-hidden', sha256);
   const outPath = join(folder, `${variant}.onnx`);
-  const loaded = asLoaded(onnxPath);
-  for (const location of externalLocations(loaded))
-    linkInto(join(loaded.dir, location), join(folder, location));
-  if (existsSync(outPath)) {
-    const inspection = inspectCausalOnnx(loaded);
+  const inspectionPath = join(folder, `${variant}.inspection.json`);
+  // A cache hit reads neither the source model nor its weights: decoding a multi-GB export
+  // again on every load would double the memory the session needs.
+  if (existsSync(outPath) && existsSync(inspectionPath)) {
+    const inspection = JSON.parse(readFileSync(inspectionPath, 'utf8')) as CausalOnnxInspection;
     return {
       path: outPath,
       hiddenOutput: assertHiddenAvailable(onnxPath, inspection),
@@ -164,5 +176,10 @@ export const prepareHiddenStateModel = async (
       cached: true,
     };
   }
-  return { ...exposeFinalHidden(loaded, outPath, options), sha256, cached: false };
+  const loaded = asLoaded(onnxPath);
+  for (const location of externalLocations(loaded))
+    linkInto(join(loaded.dir, location), join(folder, location));
+  const exposed = exposeFinalHidden(loaded, outPath, options);
+  writeFileSync(inspectionPath, JSON.stringify(exposed.inspection));
+  return { ...exposed, sha256, cached: false };
 };

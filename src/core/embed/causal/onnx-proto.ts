@@ -138,10 +138,22 @@ export const asLoaded = (model: string | LoadedOnnx): LoadedOnnx =>
 export const createTensor = (fields: Partial<Record<keyof TensorProto, unknown>>): TensorProto =>
   tensorType.create(fields) as unknown as TensorProto;
 
-export const createValueInfo = (name: string, elemType: number): ValueInfoProto =>
-  valueInfoType.create({
+/** A graph value of the given element type and shape (numbers are fixed dims, strings symbolic). */
+export const createValueInfo = (
+  name: string,
+  elemType: number,
+  dims: (number | string)[],
+): ValueInfoProto =>
+  valueInfoType.fromObject({
     name,
-    type: { tensor_type: { elem_type: elemType } },
+    type: {
+      tensor_type: {
+        elem_type: elemType,
+        shape: {
+          dim: dims.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })),
+        },
+      },
+    },
   }) as unknown as ValueInfoProto;
 
 /** Builds a ModelProto from a plain object (used by the tests to write small models). */
