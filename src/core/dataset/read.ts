@@ -159,6 +159,7 @@ class FileReader {
     readonly names: FieldNames,
     readonly behaviorField: string | null,
     pairBase: number,
+    private readonly keepDuplicates: boolean,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.nextPair = pairBase;
@@ -232,15 +233,17 @@ class FileReader {
       this.skip(line, column, outcome.reason, outcome.message);
       return;
     }
-    const earlier = this.findEarlier(behavior, outcome.rows);
+    const earlier = this.keepDuplicates ? undefined : this.findEarlier(behavior, outcome.rows);
     if (earlier !== undefined) {
       this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
       return;
     }
     const firstIndex = this.examples.length;
-    const bucket = this.seen.get(outcome.rows[0].text);
-    if (bucket) bucket.push(firstIndex);
-    else this.seen.set(outcome.rows[0].text, [firstIndex]);
+    if (!this.keepDuplicates) {
+      const bucket = this.seen.get(outcome.rows[0].text);
+      if (bucket) bucket.push(firstIndex);
+      else this.seen.set(outcome.rows[0].text, [firstIndex]);
+    }
     this.counts.records += 1;
     const column = firstColumn(text);
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
@@ -287,7 +290,8 @@ async function readResolved(
   const start = (schema: SchemaName, deciding: unknown): FileReader => {
     const record = isRecord(deciding) ? deciding : {};
     const field = chooseBehaviorField(schema, record, options.behaviorField, names);
-    const created = new FileReader(file, schema, names, field, pairBase);
+    const keep = options.duplicates === 'keep';
+    const created = new FileReader(file, schema, names, field, pairBase, keep);
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;

@@ -53,6 +53,12 @@ export interface ReadOptions {
   >;
   /** Unsaved editor contents keyed by absolute path: read these instead of the disk file. */
   overlays?: ReadonlyMap<string, string>;
+  /**
+   * 'skip' (default): a record with the same behavior, texts and labels as an earlier one in the
+   * same file is reported as a duplicate. 'keep': keep it, e.g. to re-analyze a rebalanced file,
+   * where repeated lines are the upsampling.
+   */
+  duplicates?: 'skip' | 'keep';
   signal?: AbortSignal;
   /**
    * Bytes consumed so far and the total, across all files of one readDatasets call; called about
