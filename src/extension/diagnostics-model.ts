@@ -1,0 +1,157 @@
+/**
+ * Diagnostics as plain data, built from a finished Report. The vscode layer (diagnostics.ts) only
+ * converts these to vscode.Diagnostic; everything that decides what is shown lives here and is
+ * unit-tested on real reports.
+ */
+import type { SkippedLine } from '../core/dataset/types.js';
+import type { BehaviorReport, Report, WarningKind } from '../core/report/types.js';
+
+export const DIAGNOSTIC_SOURCE = 'Preference Lens';
+
+export type DiagnosticCode = WarningKind | 'malformed-line' | 'skipped-line';
+export type PlainSeverity = 'error' | 'warning' | 'information' | 'hint';
+
+export interface PlainDiagnostic {
+  file: string;
+  /** 0-based, as VS Code ranges are. */
+  line: number;
+  startColumn: number;
+  /** null: to the end of the line. */
+  endColumn: number | null;
+  severity: PlainSeverity;
+  code: DiagnosticCode;
+  message: string;
+  /** The behavior the diagnostic is about (for hovers and code actions). */
+  behavior?: string;
+}
+
+export interface DiagnosticsOptions {
+  /** Possible-label-error hints kept per file (preferenceLens.maxLabelErrorHints). */
+  maxLabelErrorHintsPerFile: number;
+  /** Sentence naming the files that formed the mixture. */
+  mixture?: string;
+}
+
+const BEHAVIOR_LEVEL: readonly WarningKind[] = ['deprioritized', 'low-distinguishability'];
+
+export const buildDiagnostics = (
+  report: Report,
+  skipped: readonly SkippedLine[],
+  options: DiagnosticsOptions,
+): Map<string, PlainDiagnostic[]> => {
+  const byFile = new Map<string, PlainDiagnostic[]>();
+  const push = (d: PlainDiagnostic): void => {
+    const list = byFile.get(d.file);
+    if (list) list.push(d);
+    else byFile.set(d.file, [d]);
+  };
+  const mixture = options.mixture ? ` ${options.mixture}` : '';
+
+  for (const behavior of report.behaviors) {
+    for (const warning of behavior.warnings) {
+      if (!BEHAVIOR_LEVEL.includes(warning.kind)) continue;
+      for (const source of behavior.files) {
+        push({
+          file: source.file,
+          line: Math.max(0, source.firstLine - 1),
+          startColumn: 0,
+          endColumn: null,
+          severity: 'warning',
+          code: warning.kind,
+          message: `${behavior.name}: ${warning.message}${mixture}`,
+          behavior: behavior.name,
+        });
+      }
+    }
+  }
+
+  // Label-error hints: the strongest suspects first, capped per file so a noisy file stays readable.
+  const suspects = report.behaviors
+    .flatMap((b) => b.suspects.map((s) => ({ ...s, behavior: b.name })))
+    .sort((a, b) => Math.abs(b.projection) - Math.abs(a.projection));
+  const perFile = new Map<string, number>();
+  for (const s of suspects) {
+    const count = perFile.get(s.file) ?? 0;
+    if (count >= options.maxLabelErrorHintsPerFile) continue;
+    perFile.set(s.file, count + 1);
+    push({
+      file: s.file,
+      line: Math.max(0, s.line - 1),
+      startColumn: 0,
+      endColumn: null,
+      severity: 'information',
+      code: 'possible-label-error',
+      message:
+        `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'} ` +
+        `but on the ${s.label > 0 ? 'negative' : 'positive'} side of the mean-difference boundary ` +
+        `(projection ${formatNumber(s.projection)}).`,
+      behavior: s.behavior,
+    });
+  }
+
+  for (const line of skipped) {
+    const malformed = line.reason !== 'duplicate';
+    push({
+      file: line.file,
+      line: Math.max(0, line.line - 1),
+      startColumn: Math.max(0, line.column - 1),
+      endColumn: null,
+      severity: malformed ? 'error' : 'information',
+      code: malformed ? 'malformed-line' : 'skipped-line',
+      message: `Line left out of the analysis (${line.reason}): ${line.message}`,
+    });
+  }
+
+  for (const list of byFile.values())
+    list.sort((a, b) => a.line - b.line || a.startColumn - b.startColumn);
+  return byFile;
+};
+
+export const formatNumber = (x: number): string => {
+  if (!Number.isFinite(x)) return String(x);
+  const abs = Math.abs(x);
+  if (abs !== 0 && (abs < 1e-3 || abs >= 1e5)) return x.toExponential(2);
+  return x.toFixed(abs >= 100 ? 1 : 3);
+};
+
+/** Markdown for a hover over a behavior's line: its numbers, the same ones the report shows. */
+export const behaviorHoverMarkdown = (report: Report, behavior: BehaviorReport): string => {
+  const rank = [...report.behaviors]
+    .sort((a, b) => b.priorityLevel - a.priorityLevel)
+    .findIndex((b) => b.name === behavior.name);
+  const curve = report.simulation.perBehavior[behavior.name];
+  const last = (xs: number[] | undefined): number | undefined =>
+    xs && xs.length ? xs[xs.length - 1] : undefined;
+  const rows: [string, string][] = [
+    [
+      'Priority level',
+      `${formatNumber(behavior.priorityLevel)} (rank ${rank + 1} of ${report.behaviors.length})`,
+    ],
+    [
+      'Distinguishability ‖μ⁺ − μ⁻‖',
+      `${formatNumber(behavior.distinguishability)} [${formatNumber(behavior.distinguishabilityCI[0])}, ${formatNumber(behavior.distinguishabilityCI[1])}]`,
+    ],
+    ['Normalized distinguishability', formatNumber(behavior.normalizedDistinguishability)],
+    ['Concentration', formatNumber(behavior.concentration)],
+    ['Trace', formatNumber(behavior.trace)],
+    ['Examples (+ / −)', `${behavior.nPositive} / ${behavior.nNegative}`],
+  ];
+  if (behavior.phi !== undefined) rows.push(['φ = cos(W_B, μ⁺ − μ⁻)', formatNumber(behavior.phi)]);
+  const accuracy = last(curve?.testAccuracy);
+  if (accuracy !== undefined) {
+    rows.push([
+      `Simulated test accuracy after ${last(curve?.step) ?? '?'} steps`,
+      formatNumber(accuracy),
+    ]);
+  }
+  const lines = [
+    `**Preference Lens — ${behavior.name}**`,
+    '',
+    '| | |',
+    '|---|---|',
+    ...rows.map(([k, v]) => `| ${k} | ${v} |`),
+  ];
+  for (const w of behavior.warnings) lines.push('', `⚠ ${w.message}`);
+  lines.push('', `Model: ${report.model.id} on ${report.model.device}.`);
+  return lines.join('\n');
+};

@@ -1,0 +1,278 @@
+/**
+ * The `preferenceLens.*` settings as plain data, and their mapping to the core's AnalyzeOptions.
+ * No vscode import: the host passes a reader built on `WorkspaceConfiguration.inspect`, so the
+ * workspace-trust filtering is unit-tested here.
+ */
+import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
+import type { DeviceRequest, EmbedderOptions, Pooling } from '../core/embed/types.js';
+import type { AnalyzeOptions } from '../core/pipeline.js';
+import type { SimulationOptions } from '../core/report/types.js';
+
+export const SECTION = 'preferenceLens';
+
+/** What `WorkspaceConfiguration.inspect(key)` returns, reduced to what we read. */
+export interface InspectedValue<T> {
+  defaultValue?: T;
+  globalValue?: T;
+  workspaceValue?: T;
+  workspaceFolderValue?: T;
+}
+
+export type SettingsReader = <T>(key: string) => InspectedValue<T> | undefined;
+
+export type MixtureScope = 'file' | 'folder' | 'workspace';
+export type FieldName = keyof NonNullable<ReadOptions['fields']>;
+
+export interface ExtensionSettings {
+  /** "bundled", a Hugging Face id or a local model folder. */
+  model: string;
+  allowDownload: boolean;
+  device: DeviceRequest;
+  pooling: Pooling | 'auto';
+  schema: SchemaName | 'auto';
+  behaviorField: string;
+  fields: Partial<Record<FieldName, string>>;
+  thresholds: { priorityLevel: number | null; relativeDistinguishability: number | null };
+  simulation: {
+    preset: 'reference' | 'fast-preview';
+    steps: number | null;
+    lr: number | null;
+    beta: number | null;
+    batchSize: number | null;
+    testFraction: number | null;
+    seed: number | null;
+  };
+  maxLabelErrorHints: number;
+  mixtureScope: MixtureScope;
+  batchSize: number | null;
+  threads: number | null;
+  cache: boolean;
+  diagnosticsOnEdit: boolean;
+  editDebounceMs: number;
+}
+
+/**
+ * Settings a workspace must not control in Restricted Mode: they choose which files are loaded as a
+ * model (or downloaded) and which native execution providers run. Mirrors
+ * `capabilities.untrustedWorkspaces.restrictedConfigurations` in package.json.
+ */
+export const RESTRICTED_SETTINGS = [
+  'model',
+  'allowDownload',
+  'device',
+  'pooling',
+  'threads',
+  'batchSize',
+] as const;
+
+/** Changing these needs a new embedding child process (a different model or execution provider). */
+export const EMBEDDER_SETTINGS = [
+  'model',
+  'allowDownload',
+  'device',
+  'pooling',
+  'batchSize',
+  'threads',
+  'cache',
+] as const;
+
+const DEFAULTS: ExtensionSettings = {
+  model: 'bundled',
+  allowDownload: false,
+  device: 'auto',
+  pooling: 'auto',
+  schema: 'auto',
+  behaviorField: '',
+  fields: {},
+  thresholds: { priorityLevel: null, relativeDistinguishability: null },
+  simulation: {
+    preset: 'fast-preview',
+    steps: null,
+    lr: null,
+    beta: null,
+    batchSize: null,
+    testFraction: null,
+    seed: null,
+  },
+  maxLabelErrorHints: 20,
+  mixtureScope: 'folder',
+  batchSize: null,
+  threads: null,
+  cache: true,
+  diagnosticsOnEdit: true,
+  editDebounceMs: 1500,
+};
+
+const FIELD_NAMES: readonly FieldName[] = [
+  'prompt',
+  'chosen',
+  'rejected',
+  'question',
+  'matching',
+  'notMatching',
+];
+
+/**
+ * Effective value of one setting. In an untrusted workspace a restricted setting only honours the
+ * user's own (global) value, never a value the opened folder brings along.
+ */
+export const effectiveValue = <T>(
+  inspected: InspectedValue<T> | undefined,
+  trusted: boolean,
+  restricted: boolean,
+): T | undefined => {
+  if (!inspected) return undefined;
+  if (restricted && !trusted) return inspected.globalValue ?? inspected.defaultValue;
+  return (
+    inspected.workspaceFolderValue ??
+    inspected.workspaceValue ??
+    inspected.globalValue ??
+    inspected.defaultValue
+  );
+};
+
+export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionSettings => {
+  const restricted = new Set<string>(RESTRICTED_SETTINGS);
+  const get = <T>(key: string, fallback: T, valid: (v: unknown) => boolean): T => {
+    const value = effectiveValue<T>(read<T>(key), trusted, restricted.has(key.split('.')[0]));
+    return value !== undefined && value !== null && valid(value) ? value : fallback;
+  };
+  const nullableNumber = (key: string, positive = false): number | null => {
+    const v = get<number | null>(
+      key,
+      null,
+      (x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0),
+    );
+    return v;
+  };
+  const oneOf =
+    <T extends string>(values: readonly T[]) =>
+    (v: unknown): boolean =>
+      values.includes(v as T);
+  const isString = (v: unknown): boolean => typeof v === 'string';
+  const isBool = (v: unknown): boolean => typeof v === 'boolean';
+
+  const rawFields = get<Record<string, unknown>>(
+    'fields',
+    {},
+    (v) => typeof v === 'object' && !Array.isArray(v),
+  );
+  const fields: Partial<Record<FieldName, string>> = {};
+  for (const name of FIELD_NAMES) {
+    const value = rawFields[name];
+    if (typeof value === 'string' && value.trim()) fields[name] = value.trim();
+  }
+  const model = get('model', DEFAULTS.model, isString).trim() || DEFAULTS.model;
+
+  return {
+    model,
+    allowDownload: get('allowDownload', DEFAULTS.allowDownload, isBool),
+    device: get(
+      'device',
+      DEFAULTS.device,
+      oneOf(['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const),
+    ),
+    pooling: get(
+      'pooling',
+      DEFAULTS.pooling,
+      oneOf(['auto', 'mean', 'cls', 'last-token'] as const),
+    ),
+    schema: get(
+      'schema',
+      DEFAULTS.schema,
+      oneOf(['auto', 'evals', 'pairwise', 'hh-rlhf'] as const),
+    ),
+    behaviorField: get('behaviorField', DEFAULTS.behaviorField, isString).trim(),
+    fields,
+    thresholds: {
+      priorityLevel: nullableNumber('thresholds.priorityLevel'),
+      relativeDistinguishability: nullableNumber('thresholds.relativeDistinguishability'),
+    },
+    simulation: {
+      preset: get(
+        'simulation.preset',
+        DEFAULTS.simulation.preset,
+        oneOf(['reference', 'fast-preview'] as const),
+      ),
+      steps: nullableNumber('simulation.steps', true),
+      lr: nullableNumber('simulation.lr', true),
+      beta: nullableNumber('simulation.beta', true),
+      batchSize: nullableNumber('simulation.batchSize', true),
+      testFraction: nullableNumber('simulation.testFraction', true),
+      seed: nullableNumber('simulation.seed'),
+    },
+    maxLabelErrorHints: get(
+      'maxLabelErrorHints',
+      DEFAULTS.maxLabelErrorHints,
+      (v) => typeof v === 'number' && v >= 0,
+    ),
+    mixtureScope: get(
+      'mixtureScope',
+      DEFAULTS.mixtureScope,
+      oneOf(['file', 'folder', 'workspace'] as const),
+    ),
+    batchSize: nullableNumber('batchSize', true),
+    threads: nullableNumber('threads', true),
+    cache: get('cache', DEFAULTS.cache, isBool),
+    diagnosticsOnEdit: get('diagnosticsOnEdit', DEFAULTS.diagnosticsOnEdit, isBool),
+    editDebounceMs: get(
+      'editDebounceMs',
+      DEFAULTS.editDebounceMs,
+      (v) => typeof v === 'number' && v >= 0,
+    ),
+  };
+};
+
+/** The embedder's options. `bundledCacheDir` undefined keeps the core's default cache folder. */
+export const embedderOptions = (s: ExtensionSettings): EmbedderOptions => {
+  const options: EmbedderOptions = { allowDownload: s.allowDownload, device: s.device };
+  if (s.model !== 'bundled') options.model = s.model;
+  if (s.pooling !== 'auto') options.pooling = s.pooling;
+  if (s.batchSize !== null) options.batchSize = s.batchSize;
+  if (s.threads !== null) options.threads = s.threads;
+  if (!s.cache) options.cacheDir = false;
+  return options;
+};
+
+/** Two settings objects that give the same key can share one running embedder. */
+export const embedderKey = (s: ExtensionSettings): string => JSON.stringify(embedderOptions(s));
+
+export const analyzeOptions = (
+  s: ExtensionSettings,
+  overlays?: ReadonlyMap<string, string>,
+): AnalyzeOptions => {
+  const read: NonNullable<AnalyzeOptions['read']> = {};
+  if (s.schema !== 'auto') read.schema = s.schema;
+  if (s.behaviorField) read.behaviorField = s.behaviorField;
+  if (Object.keys(s.fields).length) read.fields = { ...s.fields };
+  if (overlays && overlays.size) read.overlays = overlays;
+
+  const simulation: Partial<SimulationOptions> = { preset: s.simulation.preset };
+  const sim = s.simulation;
+  if (sim.steps !== null) simulation.steps = Math.round(sim.steps);
+  if (sim.lr !== null) simulation.lr = sim.lr;
+  if (sim.beta !== null) simulation.beta = sim.beta;
+  if (sim.batchSize !== null) simulation.batchSize = Math.round(sim.batchSize);
+  if (sim.testFraction !== null) simulation.testFraction = sim.testFraction;
+  if (sim.seed !== null) simulation.seed = Math.round(sim.seed);
+
+  const thresholds: NonNullable<AnalyzeOptions['thresholds']> = {};
+  if (s.thresholds.priorityLevel !== null) thresholds.priorityLevel = s.thresholds.priorityLevel;
+  if (s.thresholds.relativeDistinguishability !== null) {
+    thresholds.relativeDistinguishability = s.thresholds.relativeDistinguishability;
+  }
+
+  return {
+    read,
+    embed: embedderOptions(s),
+    simulation,
+    thresholds,
+    maxSuspects: s.maxLabelErrorHints,
+  };
+};
+
+/** Whether a configuration change touches one of the given settings (e.g. EMBEDDER_SETTINGS). */
+export const affects = (
+  affectsConfiguration: (section: string) => boolean,
+  keys: readonly string[],
+): boolean => keys.some((key) => affectsConfiguration(`${SECTION}.${key}`));

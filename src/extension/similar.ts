@@ -1,0 +1,39 @@
+/**
+ * "Open similar examples": nearest rows by cosine similarity of their embeddings. The host keeps
+ * the last AnalyzeResult, so this needs no model call.
+ */
+import type { Example } from '../core/dataset/types.js';
+import type { Embeddings } from '../core/embed/types.js';
+
+export interface Neighbour {
+  index: number;
+  similarity: number;
+}
+
+/** Row of the example at (file, 1-based line); the first row when a pair gives two. */
+export const findExample = (examples: readonly Example[], file: string, line: number): number =>
+  examples.findIndex((e) => e.file === file && e.line === line);
+
+export const nearestByCosine = (emb: Embeddings, query: number, k: number): Neighbour[] => {
+  const { data, dim, rows } = emb;
+  const norms = new Float64Array(rows);
+  for (let r = 0; r < rows; r++) {
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[r * dim + j] * data[r * dim + j];
+    norms[r] = Math.sqrt(s) || 1;
+  }
+  const q = query * dim;
+  const best: Neighbour[] = [];
+  for (let r = 0; r < rows; r++) {
+    if (r === query) continue;
+    let s = 0;
+    for (let j = 0; j < dim; j++) s += data[q + j] * data[r * dim + j];
+    const similarity = s / (norms[query] * norms[r]);
+    if (best.length < k || similarity > best[best.length - 1].similarity) {
+      best.push({ index: r, similarity });
+      best.sort((a, b) => b.similarity - a.similarity);
+      if (best.length > k) best.pop();
+    }
+  }
+  return best;
+};

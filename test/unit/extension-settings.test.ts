@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import {
+  analyzeOptions,
+  effectiveValue,
+  embedderKey,
+  readSettings,
+  RESTRICTED_SETTINGS,
+  type InspectedValue,
+  type SettingsReader,
+} from '../../src/extension/settings.js';
+import manifest from '../../package.json' with { type: 'json' };
+
+/** Settings as VS Code's inspect() reports them: per key, the value at each level. */
+const reader =
+  (levels: Record<string, InspectedValue<unknown>>): SettingsReader =>
+  <T>(key: string) =>
+    levels[key] as InspectedValue<T> | undefined;
+
+describe('settings: workspace trust', () => {
+  it('ignores a workspace-chosen model path in Restricted Mode but honours the user setting', () => {
+    const levels = {
+      model: { defaultValue: 'bundled', workspaceValue: '/tmp/evil-model' },
+      device: { defaultValue: 'auto', globalValue: 'cpu', workspaceFolderValue: 'cuda' },
+      allowDownload: { defaultValue: false, workspaceValue: true },
+      mixtureScope: { defaultValue: 'folder', workspaceValue: 'workspace' },
+    };
+    const untrusted = readSettings(reader(levels), false);
+    expect(untrusted.model).toBe('bundled');
+    expect(untrusted.device).toBe('cpu');
+    expect(untrusted.allowDownload).toBe(false);
+    // Not a restricted setting: the workspace may choose it even when untrusted.
+    expect(untrusted.mixtureScope).toBe('workspace');
+    expect(analyzeOptions(untrusted).embed?.model).toBeUndefined();
+
+    const trusted = readSettings(reader(levels), true);
+    expect(trusted.model).toBe('/tmp/evil-model');
+    expect(trusted.device).toBe('cuda');
+    expect(analyzeOptions(trusted).embed).toMatchObject({
+      model: '/tmp/evil-model',
+      device: 'cuda',
+      allowDownload: true,
+    });
+  });
+
+  it('restricts in package.json exactly the settings the host filters', () => {
+    const declared = manifest.capabilities.untrustedWorkspaces.restrictedConfigurations;
+    expect(declared).toEqual(RESTRICTED_SETTINGS.map((k) => `preferenceLens.${k}`));
+    for (const key of declared)
+      expect(manifest.contributes.configuration.properties).toHaveProperty([key]);
+  });
+
+  it('most specific level wins when trusted', () => {
+    expect(
+      effectiveValue(
+        { defaultValue: 1, globalValue: 2, workspaceValue: 3, workspaceFolderValue: 4 },
+        true,
+        true,
+      ),
+    ).toBe(4);
+    expect(
+      effectiveValue({ defaultValue: 1, globalValue: 2, workspaceValue: 3 }, false, true),
+    ).toBe(2);
+    expect(effectiveValue({ defaultValue: 1, workspaceValue: 3 }, false, true)).toBe(1);
+  });
+});
+
+describe('settings: mapping to the core options', () => {
+  it('maps every configured value and leaves unset ones to the core defaults', () => {
+    const s = readSettings(
+      reader({
+        'simulation.preset': { globalValue: 'fast-preview' },
+        'simulation.steps': { globalValue: 40 },
+        'simulation.lr': { globalValue: null },
+        'thresholds.priorityLevel': { globalValue: 0.3 },
+        fields: { globalValue: { prompt: 'instruction', chosen: ' better ', bogus: 'x' } },
+        behaviorField: { globalValue: 'category' },
+        schema: { globalValue: 'pairwise' },
+        maxLabelErrorHints: { globalValue: 5 },
+        cache: { globalValue: false },
+        pooling: { globalValue: 'cls' },
+        threads: { globalValue: 2 },
+      }),
+      true,
+    );
+    const overlays = new Map([['/data/a.jsonl', '{}']]);
+    const options = analyzeOptions(s, overlays);
+    expect(options.simulation).toEqual({ preset: 'fast-preview', steps: 40 });
+    expect(options.thresholds).toEqual({ priorityLevel: 0.3 });
+    expect(options.read).toEqual({
+      schema: 'pairwise',
+      behaviorField: 'category',
+      fields: { prompt: 'instruction', chosen: 'better' },
+      overlays,
+    });
+    expect(options.maxSuspects).toBe(5);
+    expect(options.embed).toEqual({
+      allowDownload: false,
+      device: 'auto',
+      pooling: 'cls',
+      threads: 2,
+      cacheDir: false,
+    });
+  });
+
+  it('falls back to the manifest defaults for invalid values', () => {
+    const s = readSettings(
+      reader({ device: { globalValue: 'tpu' }, mixtureScope: { globalValue: 42 } }),
+      true,
+    );
+    const props = manifest.contributes.configuration.properties;
+    expect(s.device).toBe(props['preferenceLens.device'].default);
+    expect(s.mixtureScope).toBe(props['preferenceLens.mixtureScope'].default);
+    expect(s.model).toBe(props['preferenceLens.model'].default);
+    expect(s.maxLabelErrorHints).toBe(props['preferenceLens.maxLabelErrorHints'].default);
+  });
+
+  it('changes the embedder key only when the embedding process must restart', () => {
+    const base = readSettings(reader({}), true);
+    const otherSimulation = readSettings(reader({ 'simulation.steps': { globalValue: 10 } }), true);
+    const otherModel = readSettings(
+      reader({ model: { globalValue: 'Xenova/all-MiniLM-L6-v2' } }),
+      true,
+    );
+    const otherDevice = readSettings(reader({ device: { globalValue: 'cpu' } }), true);
+    expect(embedderKey(otherSimulation)).toBe(embedderKey(base));
+    expect(embedderKey(otherModel)).not.toBe(embedderKey(base));
+    expect(embedderKey(otherDevice)).not.toBe(embedderKey(base));
+  });
+});
