@@ -282,7 +282,7 @@ describe('CausalLmRunner and createCausalLmEmbedder', () => {
     expect(loadOnnx(path).model.graph.output.map((o) => o.name)).toContain('logits'); // source untouched
   });
 
-  it('embeds with a quantized head but explains why its rows cannot be read', async () => {
+  it('embeds with a quantized head, offers no answer head, and says why', async () => {
     const { dir, weights } = makeModel('quantized');
     const embedder = await createCausalLmEmbedder({
       modelDir: dir,
@@ -290,7 +290,8 @@ describe('CausalLmRunner and createCausalLmEmbedder', () => {
     });
     const e = await embedder.embed(['I like cats']);
     expectClose(e.data, forward(weights, [1, 11, 12, 13])[3]);
-    await expect(embedder.answerHead?.(' Yes', ' No')).rejects.toThrow(/quantized/);
+    expect(embedder.answerHead).toBeUndefined();
+    expect(embedder.answerHeadUnavailable).toMatch(/quantized MatMulInteger/);
     await embedder.dispose();
   });
 

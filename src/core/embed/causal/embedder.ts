@@ -8,11 +8,22 @@ export interface CausalEmbedderOptions extends CausalRunnerOptions {
   deviceReason?: string;
 }
 
+export interface CausalLmEmbedder extends Embedder {
+  /**
+   * Why there is no answerHead (e.g. "the LM head is a quantized MatMulNBits"), to show the user:
+   * the analysis then runs without phi and starts the head at zero.
+   */
+  readonly answerHeadUnavailable?: string;
+}
+
 /**
  * An Embedder over a causal LM: each text is a prompt, its vector the final normalized hidden state
  * at its last token. It does no caching of its own (the caller's embedding cache keys on sha256).
+ * answerHead is present only when the LM head rows can be read (float weights).
  */
-export const createCausalLmEmbedder = async (options: CausalEmbedderOptions): Promise<Embedder> => {
+export const createCausalLmEmbedder = async (
+  options: CausalEmbedderOptions,
+): Promise<CausalLmEmbedder> => {
   const runner = await CausalLmRunner.open(options);
   const info: ModelInfo = {
     id: options.id ?? options.modelDir,
@@ -23,14 +34,16 @@ export const createCausalLmEmbedder = async (options: CausalEmbedderOptions): Pr
     pooling: 'last-token',
     sha256: runner.sha256,
   };
-  const embedder: Embedder = {
+  const base = {
     info,
-    embed: (texts, signal, onProgress) => runner.embed(texts, signal, onProgress),
+    embed: runner.embed.bind(runner),
     dispose: () => runner.dispose(),
   };
-  if (runner.inspection.unembedding || runner.inspection.quantizedHead) {
-    // A quantized head still gets the method, so the user sees why its rows cannot be read.
-    embedder.answerHead = async (yes, no) => runner.answerHead(yes, no);
+  if (runner.inspection.unembedding) {
+    return { ...base, answerHead: async (yes: string, no: string) => runner.answerHead(yes, no) };
   }
-  return embedder;
+  return {
+    ...base,
+    answerHeadUnavailable: `the LM head rows of ${runner.onnxPath} cannot be read: ${runner.inspection.reason ?? 'unknown head'}`,
+  };
 };

@@ -2,7 +2,11 @@
 // LM head's " Yes"/" No" rows start the simulated DPO head.
 export { type AnswerRows, readAnswerRows, unembeddingSize } from './answer-rows.js';
 export { type AnswerToken, answerToken, answerTokens } from './answer-tokens.js';
-export { type CausalEmbedderOptions, createCausalLmEmbedder } from './embedder.js';
+export {
+  type CausalEmbedderOptions,
+  type CausalLmEmbedder,
+  createCausalLmEmbedder,
+} from './embedder.js';
 export {
   type ExposedModel,
   type ExposeOptions,
