@@ -155,3 +155,16 @@ export function lineConfig(
     },
   } as ChartConfiguration;
 }
+
+/** Category ticks shortened to `n` characters (long behavior names); tooltips keep the full name. */
+export function clippedTicks(color: string, n = 34) {
+  return {
+    color,
+    autoSkip: false,
+    font: { size: 11 },
+    callback(this: { getLabelForValue(v: number): string }, value: number | string): string {
+      const label = this.getLabelForValue(Number(value));
+      return label.length > n ? `${label.slice(0, n - 1)}…` : label;
+    },
+  };
+}

@@ -52,7 +52,7 @@ export function curvesSection(ctx: Ctx): Section {
   const el = section(
     'curves',
     'Simulated DPO on the output head',
-    `Head-only DPO (β=${o.beta}, lr=${o.lr}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test, seed ${o.seed}, ${o.preset} preset), one behavior at a time.`,
+    `Head-only DPO (β = ${o.beta}, learning rate ${o.lr.toExponential(0)}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test, seed ${o.seed}, ${o.preset} preset), one behavior at a time.`,
   );
   const names = ctx.ranked.map((b) => b.name).filter((n) => sim.perBehavior[n]);
   if (!names.length) {

@@ -1,5 +1,5 @@
 import type { ChartConfiguration } from 'chart.js';
-import { baseOptions, canvasIn, chartBox } from '../charts.js';
+import { baseOptions, canvasIn, chartBox, clippedTicks } from '../charts.js';
 import { fmt, h, s, section } from '../dom.js';
 import { diverging } from '../theme.js';
 import type { Ctx, Section } from '../types.js';
@@ -46,7 +46,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
           border: { color: t.border },
         },
         y: {
-          ticks: { color: t.fg, autoSkip: false, font: { size: 11 } },
+          ticks: clippedTicks(t.fg),
           grid: { display: false },
           border: { color: t.border },
         },
@@ -61,7 +61,11 @@ const clip = (name: string, n: number): string =>
 
 /** names × names gap matrix as an SVG of <rect>s (presentation attributes only: CSP-safe). */
 function heatmap(ctx: Ctx): SVGSVGElement {
-  const { names, gaps } = ctx.report.priority;
+  // Rows and columns in priority order, so the upper triangle reads "prioritized over".
+  const p = ctx.report.priority;
+  const order = p.names.map((_, i) => i).sort((a, b) => p.levels[b] - p.levels[a]);
+  const names = order.map((i) => p.names[i]);
+  const gaps = order.map((i) => order.map((j) => p.gaps[i][j]));
   const n = names.length;
   const cell = n > 16 ? 18 : n > 8 ? 26 : 40;
   const labelW = 230;
@@ -128,7 +132,7 @@ function heatmap(ctx: Ctx): SVGSVGElement {
               x: labelW + j * cell + cell / 2,
               y: y + cell / 2 + 4,
               'text-anchor': 'middle',
-              class: 'cell-label',
+              class: Math.abs(g / maxAbs) > 0.55 ? 'cell-label strong' : 'cell-label',
             },
             fmt(g, 2),
           ),

@@ -1,5 +1,12 @@
 import type { ChartConfiguration } from 'chart.js';
-import { baseOptions, canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
+import {
+  baseOptions,
+  canvasIn,
+  chartBox,
+  clippedTicks,
+  lineConfig,
+  type LineSeries,
+} from '../charts.js';
 import { fmt, h, last, section } from '../dom.js';
 import type { Ctx, Section } from '../types.js';
 
@@ -92,7 +99,7 @@ export function rebalancingSection(ctx: Ctx): Section {
         scales: {
           x: { ticks: { color: t.muted }, grid: { color: t.grid }, border: { color: t.border } },
           y: {
-            ticks: { color: t.fg, autoSkip: false, font: { size: 11 } },
+            ticks: clippedTicks(t.fg),
             grid: { display: false },
           },
         },
