@@ -4,7 +4,10 @@ import type {
   Rebalancing,
   Report,
   SimulationOptions,
+  TwoModelComparison,
 } from '../report/types.js';
+
+export type { TwoModelComparison } from '../report/types.js';
 import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
 import { suggestUpsampling } from './rebalance.js';
@@ -88,16 +91,6 @@ export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspec
   upsampling?: number;
 }
 
-export interface TwoModelComparison {
-  behavior: string;
-  base: { distinguishability: number; concentration: number; trace: number; run: MisalignmentRun };
-  aligned: {
-    distinguishability: number;
-    concentration: number;
-    trace: number;
-    run: MisalignmentRun;
-  };
-}
 
 export interface AnalysisResult {
   behaviors: AnalysisBehavior[];

@@ -2,10 +2,11 @@ import { type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 
 /**
- * Convergence target of the Lanczos iteration: stop when the residual of the top Ritz pair,
- * ||C y - theta y|| = beta_k |s_k|, is at most SPECTRAL_TOLERANCE * theta. The Ritz value is
- * then within SPECTRAL_TOLERANCE relative of the largest eigenvalue (in practice within
- * residual^2 / gap, far below that).
+ * Convergence target of the Lanczos iteration, relative to the eigenvalue. With r = ||C y - theta y||
+ * = beta_k |s_k| the residual of the top Ritz pair and gap = theta_1 - theta_2 the distance to the
+ * next Ritz value, the error of theta_1 is at most min(r, r^2 / gap) (the usual a-posteriori
+ * estimate); the iteration stops when that is <= SPECTRAL_TOLERANCE * theta_1, when the Krylov
+ * space is exhausted (then theta_1 is exact) or after maxIterations.
  */
 export const SPECTRAL_TOLERANCE = 1e-10;
 
@@ -79,10 +80,16 @@ export function covarianceSpectralNorm(
       }
     }
     const bj = Math.sqrt(dotF64(w, w, d));
-    const { value, lastComponent } = topEigenOfTridiagonal(alpha, beta);
+    const { value, second, lastComponent } = topEigenOfTridiagonal(alpha, beta);
+    const previous = theta;
     theta = value;
     const scaleRef = Math.max(Math.abs(theta), Number.MIN_VALUE);
-    if (bj * Math.abs(lastComponent) <= tol * scaleRef || bj <= 1e-14 * scaleRef) break;
+    const r = bj * Math.abs(lastComponent);
+    const gap = value - second;
+    const error = Number.isFinite(gap) && gap > 0 ? Math.min(r, (r * r) / gap) : r;
+    // The r^2/gap estimate trusts theta_2; also asking theta_1 to have settled guards early steps.
+    const settled = j > 0 && Math.abs(theta - previous) <= tol * scaleRef;
+    if ((error <= tol * scaleRef && (settled || error === r)) || bj <= 1e-14 * scaleRef) break;
     beta.push(bj);
     q = new Float64Array(d);
     for (let k = 0; k < d; k++) q[k] = w[k] / bj;
@@ -100,24 +107,92 @@ function scale(a: Float64Array, c: number): void {
   for (let k = 0; k < a.length; k++) a[k] *= c;
 }
 
-/** Largest eigenvalue of the tridiagonal T (diagonal alpha, off-diagonal beta) and the last component of its unit eigenvector. */
+/**
+ * Largest and second largest eigenvalue of the symmetric tridiagonal T (diagonal alpha,
+ * off-diagonal beta) by Sturm-sequence bisection, and the last component of the top unit
+ * eigenvector by inverse iteration just above the top eigenvalue (T - sigma I is then negative
+ * definite, so the pivot-free tridiagonal solve is stable). O(k) per bisection step.
+ */
 function topEigenOfTridiagonal(
   alpha: number[],
   beta: number[],
-): { value: number; lastComponent: number } {
+): { value: number; second: number; lastComponent: number } {
   const k = alpha.length;
-  const a = new Float64Array(k * k);
+  if (k === 1) return { value: alpha[0], second: -Infinity, lastComponent: 1 };
+  let lo = Infinity;
+  let hi = -Infinity;
   for (let i = 0; i < k; i++) {
-    a[i * k + i] = alpha[i];
-    if (i + 1 < k) {
-      a[i * k + i + 1] = beta[i];
-      a[(i + 1) * k + i] = beta[i];
-    }
+    const r = (i > 0 ? Math.abs(beta[i - 1]) : 0) + (i < k - 1 ? Math.abs(beta[i]) : 0);
+    lo = Math.min(lo, alpha[i] - r);
+    hi = Math.max(hi, alpha[i] + r);
   }
-  const { values, vectors } = jacobiEigen(a, k);
-  let best = 0;
-  for (let i = 1; i < k; i++) if (values[i] > values[best]) best = i;
-  return { value: values[best], lastComponent: vectors[(k - 1) * k + best] };
+  const [v1lo, v1hi] = kthEigenvalue(alpha, beta, k, lo, hi);
+  const [v2lo, v2hi] = kthEigenvalue(alpha, beta, k - 1, lo, v1hi);
+  const value = (v1lo + v1hi) / 2;
+  const second = (v2lo + v2hi) / 2;
+  const scaleRef = Math.max(Math.abs(hi), Math.abs(lo), Number.MIN_VALUE);
+  const sigma = v1hi + 1e-13 * scaleRef;
+  let y: Float64Array = new Float64Array(k).fill(1);
+  for (let it = 0; it < 3; it++) {
+    y = solveShiftedTridiagonal(alpha, beta, sigma, y);
+    let nrm = 0;
+    for (let i = 0; i < k; i++) nrm += y[i] * y[i];
+    nrm = Math.sqrt(nrm);
+    for (let i = 0; i < k; i++) y[i] /= nrm;
+  }
+  return { value, second, lastComponent: y[k - 1] };
+}
+
+/** Number of eigenvalues of T below x (Sturm sequence). */
+function countBelow(alpha: number[], beta: number[], x: number): number {
+  let count = 0;
+  let q = 1;
+  for (let i = 0; i < alpha.length; i++) {
+    const b2 = i > 0 ? beta[i - 1] * beta[i - 1] : 0;
+    q = alpha[i] - x - (i > 0 ? b2 / q : 0);
+    if (q === 0) q = -Number.MIN_VALUE;
+    if (q < 0) count++;
+  }
+  return count;
+}
+
+/** Bracket [lo, hi] of the k-th smallest eigenvalue (1-based), to machine precision. */
+function kthEigenvalue(
+  alpha: number[],
+  beta: number[],
+  k: number,
+  lo: number,
+  hi: number,
+): [number, number] {
+  for (let it = 0; it < 200; it++) {
+    const mid = (lo + hi) / 2;
+    if (mid <= lo || mid >= hi) break;
+    if (countBelow(alpha, beta, mid) >= k) hi = mid;
+    else lo = mid;
+  }
+  return [lo, hi];
+}
+
+/** Solves (T - sigma I) x = rhs by the Thomas algorithm. */
+function solveShiftedTridiagonal(
+  alpha: number[],
+  beta: number[],
+  sigma: number,
+  rhs: Float64Array,
+): Float64Array {
+  const k = alpha.length;
+  const c = new Float64Array(k);
+  const x = new Float64Array(k);
+  let denom = alpha[0] - sigma;
+  c[0] = k > 1 ? beta[0] / denom : 0;
+  x[0] = rhs[0] / denom;
+  for (let i = 1; i < k; i++) {
+    denom = alpha[i] - sigma - beta[i - 1] * c[i - 1];
+    c[i] = i < k - 1 ? beta[i] / denom : 0;
+    x[i] = (rhs[i] - beta[i - 1] * x[i - 1]) / denom;
+  }
+  for (let i = k - 2; i >= 0; i--) x[i] -= c[i] * x[i + 1];
+  return x;
 }
 
 /**

@@ -159,11 +159,21 @@ export function bootstrapDistinguishability(
   const values = new Float64Array(reps);
   const sp = new Float64Array(d);
   const sn = new Float64Array(d);
+  const cp = new Int32Array(np);
+  const cn = new Int32Array(nn);
+  // Draw the multiplicities first and add each drawn row once, times its count: about 37% of the
+  // rows are not drawn at all, so this does ~63% of the multiply-adds of summing the draws.
+  const weightedSum = (rows: ArrayLike<number>, counts: Int32Array, out: Float64Array): void => {
+    out.fill(0);
+    for (let i = 0; i < counts.length; i++) if (counts[i] > 0) addRow(m, rows[i], counts[i], out);
+  };
   for (let r = 0; r < reps; r++) {
-    sp.fill(0);
-    sn.fill(0);
-    for (let i = 0; i < np; i++) addRow(m, positives[rng.int(np)], 1, sp);
-    for (let i = 0; i < nn; i++) addRow(m, negatives[rng.int(nn)], 1, sn);
+    cp.fill(0);
+    cn.fill(0);
+    for (let i = 0; i < np; i++) cp[rng.int(np)]++;
+    for (let i = 0; i < nn; i++) cn[rng.int(nn)]++;
+    weightedSum(positives, cp, sp);
+    weightedSum(negatives, cn, sn);
     let s = 0;
     for (let k = 0; k < d; k++) {
       const x = sp[k] / np - sn[k] / nn;
