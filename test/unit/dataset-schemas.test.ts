@@ -88,7 +88,7 @@ describe('schema detection', () => {
       `${file}:2: no record in the file matches a known dataset schema. Fields found: text, score, id. ` +
         'Expected one of: evals (question, answer_matching_behavior, answer_not_matching_behavior); ' +
         'pairwise (prompt, chosen, rejected); hh-rlhf (chosen, rejected). ' +
-        'Choose the schema or map the field names (CLI: --schema, --fields; VS Code: preferenceLens settings).',
+        'Choose the schema or map the field names (CLI: --schema, --field key=name; VS Code: preferenceLens.schema, preferenceLens.fields).',
     );
   });
 

@@ -355,7 +355,7 @@ function schemaError(
     Object.entries(SCHEMA_ROLES).map(([schema, roles]) => [schema, roles.map((r) => names[r])]),
   ) as Record<SchemaName, string[]>;
   const hint =
-    'Choose the schema or map the field names (CLI: --schema, --fields; VS Code: preferenceLens settings).';
+    'Choose the schema or map the field names (CLI: --schema, --field key=name; VS Code: preferenceLens.schema, preferenceLens.fields).';
   const schemas = `Expected one of: ${describeAllSchemas(names)}.`;
   const object = pending.find((p) => p.parsed.ok && isRecord(p.parsed.value));
   if (object && object.parsed.ok && isRecord(object.parsed.value)) {
