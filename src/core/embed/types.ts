@@ -13,6 +13,8 @@ export interface EmbedderOptions {
   threads?: number;
   /** Embedding cache folder; undefined uses the user cache folder. `false` disables the cache. */
   cacheDir?: string | false;
+  /** Where Hugging Face models are downloaded to; undefined uses the user cache folder. */
+  downloadDir?: string;
 }
 
 export interface ModelInfo {

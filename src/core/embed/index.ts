@@ -1,0 +1,15 @@
+// The embedding core: an Embedder over an ONNX model in a child process, with an on-disk cache.
+export { EmbeddingCache } from './cache.js';
+export { EmbeddingProcessError } from './child-client.js';
+export { openOnDevice, platformGpu } from './device.js';
+export { ChildEmbedder, createEmbedder, type EmbedRunStats } from './embedder.js';
+export {
+  BUNDLED_MODEL_NAME,
+  bundledModelDir,
+  defaultEmbeddingCacheDir,
+  defaultModelDownloadDir,
+  setBundledModelDir,
+  userCacheRoot,
+} from './paths.js';
+export { poolHidden } from './pooling.js';
+export type * from './types.js';

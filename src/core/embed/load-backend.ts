@@ -1,0 +1,92 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Backend } from './backend.js';
+import {
+  createCausalLmEmbedder,
+  findCausalOnnx,
+  isCausalLmConfig,
+  readModelConfig,
+  sha256File,
+} from './causal/index.js';
+import { openOnDevice } from './device.js';
+import { findEncoderOnnx, loadEncoderBackend } from './encoder-backend.js';
+import { resolveModelFolder } from './model-source.js';
+import type { LoadSpec } from './protocol.js';
+
+const tokenizerSha = async (dir: string): Promise<string> => {
+  const path = join(dir, 'tokenizer.json');
+  return existsSync(path) ? sha256File(path) : 'none';
+};
+
+/** Causal LMs: g(x) = final normalized hidden state at the last prompt token (src/core/embed/causal). */
+const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promise<Backend> => {
+  if (spec.pooling && spec.pooling !== 'last-token') {
+    throw new Error(
+      `${id} is a causal LM: its feature is the hidden state at the last prompt token, so pooling ` +
+        `must be "last-token", not "${spec.pooling}".`,
+    );
+  }
+  const onnxPath = findCausalOnnx(dir);
+  const [sha256, tokSha] = await Promise.all([sha256File(onnxPath), tokenizerSha(dir)]);
+  const {
+    value: embedder,
+    device,
+    deviceReason,
+  } = await openOnDevice(spec.device, (ep) =>
+    createCausalLmEmbedder({
+      modelDir: dir,
+      onnxPath,
+      sha256,
+      cacheDir: spec.workDir,
+      executionProviders: [ep],
+      threads: spec.threads,
+      // The parent already cuts the work into batches of similar length.
+      batchSize: Number.MAX_SAFE_INTEGER,
+      id,
+    }),
+  );
+  const answerHead = embedder.answerHead;
+  return {
+    kind: 'causal-lm',
+    dimension: embedder.info.dimension,
+    device,
+    deviceReason,
+    pooling: 'last-token',
+    sha256,
+    identity: JSON.stringify({
+      kind: 'causal-lm',
+      onnx: sha256,
+      tokenizer: tokSha,
+      pooling: 'last-token',
+    }),
+    embedBatch: async (texts) => (await embedder.embed(texts)).data,
+    ...(answerHead ? { answerHead: (yes: string, no: string) => answerHead(yes, no) } : {}),
+    dispose: () => embedder.dispose(),
+  };
+};
+
+/** Resolves the model folder and loads it as a sentence-embedding model or a causal LM. */
+export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend: Backend }> => {
+  const { id, dir } = await resolveModelFolder(
+    spec.model,
+    spec.bundledDir,
+    spec.allowDownload,
+    spec.downloadDir,
+  );
+  if (isCausalLmConfig(readModelConfig(dir)))
+    return { id, backend: await loadCausalBackend(spec, id, dir) };
+  const onnxPath = findEncoderOnnx(dir);
+  const [sha256, tokSha] = await Promise.all([sha256File(onnxPath), tokenizerSha(dir)]);
+  const backend = await loadEncoderBackend(
+    {
+      dir,
+      sha256,
+      tokenizerSha256: tokSha,
+      device: spec.device,
+      pooling: spec.pooling,
+      threads: spec.threads,
+    },
+    onnxPath,
+  );
+  return { id, backend };
+};

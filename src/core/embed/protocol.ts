@@ -1,0 +1,43 @@
+// Messages between the embedder (parent) and its child process, over Node's IPC channel with
+// 'advanced' serialization, so Float32Arrays travel without JSON.
+import type { AnswerHead, DeviceRequest, ModelInfo, Pooling } from './types.js';
+
+export interface LoadSpec {
+  /** Hugging Face id or local folder; undefined for the bundled model. */
+  model?: string;
+  /** The bundled model folder as the parent resolved it. */
+  bundledDir: string;
+  allowDownload: boolean;
+  downloadDir: string;
+  device: DeviceRequest;
+  pooling?: Pooling;
+  threads?: number;
+  /** Work folder for derived model files (the causal-LM hidden-state graph). */
+  workDir: string;
+}
+
+/** What the parent needs to know about the loaded model (ModelInfo plus the cache identity). */
+export interface LoadedModel {
+  info: ModelInfo;
+  /** Everything besides the text that decides a vector: hashed into each cache key. */
+  identity: string;
+  hasAnswerHead: boolean;
+}
+
+export type ParentMessage =
+  | { type: 'load'; id: number; spec: LoadSpec }
+  | { type: 'embed'; id: number; texts: string[] }
+  | { type: 'answerHead'; id: number; yes: string; no: string }
+  | { type: 'stats'; id: number };
+
+export interface ChildStats {
+  /** Peak resident set size of the child, bytes. */
+  maxRss: number;
+}
+
+export type ChildReply =
+  | { type: 'loaded'; id: number; model: LoadedModel }
+  | { type: 'embedded'; id: number; data: Float32Array; rows: number; dim: number }
+  | { type: 'answerHead'; id: number; head: AnswerHead }
+  | { type: 'stats'; id: number; stats: ChildStats }
+  | { type: 'error'; id: number; message: string; name: string };
