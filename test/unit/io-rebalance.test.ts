@@ -109,6 +109,15 @@ describe('writeRebalancedJsonl', () => {
     expect(written.every((l) => !l.includes('"single-turn"'))).toBe(true);
   });
 
+  it('never overwrites a source', async () => {
+    await expect(
+      writeRebalancedJsonl(resolve(ROOT, 'examples/persona'), persona, {}),
+    ).rejects.toThrow('is one of the sources');
+    await expect(writeRebalancedJsonl(OPENNESS, persona, {})).rejects.toThrow(
+      'is one of the sources',
+    );
+  });
+
   it('refuses a source that changed since it was read', async () => {
     const [file] = await readDatasets([OPENNESS]);
     const shorter = (await readFile(OPENNESS, 'utf8')).split('\n').slice(0, 10).join('\n');

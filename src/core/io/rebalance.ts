@@ -120,6 +120,9 @@ export async function writeRebalancedJsonl(
   if (new Set(targets).size !== targets.length) {
     throw new Error(`two sources share a file name; write into one .jsonl file instead of ${out}`);
   }
+  const sources = new Set(files.map((f) => path.resolve(f.file)));
+  const clash = targets.find((t) => sources.has(path.resolve(t)));
+  if (clash) throw new Error(`${clash} is one of the sources; write the rebalanced data elsewhere`);
   await mkdir(folder ? out : path.dirname(out), { recursive: true });
 
   let lines = 0;
