@@ -183,7 +183,7 @@ export const buildProgram = (): Command => {
       20,
     )
     .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
-    .option('--rebalance', 'suggest sampling weights (on by default when warnings exist)', false)
+    .option('--no-rebalance', 'skip the rebalancing suggestion and its simulated joint run')
     .option('--rebalance-out <file>', 'write the rebalanced dataset (JSONL) here')
     .option('--json <file>', 'write the JSON report')
     .option('--markdown <file>', 'write a Markdown report')

@@ -1,6 +1,21 @@
+import { analyzeEmbeddings } from './analysis/analyze.js';
+import { DatasetInputError, readDatasets } from './dataset/index.js';
 import type { ReadOptions, Example, SkippedLine } from './dataset/types.js';
-import type { Embedder, EmbedderOptions, Embeddings, EmbedProgress } from './embed/types.js';
-import type { Report, SimulationOptions } from './report/types.js';
+import { createEmbedder } from './embed/index.js';
+import type {
+  AnswerHead,
+  Embedder,
+  EmbedderOptions,
+  Embeddings,
+  EmbedProgress,
+} from './embed/types.js';
+import {
+  REPORT_VERSION,
+  type BehaviorReport,
+  type Report,
+  type SimulationOptions,
+} from './report/types.js';
+import { TOOL_VERSION } from './version.js';
 
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
@@ -31,4 +46,188 @@ export interface AnalyzeResult {
   examples: Example[];
   embeddings: Embeddings;
   skipped: SkippedLine[];
+}
+
+/** Reads, embeds and analyzes one mixture: the single entry point of every face. */
+export async function analyze(
+  inputs: readonly string[],
+  options: AnalyzeOptions = {},
+  signal?: AbortSignal,
+  onProgress?: (p: PipelineProgress) => void,
+): Promise<AnalyzeResult> {
+  const report = (p: PipelineProgress) => onProgress?.(p);
+  const t0 = performance.now();
+  report({ stage: 'read', message: 'reading datasets', fraction: 0 });
+  const files = await readDatasets(inputs, {
+    ...options.read,
+    signal,
+    onProgress: (read, total) =>
+      report({ stage: 'read', message: 'reading datasets', fraction: total ? read / total : null }),
+  });
+  const examples = files.flatMap((f) => f.examples);
+  const skipped = files.flatMap((f) => f.skipped);
+  if (examples.length === 0) {
+    const first = skipped[0];
+    throw new DatasetInputError(
+      inputs.join(', '),
+      first
+        ? `no usable rows: all ${skipped.length} line(s) were skipped (first: ${first.file}:${first.line}:${first.column} ${first.message})`
+        : 'no usable rows: the input holds no records',
+    );
+  }
+  const t1 = performance.now();
+
+  const embedder = options.embedder ?? (await createEmbedder(options.embed ?? {}));
+  let embeddings: Embeddings;
+  let head: AnswerHead | undefined;
+  let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
+  const texts = examples.map((e) => e.text);
+  const embedProgress = (label: string) => (p: EmbedProgress) =>
+    report({
+      stage: 'embed',
+      message: `${label}: ${p.done}/${p.total} (${p.cached} cached)`,
+      fraction: p.total ? p.done / p.total : 1,
+      embed: p,
+    });
+  try {
+    report({ stage: 'embed', message: `embedding with ${embedder.info.id}`, fraction: 0 });
+    embeddings = await embedder.embed(
+      texts,
+      signal,
+      embedProgress(`embedding ${texts.length} rows`),
+    );
+    head = embedder.answerHead ? await embedder.answerHead(' Yes', ' No') : undefined;
+    if (options.alignedModel) {
+      const second = await createEmbedder(options.alignedModel);
+      try {
+        if (second.info.dimension !== embedder.info.dimension) {
+          throw new Error(
+            `the aligned model has dimension ${second.info.dimension}, the base model ${embedder.info.dimension}: they must be two checkpoints of one model`,
+          );
+        }
+        const e = await second.embed(texts, signal, embedProgress('embedding (aligned model)'));
+        aligned = {
+          data: e.data,
+          model: second.info.id,
+          head: second.answerHead ? await second.answerHead(' Yes', ' No') : undefined,
+        };
+      } finally {
+        await second.dispose();
+      }
+    }
+  } finally {
+    if (!options.embedder) await embedder.dispose();
+  }
+  const t2 = performance.now();
+
+  const behaviorNames: string[] = [];
+  const nameIndex = new Map<string, number>();
+  const behaviorFiles = new Map<string, Map<string, number>>();
+  const behaviorIndex = new Int32Array(examples.length);
+  const labels = new Int8Array(examples.length);
+  examples.forEach((e, r) => {
+    let b = nameIndex.get(e.behavior);
+    if (b === undefined) {
+      b = behaviorNames.length;
+      behaviorNames.push(e.behavior);
+      nameIndex.set(e.behavior, b);
+      behaviorFiles.set(e.behavior, new Map());
+    }
+    behaviorIndex[r] = b;
+    labels[r] = e.label;
+    const lines = behaviorFiles.get(e.behavior)!;
+    lines.set(e.file, Math.min(lines.get(e.file) ?? Infinity, e.line));
+  });
+
+  const analysis = await analyzeEmbeddings(
+    {
+      data: embeddings.data,
+      dim: embeddings.dim,
+      labels,
+      behaviorIndex,
+      behaviorNames,
+      head,
+      model: embedder.info.id,
+      aligned,
+    },
+    {
+      simulation: { preset: 'fast-preview', ...options.simulation },
+      thresholds: options.thresholds,
+      maxSuspects: options.maxSuspects,
+      rebalance: options.rebalance ?? true,
+    },
+    signal,
+    (p) =>
+      report({
+        stage: p.stage === 'statistics' ? 'analyze' : p.stage === 'done' ? 'done' : 'simulate',
+        message: p.message,
+        fraction: p.fraction,
+      }),
+  );
+  const t3 = performance.now();
+
+  const behaviors: BehaviorReport[] = analysis.behaviors.map((b) => {
+    const {
+      index: _index,
+      suspects,
+      wrongSideCount,
+      pastOppositeMeanCount,
+      upsampling,
+      ...rest
+    } = b;
+    return {
+      ...rest,
+      files: [...(behaviorFiles.get(b.name) ?? new Map<string, number>())].map(
+        ([file, firstLine]) => ({ file, firstLine }),
+      ),
+      wrongSideCount,
+      pastOppositeMeanCount,
+      ...(upsampling === undefined ? {} : { upsampling }),
+      suspects: suspects.map((s) => ({
+        file: examples[s.row].file,
+        line: examples[s.row].line,
+        label: s.label,
+        projection: s.projection,
+        text: examples[s.row].display ?? examples[s.row].text,
+      })),
+    };
+  });
+  const byReason: Report['skipped']['byReason'] = {};
+  for (const s of skipped) byReason[s.reason] = (byReason[s.reason] ?? 0) + 1;
+
+  const result: Report = {
+    version: REPORT_VERSION,
+    createdAt: new Date().toISOString(),
+    tool: { name: 'preference-lens', version: TOOL_VERSION },
+    model: {
+      id: embedder.info.id,
+      kind: embedder.info.kind,
+      dimension: embedder.info.dimension,
+      device: embedder.info.device,
+      deviceReason: embedder.info.deviceReason,
+      pooling: embedder.info.pooling,
+      sha256: embedder.info.sha256,
+    },
+    inputs: files.map((f) => ({
+      file: f.file,
+      schema: f.schema,
+      rows: f.examples.length,
+      skipped: f.skipped.length,
+    })),
+    behaviors,
+    excluded: analysis.excluded,
+    priority: analysis.priority,
+    simulation: analysis.simulation,
+    twoModel: analysis.twoModel,
+    rebalancing: analysis.rebalancing,
+    skipped: { total: skipped.length, byReason, lines: skipped },
+    thresholds: analysis.thresholds,
+    timings: {
+      readMs: Math.round(t1 - t0),
+      embedMs: Math.round(t2 - t1),
+      analysisMs: Math.round(t3 - t2),
+    },
+  };
+  report({ stage: 'done', message: 'done', fraction: 1 });
+  return { report: result, examples, embeddings, skipped };
 }

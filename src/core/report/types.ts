@@ -29,6 +29,12 @@ export interface BehaviorReport {
   phi?: number;
   priorityLevel: number;
   warnings: BehaviorWarning[];
+  /** Examples whose projection falls on the other class's side of the midpoint. */
+  wrongSideCount?: number;
+  /** Examples past the other class's mean (the deeper suspects the warnings count). */
+  pastOppositeMeanCount?: number;
+  /** Suggested upsampling factor when a rebalancing was computed. */
+  upsampling?: number;
   /** Examples on the wrong side of the mean-difference boundary (possible label errors). */
   suspects: { file: string; line: number; label: 1 | -1; projection: number; text: string }[];
 }
@@ -79,6 +85,20 @@ export interface MisalignmentRun {
   originalAccuracy?: number[];
 }
 
+/** One behavior under two checkpoints of one model: statistics and a flipped-label run each. */
+export interface TwoModelSide {
+  distinguishability: number;
+  concentration: number;
+  trace: number;
+  run: MisalignmentRun;
+}
+
+export interface TwoModelComparison {
+  behavior: string;
+  base: TwoModelSide;
+  aligned: TwoModelSide;
+}
+
 export interface Rebalancing {
   /** Upsampling factor per behavior (1 = unchanged). */
   weights: Record<string, number>;
@@ -102,8 +122,12 @@ export interface Report {
     sha256: string;
   };
   /** The files that formed the mixture, with their schema. */
-  inputs: { file: string; schema: SchemaName; rows: number }[];
+  inputs: { file: string; schema: SchemaName; rows: number; skipped?: number }[];
   behaviors: BehaviorReport[];
+  /** Behaviors left out of the statistics, with why (e.g. fewer than two examples of a class). */
+  excluded?: { name: string; reason: string }[];
+  /** Two-model misalignment (base vs aligned checkpoint), one entry per behavior. */
+  twoModel?: TwoModelComparison[];
   priority: {
     names: string[];
     /** gaps[i][j] = gap(names[i], names[j]) (reference pairwise definition). */
@@ -120,6 +144,10 @@ export interface Report {
   rebalancing: Rebalancing | null;
   /** Counts of skipped lines per reason, and the lines themselves. */
   skipped: { total: number; byReason: Partial<Record<SkipReason, number>>; lines: SkippedLine[] };
-  thresholds: { priorityLevel: number; relativeDistinguishability: number };
+  thresholds: {
+    priorityLevel: number;
+    relativeDistinguishability: number;
+    labelErrorDepth?: number;
+  };
   timings: { readMs: number; embedMs: number; analysisMs: number };
 }
