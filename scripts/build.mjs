@@ -2,7 +2,7 @@
 // report webview + UMAP worker (browser). onnxruntime-node and transformers.js stay external so the
 // native binaries are loaded from node_modules (and shipped per platform in the VSIX).
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 
 const watch = process.argv.includes('--watch');
 const nodeExternal = ['vscode', 'onnxruntime-node', '@huggingface/transformers', 'sharp'];
@@ -18,6 +18,7 @@ const browserEntries = [
   ['webview/umap-worker.ts', 'dist/umap-worker.js'],
 ].filter(([entry]) => existsSync(entry));
 
+const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch };
 
 await Promise.all([
@@ -30,6 +31,7 @@ await Promise.all([
       format: 'cjs',
       target: 'node20',
       external: nodeExternal,
+      define: { PACKAGE_VERSION: JSON.stringify(version) },
       // jsonc-parser's "main" is a UMD file whose inner require('./impl/...') esbuild cannot follow.
       alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
     }),
