@@ -148,6 +148,31 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     }
   });
 
+  it('turns a click on a scatter point into a reveal of its line', async () => {
+    const point = page.locator('svg#scatter circle').first();
+    const file = (await point.getAttribute('data-file'))!;
+    const line = (await point.getAttribute('data-line'))!;
+    await point.click({ force: true });
+    await expect.poll(() => page.locator('#toast').textContent()).toContain(`${file}:${line}`);
+  });
+
+  it('redraws with the new colors when the theme changes', async () => {
+    // The heatmap diagonal (gap 0) is drawn in the background color, read at render time.
+    const diagonal = 'svg#gap-heatmap rect.cell[data-gap="0"]';
+    const before = await page.locator(diagonal).first().getAttribute('fill');
+    const charts = await page.locator('body').getAttribute('data-charts');
+    await page.evaluate(`
+      document.documentElement.style.setProperty('--vscode-editor-background', 'rgb(30, 30, 30)');
+      document.body.classList.add('vscode-dark');
+    `);
+    await expect
+      .poll(() => page.locator(diagonal).first().getAttribute('fill'))
+      .toBe('rgb(30, 30, 30)');
+    expect(before).toBe('rgb(255, 255, 255)');
+    await page.waitForSelector('body[data-ready="true"]');
+    expect(await page.locator('body').getAttribute('data-charts')).toBe(charts);
+  });
+
   it('logged no errors, CSP violations or network requests', async () => {
     const violations = await page.evaluate<string[]>('window.__violations');
     expect([...problems, ...violations]).toEqual([]);

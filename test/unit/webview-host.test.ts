@@ -112,6 +112,15 @@ describe('report webview in VS Code', () => {
     });
     expect(row!.classList.contains('selected')).toBe(true);
     expect(page.state()!.curveBehavior).toBe(b.name);
+    // The selected behavior's suspects offer "similar examples" (the host's nearest neighbours).
+    (page.$('#suspects-table tbody tr button') as HTMLElement).click();
+    const suspect = b.suspects[0];
+    expect(page.posted.at(-1)).toEqual({
+      type: 'openSimilar',
+      behavior: b.name,
+      file: suspect.file,
+      line: suspect.line,
+    });
     (page.$('#export-html') as HTMLElement).click();
     (page.$('#export-json') as HTMLElement).click();
     expect(page.posted.slice(-2)).toEqual([

@@ -40,6 +40,7 @@ export function suspectsSection(ctx: Ctx): Section {
             h('th', { text: 'Label' }),
             h('th', { class: 'num', text: 'Projection' }),
             h('th', { text: 'Text' }),
+            h('th', {}),
           ),
         ),
         body,
@@ -52,6 +53,11 @@ export function suspectsSection(ctx: Ctx): Section {
     if (!b) return;
     title.textContent = `${b.name}: ${b.suspects.length} suspect${b.suspects.length === 1 ? '' : 's'}`;
     for (const x of b.suspects) {
+      const similar = h('button', { class: 'button secondary small', text: 'Similar' });
+      similar.addEventListener('click', (e) => {
+        e.stopPropagation();
+        ctx.host.post({ type: 'openSimilar', behavior: b.name, file: x.file, line: x.line });
+      });
       const tr = h(
         'tr',
         { data: { file: x.file, line: String(x.line) } },
@@ -59,6 +65,7 @@ export function suspectsSection(ctx: Ctx): Section {
         h('td', { text: x.label === 1 ? 'positive' : 'negative' }),
         h('td', { class: 'num', text: fmt(x.projection) }),
         h('td', { class: 'example-text', text: x.text }),
+        h('td', {}, similar),
       );
       revealRow(ctx, tr, x.file, x.line);
       body.append(tr);

@@ -27,7 +27,7 @@ export function scatterSection(ctx: Ctx): Section {
   const el = section(
     'scatter-section',
     'Embedding map',
-    'UMAP of the positive and negative examples of one behavior (PCA-reduced by the host, seeded). Hover a point to read it, click to open its line.',
+    'UMAP of the positive and negative examples of one behavior (PCA-reduced by the host, seeded). Hover a point to read it, click to open its line, right-click for similar examples.',
   );
   if (!sc || !sc.behaviors.length) {
     el.append(h('p', { text: 'No embedding map in this report.' }));
@@ -239,6 +239,19 @@ export function scatterSection(ctx: Ctx): Section {
     if (!target.classList.contains('pt')) return;
     ctx.host.post({
       type: 'reveal',
+      file: target.getAttribute('data-file') ?? '',
+      line: Number(target.getAttribute('data-line')),
+    });
+  });
+
+  // Right-click: the host lists the nearest examples by embedding (VS Code's "similar examples").
+  svg.addEventListener('contextmenu', (e) => {
+    const target = e.target as Element;
+    if (!target.classList.contains('pt')) return;
+    e.preventDefault();
+    ctx.host.post({
+      type: 'openSimilar',
+      behavior: current,
       file: target.getAttribute('data-file') ?? '',
       line: Number(target.getAttribute('data-line')),
     });
