@@ -106,7 +106,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
   const out = [
     '## Simulated DPO on the output head',
     '',
-    `β = ${o.beta}, learning rate ${o.lr}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
+    `β = ${o.beta}, learning rate ${o.lr.toExponential()}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
     '',
   ];
   const names = ranked.map((b) => b.name).filter((n) => sim.perBehavior[n]);
