@@ -22,6 +22,9 @@ export type HeadStyle =
   | 'float-data' // like 'matmul' but the initializer uses float_data instead of raw_data
   | 'last-token' // Gather(position -1) before the head: logits only for the last position
   | 'quantized' // DynamicQuantizeLinear + MatMulInteger (onnxruntime's dynamic int8 quantization)
+  | 'simplified-norm' // final norm is one SimplifiedLayerNormalization node (onnxruntime's fused RMSNorm)
+  | 'skip-norm' // residual add + norm fused in com.microsoft SkipSimplifiedLayerNormalization (4 outputs)
+  | 'fp16-hidden' // norm computed in float16, Cast to float32 before the head: g(x) comes back as float16
   | 'fused'; // one opaque op from input_ids to logits: nothing to expose
 
 export interface TinyWeights {
@@ -196,25 +199,61 @@ export const buildTinyCausalLm = (weights: TinyWeights, style: HeadStyle): Uint8
     const [lin] = node('MatMul', [mix, init('layer.w1', [DIM, DIM], raw(weights.w1))]);
     const [biased] = node('Add', [lin, init('layer.b1', [DIM], raw(weights.b1))]);
     const [act] = node('Tanh', [biased]);
-    const [h] = node('Add', [act, x]);
-    // RMSNorm from primitives; the final Mul(gamma) is the norm's output.
-    const [h2] = node('Pow', [h, init('two', [], raw(new Float32Array([2])))]);
-    const [ms] = node('ReduceMean', [h2], [ais('axes', [-1]), ai('keepdims', 1)]);
-    const [mse] = node('Add', [ms, init('eps', [], raw(new Float32Array([EPS])))]);
-    const [rms] = node('Sqrt', [mse]);
-    const [normed] = node('Div', [h, rms]);
-    nodes.push({
-      op_type: 'Mul',
-      input: [normed, init('model.norm.weight', [DIM], raw(weights.gamma))],
-      output: [FINAL_NORM],
-      name: '/model/norm/Mul',
-    });
+    const gamma = () => init('model.norm.weight', [DIM], raw(weights.gamma));
+    if (style === 'skip-norm') {
+      nodes.push({
+        op_type: 'SkipSimplifiedLayerNormalization',
+        domain: 'com.microsoft',
+        input: [act, x, gamma()],
+        output: [FINAL_NORM, '', '', '/model/norm/residual'],
+        name: '/model/norm/SkipSimplifiedLayerNorm',
+        attribute: [af('epsilon', EPS)],
+      });
+    } else {
+      const [h] = node('Add', [act, x]);
+      if (style === 'simplified-norm') {
+        nodes.push({
+          op_type: 'SimplifiedLayerNormalization',
+          input: [h, gamma()],
+          output: [FINAL_NORM],
+          name: '/model/norm/SimplifiedLayerNormalization',
+          attribute: [ai('axis', -1), af('epsilon', EPS)],
+        });
+      } else if (style === 'fp16-hidden') {
+        const [h16] = node('Cast', [h], [ai('to', FLOAT16)]);
+        const gamma16 = Buffer.from(Uint16Array.from(weights.gamma, floatToHalf).buffer);
+        nodes.push({
+          op_type: 'SimplifiedLayerNormalization',
+          input: [h16, init('model.norm.weight_fp16', [DIM], gamma16, FLOAT16)],
+          output: [FINAL_NORM],
+          name: '/model/norm/SimplifiedLayerNormalization',
+          attribute: [ai('axis', -1), af('epsilon', EPS)],
+        });
+      } else {
+        // RMSNorm from primitives; the final Mul(gamma) is the norm's output.
+        const [h2] = node('Pow', [h, init('two', [], raw(new Float32Array([2])))]);
+        const [ms] = node('ReduceMean', [h2], [ais('axes', [-1]), ai('keepdims', 1)]);
+        const [mse] = node('Add', [ms, init('eps', [], raw(new Float32Array([EPS])))]);
+        const [rms] = node('Sqrt', [mse]);
+        const [normed] = node('Div', [h, rms]);
+        nodes.push({
+          op_type: 'Mul',
+          input: [normed, gamma()],
+          output: [FINAL_NORM],
+          name: '/model/norm/Mul',
+        });
+      }
+    }
     const headOut = (out: string) => {
       nodes[nodes.length - 1].output = [out];
     };
     const wT = transpose(weights.unembed, VOCAB, DIM); // [d, V]
-    if (style === 'matmul') {
+    if (style === 'matmul' || style === 'simplified-norm' || style === 'skip-norm') {
       node('MatMul', [FINAL_NORM, init('onnx::MatMul_lm_head', [DIM, VOCAB], raw(wT))]);
+      headOut('logits');
+    } else if (style === 'fp16-hidden') {
+      const [h32] = node('Cast', [FINAL_NORM], [ai('to', FLOAT)]);
+      node('MatMul', [h32, init('onnx::MatMul_lm_head', [DIM, VOCAB], raw(wT))]);
       headOut('logits');
     } else if (style === 'float-data') {
       inits.push({
@@ -284,7 +323,10 @@ export const buildTinyCausalLm = (weights: TinyWeights, style: HeadStyle): Uint8
   const model = createModel({
     ir_version: 8,
     producer_name: 'preference-lens-test',
-    opset_import: [{ domain: '', version: 17 }],
+    opset_import: [
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 },
+    ],
     graph: {
       name: `tiny-${style}`,
       node: nodes,

@@ -295,6 +295,26 @@ describe('CausalLmRunner and createCausalLmEmbedder', () => {
     await embedder.dispose();
   });
 
+  it.each([
+    ['simplified-norm', 'SimplifiedLayerNormalization', 1, 1e-5],
+    ['skip-norm', 'SkipSimplifiedLayerNormalization', 1, 1e-5],
+    // float16 keeps ~3 decimal digits: the g(x) read back as float16 matches to that.
+    ['fp16-hidden', 'SimplifiedLayerNormalization', 10, 2e-3],
+  ] as const)('reads g(x) after a fused %s final norm', async (style, normOp, elemType, tol) => {
+    const { dir, path, weights } = makeModel(style);
+    const info = inspectCausalOnnx(path);
+    expect(info).toMatchObject({ hiddenOutput: FINAL_NORM, finalNormOutput: FINAL_NORM, normOp });
+    expect(info.hiddenElemType).toBe(elemType);
+    const embedder = await createCausalLmEmbedder({
+      modelDir: dir,
+      cacheDir: join(root, `cache-${style}`),
+    });
+    const e = await embedder.embed(['I like cats', 'Is the statement good ?']);
+    expectClose(e.data.subarray(0, DIM), forward(weights, [1, 11, 12, 13])[3], tol);
+    expectClose(e.data.subarray(DIM), forward(weights, [1, 3, 4, 6, 7, 14])[5], tol);
+    await embedder.dispose();
+  });
+
   it('refuses a logits-only export with a clear message', async () => {
     const { dir } = makeModel('fused');
     await expect(

@@ -35,8 +35,15 @@ def main(root: pathlib.Path) -> int:
     worst = 0.0
     for sample in sorted(p for p in root.iterdir() if p.is_dir()):
         expected = json.loads((sample / "expected.json").read_text())
+        checker = "checker ok"
         for name in ("hidden.onnx", "all.onnx"):
-            onnx.checker.check_model(str(sample / name), full_check=True)
+            try:
+                onnx.checker.check_model(str(sample / name), full_check=True)
+            except onnx.checker.ValidationError as e:
+                # onnxruntime's fused norms are contrib ops the ONNX checker does not know.
+                if "No Op registered" not in str(e):
+                    raise
+                checker = "checker n/a (contrib op)"
         hid = ort.InferenceSession(str(sample / "hidden.onnx"), providers=["CPUExecutionProvider"])
         full = ort.InferenceSession(str(sample / "all.onnx"), providers=["CPUExecutionProvider"])
         (h,) = hid.run([expected["hidden"]], feeds(hid, ids))
@@ -53,7 +60,7 @@ def main(root: pathlib.Path) -> int:
                       abs(float(np.dot(expected["no"], last)) - float(last_logits[10])))
             assert err < 1e-5, (sample.name, err)
         worst = max(worst, err)
-        print(f"{sample.name:12s} checker ok, outputs {out_names}, |W_U[yes/no].g - logits| = {err:.2e}")
+        print(f"{sample.name:16s} {checker}, outputs {out_names}, |W_U[yes/no].g - logits| = {err:.2e}")
     print(f"all samples pass (worst logit error {worst:.2e})")
     return 0
 

@@ -8,6 +8,9 @@ import { makeWeights, writeTinyModelDir, type HeadStyle } from '../../test/unit/
 
 const out = process.argv[2] ?? 'out/causal-samples';
 const styles: HeadStyle[] = [
+  'simplified-norm',
+  'skip-norm',
+  'fp16-hidden',
   'matmul',
   'transpose',
   'gemm',
