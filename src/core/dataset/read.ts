@@ -329,7 +329,9 @@ async function readResolved(
       }
     }
   } catch (error) {
-    if (options.signal?.aborted || error instanceof DatasetSchemaError) throw error;
+    // The stream reports an abort with its own AbortError; callers get the signal's reason.
+    if (options.signal?.aborted) throw options.signal.reason ?? error;
+    if (error instanceof DatasetSchemaError) throw error;
     throw new DatasetInputError(file, `${file}: cannot read the file`, { cause: error });
   }
 
