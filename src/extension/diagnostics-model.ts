@@ -49,14 +49,15 @@ export const buildDiagnostics = (
 
   for (const behavior of report.behaviors) {
     for (const warning of behavior.warnings) {
-      if (!BEHAVIOR_LEVEL.includes(warning.kind)) continue;
+      const behaviorLevel = BEHAVIOR_LEVEL.includes(warning.kind);
       for (const source of behavior.files) {
         push({
           file: source.file,
           line: Math.max(0, source.firstLine - 1),
           startColumn: 0,
           endColumn: null,
-          severity: 'warning',
+          // The label-error summary is a hint to look closer, not a finding about the behavior.
+          severity: behaviorLevel ? 'warning' : 'information',
           code: warning.kind,
           message: `${behavior.name}: ${warning.message}${mixture}`,
           behavior: behavior.name,

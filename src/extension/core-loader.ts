@@ -1,0 +1,10 @@
+/**
+ * Everything heavy the extension needs, behind one dynamic import: activation must not load
+ * onnxruntime-node, transformers.js or the model. esbuild keeps this module's initialisation lazy
+ * (it runs on the first `import()`), which test/unit/extension-activation.test.ts checks on the
+ * built bundle.
+ */
+export { analyze } from '../core/pipeline.js';
+export { createEmbedder } from '../core/embed/index.js';
+export { buildScatter } from '../core/report/scatter.js';
+export { loadReportAssets, renderHtml } from '../core/report/html.js';

@@ -1,0 +1,264 @@
+/**
+ * Drives code-server (a real VS Code) with Chromium: opens a persona JSONL, runs "Analyze priority"
+ * from the command palette, checks the Problems, the report webview (ranking, charts), that a click
+ * in the report reveals the line in the editor, and that a slow (uncached) run can be cancelled.
+ * Started by scripts/e2e.sh, which provides the server and these environment variables.
+ */
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { chromium, type Frame, type Page } from 'playwright-core';
+
+const port = required('E2E_PORT');
+const workspace = required('E2E_WORKSPACE');
+const userData = required('E2E_USER_DATA');
+const out = required('E2E_OUT');
+const TARGET = 'agreeableness.jsonl';
+const ANALYSIS_TIMEOUT = 420_000;
+
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`${name} is not set (run scripts/e2e.sh)`);
+  return value;
+}
+
+const step = (text: string): void =>
+  console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${text}`);
+
+async function shot(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(out, `${name}.png`) });
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press('Control+Shift+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(`>${title}`);
+  const item = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+  await item.waitFor({ state: 'visible', timeout: 20_000 });
+  await page.keyboard.press('Enter');
+}
+
+async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press('Control+P');
+  const input = page.locator('.quick-input-widget input');
+  await input.waitFor({ state: 'visible' });
+  await input.fill(name);
+  await page
+    .locator('.quick-input-list .monaco-list-row', { hasText: name })
+    .first()
+    .waitFor({ timeout: 20_000 });
+  await page.keyboard.press('Enter');
+  await page
+    .locator('.tabs-container .tab', { hasText: name })
+    .first()
+    .waitFor({ timeout: 20_000 });
+}
+
+/** The report webview's content frame (VS Code nests it: webview host iframe > active-frame). */
+async function reportFrame(page: Page, timeout: number): Promise<Frame> {
+  const deadline = Date.now() + timeout;
+  while (Date.now() < deadline) {
+    for (const frame of page.frames()) {
+      const ready = await frame
+        .evaluate(
+          () =>
+            document.body?.getAttribute('data-ready') === 'true' &&
+            !!document.getElementById('ranking-table'),
+        )
+        .catch(() => false);
+      if (ready) return frame;
+    }
+    const failure = page.locator('.notification-toast', { hasText: 'analysis failed' });
+    if ((await failure.count()) > 0) {
+      await page
+        .locator('.notifications-toasts')
+        .screenshot({ path: path.join(out, 'failure-toast.png') })
+        .catch(() => undefined);
+      throw new Error(`the analysis failed: ${await failure.first().innerText()}`);
+    }
+    await page.waitForTimeout(1000);
+  }
+  throw new Error('the report webview did not render within the timeout');
+}
+
+/** The report the extension stored for the panel serializer: the numbers the UI must show. */
+async function storedReport(): Promise<{
+  behaviors: {
+    name: string;
+    warnings: { kind: string }[];
+    files: { file: string }[];
+    suspects: unknown[];
+  }[];
+  inputs: { file: string }[];
+}> {
+  const root = path.join(userData, 'User', 'workspaceStorage');
+  for (const dir of await readdir(root)) {
+    const file = path.join(root, dir, 'preference-lens.preference-lens', 'last-report.json');
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text)
+      return (JSON.parse(text) as { report: Awaited<ReturnType<typeof storedReport>> }).report;
+  }
+  throw new Error('no stored report found in the workspace storage');
+}
+
+async function statusBarText(page: Page, id: string): Promise<string> {
+  const item = page.locator(`[id="${id}"]`);
+  await item.waitFor({ state: 'visible', timeout: 10_000 });
+  return ((await item.getAttribute('aria-label')) ?? '') + ' | ' + (await item.innerText());
+}
+
+async function main(): Promise<void> {
+  await mkdir(out, { recursive: true });
+  const browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  page.on('pageerror', (e) => console.log(`[page error] ${e.message}`));
+  try {
+    step('open VS Code');
+    await page.goto(`http://127.0.0.1:${port}/?folder=${encodeURIComponent(workspace)}`);
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    await page.locator('.statusbar').waitFor({ timeout: 60_000 });
+    await page.waitForTimeout(3000);
+
+    step(`open ${TARGET}`);
+    await openFile(page, TARGET);
+    // The extension activates on the jsonl language: its status bar item appears, no model loaded.
+    const idle = await statusBarText(page, 'preference-lens.preference-lens.preferenceLens.status');
+    step(`status bar at activation: ${idle}`);
+    if (!/not started/.test(idle)) throw new Error(`expected no model at activation, got: ${idle}`);
+    await shot(page, '01-opened');
+
+    step('run "Preference Lens: Analyze priority"');
+    const started = Date.now();
+    await runCommand(page, 'Preference Lens: Analyze priority');
+    await page.waitForTimeout(1500);
+    await shot(page, '02-progress');
+    const frame = await reportFrame(page, ANALYSIS_TIMEOUT);
+    step(`report rendered after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+
+    // The ranking lists every behavior of the mixture (the folder's six persona files).
+    const report = await storedReport();
+    const rows = await frame.locator('#ranking-table tbody tr').count();
+    step(
+      `ranking rows: ${rows}; report behaviors: ${report.behaviors.map((b) => b.name).join(', ')}`,
+    );
+    if (report.inputs.length !== 6)
+      throw new Error(`expected a mixture of 6 files, got ${report.inputs.length}`);
+    if (rows !== report.behaviors.length)
+      throw new Error(`ranking shows ${rows} rows for ${report.behaviors.length} behaviors`);
+    const charts = Number(await frame.evaluate(() => document.body.getAttribute('data-charts')));
+    const canvases = await frame.locator('canvas').count();
+    step(`charts: ${charts}, canvases: ${canvases}`);
+    if (!(charts > 0 && canvases > 0)) throw new Error('the report shows no charts');
+    await frame
+      .locator('body[data-scatter-ready="true"]')
+      .waitFor({ timeout: 120_000 })
+      .catch(() => step('scatter not ready within 120 s (continuing)'));
+    await shot(page, '03-report');
+
+    // Problems: one warning per behavior-level warning and file, from our source.
+    const expectedWarnings = report.behaviors.reduce(
+      (n, b) =>
+        n + b.warnings.filter((w) => w.kind !== 'possible-label-error').length * b.files.length,
+      0,
+    );
+    await page.keyboard.press('Control+Shift+M');
+    const markers = page.locator('.markers-panel');
+    await markers.waitFor({ state: 'visible', timeout: 20_000 });
+    await page.waitForTimeout(1500);
+    const problems = await statusBarText(page, 'status.problems');
+    step(`problems status: ${problems}; expected ${expectedWarnings} behavior warnings`);
+    const warningMatch = /Warnings?: (\d+)/i.exec(problems);
+    if (!warningMatch || Number(warningMatch[1]) !== expectedWarnings) {
+      throw new Error(
+        `status bar warnings (${problems}) != ${expectedWarnings} expected from the report`,
+      );
+    }
+    const panelText = await markers.innerText();
+    if (!panelText.includes('Preference Lens'))
+      throw new Error('no Preference Lens entries in the Problems panel');
+    if (expectedWarnings > 0 && !/deprioritized|low-distinguishability/.test(panelText)) {
+      throw new Error('the Problems panel does not show the behavior warnings');
+    }
+    if (
+      report.behaviors.some((b) => b.suspects.length > 0) &&
+      !panelText.includes('Possible label error')
+    ) {
+      throw new Error('the Problems panel does not show the possible-label-error hints');
+    }
+    await shot(page, '04-problems');
+
+    step('click a possible-label-error row in the report: the editor reveals its line');
+    const suspect = frame.locator('#suspects-table tbody tr').first();
+    let targetLine: number;
+    if ((await suspect.count()) > 0) {
+      const location = await suspect.locator('td').first().innerText();
+      targetLine = Number(/:(\d+)/.exec(location)?.[1]);
+      await suspect.click();
+    } else {
+      const row = frame.locator('#ranking-table tbody tr').first();
+      targetLine = 1;
+      await row.click();
+    }
+    if (!Number.isFinite(targetLine)) throw new Error("could not read the clicked row's line");
+    const selection = page.locator('[id="status.editor.selection"]');
+    await page.waitForFunction(
+      (line) =>
+        document
+          .querySelector('[id="status.editor.selection"]')
+          ?.textContent?.includes(`Ln ${line},`) ?? false,
+      targetLine,
+      { timeout: 20_000 },
+    );
+    step(`editor selection: ${await selection.innerText()}`);
+    await shot(page, '05-revealed');
+
+    step('second run (cache): near-instant');
+    const secondStart = Date.now();
+    await runCommand(page, 'Preference Lens: Analyze priority');
+    await page.waitForTimeout(500);
+    await reportFrame(page, 120_000);
+    step(`second run took about ${((Date.now() - secondStart) / 1000).toFixed(1)} s`);
+
+    step('cancel a slow run (cache disabled by a workspace setting)');
+    await mkdir(path.join(workspace, '.vscode'), { recursive: true });
+    await writeFile(
+      path.join(workspace, '.vscode', 'settings.json'),
+      JSON.stringify({ 'preferenceLens.cache': false }),
+    );
+    await page.waitForTimeout(3000);
+    await openFile(page, TARGET);
+    await runCommand(page, 'Preference Lens: Analyze priority');
+    const toast = page.locator('.notification-toast', { hasText: 'Preference Lens' }).first();
+    await toast.waitFor({ state: 'visible', timeout: 30_000 });
+    await page.waitForTimeout(4000);
+    await shot(page, '06-before-cancel');
+    await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await page
+      .locator('.notification-toast', { hasText: 'analysis cancelled' })
+      .first()
+      .waitFor({ state: 'visible', timeout: 30_000 });
+    step('the run stopped: "analysis cancelled" shown');
+    await shot(page, '07-cancelled');
+    step('PASS');
+  } catch (error) {
+    await shot(page, 'failure').catch(() => undefined);
+    throw error;
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
