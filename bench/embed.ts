@@ -1,0 +1,179 @@
+/**
+ * Embedding throughput of the bundled model on 1000 persona statements (examples/persona):
+ * (a) a bare onnxruntime-node session on the same pre-tokenized batches, (b) the project's embedder
+ * (child process, tokenizer, pooling, cache writes) with a cold cache, (c) b / a, (d) the speed-up of
+ * a warm-cache re-run in a new embedder, (e) peak memory of the parent and of the child.
+ *
+ *   npx tsx bench/embed.ts [--count 1000] [--batch 32] [--threads N] [--repeat 2]
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type * as Ort from 'onnxruntime-node';
+import { bundledModelDir, createEmbedder } from '../src/core/embed/index.js';
+
+export interface EmbedBenchOptions {
+  count?: number;
+  batchSize?: number;
+  threads?: number;
+  /** Each timed phase runs this many times; the fastest run counts (the machine is shared). */
+  repeat?: number;
+  log?: (line: string) => void;
+}
+
+export interface EmbedBenchRow {
+  metric: string;
+  value: number;
+  unit: string;
+  goal?: string;
+  ok?: boolean;
+}
+
+const statements = (count: number): string[] => {
+  const file = join(__dirname, '..', 'examples', 'persona', 'agreeableness.jsonl');
+  const all = readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => (JSON.parse(l) as { statement: string }).statement);
+  return all.slice(0, count);
+};
+
+const seconds = (start: bigint): number => Number(process.hrtime.bigint() - start) / 1e9;
+
+/** (a): the same batches (sorted by length, as the embedder cuts them) straight into onnxruntime. */
+const rawOrt = async (texts: string[], batchSize: number, threads?: number): Promise<number> => {
+  // Loaded here, not at the top: the parent's peak memory should be the embedder's own.
+  const { AutoTokenizer } = await import('@huggingface/transformers');
+  const ort = await import('onnxruntime-node');
+  const dir = bundledModelDir();
+  const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+  const sorted = [...new Set(texts)].sort((a, b) => a.length - b.length);
+  const batches: Record<string, Ort.Tensor>[] = [];
+  for (let s = 0; s < sorted.length; s += batchSize) {
+    const enc = tokenizer(sorted.slice(s, s + batchSize), {
+      padding: true,
+      truncation: true,
+      max_length: 256,
+    });
+    const dims = enc.input_ids.dims as number[];
+    batches.push({
+      input_ids: new ort.Tensor('int64', enc.input_ids.data as BigInt64Array, dims),
+      attention_mask: new ort.Tensor('int64', enc.attention_mask.data as BigInt64Array, dims),
+      token_type_ids: new ort.Tensor('int64', enc.token_type_ids.data as BigInt64Array, dims),
+    });
+  }
+  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model_quantized.onnx'), {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    interOpNumThreads: 1,
+    ...(threads ? { intraOpNumThreads: threads } : {}),
+  });
+  const start = process.hrtime.bigint();
+  for (const feeds of batches) await session.run(feeds);
+  const elapsed = seconds(start);
+  await session.release();
+  return elapsed;
+};
+
+export async function benchEmbed(options: EmbedBenchOptions = {}): Promise<EmbedBenchRow[]> {
+  const count = options.count ?? 1000;
+  const batchSize = options.batchSize ?? 32;
+  const repeat = Math.max(1, options.repeat ?? 2);
+  const log = options.log ?? (() => {});
+  const texts = statements(count);
+  const n = new Set(texts).size;
+  const embedderOptions = { batchSize, threads: options.threads, device: 'cpu' as const };
+
+  let cold = Infinity;
+  let warm = Infinity;
+  let load = Infinity;
+  let childRss = 0;
+  for (let r = 0; r < repeat; r++) {
+    const cacheDir = join(tmpdir(), `pl-bench-embed-${process.pid}-${r}`);
+    rmSync(cacheDir, { recursive: true, force: true });
+    try {
+      let start = process.hrtime.bigint();
+      const first = await createEmbedder({ ...embedderOptions, cacheDir });
+      load = Math.min(load, seconds(start));
+      start = process.hrtime.bigint();
+      await first.embed(texts);
+      cold = Math.min(cold, seconds(start));
+      if (first.lastRun.embedded !== n) throw new Error('the cold run was not cold');
+      childRss = Math.max(childRss, await first.childMaxRss());
+      await first.dispose();
+
+      // A re-run as the CLI makes it: a new process-side index over the same cache folder.
+      const second = await createEmbedder({ ...embedderOptions, cacheDir });
+      start = process.hrtime.bigint();
+      await second.embed(texts);
+      warm = Math.min(warm, seconds(start));
+      if (second.lastRun.embedded !== 0) throw new Error('the warm run embedded again');
+      await second.dispose();
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+    log(`pipeline run ${r + 1}: cold ${cold.toFixed(3)} s, warm ${warm.toFixed(4)} s`);
+  }
+  // Before the bare session runs in this process, so its peak is the embedder's alone.
+  const parentRss = process.resourceUsage().maxRSS * 1024;
+
+  let raw = Infinity;
+  for (let r = 0; r < repeat; r++) {
+    raw = Math.min(raw, await rawOrt(texts, batchSize, options.threads));
+    log(`raw onnxruntime run ${r + 1}: ${raw.toFixed(3)} s`);
+  }
+
+  const rawRate = n / raw;
+  const pipeRate = n / cold;
+  const ratio = pipeRate / rawRate;
+  const speedup = cold / warm;
+  const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
+  return [
+    { metric: '(a) raw onnxruntime-node session', value: Math.round(rawRate), unit: 'texts/s' },
+    { metric: '(b) embedder, cold cache', value: Math.round(pipeRate), unit: 'texts/s' },
+    {
+      metric: '(c) b / a',
+      value: Math.round(ratio * 1000) / 1000,
+      unit: 'ratio',
+      goal: '>= 0.9',
+      ok: ratio >= 0.9,
+    },
+    {
+      metric: '(d) warm-cache re-run speed-up',
+      value: Math.round(speedup),
+      unit: 'x',
+      goal: '>= 50',
+      ok: speedup >= 50,
+    },
+    { metric: '    warm-cache re-run time', value: Math.round(warm * 1e4) / 10, unit: 'ms' },
+    { metric: '    model load (spawn + session)', value: Math.round(load * 1000), unit: 'ms' },
+    { metric: '(e) peak RSS, parent', value: mib(parentRss), unit: 'MiB' },
+    { metric: '(e) peak RSS, child', value: mib(childRss), unit: 'MiB' },
+  ];
+}
+
+const flag = (name: string): number | undefined => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(process.argv[i + 1]) : undefined;
+};
+
+if (require.main === module) {
+  void (async () => {
+    const rows = await benchEmbed({
+      count: flag('count'),
+      batchSize: flag('batch'),
+      threads: flag('threads'),
+      repeat: flag('repeat'),
+      log: (line) => console.error(line),
+    });
+    console.table(
+      rows.map((r) => ({
+        metric: r.metric,
+        value: r.value,
+        unit: r.unit,
+        goal: r.goal ?? '',
+        ok: r.ok ?? '',
+      })),
+    );
+  })();
+}
