@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -13,6 +13,8 @@ import {
   loadOnnx,
   prepareHiddenStateModel,
   readAnswerRows,
+  sha256File,
+  sha256OnnxWithData,
 } from '../../src/core/embed/causal/index.js';
 import { decodeModel, encodeModel } from '../../src/core/embed/causal/onnx-proto.js';
 import {
@@ -202,6 +204,26 @@ describe('external data', () => {
     const hidden = (await runSequence(session, ids))[FINAL_NORM].data as Float32Array;
     expectClose(hidden.subarray(2 * DIM), forward(weights, ids)[2]);
     await session.release();
+
+    // A second checkpoint exported alike: the same model.onnx, other weights in model.onnx_data.
+    const other = join(root, 'checkpoint-b');
+    cpSync(dir, other, { recursive: true });
+    const weightsB = { ...weights, embed: Float32Array.from(weights.embed, (v) => -v) };
+    writeFileSync(
+      join(other, 'onnx', 'model.onnx_data'),
+      Buffer.concat([padding, Buffer.from(weightsB.embed.buffer)]),
+    );
+    const pathB = join(other, 'onnx', 'model.onnx');
+    expect(await sha256File(pathB)).toBe(await sha256File(path));
+    expect(await sha256OnnxWithData(pathB)).not.toBe(await sha256OnnxWithData(path));
+    const runnerA = await CausalLmRunner.open({ modelDir: dir, cacheDir });
+    const runnerB = await CausalLmRunner.open({ modelDir: other, cacheDir });
+    const [a, b] = [await runnerA.embed(['I like cats']), await runnerB.embed(['I like cats'])];
+    expectClose(a.data, forward(weights, [1, 11, 12, 13])[3]);
+    expectClose(b.data, forward(weightsB, [1, 11, 12, 13])[3]);
+    expect(runnerA.hiddenModelPath).not.toBe(runnerB.hiddenModelPath);
+    await runnerA.dispose();
+    await runnerB.dispose();
   });
 });
 

@@ -1,15 +1,5 @@
-import { createHash } from 'node:crypto';
-import {
-  createReadStream,
-  existsSync,
-  linkSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { unembeddingSize } from './answer-rows.js';
 import { assertHiddenAvailable, type CausalOnnxInspection, inspectCausalOnnx } from './inspect.js';
 import {
@@ -114,72 +104,13 @@ export const exposeFinalHidden = (
   return { path: outPath, hiddenOutput, inspection };
 };
 
-export const sha256File = (path: string): Promise<string> =>
-  new Promise((resolvePromise, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', reject)
-      .on('end', () => resolvePromise(hash.digest('hex')));
-  });
-
-const externalLocations = (loaded: LoadedOnnx): string[] => {
+/** The external data files a model's initializers point to (relative to the model's folder). */
+export const externalLocations = (loaded: LoadedOnnx): string[] => {
   const locations = new Set<string>();
   for (const t of loaded.model.graph.initializer) {
     if (t.data_location !== EXTERNAL_LOCATION) continue;
     const location = t.external_data.find((e) => e.key === 'location')?.value;
     if (location) locations.add(location);
   }
-  return [...locations];
-};
-
-/** Makes `target` resolve to `source`: a hard link (same disk), else a symbolic link. */
-const linkInto = (source: string, target: string): void => {
-  if (existsSync(target)) return;
-  mkdirSync(dirname(target), { recursive: true });
-  try {
-    linkSync(source, target);
-  } catch {
-    symlinkSync(resolve(source), target);
-  }
-};
-
-export interface PrepareOptions extends ExposeOptions {
-  /** SHA-256 of the source file when the caller has it already (the embedding cache key needs it too). */
-  sha256?: string;
-}
-
-/**
- * The hidden-state model for a causal-LM ONNX file, built once and kept in
- * `<cacheDir>/causal-hidden/<sha256>/`. External data files are linked next to it so their
- * relative locations still resolve.
- */
-export const prepareHiddenStateModel = async (
-  onnxPath: string,
-  cacheDir: string,
-  options: PrepareOptions = {},
-): Promise<ExposedModel & { sha256: string; cached: boolean }> => {
-  const sha256 = options.sha256 ?? (await sha256File(onnxPath));
-  const variant = options.keepOriginalOutputs ? 'all-outputs' : 'hidden';
-  const folder = join(cacheDir, 'causal-hidden', sha256);
-  const outPath = join(folder, `${variant}.onnx`);
-  const inspectionPath = join(folder, `${variant}.inspection.json`);
-  // A cache hit reads neither the source model nor its weights: decoding a multi-GB export
-  // again on every load would double the memory the session needs.
-  if (existsSync(outPath) && existsSync(inspectionPath)) {
-    const inspection = JSON.parse(readFileSync(inspectionPath, 'utf8')) as CausalOnnxInspection;
-    return {
-      path: outPath,
-      hiddenOutput: assertHiddenAvailable(onnxPath, inspection),
-      inspection,
-      sha256,
-      cached: true,
-    };
-  }
-  const loaded = asLoaded(onnxPath);
-  for (const location of externalLocations(loaded))
-    linkInto(join(loaded.dir, location), join(folder, location));
-  const exposed = exposeFinalHidden(loaded, outPath, options);
-  writeFileSync(inspectionPath, JSON.stringify(exposed.inspection));
-  return { ...exposed, sha256, cached: false };
+  return [...locations].sort();
 };

@@ -11,10 +11,14 @@ export {
   type ExposedModel,
   type ExposeOptions,
   exposeFinalHidden,
+  externalLocations,
+} from './expose.js';
+export {
   prepareHiddenStateModel,
   type PrepareOptions,
   sha256File,
-} from './expose.js';
+  sha256OnnxWithData,
+} from './hidden-cache.js';
 export { buildFeeds, lastTokenIndex, packBatch } from './feeds.js';
 export {
   assertHiddenAvailable,

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import type { AnswerHead, EmbedProgress, Embeddings } from '../types.js';
 import { readAnswerRows, unembeddingSize } from './answer-rows.js';
 import { answerTokens } from './answer-tokens.js';
-import { prepareHiddenStateModel } from './expose.js';
+import { prepareHiddenStateModel, sha256OnnxWithData } from './hidden-cache.js';
 import { buildFeeds, lastTokenIndex, packBatch } from './feeds.js';
 import type { CausalOnnxInspection } from './inspect.js';
 import { type CausalConfig, findCausalOnnx, readModelConfig } from './model-files.js';
@@ -19,7 +19,7 @@ export interface CausalRunnerOptions {
   onnxPath?: string;
   /** Where the hidden-state copy of the model is kept; a temp folder when omitted. */
   cacheDir?: string;
-  /** SHA-256 of the ONNX file, when the caller has computed it. */
+  /** SHA-256 of the model (sha256OnnxWithData: graph and external data), when the caller has it. */
   sha256?: string;
   /** onnxruntime execution providers, e.g. ['cuda', 'cpu']. */
   executionProviders?: string[];
@@ -53,7 +53,8 @@ export class CausalLmRunner {
       local_files_only: true,
     });
     const cacheDir = options.cacheDir ?? join(tmpdir(), 'preference-lens');
-    const prepared = await prepareHiddenStateModel(onnxPath, cacheDir, { sha256: options.sha256 });
+    const sha256 = options.sha256 ?? (await sha256OnnxWithData(onnxPath));
+    const prepared = await prepareHiddenStateModel(onnxPath, cacheDir, { sha256 });
     const session = await ort.InferenceSession.create(prepared.path, {
       executionProviders: options.executionProviders ?? ['cpu'],
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
