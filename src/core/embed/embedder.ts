@@ -57,7 +57,6 @@ export class ChildEmbedder implements Embedder {
   }
 
   static async create(options: EmbedderOptions = {}): Promise<ChildEmbedder> {
-    const root = userCacheRoot();
     const spec: LoadSpec = {
       model: options.model,
       bundledDir: options.model ? '' : bundledModelDir(),
@@ -66,10 +65,11 @@ export class ChildEmbedder implements Embedder {
       device: options.device ?? 'auto',
       pooling: options.pooling,
       threads: options.threads,
+      // The causal-LM path keeps its hidden-state copy of the graph here.
       workDir:
         options.cacheDir === false
           ? join(tmpdir(), 'preference-lens')
-          : join(root, 'derived-models'),
+          : join(options.cacheDir ?? userCacheRoot(), 'derived-models'),
     };
     const client = ChildClient.spawn();
     let model: LoadedModel;
