@@ -184,7 +184,10 @@ export const buildProgram = (): Command => {
     )
     .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
     .option('--no-rebalance', 'skip the rebalancing suggestion and its simulated joint run')
-    .option('--rebalance-out <file>', 'write the rebalanced dataset (JSONL) here')
+    .option(
+      '--rebalance-out <path>',
+      'write the rebalanced dataset: a folder (one file per source, keeps persona behavior names) or one .jsonl',
+    )
     .option('--json <file>', 'write the JSON report')
     .option('--markdown <file>', 'write a Markdown report')
     .option('--html <file>', 'write a self-contained HTML report')

@@ -48,6 +48,8 @@ export interface AnalyzeResult {
   skipped: SkippedLine[];
 }
 
+const MAIN_EMBED = 'embedding';
+
 /** Reads, embeds and analyzes one mixture: the single entry point of every face. */
 export async function analyze(
   inputs: readonly string[],
@@ -82,20 +84,19 @@ export async function analyze(
   let head: AnswerHead | undefined;
   let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
   const texts = examples.map((e) => e.text);
-  const embedProgress = (label: string) => (p: EmbedProgress) =>
+  let lastEmbed: EmbedProgress = { done: 0, total: texts.length, cached: 0 };
+  const embedProgress = (label: string) => (p: EmbedProgress) => {
+    if (label === MAIN_EMBED) lastEmbed = p;
     report({
       stage: 'embed',
       message: `${label}: ${p.done}/${p.total} (${p.cached} cached)`,
       fraction: p.total ? p.done / p.total : 1,
       embed: p,
     });
+  };
   try {
     report({ stage: 'embed', message: `embedding with ${embedder.info.id}`, fraction: 0 });
-    embeddings = await embedder.embed(
-      texts,
-      signal,
-      embedProgress(`embedding ${texts.length} rows`),
-    );
+    embeddings = await embedder.embed(texts, signal, embedProgress(MAIN_EMBED));
     head = embedder.answerHead ? await embedder.answerHead(' Yes', ' No') : undefined;
     if (options.alignedModel) {
       const second = await createEmbedder(options.alignedModel);
@@ -226,6 +227,8 @@ export async function analyze(
       readMs: Math.round(t1 - t0),
       embedMs: Math.round(t2 - t1),
       analysisMs: Math.round(t3 - t2),
+      embeddedRows: lastEmbed.total - lastEmbed.cached,
+      cachedRows: lastEmbed.cached,
     },
   };
   report({ stage: 'done', message: 'done', fraction: 1 });

@@ -149,5 +149,12 @@ export interface Report {
     relativeDistinguishability: number;
     labelErrorDepth?: number;
   };
-  timings: { readMs: number; embedMs: number; analysisMs: number };
+  timings: {
+    readMs: number;
+    embedMs: number;
+    analysisMs: number;
+    /** Rows the model had to embed, and rows served from the embedding cache. */
+    embeddedRows?: number;
+    cachedRows?: number;
+  };
 }
