@@ -10,6 +10,7 @@ export const VOCAB = 16;
 export const DIM = 8;
 export const MAX_POS = 64;
 export const EPS = 1e-5;
+export const LOGIT_SCALE = 0.0625;
 export const FINAL_NORM = 'model.norm.output';
 // Relative to the repository root, where vitest (and the tools/causal scripts) run.
 export const FIXTURE_TOKENIZER = resolve('test', 'fixtures', 'causal', 'tiny-llama');
@@ -22,6 +23,7 @@ export type HeadStyle =
   | 'float-data' // like 'matmul' but the initializer uses float_data instead of raw_data
   | 'last-token' // Gather(position -1) before the head: logits only for the last position
   | 'quantized' // DynamicQuantizeLinear + MatMulInteger (onnxruntime's dynamic int8 quantization)
+  | 'logit-scale' // MatMul then Mul by a scalar (Cohere's logit_scale = 0.0625)
   | 'simplified-norm' // final norm is one SimplifiedLayerNormalization node (onnxruntime's fused RMSNorm)
   | 'skip-norm' // residual add + norm fused in com.microsoft SkipSimplifiedLayerNormalization (4 outputs)
   | 'fp16-hidden' // norm computed in float16, Cast to float32 before the head: g(x) comes back as float16
@@ -250,6 +252,13 @@ export const buildTinyCausalLm = (weights: TinyWeights, style: HeadStyle): Uint8
     const wT = transpose(weights.unembed, VOCAB, DIM); // [d, V]
     if (style === 'matmul' || style === 'simplified-norm' || style === 'skip-norm') {
       node('MatMul', [FINAL_NORM, init('onnx::MatMul_lm_head', [DIM, VOCAB], raw(wT))]);
+      headOut('logits');
+    } else if (style === 'logit-scale') {
+      const [product] = node('MatMul', [
+        FINAL_NORM,
+        init('onnx::MatMul_lm_head', [DIM, VOCAB], raw(wT)),
+      ]);
+      node('Mul', [product, init('logit_scale', [], raw(new Float32Array([LOGIT_SCALE])))]);
       headOut('logits');
     } else if (style === 'fp16-hidden') {
       const [h32] = node('Cast', [FINAL_NORM], [ai('to', FLOAT)]);

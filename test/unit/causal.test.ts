@@ -21,6 +21,7 @@ import {
   DIM,
   FINAL_NORM,
   forward,
+  LOGIT_SCALE,
   type HeadStyle,
   makeWeights,
   type TinyWeights,
@@ -142,7 +143,15 @@ describe('exposeFinalHidden', () => {
     await session.release();
   });
 
-  it.each(['matmul', 'transpose', 'gemm', 'fp16', 'float-data', 'last-token'] as const)(
+  it.each([
+    'matmul',
+    'transpose',
+    'gemm',
+    'fp16',
+    'float-data',
+    'last-token',
+    'logit-scale',
+  ] as const)(
     'keeps the logits when asked, and the %s head rows reproduce them from the hidden state',
     async (style) => {
       const { path, weights } = makeModel(style);
@@ -157,9 +166,11 @@ describe('exposeFinalHidden', () => {
       const logits = result.logits.data as Float32Array;
       const lastLogits = style === 'last-token' ? logits : logits.slice((S - 1) * VOCAB, S * VOCAB);
       const rows = readAnswerRows(path, [9, 10]);
-      // The two rows read from the file are exactly the stored W_U rows...
-      expect(Array.from(rows.yes)).toEqual(Array.from(row(weights.unembed, 9)));
-      expect(Array.from(rows.no)).toEqual(Array.from(row(weights.unembed, 10)));
+      // The two rows read from the file are exactly the stored W_U rows (times a logit scale)...
+      const scale = style === 'logit-scale' ? LOGIT_SCALE : 1;
+      expect(rows.unembedding.scale).toBe(scale);
+      expect(Array.from(rows.yes)).toEqual(Array.from(row(weights.unembed, 9), (v) => v * scale));
+      expect(Array.from(rows.no)).toEqual(Array.from(row(weights.unembed, 10), (v) => v * scale));
       // ...and they are the ones the graph multiplies g(x) by.
       expect(Math.abs(dot(rows.yes, lastHidden) - lastLogits[9])).toBeLessThan(1e-5);
       expect(Math.abs(dot(rows.no, lastHidden) - lastLogits[10])).toBeLessThan(1e-5);

@@ -21,7 +21,8 @@ export const unembeddingSize = (u: Unembedding): { vocab: number; dim: number } 
 
 /**
  * Reads W_U[yesId] and W_U[noId], the two rows of the unembedding matrix that decide the answer,
- * as float32 whatever the stored type (float32, float16, bfloat16; inline or external data).
+ * as float32 whatever the stored type (float32, float16, bfloat16; inline or external data),
+ * times the head's constant logit scale if it has one.
  */
 export const readAnswerRows = (
   model: string | LoadedOnnx,
@@ -54,5 +55,7 @@ export const readAnswerRows = (
       ? readStrided(tensor, loaded.dir, id * dim, 1, dim)
       : readStrided(tensor, loaded.dir, id, vocab, dim);
   };
-  return { yes: row(tokenIds[0]), no: row(tokenIds[1]), unembedding: u };
+  // The rows the logits are computed with: a constant logit scale is part of W_U.
+  const scaled = (r: Float32Array) => (u.scale === 1 ? r : r.map((v) => v * u.scale));
+  return { yes: scaled(row(tokenIds[0])), no: scaled(row(tokenIds[1])), unembedding: u };
 };

@@ -96,6 +96,8 @@ export const exposeFinalHidden = (
     graph.output = [graph.output.find((o) => o.name === hiddenOutput) ?? hiddenInfo];
     pruneTo(graph, [hiddenOutput]);
   }
+  // A graph output is declared once, as an output: not also among the intermediate values.
+  graph.value_info = graph.value_info.filter((v) => v.name !== hiddenOutput);
   mkdirSync(dirname(outPath), { recursive: true });
   // Written under a temporary name and renamed, so a concurrent reader never sees half a model.
   const tmp = `${outPath}.${process.pid}.tmp`;

@@ -7,7 +7,7 @@ import {
   type TensorProto,
   toNumber,
 } from './onnx-proto.js';
-import { floatDtypeOf, type FloatDtype } from './tensor-data.js';
+import { floatDtypeOf, type FloatDtype, readStrided } from './tensor-data.js';
 
 /** Where the unembedding matrix W_U lives and how it is laid out. */
 export interface Unembedding {
@@ -18,6 +18,13 @@ export interface Unembedding {
   shape: [number, number];
   /** 'VxD': row v of the stored matrix is W_U[v]. 'DxV': column v is (MatMul's pre-transposed B). */
   layout: 'VxD' | 'DxV';
+  /**
+   * Constant factor between the product and the logits (Gemm alpha, a Mul/Div by a scalar such as
+   * Cohere's logit_scale): the model's effective W_U is scale times the stored matrix.
+   */
+  scale: number;
+  /** A nonlinearity (e.g. Gemma 2's tanh soft-capping) sits between the product and the logits. */
+  nonlinearAfterHead?: string;
 }
 
 export interface CausalOnnxInspection {
@@ -230,6 +237,41 @@ export const elemTypeOf = (
 
 const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, 11]);
 
+const scalarValue = (ix: GraphIndex, name: string, dir: string): number | undefined => {
+  const t = ix.constants.get(name);
+  if (!t || ix.graphInputs.has(name) || !floatDtypeOf(t.data_type)) return undefined;
+  if (t.dims.reduce<number>((a, d) => a * toNumber(d), 1) !== 1) return undefined;
+  return readStrided(t, dir, 0, 1, 1)[0];
+};
+
+/** Follows the head's output to the logits, multiplying up constant scalar factors. */
+const headScale = (
+  ix: GraphIndex,
+  head: NodeProto,
+  logits: string,
+  dir: string,
+): { scale: number; nonlinear?: string } => {
+  const consumers = new Map<string, NodeProto[]>();
+  for (const n of ix.graph.node)
+    for (const i of n.input) consumers.set(i, [...(consumers.get(i) ?? []), n]);
+  let scale =
+    head.op_type === 'Gemm' ? (head.attribute.find((a) => a.name === 'alpha')?.f ?? 1) : 1;
+  let nonlinear: string | undefined;
+  let current = head.output[0];
+  for (let i = 0; i < 32 && current !== logits; i++) {
+    const next = (consumers.get(current) ?? []).find((n) => AFTER_HEAD_OPS.has(n.op_type));
+    if (!next) break;
+    const other = next.input.find((x) => x !== current);
+    const value = other === undefined ? undefined : scalarValue(ix, other, dir);
+    if (next.op_type === 'Mul' && value !== undefined) scale *= value;
+    else if (next.op_type === 'Div' && value !== undefined && next.input[0] === current)
+      scale /= value;
+    else if (['Tanh', 'Softcap'].includes(next.op_type)) nonlinear ??= next.op_type;
+    current = next.output[0];
+  }
+  return nonlinear ? { scale, nonlinear } : { scale };
+};
+
 const pickLogits = (graph: GraphProto): string | undefined => {
   const names = graph.output.map((o) => o.name);
   return names.find((n) => n === 'logits') ?? names.find((n) => /logits/i.test(n)) ?? names[0];
@@ -240,7 +282,9 @@ const pickLogits = (graph: GraphProto): string | undefined => {
  * after the final norm) and the unembedding matrix W_U.
  */
 export const inspectCausalOnnx = (model: string | LoadedOnnx): CausalOnnxInspection => {
-  const { graph } = asLoaded(model).model;
+  const loaded = asLoaded(model);
+  const { graph } = loaded.model;
+  const dir = loaded.dir;
   const ix = indexGraph(graph);
   const logitsOutput = pickLogits(graph);
   if (!logitsOutput)
@@ -314,11 +358,14 @@ export const inspectCausalOnnx = (model: string | LoadedOnnx): CausalOnnxInspect
       // MatMul's B is [d, V]; Gemm/FusedMatMul with transB=1 take [V, d]. Each Transpose flips it.
       const transB = head.op_type === 'MatMul' ? 0 : attrInt(head, 'transB');
       const storedVxD = (transB + weight.transposes) % 2 === 1;
+      const after = headScale(ix, head, logitsOutput, dir);
       result.unembedding = {
         name: weight.name,
         dtype,
         shape: [toNumber(weight.tensor.dims[0]), toNumber(weight.tensor.dims[1])],
         layout: storedVxD ? 'VxD' : 'DxV',
+        scale: after.scale,
+        ...(after.nonlinear ? { nonlinearAfterHead: after.nonlinear } : {}),
       };
     }
   }
