@@ -29,6 +29,7 @@ import { COMMAND_SHOW_REPORT, StatusView } from './status.js';
 export const COMMAND_ANALYZE = 'preferenceLens.analyze';
 const PAYLOAD_FILE = 'last-report.json';
 const SIMILAR_COUNT = 15;
+const PROGRESS_INTERVAL_MS = 200;
 
 type Core = typeof import('./core-loader.js');
 
@@ -225,7 +226,12 @@ export class ExtensionHost implements vscode.Disposable {
       const embedder = await this.pool.get(embedderKey(settings));
       this.status.loaded(embedder.info);
       signal.throwIfAborted();
+      // The simulation reports every step; the UI needs a few updates a second.
+      let lastUpdate = { stage: '', at: 0 };
       const onProgress = (p: PipelineProgress): void => {
+        const now = Date.now();
+        if (p.stage === lastUpdate.stage && now - lastUpdate.at < PROGRESS_INTERVAL_MS) return;
+        lastUpdate = { stage: p.stage, at: now };
         const fraction = overallFraction(p);
         const message = progressMessage(p);
         progress.report({ message, increment: increment(fraction) });
