@@ -1,5 +1,5 @@
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import type { AnswerHead, EmbedProgress, Embeddings } from '../types.js';
@@ -46,7 +46,9 @@ export class CausalLmRunner {
     private readonly options: CausalRunnerOptions,
   ) {}
 
-  static async open(options: CausalRunnerOptions): Promise<CausalLmRunner> {
+  static async open(given: CausalRunnerOptions): Promise<CausalLmRunner> {
+    // Absolute: transformers.js reads a relative "a/b" as a Hugging Face id.
+    const options = { ...given, modelDir: resolve(given.modelDir) };
     const onnxPath = options.onnxPath ?? findCausalOnnx(options.modelDir);
     const config = readModelConfig(options.modelDir);
     const tokenizer = await AutoTokenizer.from_pretrained(options.modelDir, {
