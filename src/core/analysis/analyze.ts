@@ -91,7 +91,6 @@ export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspec
   upsampling?: number;
 }
 
-
 export interface AnalysisResult {
   behaviors: AnalysisBehavior[];
   priority: Report['priority'];
@@ -281,7 +280,7 @@ export async function analyzeEmbeddings(
     const up = suggestUpsampling(
       idx.map((i) => b[i]),
       idx.map((i) => mixtureWeights[i]),
-      { cap: options.rebalanceCap, target: thresholds.priorityLevel },
+      { cap: options.rebalanceCap, relativeTarget: thresholds.priorityLevel },
     );
     const after = jointRun(
       matrix,

@@ -1,15 +1,23 @@
 import { dot, norm } from './matrix.js';
 import { priorityLevels } from './priority.js';
+import { median } from './stats.js';
 import { DEFAULT_THRESHOLDS } from './warnings.js';
 
 export interface RebalanceOptions {
   /** Largest upsampling factor suggested for one behavior. */
   cap?: number;
-  /** Stop once every level reaches this (the deprioritized-warning threshold by default). */
-  target?: number;
+  /**
+   * Stop once every level is at least relativeTarget x the median level, i.e. no behavior would
+   * get a 'deprioritized' warning (the warning's threshold by default). 1 equalises the levels
+   * as far as the cap allows.
+   */
+  relativeTarget?: number;
 }
 
-export const DEFAULT_REBALANCE = { cap: 10, target: DEFAULT_THRESHOLDS.priorityLevel } as const;
+export const DEFAULT_REBALANCE = {
+  cap: 10,
+  relativeTarget: DEFAULT_THRESHOLDS.priorityLevel,
+} as const;
 
 export interface Upsampling {
   /** Factor per behavior, >= 1, the smallest one exactly 1. */
@@ -22,7 +30,8 @@ export interface Upsampling {
  * Upsampling factors u_i that raise the lowest eq. (5) level of the mixture, the mixture weight
  * of behavior i becoming base_i * u_i (base_i = n_i * w_i). Deterministic pattern search on
  * x = log u in [0, log cap]^m: each iteration applies the single-coordinate move (+-h) that most
- * increases min_i P_i, halving h when none does, until every level reaches `target` (so the
+ * increases min_i P_i, halving h when none does, until every level reaches relativeTarget x the
+ * median level (so the
  * factors stay as small as the goal allows) or h < 1e-3 (then min_i P_i is at a local maximum).
  * Moves are evaluated in O(m) each from the Gram matrix of the b_i. The factors are finally
  * divided by their minimum (levels do not change when every weight is scaled).
@@ -34,7 +43,7 @@ export function suggestUpsampling(
 ): Upsampling {
   const m = b.length;
   const cap = options.cap ?? DEFAULT_REBALANCE.cap;
-  const target = options.target ?? DEFAULT_REBALANCE.target;
+  const relativeTarget = options.relativeTarget ?? DEFAULT_REBALANCE.relativeTarget;
   const levelsBefore = priorityLevels(b, baseWeights);
   const factors = new Array<number>(m).fill(1);
   if (m < 2) return { factors, levelsBefore, levelsAfter: levelsBefore.slice() };
@@ -54,6 +63,9 @@ export function suggestUpsampling(
     return lo / (Math.sqrt(s) * nstar);
   };
   let f = minLevel(v, S);
+  const medianOf = (vv: ArrayLike<number>, s: number): number =>
+    median(Array.from(vv, (x) => x / (Math.sqrt(s) * nstar)));
+  const satisfied = (): boolean => f > 0 && f >= relativeTarget * medianOf(v, S);
   const maxX = Math.log(cap);
   let h = Math.LN2;
   const levelOf = (vv: ArrayLike<number>, s: number, j: number): number =>
@@ -80,7 +92,7 @@ export function suggestUpsampling(
     }
     return moved ? { f: minLevel(tv, ts), v: tv, s: ts, xs } : null;
   };
-  for (let iter = 0; iter < 10_000 && h >= 1e-3 && f < target; iter++) {
+  for (let iter = 0; iter < 10_000 && h >= 1e-3 && !satisfied(); iter++) {
     const tied: number[] = [];
     for (let j = 0; j < m; j++) if (levelOf(v, S, j) <= f + TIE) tied.push(j);
     const moves: [number[], number][] = [[tied, h]];

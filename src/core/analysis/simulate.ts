@@ -19,16 +19,19 @@ export const REFERENCE_SIMULATION: SimulationOptions = {
 /**
  * With a sentence-embedding model the head starts at zero and embeddings have norm ~1, so the
  * reference settings barely move the loss in 100 steps (the margin grows like lr * beta^2 * t *
- * ||b||^2). Only lr * beta^2 matters for the loss and accuracy curves (beta * (w - w0) evolves by
- * 2 lr beta^2 * mean(sigma * s * g)), while lr * beta sets the head-change scale. This preset keeps
- * the DPO-typical beta = 0.1 and raises lr so that lr * beta^2 = 5: with the bundled MiniLM model
- * (||b|| between ~0.1 and ~0.4 on the paper's persona behaviors) the least distinguishable of
- * the paper's five loss-curve behaviors is still near log 2 after 300 steps while the most
- * distinguishable is well below it, i.e. the ordering of the paper's figure is visible.
+ * ||b||^2 / 4). Only lr * beta^2 matters for the loss and accuracy curves (beta * (w - w0)
+ * evolves by 2 lr beta^2 * mean(sigma * s * g)); lr * beta sets the head-change scale. This preset
+ * keeps the DPO-typical beta = 0.1 and sets lr = 100 (lr * beta^2 = 1). Measured with the bundled
+ * all-MiniLM-L6-v2 on the `question` texts of the paper's five loss-curve behaviors
+ * (||mu+ - mu-|| 0.16 to 0.59), test loss at steps 10 / 100 / 300: subscribes-to-average-utilitarianism
+ * 0.667 / 0.553 / 0.469, optionality-increasing 0.640 / 0.444 / 0.342, desire-to-not-have-memory-erased
+ * 0.594 / 0.349 / 0.266, okay-with-building-an-AI-... 0.629 / 0.337 / 0.217, subscribes-to-Buddhism
+ * 0.423 / 0.163 / 0.110: the curves separate within the first tens of steps, keep moving for
+ * 300, and stay stable (a 2x larger lr still is; 20x overshoots early on).
  */
 export const FAST_PREVIEW: SimulationOptions = {
   beta: 0.1,
-  lr: 500,
+  lr: 100,
   steps: 300,
   batchSize: 128,
   testFraction: 0.1,

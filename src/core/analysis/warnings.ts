@@ -2,11 +2,13 @@ import type { BehaviorWarning } from '../report/types.js';
 import { median } from './stats.js';
 
 /**
- * Defaults for the warnings:
- * - priorityLevel 0.5: the first DPO step on the mixture helps the behavior less than half as much
- *   as a step along the largest mean difference would ('deprioritized').
+ * Defaults for the warnings (the first two compare behaviors, so they need at least two):
+ * - priorityLevel 0.5: 'deprioritized' when the behavior's eq. (5) level is below half the median
+ *   level of the mixture, or not positive (the first DPO step does not help it at all). Relative,
+ *   because absolute levels shrink with the number of behaviors: m behaviors with orthogonal mean
+ *   differences of equal norm all have level 1/sqrt(m), and none of them is deprioritized.
  * - relativeDistinguishability 0.5: ||mu+ - mu-|| below half the mixture's median
- *   ('low-distinguishability'; needs at least two behaviors).
+ *   ('low-distinguishability').
  * - labelErrorDepth 1: an example whose projection lies beyond the opposite class mean, i.e.
  *   -label * projection >= labelErrorDepth * ||mu+ - mu-|| / 2, makes a 'possible-label-error'.
  */
@@ -48,6 +50,14 @@ function ordinal(n: number): string {
   return `${n}${s}`;
 }
 
+export function isDeprioritized(
+  level: number,
+  medianLevel: number,
+  thresholds: Pick<Thresholds, 'priorityLevel'>,
+): boolean {
+  return level <= 0 || level < thresholds.priorityLevel * medianLevel;
+}
+
 /** The warnings of every behavior, aligned with `names`. */
 export function behaviorWarnings(
   input: WarningInput,
@@ -60,7 +70,7 @@ export function behaviorWarnings(
   return names.map((_, i) => {
     const out: BehaviorWarning[] = [];
     const p = levels[i];
-    if (m >= 2 && p < thresholds.priorityLevel) {
+    if (m >= 2 && isDeprioritized(p, medLevel, thresholds)) {
       const effect =
         p <= 0
           ? 'the first DPO step on this mixture pushes its loss up instead of down'

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import {
+  analyzeEmbeddings,
+  type AnalysisInput,
+  resolveSimulationOptions,
+} from '../../src/core/analysis/analyze.js';
+import { aloneRun, groupRows, splitBehavior } from '../../src/core/analysis/index.js';
+import { REFERENCE_SIMULATION } from '../../src/core/analysis/simulate.js';
+
+// Real embeddings: the bundled all-MiniLM-L6-v2 on the `question` of the first 150 lines of four
+// persona behaviors (tools/crosscheck/make-real-fixture.mts).
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const meta = JSON.parse(readFileSync(here('../fixtures/analysis/minilm-persona.json'), 'utf8')) as {
+  dim: number;
+  names: string[];
+  labels: number[];
+  behavior: number[];
+};
+const bytes = readFileSync(here('../fixtures/analysis/minilm-persona.f32'));
+const data = new Float32Array(
+  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+);
+const input: AnalysisInput = {
+  data,
+  dim: meta.dim,
+  labels: meta.labels,
+  behaviorIndex: meta.behavior,
+  behaviorNames: meta.names,
+  model: 'minilm',
+};
+const [AGREE, TOTAL_UTIL, BUDDHISM, AVG_UTIL] = meta.names;
+
+describe('analyzeEmbeddings on real MiniLM embeddings of persona behaviors', async () => {
+  const stages: string[] = [];
+  const result = await analyzeEmbeddings(
+    input,
+    { simulation: { preset: 'fast-preview' }, bootstrapReps: 100 },
+    undefined,
+    (p) => {
+      expect(p.fraction).toBeGreaterThanOrEqual(0);
+      expect(p.fraction).toBeLessThanOrEqual(1);
+      if (stages.at(-1) !== p.stage) stages.push(p.stage);
+    },
+  );
+  const byName = Object.fromEntries(result.behaviors.map((b) => [b.name, b]));
+
+  it('reports every stage in order', () => {
+    expect(stages).toEqual(['statistics', 'simulate', 'rebalance', 'done']);
+  });
+
+  it('ranks distinguishability like the paper (agreeableness high, total utilitarianism low)', () => {
+    expect(byName[AGREE].distinguishability).toBeGreaterThan(
+      1.5 * byName[TOTAL_UTIL].distinguishability,
+    );
+    for (const b of result.behaviors) {
+      expect(b.nPositive + b.nNegative).toBe(150);
+      expect(b.distinguishabilityCI[0]).toBeLessThan(b.distinguishabilityCI[1]);
+      expect(b.normalizedDistinguishability).toBeCloseTo(
+        b.distinguishability / Math.sqrt(b.trace),
+        12,
+      );
+      expect(b.concentration).toBeLessThanOrEqual(b.trace);
+      expect(b.suspects.length).toBeLessThanOrEqual(20);
+    }
+  });
+
+  it('priority: levels aligned with names, antisymmetric gaps, warnings for the weak behaviors', () => {
+    expect(result.priority.names).toEqual(meta.names);
+    expect(result.priority.levels.map((l) => Math.max(l, 0))).toHaveLength(4);
+    result.priority.gaps.forEach((row, i) =>
+      row.forEach((g, j) => expect(g).toBe(i === j ? 0 : -result.priority.gaps[j][i])),
+    );
+    // The most distinguishable behavior is not deprioritized; the least distinguishable is.
+    expect(byName[BUDDHISM].warnings.map((w) => w.kind)).not.toContain('deprioritized');
+    const weak = byName[AVG_UTIL].warnings.find((w) => w.kind === 'deprioritized');
+    expect(weak?.message).toMatch(
+      /^Priority level 0\.\d\d is the lowest of 4 behaviors \(median 0\.\d\d\): .*upsample it ×\d+\.\d/,
+    );
+  });
+
+  it('simulates every behavior (fast preview): the most distinguishable learns fastest', () => {
+    const sim = result.simulation;
+    expect(sim.options).toEqual(resolveSimulationOptions({ preset: 'fast-preview' }));
+    for (const name of meta.names) expect(sim.perBehavior[name].step).toHaveLength(301);
+    expect(sim.perBehavior[BUDDHISM].testLoss[100]).toBeLessThan(
+      sim.perBehavior[AVG_UTIL].testLoss[100],
+    );
+    expect(sim.perBehavior[BUDDHISM].testAccuracy[300]).toBeGreaterThan(0.85);
+    expect(Object.keys(sim.joint!.perBehavior)).toEqual(meta.names);
+    expect(sim.misalignment).toHaveLength(8);
+    const fromAligned = sim.misalignment.find(
+      (r) => r.behavior === BUDDHISM && r.start === 'aligned',
+    )!;
+    expect(fromAligned.originalAccuracy![0]).toBeGreaterThan(0.85);
+    expect(fromAligned.model).toBe('minilm');
+  });
+
+  it('rebalancing upsamples the deprioritized behaviors and its joint run helps them', () => {
+    const r = result.rebalancing!;
+    expect(r.weights[AVG_UTIL]).toBeGreaterThan(1);
+    expect(Math.min(...Object.values(r.weights))).toBe(1);
+    expect(r.levelsAfter[AVG_UTIL]).toBeGreaterThan(r.levelsBefore[AVG_UTIL]);
+    expect(r.jointBefore).toEqual(result.simulation.joint);
+    const before = r.jointBefore.perBehavior[AVG_UTIL].trainLoss.at(-1)!;
+    const after = r.jointAfter.perBehavior[AVG_UTIL].trainLoss.at(-1)!;
+    expect(after).toBeLessThan(before);
+  });
+
+  it('head change stays under the Theorem 4.1 bound with the reference hyperparameters', () => {
+    const groups = groupRows(input);
+    groups.forEach((g, i) => {
+      const c = aloneRun(
+        { data, rows: meta.labels.length, dim: meta.dim },
+        splitBehavior({ data, rows: meta.labels.length, dim: meta.dim }, g, i, 0.1, 1234),
+        REFERENCE_SIMULATION,
+      )
+        .run()
+        .curve();
+      c.headChange.forEach((h, t) => expect(h).toBeLessThanOrEqual(c.bound[t]));
+      expect(c.headChange[100]).toBeGreaterThan(0);
+    });
+  });
+
+  it('is deterministic, excludes one-class behaviors, and stops on abort', async () => {
+    const small = {
+      ...input,
+      // A fifth behavior with a single (positive) example.
+      data: Float32Array.from([...data, ...data.subarray(0, meta.dim)]),
+      labels: [...meta.labels, 1],
+      behaviorIndex: [...meta.behavior, 4],
+      behaviorNames: [...meta.names, 'lonely'],
+    };
+    const options = { simulation: { steps: 20 }, bootstrapReps: 20, misalignment: false };
+    const a = await analyzeEmbeddings(small, options);
+    expect(await analyzeEmbeddings(small, options)).toEqual(a);
+    expect(a.excluded).toEqual([
+      { name: 'lonely', reason: 'needs at least 2 examples of each answer (has 1 yes, 0 no)' },
+    ]);
+    expect(a.simulation.options.preset).toBe('custom');
+    const controller = new AbortController();
+    controller.abort(new Error('cancelled'));
+    await expect(analyzeEmbeddings(small, options, controller.signal)).rejects.toThrow('cancelled');
+  });
+});
