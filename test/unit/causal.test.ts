@@ -16,7 +16,8 @@ import {
   sha256File,
   sha256OnnxWithData,
 } from '../../src/core/embed/causal/index.js';
-import { decodeModel, encodeModel } from '../../src/core/embed/causal/onnx-proto.js';
+import { createTensor, decodeModel, encodeModel } from '../../src/core/embed/causal/onnx-proto.js';
+import { readStrided } from '../../src/core/embed/causal/tensor-data.js';
 import {
   DIM,
   FINAL_NORM,
@@ -365,6 +366,26 @@ describe('helpers', () => {
     expect(lastTokenIndex(right, 2, 4)).toEqual([2, 1]);
     expect(lastTokenIndex(left, 2, 4)).toEqual([3, 3]);
     expect(() => lastTokenIndex([0, 0], 1, 2)).toThrow(/no unmasked token/);
+  });
+
+  it('reads bfloat16 raw_data and float16 kept in int32_data, row- and column-wise', () => {
+    // [[1, -2, 0.5], [3, 0.25, -1]] as bfloat16 (upper halves of the float32 bits) and float16.
+    const values = [1, -2, 0.5, 3, 0.25, -1];
+    const f32 = new Float32Array(values);
+    const bf16 = Uint16Array.from(new Uint32Array(f32.buffer), (b) => b >>> 16);
+    const half = [0x3c00, 0xc000, 0x3800, 0x4200, 0x3400, 0xbc00];
+    const bfTensor = createTensor({
+      name: 'bf',
+      dims: [2, 3],
+      data_type: 16,
+      raw_data: Buffer.from(bf16.buffer),
+    });
+    const hTensor = createTensor({ name: 'h', dims: [2, 3], data_type: 10, int32_data: half });
+    for (const t of [bfTensor, hTensor]) {
+      expect(Array.from(readStrided(t, root, 3, 1, 3))).toEqual([3, 0.25, -1]); // row 1
+      expect(Array.from(readStrided(t, root, 1, 3, 2))).toEqual([-2, 0.25]); // column 1
+    }
+    expect(() => readStrided(hTensor, root, 4, 3, 2)).toThrow(/out of range/);
   });
 
   it('decodes float16 bit patterns', () => {
