@@ -8,6 +8,7 @@ import {
   Legend,
   LinearScale,
   LineController,
+  LogarithmicScale,
   LineElement,
   PointElement,
   Tooltip,
@@ -25,6 +26,7 @@ Chart.register(
   LinearScale,
   LineController,
   LineElement,
+  LogarithmicScale,
   PointElement,
   Tooltip,
 );
@@ -114,6 +116,8 @@ export function lineConfig(
     yMin?: number;
     yMax?: number;
     legend?: boolean;
+    /** Logarithmic y axis (non-positive values are left out). */
+    yLog?: boolean;
   },
 ): ChartConfiguration {
   const datasets: ChartDataset<'line'>[] = series.map((s) => ({
@@ -131,7 +135,11 @@ export function lineConfig(
   const base = baseOptions(theme);
   const scales: Record<string, unknown> = {
     x: axis(theme, opts.xTitle),
-    y: axis(theme, opts.yTitle, { min: opts.yMin, max: opts.yMax }),
+    y: axis(theme, opts.yTitle, {
+      min: opts.yMin,
+      max: opts.yMax,
+      ...(opts.yLog ? { type: 'logarithmic' } : {}),
+    }),
   };
   if (opts.y2Title) {
     scales.y2 = axis(theme, opts.y2Title, {

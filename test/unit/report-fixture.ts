@@ -59,6 +59,8 @@ export interface FixtureOptions {
   perBehavior?: number;
   /** Adds a behavior whose name and statement are markup, for the escaping tests. */
   hostile?: boolean;
+  /** The optional parts of a causal-LM, two-model run: phi, excluded behaviors, twoModel. */
+  extras?: boolean;
 }
 
 export function fixturePayload(options: FixtureOptions = {}): ReportPayload {
@@ -222,6 +224,22 @@ export function fixturePayload(options: FixtureOptions = {}): ReportPayload {
     thresholds: { priorityLevel: 0.3, relativeDistinguishability: 0.5 },
     timings: { readMs: 120, embedMs: 5400, analysisMs: 800 },
   };
+  if (options.extras) {
+    report.behaviors.forEach((b, i) => (b.phi = 0.1 * (i + 1)));
+    report.excluded = [{ name: 'tiny-behavior', reason: 'only 1 negative example (needs 2)' }];
+    report.twoModel = misalignment
+      .filter((r) => r.start === 'base')
+      .map((r) => ({
+        behavior: r.behavior,
+        base: { distinguishability: 1.25, concentration: 0.5, trace: 9, run: r },
+        aligned: {
+          distinguishability: 2.5,
+          concentration: 0.25,
+          trace: 7,
+          run: { ...r, model: 'fixture-model-dpo', stepsToBelowHalf: 7 },
+        },
+      }));
+  }
   const dims = 10;
   const scatter: ScatterInput = {
     coords: [],

@@ -51,4 +51,15 @@ describe('renderMarkdown', () => {
     expect(md).toContain(escapeMarkdown(HOSTILE_TEXT));
     expect(escapeMarkdown('a | b\nc *d*')).toBe('a \\| b c \\*d\\*');
   });
+
+  it('adds phi, excluded behaviors and the two-checkpoint comparison when present', () => {
+    const plain = renderMarkdown(fixturePayload().report);
+    expect(plain).not.toContain('| φ |');
+    expect(plain).not.toContain('Base vs aligned checkpoint');
+    const rich = renderMarkdown(fixturePayload({ extras: true }).report);
+    expect(rich).toMatch(/\| Trace \| φ \| Priority level \|/);
+    expect(rich).toContain('| 0.400 |');
+    expect(rich).toContain('- **tiny-behavior**: only 1 negative example (needs 2)');
+    expect(rich).toContain('| narcissism | 1.250 → 2.500 | 0.500 → 0.250 | 9.000 → 7.000 |');
+  });
 });

@@ -155,4 +155,22 @@ describe('report webview in VS Code', () => {
     expect(page.$('#progress')).toBeNull();
     expect(page.$('#error')).toBeNull();
   });
+
+  it('shows phi, excluded behaviors and the two-checkpoint table only when the report has them', () => {
+    const plain = boot();
+    plain.send({ type: 'report', payload });
+    expect(plain.$$('#ranking-table th').map((th) => th.textContent)).not.toContain('φ');
+    expect(plain.$('#excluded')).toBeNull();
+    expect(plain.$('#two-model-table')).toBeNull();
+    const rich = boot();
+    rich.send({ type: 'report', payload: fixturePayload({ extras: true }) });
+    expect(rich.$$('#ranking-table th').map((th) => th.textContent)).toContain('φ');
+    expect(rich.$('#excluded')!.textContent).toContain('tiny-behavior: only 1 negative example');
+    const two = rich.$$('#two-model-table tbody tr');
+    expect(two.map((tr) => tr.getAttribute('data-behavior'))).toEqual([
+      'narcissism',
+      'agreeableness',
+    ]);
+    expect(two[0].textContent).toContain('1.250 → 2.500');
+  });
 });

@@ -135,7 +135,10 @@ export function curvesSection(ctx: Ctx): Section {
             dashed: true,
           },
         ],
-        { xTitle: 'step', yTitle: 'head change', yMin: 0 },
+        // The bound can sit orders of magnitude above the measured change: then a log axis.
+        Math.max(...c.bound) > 20 * Math.max(1e-12, ...c.headChange)
+          ? { xTitle: 'step', yTitle: 'head change (log scale)', yLog: true }
+          : { xTitle: 'step', yTitle: 'head change', yMin: 0 },
       ),
     );
     summary.textContent = `final train loss ${fmt(last(c.trainLoss))} · test loss ${fmt(last(c.testLoss))} · test accuracy ${fmt(last(c.testAccuracy))} · head change ${fmt(last(c.headChange))} (bound ${fmt(last(c.bound))})`;

@@ -85,7 +85,29 @@ export function headerSection(ctx: Ctx): Section {
         h('li', { class: 'meta', text: `…and ${warnings.length - 12} more in the table` }),
       );
     }
-    el.append(h('div', { class: 'callout', id: 'warnings' }, h('h3', { text: 'Warnings' }), list));
+    el.append(
+      h(
+        'div',
+        { class: `callout ${deprioritized ? 'danger' : 'warn'}`, id: 'warnings' },
+        h('h3', { text: 'Warnings' }),
+        list,
+      ),
+    );
+  }
+  const excluded = r.excluded ?? [];
+  if (excluded.length) {
+    el.append(
+      h(
+        'div',
+        { class: 'callout warn', id: 'excluded' },
+        h('h3', { text: 'Behaviors left out of the analysis' }),
+        h(
+          'ul',
+          {},
+          ...excluded.map((x) => h('li', {}, h('strong', { text: x.name }), ': ', x.reason)),
+        ),
+      ),
+    );
   }
   return { el, draw: () => undefined };
 }

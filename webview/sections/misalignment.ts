@@ -1,7 +1,106 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { fmt, h, last, section } from '../dom.js';
-import type { Ctx, Section } from '../types.js';
+import type { Ctx, MisalignmentRun, Section } from '../types.js';
 import { behaviorSelect } from './curves.js';
+
+const steps = (r: MisalignmentRun | undefined): string =>
+  !r ? '–' : r.stepsToBelowHalf === null ? 'never' : String(r.stepsToBelowHalf);
+
+const finalAccuracy = (r: MisalignmentRun | undefined): string =>
+  fmt(last(r?.originalAccuracy ?? []));
+
+/** Base vs aligned start side by side, one row per behavior (and model). */
+function runsTable(runs: MisalignmentRun[], multiModel: boolean): HTMLTableElement {
+  const keys = [...new Set(runs.map((r) => `${r.behavior}\u0000${r.model}`))];
+  return h(
+    'table',
+    { id: 'misalignment-table', class: 'data compact' },
+    h(
+      'thead',
+      {},
+      h(
+        'tr',
+        {},
+        h('th', { text: 'Behavior' }),
+        h('th', { class: 'num', text: 'Steps to < 50%, base', title: 'from the base head' }),
+        h('th', { class: 'num', text: 'aligned', title: 'from the head after aligned DPO' }),
+        h('th', { class: 'num', text: 'Final acc., base', title: 'on the original labels' }),
+        h('th', { class: 'num', text: 'aligned', title: 'on the original labels' }),
+      ),
+    ),
+    h(
+      'tbody',
+      {},
+      ...keys.map((key) => {
+        const [behavior, model] = key.split('\u0000');
+        const of = (start: 'base' | 'aligned'): MisalignmentRun | undefined =>
+          runs.find((r) => r.behavior === behavior && r.model === model && r.start === start);
+        return h(
+          'tr',
+          { data: { behavior } },
+          h('td', { text: multiModel ? `${behavior} (${model})` : behavior }),
+          h('td', { class: 'num', text: steps(of('base')) }),
+          h('td', { class: 'num', text: steps(of('aligned')) }),
+          h('td', { class: 'num', text: finalAccuracy(of('base')) }),
+          h('td', { class: 'num', text: finalAccuracy(of('aligned')) }),
+        );
+      }),
+    ),
+  );
+}
+
+/** Two checkpoints of one model: how the statistics moved and how fast each is misaligned. */
+function twoModelTable(ctx: Ctx): HTMLElement | null {
+  const rows = ctx.report.twoModel ?? [];
+  if (!rows.length) return null;
+  return h(
+    'div',
+    {},
+    h('h3', { text: 'Base vs aligned checkpoint' }),
+    h(
+      'div',
+      { class: 'table-scroll short' },
+      h(
+        'table',
+        { id: 'two-model-table', class: 'data compact' },
+        h(
+          'thead',
+          {},
+          h(
+            'tr',
+            {},
+            h('th', { text: 'Behavior' }),
+            h('th', { class: 'num', text: 'Distinguishability base → aligned' }),
+            h('th', { class: 'num', text: 'Concentration base → aligned' }),
+            h('th', { class: 'num', text: 'Trace base → aligned' }),
+            h('th', { class: 'num', text: 'Steps to < 50% base / aligned' }),
+          ),
+        ),
+        h(
+          'tbody',
+          {},
+          ...rows.map((r) =>
+            h(
+              'tr',
+              { data: { behavior: r.behavior } },
+              h('td', { text: r.behavior }),
+              h('td', {
+                class: 'num',
+                text: `${fmt(r.base.distinguishability)} → ${fmt(r.aligned.distinguishability)}`,
+              }),
+              h('td', {
+                class: 'num',
+                text: `${fmt(r.base.concentration)} → ${fmt(r.aligned.concentration)}`,
+              }),
+              h('td', { class: 'num', text: `${fmt(r.base.trace)} → ${fmt(r.aligned.trace)}` }),
+              h('td', { class: 'num', text: `${steps(r.base.run)} / ${steps(r.aligned.run)}` }),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}
 
 export function misalignmentSection(ctx: Ctx): Section {
   const runs = ctx.report.simulation.misalignment;
@@ -15,77 +114,56 @@ export function misalignmentSection(ctx: Ctx): Section {
     return { el, draw: () => undefined };
   }
   const names = [...new Set(runs.map((r) => r.behavior))];
+  const multiModel = new Set(runs.map((r) => r.model)).size > 1;
   let current = names.includes(ctx.ui.curveBehavior ?? '')
     ? (ctx.ui.curveBehavior as string)
     : names[0];
-  const box = chartBox('chart-misalignment', 260, 'Test accuracy under misalignment training');
+  const box = chartBox('chart-misalignment', 280, 'Test accuracy under misalignment training');
   const select = behaviorSelect('misalignment-behavior', names, current, (n) => {
     current = n;
     draw();
   });
-  const table = h(
-    'table',
-    { id: 'misalignment-table', class: 'data compact' },
-    h(
-      'thead',
-      {},
-      h(
-        'tr',
-        {},
-        h('th', { text: 'Behavior' }),
-        h('th', { text: 'Model' }),
-        h('th', { text: 'Start' }),
-        h('th', { class: 'num', text: 'Steps to < 50%' }),
-        h('th', { class: 'num', text: 'Final accuracy (original labels)' }),
-      ),
-    ),
-    h(
-      'tbody',
-      {},
-      ...runs.map((r) =>
-        h(
-          'tr',
-          { data: { behavior: r.behavior, start: r.start } },
-          h('td', { text: r.behavior }),
-          h('td', { text: r.model }),
-          h('td', { text: r.start }),
-          h('td', {
-            class: 'num',
-            text: r.stepsToBelowHalf === null ? 'never' : String(r.stepsToBelowHalf),
-          }),
-          h('td', {
-            class: 'num',
-            text: r.originalAccuracy ? fmt(last(r.originalAccuracy)) : '–',
-          }),
-        ),
-      ),
-    ),
-  );
   el.append(
     h(
       'div',
-      { class: 'toolbar' },
-      h('label', { text: 'Behavior ', attrs: { for: 'misalignment-behavior' } }),
-      select,
+      { class: 'grid-2' },
+      h(
+        'div',
+        {},
+        h(
+          'div',
+          { class: 'toolbar' },
+          h('label', { text: 'Behavior ', attrs: { for: 'misalignment-behavior' } }),
+          select,
+        ),
+        box,
+      ),
+      h(
+        'div',
+        {},
+        h('h3', { text: 'Steps until accuracy on the original labels falls below 50%' }),
+        h('div', { class: 'table-scroll short' }, runsTable(runs, multiModel)),
+      ),
     ),
-    h('div', { class: 'grid-2' }, box, h('div', { class: 'table-scroll short' }, table)),
   );
+  const two = twoModelTable(ctx);
+  if (two) el.append(two);
   function draw(): void {
     const t = ctx.theme;
     const series: LineSeries[] = runs
       .filter((r) => r.behavior === current)
       .map((r, i) => ({
-        label: `${r.start} start${names.length && runs.some((x) => x.model !== r.model) ? ` (${r.model})` : ''}`,
+        label: `${r.start} start${multiModel ? ` (${r.model})` : ''}`,
         x: r.curve.step,
         y: r.originalAccuracy ?? r.curve.testAccuracy,
         color: r.start === 'aligned' ? t.danger : t.series[i % t.series.length],
         dashed: r.start === 'base',
       }));
-    const steps = series[0]?.x ?? [];
-    if (steps.length) {
+    const xs = series[0]?.x ?? [];
+    if (xs.length) {
       series.push({
         label: '50%',
-        x: [steps[0], steps[steps.length - 1]],
+        x: [xs[0], xs[xs.length - 1]],
         y: [0.5, 0.5],
         color: t.muted,
         dashed: true,
@@ -97,8 +175,8 @@ export function misalignmentSection(ctx: Ctx): Section {
       lineConfig(t, series, {
         xTitle: 'step',
         yTitle: runs.some((r) => r.originalAccuracy)
-          ? 'test accuracy on the original labels'
-          : 'test accuracy (flipped objective)',
+          ? 'test accuracy, original labels'
+          : 'test accuracy, flipped objective',
         yMin: 0,
         yMax: 1,
       }),

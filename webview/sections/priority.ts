@@ -38,7 +38,9 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         x: {
           title: {
             display: true,
-            text: `priority level (flagged below ${fmt(threshold)})`,
+            text: Number.isFinite(threshold)
+              ? `priority level (flagged below ${fmt(threshold)})`
+              : 'priority level',
             color: t.muted,
           },
           ticks: { color: t.muted },

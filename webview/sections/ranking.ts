@@ -14,7 +14,13 @@ const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
   { label: 'Warnings', title: 'What DPO is likely to do to this behavior' },
 ];
 
-function row(ctx: Ctx, b: BehaviorReport, rank: number, maxD: number): HTMLTableRowElement {
+function row(
+  ctx: Ctx,
+  b: BehaviorReport,
+  rank: number,
+  maxD: number,
+  withPhi: boolean,
+): HTMLTableRowElement {
   const low = b.priorityLevel < ctx.report.thresholds.priorityLevel;
   const bar = h('span', { class: 'bar' });
   bar.style.width = `${maxD > 0 ? Math.max(2, (100 * b.distinguishability) / maxD) : 0}%`;
@@ -47,6 +53,7 @@ function row(ctx: Ctx, b: BehaviorReport, rank: number, maxD: number): HTMLTable
     h('td', { class: 'num', text: fmt(b.normalizedDistinguishability) }),
     h('td', { class: 'num', text: fmt(b.concentration) }),
     h('td', { class: 'num', text: fmt(b.trace) }),
+    withPhi ? h('td', { class: 'num', text: fmt(b.phi) }) : null,
     h('td', { class: `num${low ? ' low' : ''}`, text: fmt(b.priorityLevel) }),
     warnings,
   );
@@ -72,6 +79,15 @@ export function rankingSection(ctx: Ctx): Section {
     'DPO learns the most distinguishable behaviors first. Click a row to open its data file; the selection drives the charts below.',
   );
   const maxD = Math.max(0, ...ctx.ranked.map((b) => b.distinguishability));
+  // φ exists only for a causal LM with a readable head.
+  const withPhi = ctx.ranked.some((b) => b.phi !== undefined);
+  const columns = withPhi
+    ? [
+        ...COLUMNS.slice(0, 8),
+        { label: 'φ', title: 'cos(W_B, μ+ − μ−): initial alignment of the LM head', numeric: true },
+        ...COLUMNS.slice(8),
+      ]
+    : COLUMNS;
   const table = h(
     'table',
     { id: 'ranking-table', class: 'data' },
@@ -81,21 +97,24 @@ export function rankingSection(ctx: Ctx): Section {
       h(
         'tr',
         {},
-        ...COLUMNS.map((c) =>
+        ...columns.map((c) =>
           h('th', { text: c.label, title: c.title, class: c.numeric ? 'num' : undefined }),
         ),
       ),
     ),
-    h('tbody', {}, ...ctx.ranked.map((b, i) => row(ctx, b, i + 1, maxD))),
+    h('tbody', {}, ...ctx.ranked.map((b, i) => row(ctx, b, i + 1, maxD, withPhi))),
   );
   el.append(h('div', { class: 'table-scroll' }, table));
   const t = ctx.report.thresholds;
-  el.append(
-    h('p', {
-      class: 'meta',
-      text: `Thresholds: priority level < ${fmt(t.priorityLevel)} is flagged as deprioritized; relative distinguishability below ${fmt(t.relativeDistinguishability)} is flagged as low.`,
-    }),
-  );
+  const rules = [
+    Number.isFinite(t.priorityLevel)
+      ? `priority level below ${fmt(t.priorityLevel)} is flagged as deprioritized`
+      : '',
+    Number.isFinite(t.relativeDistinguishability)
+      ? `relative distinguishability below ${fmt(t.relativeDistinguishability)} is flagged as low`
+      : '',
+  ].filter(Boolean);
+  if (rules.length) el.append(h('p', { class: 'meta', text: `Thresholds: ${rules.join('; ')}.` }));
   const highlight = (behavior: string): void => {
     for (const tr of table.querySelectorAll('tbody tr')) {
       tr.classList.toggle('selected', tr.getAttribute('data-behavior') === behavior);

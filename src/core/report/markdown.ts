@@ -38,19 +38,22 @@ function table(header: string[], rows: string[][], numeric: boolean[] = []): str
 }
 
 function rankingTable(ranked: BehaviorReport[], threshold: number): string {
+  // φ exists only for a causal LM with a readable head.
+  const withPhi = ranked.some((b) => b.phi !== undefined);
+  const header = [
+    '#',
+    'Behavior',
+    'n+',
+    'n−',
+    'Distinguishability [CI]',
+    'Normalized',
+    'Concentration',
+    'Trace',
+  ];
+  if (withPhi) header.push('φ');
+  header.push('Priority level', 'Warnings');
   return table(
-    [
-      '#',
-      'Behavior',
-      'n+',
-      'n−',
-      'Distinguishability [CI]',
-      'Normalized',
-      'Concentration',
-      'Trace',
-      'Priority level',
-      'Warnings',
-    ],
+    header,
     ranked.map((b, i) => [
       String(i + 1),
       escapeMarkdown(b.name),
@@ -60,12 +63,13 @@ function rankingTable(ranked: BehaviorReport[], threshold: number): string {
       formatNumber(b.normalizedDistinguishability),
       formatNumber(b.concentration),
       formatNumber(b.trace),
+      ...(withPhi ? [formatNumber(b.phi)] : []),
       b.priorityLevel < threshold
         ? `**${formatNumber(b.priorityLevel)}**`
         : formatNumber(b.priorityLevel),
       b.warnings.map((w) => w.kind).join(', ') || '—',
     ]),
-    [true, false, true, true, true, true, true, true, true, false],
+    header.map((h) => h !== 'Behavior' && h !== 'Warnings'),
   );
 }
 
@@ -160,6 +164,31 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
       '',
     );
   }
+  if (report.twoModel?.length) {
+    const steps = (n: number | null): string => (n === null ? 'never' : String(n));
+    out.push(
+      '### Base vs aligned checkpoint',
+      '',
+      table(
+        [
+          'Behavior',
+          'Distinguishability',
+          'Concentration',
+          'Trace',
+          'Steps to < 50% (base / aligned)',
+        ],
+        report.twoModel.map((t) => [
+          escapeMarkdown(t.behavior),
+          `${formatNumber(t.base.distinguishability)} → ${formatNumber(t.aligned.distinguishability)}`,
+          `${formatNumber(t.base.concentration)} → ${formatNumber(t.aligned.concentration)}`,
+          `${formatNumber(t.base.trace)} → ${formatNumber(t.aligned.trace)}`,
+          `${steps(t.base.run.stepsToBelowHalf)} / ${steps(t.aligned.run.stepsToBelowHalf)}`,
+        ]),
+        [false, true, true, true, true],
+      ),
+      '',
+    );
+  }
   return out;
 }
 
@@ -233,6 +262,19 @@ function skipped(report: Report): string[] {
   return out;
 }
 
+function thresholdNote(report: Report): string[] {
+  const t = report.thresholds;
+  const parts = [
+    Number.isFinite(t.priorityLevel)
+      ? `priority levels below ${formatNumber(t.priorityLevel)} are in bold (deprioritized)`
+      : '',
+    Number.isFinite(t.relativeDistinguishability)
+      ? `the relative distinguishability threshold is ${formatNumber(t.relativeDistinguishability)}`
+      : '',
+  ].filter(Boolean);
+  return parts.length ? [`Thresholds: ${parts.join('; ')}.`, ''] : [];
+}
+
 export function renderMarkdown(report: Report): string {
   const m = report.model;
   const ranked = [...report.behaviors].sort((a, b) => b.distinguishability - a.distinguishability);
@@ -258,12 +300,21 @@ export function renderMarkdown(report: Report): string {
         )
       : ['No warnings.']),
     '',
+    ...(report.excluded?.length
+      ? [
+          '## Behaviors left out',
+          '',
+          ...report.excluded.map(
+            (x) => `- **${escapeMarkdown(x.name)}**: ${escapeMarkdown(x.reason)}`,
+          ),
+          '',
+        ]
+      : []),
     '## Behaviors ranked by distinguishability',
     '',
     rankingTable(ranked, threshold),
     '',
-    `Priority levels below ${formatNumber(threshold)} are in bold (deprioritized); the relative distinguishability threshold is ${formatNumber(report.thresholds.relativeDistinguishability)}.`,
-    '',
+    ...thresholdNote(report),
     '## Priority levels in the mixture',
     '',
     table(
