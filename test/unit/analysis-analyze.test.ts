@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   analyzeEmbeddings,
   type AnalysisInput,
+  compareModels,
   resolveSimulationOptions,
 } from '../../src/core/analysis/analyze.js';
 import { aloneRun, groupRows, splitBehavior } from '../../src/core/analysis/index.js';
@@ -142,5 +143,59 @@ describe('analyzeEmbeddings on real MiniLM embeddings of persona behaviors', asy
     const controller = new AbortController();
     controller.abort(new Error('cancelled'));
     await expect(analyzeEmbeddings(small, options, controller.signal)).rejects.toThrow('cancelled');
+  });
+});
+
+describe('two-model misalignment', () => {
+  it('a model that separates the classes more is misaligned faster (finding 4)', async () => {
+    // "Aligned" embeddings: every row moved by label * 0.2 along its behavior's unit mean difference,
+    // as DPO separates positive and negative embeddings (finding 3).
+    const groups = groupRows(input);
+    const aligned = Float32Array.from(data);
+    const d = meta.dim;
+    for (const g of groups) {
+      const mean = (sign: number) => {
+        const out = new Float64Array(d);
+        const rows = [...g.rows].filter((_, i) => g.labels[i] === sign);
+        for (const r of rows) for (let k = 0; k < d; k++) out[k] += data[r * d + k] / rows.length;
+        return out;
+      };
+      const [mp, mn] = [mean(1), mean(-1)];
+      const b = mp.map((x, k) => x - mn[k]);
+      const len = Math.hypot(...b);
+      g.rows.forEach((r, i) => {
+        for (let k = 0; k < d; k++) aligned[r * d + k] += (g.labels[i] * 0.2 * b[k]) / len;
+      });
+    }
+    const simulation = resolveSimulationOptions({ preset: 'fast-preview', steps: 60 });
+    const [cmp] = await compareModels(
+      { matrix: { data, rows: meta.labels.length, dim: d }, model: 'base' },
+      { matrix: { data: aligned, rows: meta.labels.length, dim: d }, model: 'aligned' },
+      groups.slice(0, 1),
+      simulation,
+    );
+    expect(cmp.behavior).toBe(AGREE);
+    expect(cmp.aligned.distinguishability).toBeCloseTo(cmp.base.distinguishability + 0.4, 6);
+    expect(cmp.base.run.model).toBe('base');
+    expect(cmp.aligned.run.model).toBe('aligned');
+    expect(cmp.aligned.run.curve.trainLoss[60]).toBeLessThan(cmp.base.run.curve.trainLoss[60]);
+    expect(cmp.aligned.run.curve.testAccuracy[60]).toBeGreaterThanOrEqual(
+      cmp.base.run.curve.testAccuracy[60],
+    );
+
+    const full = await analyzeEmbeddings(
+      { ...input, aligned: { data: aligned, model: 'aligned' } },
+      {
+        simulation: { steps: 10 },
+        bootstrapReps: 0,
+        misalignment: false,
+        rebalance: false,
+        joint: false,
+      },
+    );
+    expect(full.twoModel.map((c) => c.behavior)).toEqual(meta.names);
+    expect(full.simulation.misalignment.map((r) => r.model)).toEqual(
+      meta.names.flatMap(() => ['minilm', 'aligned']),
+    );
   });
 });

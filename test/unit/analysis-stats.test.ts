@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { Matrix } from '../../src/core/analysis/matrix.js';
 import { Rng } from '../../src/core/analysis/rng.js';
 import { covarianceSpectralNorm, jacobiEigen } from '../../src/core/analysis/spectral.js';
-import { behaviorStats, quantile } from '../../src/core/analysis/stats.js';
+import { behaviorStats, meanDiffProjections, quantile } from '../../src/core/analysis/stats.js';
 import { rowsWhere, syntheticMixture } from './analysis-helpers.js';
 
 function matrixOf(rows: number[][]): Matrix {
@@ -154,3 +154,25 @@ function projection(
     p += (m.data[row * m.dim + k] - (s.muPositive[k] + s.muNegative[k]) / 2) * s.meanDiff[k];
   return p;
 }
+
+describe('meanDiffProjections', () => {
+  it('agrees with the suspects and puts each class on its side on average', () => {
+    const { matrix, labels } = syntheticMixture({
+      dim: 16,
+      perBehavior: [100],
+      separation: [0.6],
+      seed: 8,
+    });
+    const pos = rowsWhere((i) => labels[i] > 0, matrix.rows);
+    const neg = rowsWhere((i) => labels[i] < 0, matrix.rows);
+    const s = behaviorStats(matrix, pos, neg, { bootstrapReps: 0, maxSuspects: 1000 });
+    const pp = meanDiffProjections(matrix, pos, s);
+    const pn = meanDiffProjections(matrix, neg, s);
+    // Means of the projections are +-||b||/2 exactly (the midpoint is halfway between the class means).
+    expect(pp.reduce((a, b) => a + b, 0) / pp.length).toBeCloseTo(s.distinguishability / 2, 12);
+    expect(pn.reduce((a, b) => a + b, 0) / pn.length).toBeCloseTo(-s.distinguishability / 2, 12);
+    const wrong = [...pp].filter((p) => p <= 0).length + [...pn].filter((p) => p >= 0).length;
+    expect(wrong).toBe(s.wrongSideCount);
+    expect(s.suspects).toHaveLength(wrong);
+  });
+});

@@ -36,6 +36,7 @@ export {
   bootstrapDistinguishability,
   covarianceTrace,
   DEFAULT_STATS_OPTIONS,
+  meanDiffProjections,
   median,
   quantile,
 } from './stats.js';

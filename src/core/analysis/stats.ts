@@ -201,6 +201,27 @@ export function median(values: ArrayLike<number>): number {
 }
 
 /**
+ * Signed position of each given row on the unit mean-difference axis, measured from the midpoint
+ * (mu+ + mu-)/2: positive on the mu+ side. A row whose sign disagrees with its label (or is 0) is
+ * on the wrong side. All zeros when mu+ = mu-.
+ */
+export function meanDiffProjections(
+  m: Matrix,
+  rows: ArrayLike<number>,
+  s: Pick<BehaviorStats, 'muPositive' | 'muNegative' | 'meanDiff'>,
+): Float64Array {
+  const d = m.dim;
+  const out = new Float64Array(rows.length);
+  const len = norm(s.meanDiff, d);
+  if (len === 0) return out;
+  const unit = s.meanDiff.map((x) => x / len);
+  let offset = 0;
+  for (let k = 0; k < d; k++) offset += ((s.muPositive[k] + s.muNegative[k]) / 2) * unit[k];
+  for (let i = 0; i < rows.length; i++) out[i] = rowDot(m, rows[i], unit) - offset;
+  return out;
+}
+
+/**
  * Each example's signed position on the unit mean-difference axis, measured from the midpoint of
  * the class means. A positive example with a negative projection (or the reverse) sits on the
  * other class's side: a candidate label error. "How wrong" is -label * projection. An example
