@@ -11,7 +11,9 @@ import { join } from 'node:path';
 const MAGIC = 0x31454c50; // 'PLE1' little-endian
 const HEADER = 16;
 const KEY_BYTES = 32;
+/** Segments smaller than MERGE_SMALL entries are merged once MERGE_AT of them pile up. */
 const MERGE_AT = 64;
+const MERGE_SMALL = 1024;
 
 interface Location {
   file: string;
@@ -25,7 +27,8 @@ export class EmbeddingCache {
   readonly dir: string;
   private readonly identityHash: Buffer;
   private readonly index = new Map<string, Location>();
-  private readonly known = new Set<string>();
+  /** Indexed segment files and their entry counts. */
+  private readonly known = new Map<string, number>();
 
   /** `identity` is everything besides the text that decides a vector (model file hashes, pooling). */
   constructor(
@@ -91,7 +94,8 @@ export class EmbeddingCache {
     await mkdir(this.dir, { recursive: true });
     const name = await this.writeSegment(keys, data);
     this.indexSegment(name, keys);
-    if (this.known.size >= MERGE_AT) await this.merge();
+    const small = [...this.known].filter(([, count]) => count < MERGE_SMALL).map(([file]) => file);
+    if (small.length >= MERGE_AT) await this.merge(small);
   }
 
   private async writeSegment(keys: readonly string[], data: Float32Array): Promise<string> {
@@ -115,7 +119,7 @@ export class EmbeddingCache {
   }
 
   private indexSegment(file: string, keys: readonly string[]): void {
-    this.known.add(file);
+    this.known.set(file, keys.length);
     keys.forEach((key, index) => this.index.set(key, { file, index, count: keys.length }));
   }
 
@@ -134,7 +138,7 @@ export class EmbeddingCache {
       throw error;
     }
     const present = new Set(names);
-    for (const file of [...this.known]) if (!present.has(file)) this.forget(file);
+    for (const file of [...this.known.keys()]) if (!present.has(file)) this.forget(file);
     for (const file of names) {
       if (!file.endsWith('.seg') || this.known.has(file)) continue;
       const keys = await this.readKeys(file);
@@ -173,9 +177,8 @@ export class EmbeddingCache {
     }
   }
 
-  /** Folds every segment into one; the old ones are removed only after the new one is in place. */
-  private async merge(): Promise<void> {
-    const files = [...this.known];
+  /** Folds segments into one; the old ones are removed only after the new one is in place. */
+  private async merge(files: readonly string[]): Promise<void> {
     const keys: string[] = [];
     const rows: Float32Array[] = [];
     const seen = new Set<string>();
@@ -202,8 +205,9 @@ export class EmbeddingCache {
     const merged = await this.writeSegment(keys, data);
     for (const file of files) {
       await rm(join(this.dir, file), { force: true });
-      this.forget(file);
+      this.known.delete(file);
     }
+    // Repoints every merged key at the new segment.
     this.indexSegment(merged, keys);
   }
 }

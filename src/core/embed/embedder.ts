@@ -163,6 +163,7 @@ export class ChildEmbedder implements Embedder {
       for (let b = 0; b < batches.length; b++) {
         let reply;
         try {
+          if (signal?.aborted) throw abortError(signal);
           reply = await Promise.race([inFlight[b], aborted]);
         } catch (error) {
           if (signal?.aborted) this.keepLate(inFlight.slice(b), batches.slice(b), keys);
@@ -182,7 +183,6 @@ export class ChildEmbedder implements Embedder {
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
-    if (signal?.aborted) throw abortError(signal);
     return { data: out, rows: total, dim };
   }
 
