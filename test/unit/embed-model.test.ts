@@ -1,9 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { bundledModelDir, type ChildEmbedder, createEmbedder } from '../../src/core/embed/index.js';
 import type { Pooling } from '../../src/core/embed/types.js';
-import { cosine, expectedFixture, ortHasCuda, row } from './embed-helpers.js';
+import { cosine, expectedFixture, ortHasCuda, row, tempDir } from './embed-helpers.js';
 
 // The bundled int8 model against vectors the original fp32 PyTorch model produced
 // (tools/model/export_model.py), one embedder (one child process) per pooling.
@@ -102,6 +102,25 @@ describe('model sources', () => {
       expect((await embedder.embed(['a local folder'])).dim).toBe(384);
     } finally {
       await embedder.dispose();
+    }
+  });
+
+  it('loads a Hugging Face id from the download cache without the network', async () => {
+    const downloadDir = tempDir('embed-hub');
+    const id = 'sentence-transformers/all-MiniLM-L6-v2';
+    cpSync(bundledModelDir(), join(downloadDir, id), { recursive: true });
+    const embedder = await createEmbedder({
+      model: id,
+      downloadDir,
+      cacheDir: false,
+      device: 'cpu',
+    });
+    try {
+      expect(embedder.info.id).toBe(id);
+      expect((await embedder.embed(['from the download cache'])).dim).toBe(384);
+    } finally {
+      await embedder.dispose();
+      rmSync(downloadDir, { recursive: true, force: true });
     }
   });
 

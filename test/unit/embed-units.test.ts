@@ -3,8 +3,34 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EmbeddingCache } from '../../src/core/embed/cache.js';
 import { openOnDevice, platformGpu } from '../../src/core/embed/device.js';
+import {
+  bundledModelDir,
+  defaultEmbeddingCacheDir,
+  setBundledModelDir,
+} from '../../src/core/embed/paths.js';
 import { poolHidden } from '../../src/core/embed/pooling.js';
-import { tempDir } from './embed-helpers.js';
+import { repoRoot, tempDir } from './embed-helpers.js';
+
+describe('paths', () => {
+  it('finds the bundled model above the running file, unless told where it is', () => {
+    expect(bundledModelDir()).toBe(join(repoRoot, 'models', 'all-MiniLM-L6-v2'));
+    setBundledModelDir('/opt/somewhere/model');
+    expect(bundledModelDir()).toBe('/opt/somewhere/model');
+    setBundledModelDir(undefined);
+    expect(bundledModelDir()).toBe(join(repoRoot, 'models', 'all-MiniLM-L6-v2'));
+  });
+
+  it('puts the embedding cache under XDG_CACHE_HOME when it is set', () => {
+    const before = process.env.XDG_CACHE_HOME;
+    process.env.XDG_CACHE_HOME = '/tmp/xdg-here';
+    try {
+      expect(defaultEmbeddingCacheDir()).toBe('/tmp/xdg-here/preference-lens/embeddings');
+    } finally {
+      if (before === undefined) delete process.env.XDG_CACHE_HOME;
+      else process.env.XDG_CACHE_HOME = before;
+    }
+  });
+});
 
 describe('poolHidden', () => {
   // batch 2, seq 3, dim 2; the second row has one padding position.
