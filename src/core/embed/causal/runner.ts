@@ -140,6 +140,11 @@ export class CausalLmRunner {
       signal?.throwIfAborted();
       const idx = order.slice(start, start + batchSize);
       const rows = await this.hiddenAtLastToken(idx.map((i) => tokenized[i]));
+      if (rows.length !== idx.length * d) {
+        throw new Error(
+          `The hidden state has width ${rows.length / idx.length}, the model was sized at ${d}.`,
+        );
+      }
       idx.forEach((i, k) => data.set(rows.subarray(k * d, (k + 1) * d), i * d));
       onProgress?.({
         done: Math.min(start + batchSize, order.length),
