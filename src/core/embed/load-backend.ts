@@ -7,6 +7,7 @@ import {
   isCausalLmConfig,
   readModelConfig,
   sha256File,
+  sha256OnnxWithData,
 } from './causal/index.js';
 import { openOnDevice } from './device.js';
 import { findEncoderOnnx, loadEncoderBackend } from './encoder-backend.js';
@@ -27,7 +28,8 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
     );
   }
   const onnxPath = findCausalOnnx(dir);
-  const [sha256, tokSha] = await Promise.all([sha256File(onnxPath), tokenizerSha(dir)]);
+  // With external data, model.onnx is only the graph: the weights' hash must be in the key.
+  const [sha256, tokSha] = await Promise.all([sha256OnnxWithData(onnxPath), tokenizerSha(dir)]);
   const {
     value: embedder,
     device,
