@@ -1,0 +1,71 @@
+/**
+ * `npm run bench`: embedding throughput of the bundled model (issue #2) and the analysis time on
+ * 136 behaviors x 1000 examples at d = 384 and d = 4096 (issue #4), with their ratios to goal.
+ *   npm run bench [-- --quick]   (--quick: 300 texts, 20 behaviors; for a smoke run only)
+ */
+import { benchAnalysis } from './analysis.js';
+import { benchEmbed, type EmbedBenchRow } from './embed.js';
+
+const quick = process.argv.includes('--quick');
+
+const table = (rows: EmbedBenchRow[]): string => {
+  const w = Math.max(...rows.map((r) => r.metric.length));
+  return rows
+    .map(
+      (r) =>
+        `${r.metric.padEnd(w)}  ${String(r.value).padStart(10)} ${r.unit.padEnd(8)}${r.goal ? `  goal ${r.goal}: ${r.ok ? 'met' : 'NOT met'}` : ''}`,
+    )
+    .join('\n');
+};
+
+const main = async () => {
+  const os = await import('node:os');
+  console.log(
+    `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
+  );
+  const embedRows = await benchEmbed({ count: quick ? 300 : 1000, log: () => undefined });
+  console.log('Embedding (bundled all-MiniLM-L6-v2 int8, persona statements)');
+  console.log(table(embedRows));
+
+  const rate = embedRows.find((r) => r.metric.startsWith('(b)'))!.value;
+  const behaviors = quick ? 20 : 136;
+  const per = 1000;
+  const analysis = await benchAnalysis({
+    behaviors,
+    perBehavior: per,
+    dims: [384, 4096],
+    log: () => undefined,
+  });
+  const embedSeconds = (behaviors * per) / rate;
+  const rows: EmbedBenchRow[] = analysis.flatMap((a) => {
+    const ratio = a.seconds.total / embedSeconds;
+    return [
+      {
+        metric: `d=${a.dim}: statistics + bootstrap + priority`,
+        value: +(a.seconds.statistics + a.seconds.bootstrap + a.seconds.priority).toFixed(2),
+        unit: 's',
+      },
+      {
+        metric: `d=${a.dim}: ${behaviors} alone runs + joint run (100 steps)`,
+        value: +(a.seconds.aloneRuns + a.seconds.jointRun).toFixed(2),
+        unit: 's',
+      },
+      {
+        metric: `d=${a.dim}: analysis / embedding ${behaviors * per} texts (${embedSeconds.toFixed(0)} s)`,
+        value: +(100 * ratio).toFixed(2),
+        unit: '%',
+        goal: '<= 5%',
+        ok: ratio <= 0.05,
+      },
+    ];
+  });
+  console.log(
+    `\nAnalysis (${behaviors} behaviors x ${per} examples, synthetic embeddings, CPU time)`,
+  );
+  console.log(table(rows));
+};
+
+main().catch((e: unknown) => {
+  console.error(e);
+  process.exitCode = 1;
+});
