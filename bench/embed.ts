@@ -59,7 +59,12 @@ const rawOrt = async (texts: string[], batchSize: number, threads?: number): Pro
     batches.push({
       input_ids: new ort.Tensor('int64', enc.input_ids.data as BigInt64Array, dims),
       attention_mask: new ort.Tensor('int64', enc.attention_mask.data as BigInt64Array, dims),
-      token_type_ids: new ort.Tensor('int64', enc.token_type_ids.data as BigInt64Array, dims),
+      token_type_ids: new ort.Tensor(
+        'int64',
+        (enc.token_type_ids?.data as BigInt64Array | undefined) ??
+          new BigInt64Array(dims[0] * dims[1]),
+        dims,
+      ),
     });
   }
   const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model_quantized.onnx'), {
