@@ -78,6 +78,20 @@ describe('report webview in VS Code', () => {
         .map((b) => b.name),
     );
     expect(page.$('body')!.getAttribute('data-ready')).toBe('true');
+    // Flags follow the analysis' warnings, not a threshold of the webview's own.
+    expect(
+      page
+        .$$('#ranking-table tbody tr td.low')
+        .map((td) => td.parentElement!.getAttribute('data-behavior')),
+    ).toEqual(
+      rows
+        .map((r) => r.getAttribute('data-behavior'))
+        .filter((n) =>
+          payload.report.behaviors
+            .find((b) => b.name === n)!
+            .warnings.some((w) => w.kind === 'deprioritized'),
+        ),
+    );
     expect(page.state()!.payload).toEqual(payload);
     expect(page.$('#model-line')!.textContent).toContain('Xenova/all-MiniLM-L6-v2');
     expect(page.$('#skipped-summary')!.textContent).toBe(

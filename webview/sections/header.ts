@@ -62,12 +62,17 @@ export function headerSection(ctx: Ctx): Section {
     ),
   );
 
-  const warnings = r.behaviors.flatMap((b) => b.warnings.map((w) => ({ b, w })));
-  if (warnings.length) {
-    const order = { deprioritized: 0, 'low-distinguishability': 1, 'possible-label-error': 2 };
-    warnings.sort((x, y) => order[x.w.kind] - order[y.w.kind]);
+  // DPO-level warnings one by one; label-error warnings (often one per behavior) in one line.
+  const major = r.behaviors.flatMap((b) =>
+    b.warnings.filter((w) => w.kind !== 'possible-label-error').map((w) => ({ b, w })),
+  );
+  const labelErrors = r.behaviors.filter((b) =>
+    b.warnings.some((w) => w.kind === 'possible-label-error'),
+  );
+  if (major.length || labelErrors.length) {
+    major.sort((x, y) => (x.w.kind === y.w.kind ? 0 : x.w.kind === 'deprioritized' ? -1 : 1));
     const list = h('ul', { id: 'warnings-list' });
-    for (const { b, w } of warnings.slice(0, 12)) {
+    for (const { b, w } of major) {
       const item = h(
         'li',
         { class: `warning ${w.kind}`, data: { behavior: b.name } },
@@ -80,10 +85,24 @@ export function headerSection(ctx: Ctx): Section {
       item.addEventListener('click', () => ctx.select(b.name));
       list.append(item);
     }
-    if (warnings.length > 12) {
-      list.append(
-        h('li', { class: 'meta', text: `…and ${warnings.length - 12} more in the table` }),
+    if (labelErrors.length) {
+      const item = h(
+        'li',
+        { class: 'warning possible-label-error', data: { behavior: labelErrors[0].name } },
+        h('span', { class: 'badge possible-label-error', text: 'possible-label-error' }),
+        ` ${labelErrors.length} behavior${labelErrors.length === 1 ? ' has' : 's have'} examples past the opposite class mean (check their labels): `,
       );
+      labelErrors.forEach((b, k) => {
+        const name = h('a', {
+          class: 'link',
+          text: `${b.name}${b.pastOppositeMeanCount !== undefined ? ` (${b.pastOppositeMeanCount})` : ''}`,
+          title: b.warnings.find((w) => w.kind === 'possible-label-error')?.message,
+          attrs: { tabindex: '0', role: 'button' },
+        });
+        name.addEventListener('click', () => ctx.select(b.name));
+        item.append(k ? ', ' : '', name);
+      });
+      list.append(item);
     }
     el.append(
       h(

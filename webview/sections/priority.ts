@@ -1,13 +1,14 @@
 import type { ChartConfiguration } from 'chart.js';
 import { baseOptions, canvasIn, chartBox, clippedTicks } from '../charts.js';
-import { fmt, h, s, section } from '../dom.js';
+import { fmt, h, isDeprioritized, median, s, section } from '../dom.js';
 import { diverging } from '../theme.js';
 import type { Ctx, Section } from '../types.js';
 
 function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
   const { names, levels } = ctx.report.priority;
   const order = names.map((_, i) => i).sort((a, b) => levels[b] - levels[a]);
-  const threshold = ctx.report.thresholds.priorityLevel;
+  const flagged = new Set(ctx.report.behaviors.filter(isDeprioritized).map((b) => b.name));
+  const threshold = ctx.report.thresholds.priorityLevel * median(levels);
   const t = ctx.theme;
   const base = baseOptions(t);
   const config: ChartConfiguration<'bar'> = {
@@ -18,7 +19,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         {
           label: 'priority level',
           data: order.map((i) => levels[i]),
-          backgroundColor: order.map((i) => (levels[i] < threshold ? t.danger : t.accent)),
+          backgroundColor: order.map((i) => (flagged.has(names[i]) ? t.danger : t.accent)),
           borderRadius: 2,
           barPercentage: 0.8,
         },
@@ -39,7 +40,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
           title: {
             display: true,
             text: Number.isFinite(threshold)
-              ? `priority level (flagged below ${fmt(threshold)})`
+              ? `priority level (red: deprioritized, below ${fmt(threshold)} = ${fmt(ctx.report.thresholds.priorityLevel, 2)} × median)`
               : 'priority level',
             color: t.muted,
           },

@@ -1,4 +1,4 @@
-import { fmt, h, section } from '../dom.js';
+import { fmt, h, isDeprioritized, median, section } from '../dom.js';
 import type { BehaviorReport, Ctx, Section } from '../types.js';
 
 const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
@@ -21,7 +21,7 @@ function row(
   maxD: number,
   withPhi: boolean,
 ): HTMLTableRowElement {
-  const low = b.priorityLevel < ctx.report.thresholds.priorityLevel;
+  const low = isDeprioritized(b);
   const bar = h('span', { class: 'bar' });
   bar.style.width = `${maxD > 0 ? Math.max(2, (100 * b.distinguishability) / maxD) : 0}%`;
   const warnings = h('td', { class: 'warnings' });
@@ -105,13 +105,16 @@ export function rankingSection(ctx: Ctx): Section {
     h('tbody', {}, ...ctx.ranked.map((b, i) => row(ctx, b, i + 1, maxD, withPhi))),
   );
   el.append(h('div', { class: 'table-scroll' }, table));
+  // Both thresholds are fractions of the mixture's median (see the analysis warnings).
   const t = ctx.report.thresholds;
+  const medLevel = median(ctx.report.behaviors.map((b) => b.priorityLevel));
+  const medDist = median(ctx.report.behaviors.map((b) => b.distinguishability));
   const rules = [
     Number.isFinite(t.priorityLevel)
-      ? `priority level below ${fmt(t.priorityLevel)} is flagged as deprioritized`
+      ? `a priority level below ${fmt(t.priorityLevel, 2)} × the median level (${fmt(medLevel)}), or not positive, is flagged as deprioritized`
       : '',
     Number.isFinite(t.relativeDistinguishability)
-      ? `relative distinguishability below ${fmt(t.relativeDistinguishability)} is flagged as low`
+      ? `a distinguishability below ${fmt(t.relativeDistinguishability, 2)} × the median (${fmt(medDist)}) is flagged as low`
       : '',
   ].filter(Boolean);
   if (rules.length) el.append(h('p', { class: 'meta', text: `Thresholds: ${rules.join('; ')}.` }));

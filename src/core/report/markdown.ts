@@ -37,7 +37,7 @@ function table(header: string[], rows: string[][], numeric: boolean[] = []): str
   return [header, align, ...rows].map((r) => `| ${r.join(' | ')} |`).join('\n');
 }
 
-function rankingTable(ranked: BehaviorReport[], threshold: number): string {
+function rankingTable(ranked: BehaviorReport[]): string {
   // φ exists only for a causal LM with a readable head.
   const withPhi = ranked.some((b) => b.phi !== undefined);
   const header = [
@@ -64,9 +64,7 @@ function rankingTable(ranked: BehaviorReport[], threshold: number): string {
       formatNumber(b.concentration),
       formatNumber(b.trace),
       ...(withPhi ? [formatNumber(b.phi)] : []),
-      b.priorityLevel < threshold
-        ? `**${formatNumber(b.priorityLevel)}**`
-        : formatNumber(b.priorityLevel),
+      isDeprioritized(b) ? `**${formatNumber(b.priorityLevel)}**` : formatNumber(b.priorityLevel),
       b.warnings.map((w) => w.kind).join(', ') || '—',
     ]),
     header.map((h) => h !== 'Behavior' && h !== 'Warnings'),
@@ -262,14 +260,27 @@ function skipped(report: Report): string[] {
   return out;
 }
 
+const isDeprioritized = (b: BehaviorReport): boolean =>
+  b.warnings.some((w) => w.kind === 'deprioritized');
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** Both thresholds are fractions of the mixture's median (the analysis warnings' rule). */
 function thresholdNote(report: Report): string[] {
   const t = report.thresholds;
+  if (!report.behaviors.length) return [];
+  const medLevel = median(report.behaviors.map((b) => b.priorityLevel));
+  const medDist = median(report.behaviors.map((b) => b.distinguishability));
   const parts = [
     Number.isFinite(t.priorityLevel)
-      ? `priority levels below ${formatNumber(t.priorityLevel)} are in bold (deprioritized)`
+      ? `priority levels in bold are deprioritized (below ${formatNumber(t.priorityLevel, 2)} × the median level ${formatNumber(medLevel)}, or not positive)`
       : '',
     Number.isFinite(t.relativeDistinguishability)
-      ? `the relative distinguishability threshold is ${formatNumber(t.relativeDistinguishability)}`
+      ? `distinguishability below ${formatNumber(t.relativeDistinguishability, 2)} × the median ${formatNumber(medDist)} is flagged as low`
       : '',
   ].filter(Boolean);
   return parts.length ? [`Thresholds: ${parts.join('; ')}.`, ''] : [];
@@ -282,7 +293,7 @@ export function renderMarkdown(report: Report): string {
   const levels = report.priority.names
     .map((name, i) => ({ name, level: report.priority.levels[i] }))
     .sort((a, b) => b.level - a.level);
-  const threshold = report.thresholds.priorityLevel;
+  const flagged = new Set(report.behaviors.filter(isDeprioritized).map((b) => b.name));
   const out: string[] = [
     '# Preference Lens report',
     '',
@@ -312,7 +323,7 @@ export function renderMarkdown(report: Report): string {
       : []),
     '## Behaviors ranked by distinguishability',
     '',
-    rankingTable(ranked, threshold),
+    rankingTable(ranked),
     '',
     ...thresholdNote(report),
     '## Priority levels in the mixture',
@@ -322,7 +333,7 @@ export function renderMarkdown(report: Report): string {
       levels.map(({ name, level }) => [
         escapeMarkdown(name),
         formatNumber(level),
-        level < threshold ? 'deprioritized' : '',
+        flagged.has(name) ? 'deprioritized' : '',
       ]),
       [false, true, false],
     ),
