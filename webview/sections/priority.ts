@@ -64,9 +64,10 @@ const clip = (name: string, n: number): string =>
 
 /** names × names gap matrix as an SVG of <rect>s (presentation attributes only: CSP-safe). */
 function heatmap(ctx: Ctx): SVGSVGElement {
-  // Rows and columns in priority order, so the upper triangle reads "prioritized over".
+  // Rows and columns by mean pairwise gap, so the upper triangle mostly reads "prioritized over".
   const p = ctx.report.priority;
-  const order = p.names.map((_, i) => i).sort((a, b) => p.levels[b] - p.levels[a]);
+  const net = p.gaps.map((row) => row.reduce((a, g) => a + g, 0));
+  const order = p.names.map((_, i) => i).sort((a, b) => net[b] - net[a]);
   const names = order.map((i) => p.names[i]);
   const gaps = order.map((i) => order.map((j) => p.gaps[i][j]));
   const n = names.length;
