@@ -2,7 +2,7 @@
  * Reproduces the paper's persona experiments with the bundled model and writes
  * docs/reproduction.md + docs/figures/*.svg.   npx tsx scripts/reproduce.ts [--preset fast-preview]
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyze } from '../src/core/pipeline.js';
 import { createEmbedder } from '../src/core/embed/index.js';
@@ -163,36 +163,33 @@ const main = async () => {
     out.push(
       '## (c) Misalignment (flipped labels) from the aligned head vs the base head',
       '',
-      '| behavior | steps to accuracy < 50%, from base | from aligned | final flipped-label test loss, base | aligned |',
-      '|---|---|---|---|---|',
+      'Accuracy here is measured on the original labels: misalignment succeeds when it falls below 50%.',
+      '',
+      '| behavior | original acc. at start, base head | steps to < 50%, base | original acc. at start, aligned head | steps to < 50%, aligned | flipped-label test loss after 50 steps, base / aligned |',
+      '|---|---|---|---|---|---|',
     );
+    const mis = (b: string, start: 'base' | 'aligned') =>
+      five.simulation.misalignment.find((m) => m.behavior === b && m.start === start)!;
     for (const b of FIVE) {
-      const base = five.simulation.misalignment.find(
-        (m) => m.behavior === b && m.start === 'base',
-      )!;
-      const al = five.simulation.misalignment.find(
-        (m) => m.behavior === b && m.start === 'aligned',
-      )!;
-      const last = (c: Curve) => c.testLoss[c.testLoss.length - 1];
+      const base = mis(b, 'base');
+      const al = mis(b, 'aligned');
+      const at = (c: Curve, t: number) => c.testLoss[Math.min(t, c.testLoss.length - 1)];
       out.push(
-        `| ${b} | ${base.stepsToBelowHalf ?? 'never'} | ${al.stepsToBelowHalf ?? 'never'} | ${f3(last(base.curve))} | ${f3(last(al.curve))} |`,
+        `| ${b} | ${f3(base.originalAccuracy?.[0] ?? NaN)} | ${base.stepsToBelowHalf ?? 'never'} | ${f3(al.originalAccuracy?.[0] ?? NaN)} | ${al.stepsToBelowHalf ?? 'never'} | ${f3(at(base.curve, 50))} / ${f3(at(al.curve, 50))} |`,
       );
     }
     const b0 = FIVE[FIVE.length - 1];
     await writeFile(
       'docs/figures/misalignment.svg',
-      lineChart(`Flipped-label training: ${short(b0)}`, 'test loss (flipped labels)', [
-        {
-          name: 'from base head',
-          y: five.simulation.misalignment.find((m) => m.behavior === b0 && m.start === 'base')!
-            .curve.testLoss,
-        },
-        {
-          name: 'from aligned head',
-          y: five.simulation.misalignment.find((m) => m.behavior === b0 && m.start === 'aligned')!
-            .curve.testLoss,
-        },
-      ]),
+      lineChart(
+        `Flipped-label training: ${short(b0)} (accuracy on the original labels)`,
+        'accuracy',
+        [
+          { name: 'from base head', y: mis(b0, 'base').originalAccuracy ?? [] },
+          { name: 'from aligned head', y: mis(b0, 'aligned').originalAccuracy ?? [] },
+        ],
+        { yMin: 0, yMax: 1 },
+      ),
     );
     out.push('', '![misalignment](figures/misalignment.svg)', '');
 
@@ -211,7 +208,8 @@ const main = async () => {
       `Made by \`npx tsx scripts/reproduce.ts --preset ${preset}\` on ${new Date().toISOString().slice(0, 10)}; model ${five.model.id} (d = ${five.model.dimension}, ${five.model.device}); simulation ${JSON.stringify(five.simulation.options)}.`,
       '',
     ];
-    await writeFile('docs/reproduction.md', [...header, ...out].join('\n'));
+    const notes = await readFile('docs/reproduction-notes.md', 'utf8').catch(() => '');
+    await writeFile('docs/reproduction.md', [...header, ...out, notes].join('\n'));
   } finally {
     await embedder.dispose();
   }
