@@ -1,6 +1,9 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createEmbedder, EmbeddingProcessError } from '../../src/core/embed/index.js';
-import { cosine, personaStatements, row } from './embed-helpers.js';
+import { cosine, personaStatements, repoRoot, row, tempDir } from './embed-helpers.js';
 
 describe('embedding child process', () => {
   it('reports a crashed child clearly, then a new child embeds the next call', async () => {
@@ -44,5 +47,40 @@ describe('embedding child process', () => {
     await new Promise((r) => setTimeout(r, 200));
     expect(() => process.kill(pid, 0)).toThrow();
     await expect(embedder.embed(['x'])).rejects.toThrow(/disposed/);
+  });
+
+  it('does not keep a script alive that forgot dispose, and its child exits with it', async () => {
+    const script = join(tempDir('embed-exit'), 'forgot-dispose.ts');
+    const entry = join(repoRoot, 'src', 'core', 'embed', 'index.ts');
+    writeFileSync(
+      script,
+      `import { createEmbedder } from ${JSON.stringify(entry)};\n` +
+        'void createEmbedder({ cacheDir: false, device: "cpu" }).then(async (e) => {\n' +
+        '  await e.embed(["left running"]);\n' +
+        '  console.log(e.childPid);\n' +
+        '});\n',
+    );
+    const tsx = join(repoRoot, 'node_modules', 'tsx', 'dist', 'loader.mjs');
+    const run = spawnSync(process.execPath, ['--import', tsx, script], {
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.status).toBe(0);
+    const childPid = Number(run.stdout.trim());
+    expect(childPid).toBeGreaterThan(0);
+    const isAlive = () => {
+      try {
+        process.kill(childPid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let alive = isAlive();
+    for (let i = 0; i < 50 && alive; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      alive = isAlive();
+    }
+    expect(alive).toBe(false);
   });
 });

@@ -47,6 +47,8 @@ export class ChildClient {
 
   private constructor(private readonly child: ChildProcess) {
     child.stderr?.setEncoding('utf8');
+    // Read for error messages only: it must not keep the parent alive on its own.
+    (child.stderr as { unref?: () => void } | null)?.unref?.();
     child.stderr?.on('data', (chunk: string) => {
       this.stderrTail = (this.stderrTail + chunk).slice(-2000);
     });
