@@ -4,11 +4,13 @@
  * console errors or CSP violations. Set PL_REPORT_SCREENSHOT=path to save a screenshot.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtml } from '../../src/core/report/html.js';
+import { renderHtml, type ReportAssets } from '../../src/core/report/html.js';
 import { buildReportAssets } from './report-assets.js';
 import { fixturePayload, HOSTILE_NAME, HOSTILE_TEXT } from './report-fixture.js';
 
@@ -17,6 +19,15 @@ const hasChromium = existsSync(CHROMIUM);
 if (!hasChromium) {
   console.warn(`html-report-browser: skipped, ${CHROMIUM} is absent (apt-get install -y chromium)`);
 }
+
+const LAUNCH_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
 
 describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   let browser: Browser;
@@ -31,14 +42,7 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     writeFileSync(file, renderHtml(payload, assets));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: [
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: LAUNCH_ARGS,
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
     page.on('console', (m) => {
@@ -174,6 +178,110 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   });
 
   it('logged no errors, CSP violations or network requests', async () => {
+    const violations = await page.evaluate<string[]>('window.__violations');
+    expect([...problems, ...violations]).toEqual([]);
+  });
+});
+
+/**
+ * The VS Code face: a page shaped like the extension's panel (same CSP, worker named by a meta
+ * tag, bundle loaded by URL) and a stand-in for acquireVsCodeApi. The worker must be fetched and
+ * started from a blob URL, since a webview cannot start a worker from its resource origin.
+ */
+function panelHtml(): string {
+  const nonce = 'panelnonce';
+  const csp = [
+    "default-src 'none'",
+    "img-src 'self' data: blob:",
+    `style-src 'self' 'nonce-${nonce}'`,
+    `script-src 'nonce-${nonce}'`,
+    'worker-src blob:',
+    "connect-src 'self'",
+  ].join('; ');
+  return `<!DOCTYPE html><html><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="preference-lens-worker" content="/umap-worker.js">
+<link rel="stylesheet" href="/report.css"></head>
+<body class="vscode-light"><div id="app"><p>waiting…</p></div>
+<script nonce="${nonce}">
+  window.__posted = [];
+  let state;
+  window.acquireVsCodeApi = () => ({
+    postMessage: (m) => window.__posted.push(m),
+    getState: () => state,
+    setState: (s) => { state = s; },
+  });
+</script>
+<script nonce="${nonce}" src="/webview.js"></script></body></html>`;
+}
+
+describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', () => {
+  let browser: Browser;
+  let server: Server;
+  let page: Page;
+  const problems: string[] = [];
+  const payload = fixturePayload();
+
+  beforeAll(async () => {
+    const assets: ReportAssets = await buildReportAssets();
+    const files: Record<string, [string, string]> = {
+      '/index.html': [panelHtml(), 'text/html'],
+      '/webview.js': [assets.webviewJs, 'text/javascript'],
+      '/umap-worker.js': [assets.workerJs, 'text/javascript'],
+      '/report.css': [assets.css, 'text/css'],
+    };
+    server = createServer((req, res) => {
+      const file = files[req.url ?? ''];
+      if (req.url === '/favicon.ico') return void res.writeHead(204).end();
+      res.writeHead(file ? 200 : 404, { 'content-type': file?.[1] ?? 'text/plain' });
+      res.end(file?.[0] ?? 'not found');
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
+    page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning')
+        problems.push(`console.${m.type()}: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+    page.on('request', (r) => {
+      if (!r.url().startsWith(origin) && !/^(blob|data):/.test(r.url()))
+        problems.push(`network: ${r.url()}`);
+    });
+    await page.addInitScript(`
+      window.__violations = [];
+      document.addEventListener('securitypolicyviolation', (e) =>
+        window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
+    `);
+    await page.goto(`${origin}/index.html`);
+    await page.waitForFunction('window.__posted.length > 0');
+    await page.evaluate(
+      (p) =>
+        (globalThis as unknown as { postMessage(m: unknown, o: string): void }).postMessage(
+          { type: 'report', payload: p },
+          '*',
+        ),
+      payload,
+    );
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+    await page.waitForSelector('body[data-scatter-ready="true"]', { timeout: 60_000 });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await new Promise((done) => server?.close(done));
+  });
+
+  it('starts the UMAP worker from the fetched script and sends intents to the host', async () => {
+    expect(await page.locator('svg#scatter').getAttribute('data-state')).toBe('umap');
+    const b = payload.report.behaviors[0];
+    await page.locator(`#ranking-table tbody tr[data-behavior="${b.name}"]`).click();
+    await page.locator('#export-json').click();
+    const posted = await page.evaluate<unknown[]>('window.__posted');
+    expect(posted[0]).toEqual({ type: 'ready' });
+    expect(posted).toContainEqual({ type: 'reveal', file: b.files[0].file, line: 1 });
+    expect(posted.at(-1)).toEqual({ type: 'export', format: 'json' });
     const violations = await page.evaluate<string[]>('window.__violations');
     expect([...problems, ...violations]).toEqual([]);
   });
