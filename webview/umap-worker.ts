@@ -21,6 +21,8 @@ function run(req: UmapRequest): void {
     nComponents: 2,
     nNeighbors: Math.max(2, Math.min(req.nNeighbors, req.n - 1)),
     minDist: req.minDist,
+    // umap-js runs 500 epochs below 10k points; 200 already settle a map of this size.
+    nEpochs: req.n > 1000 ? 200 : undefined,
     random,
   });
   const epochs = umap.initializeFit(rows);
