@@ -228,9 +228,13 @@ def main() -> int:
         return 1
 
     out = args.out
+    # PROVENANCE.md is written by hand from the figures printed here; everything else is rebuilt.
+    provenance = (out / "PROVENANCE.md").read_text() if (out / "PROVENANCE.md").exists() else None
     if out.exists():
         shutil.rmtree(out)
     (out / "onnx").mkdir(parents=True)
+    if provenance is not None:
+        (out / "PROVENANCE.md").write_text(provenance)
     for rel in COPIED_FILES:
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(args.src / rel, out / rel)
