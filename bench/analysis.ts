@@ -3,13 +3,19 @@
  * examples) with synthetic seeded embeddings, at d = 384 (the bundled MiniLM) and d = 4096 (a 7B
  * causal LM). Prints CPU seconds per stage; the lead divides by the embedding time of the same texts.
  *
- *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--end-to-end]
+ *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--sample 17] [--end-to-end]
  */
 import { analyzeEmbeddings } from '../src/core/analysis/analyze.js';
 import type { Matrix } from '../src/core/analysis/matrix.js';
 import { priorityGaps, priorityLevels } from '../src/core/analysis/priority.js';
 import { Rng } from '../src/core/analysis/rng.js';
-import { aloneRun, type BehaviorRows, jointRun, splitBehavior } from '../src/core/analysis/runs.js';
+import {
+  aloneRun,
+  type BehaviorRows,
+  jointRun,
+  meanDifference,
+  splitBehavior,
+} from '../src/core/analysis/runs.js';
 import { REFERENCE_SIMULATION } from '../src/core/analysis/simulate.js';
 import { behaviorStats, bootstrapDistinguishability } from '../src/core/analysis/stats.js';
 
@@ -20,6 +26,12 @@ export interface AnalysisBenchOptions {
   bootstrapReps?: number;
   /** Also time analyzeEmbeddings with its defaults (adds misalignment and rebalancing runs). */
   endToEnd?: boolean;
+  /**
+   * Time the per-behavior stages (statistics, bootstrap, alone runs) on the first k behaviors and
+   * scale by behaviors / k (they are independent per behavior, so linear); the joint run always
+   * uses every behavior. Default: all behaviors.
+   */
+  sampleBehaviors?: number;
   log?: (line: string) => void;
 }
 
@@ -27,6 +39,8 @@ export interface AnalysisBenchResult {
   dim: number;
   rows: number;
   behaviors: number;
+  /** Per-behavior stages were measured on this many behaviors and scaled linearly. */
+  sampledBehaviors: number;
   seconds: {
     statistics: number;
     bootstrap: number;
@@ -106,21 +120,26 @@ export async function benchAnalysis(
     log(
       `d=${dim}: generated ${matrix.rows} x ${dim} synthetic embeddings (${((matrix.data.byteLength / 2 ** 30) * 1).toFixed(2)} GiB) in ${seconds(t).toFixed(1)} s`,
     );
-    const cls = groups.map((g) => ({
+    const k = Math.min(options.sampleBehaviors ?? m, m);
+    const scale = m / k;
+    const cls = groups.slice(0, k).map((g) => ({
       pos: g.rows.filter((_, i) => g.labels[i] > 0),
       neg: g.rows.filter((_, i) => g.labels[i] < 0),
     }));
 
     t = now();
     const stats = cls.map((c) => behaviorStats(matrix, c.pos, c.neg, { bootstrapReps: 0 }));
-    const statistics = seconds(t);
+    const statistics = seconds(t) * scale;
 
     t = now();
     for (const c of cls) bootstrapDistinguishability(matrix, c.pos, c.neg, reps, 0.95, 1234);
-    const bootstrap = seconds(t);
+    const bootstrap = seconds(t) * scale;
 
+    // Priority needs every behavior's mean difference (the sampled ones come with the statistics).
+    const b = groups.map((g, i) =>
+      i < k ? stats[i].meanDiff : meanDifference(matrix, { rows: g.rows, signs: g.labels }),
+    );
     t = now();
-    const b = stats.map((s) => s.meanDiff);
     priorityLevels(
       b,
       groups.map((g) => g.rows.length),
@@ -132,8 +151,8 @@ export async function benchAnalysis(
       splitBehavior(matrix, g, i, REFERENCE_SIMULATION.testFraction, REFERENCE_SIMULATION.seed),
     );
     t = now();
-    for (const s of splits) aloneRun(matrix, s, REFERENCE_SIMULATION).run();
-    const aloneRuns = seconds(t);
+    for (const s of splits.slice(0, k)) aloneRun(matrix, s, REFERENCE_SIMULATION).run();
+    const aloneRuns = seconds(t) * scale;
 
     t = now();
     jointRun(matrix, splits, REFERENCE_SIMULATION).run();
@@ -143,6 +162,7 @@ export async function benchAnalysis(
       dim,
       rows: matrix.rows,
       behaviors: m,
+      sampledBehaviors: k,
       seconds: {
         statistics,
         bootstrap,
@@ -174,7 +194,10 @@ export async function benchAnalysis(
         `${m} alone runs ${s.aloneRuns.toFixed(2)} s, joint run ${s.jointRun.toFixed(2)} s => analysis ${s.total.toFixed(2)} s` +
         (s.endToEnd === undefined
           ? ''
-          : `; analyzeEmbeddings end to end ${s.endToEnd.toFixed(2)} s`),
+          : `; analyzeEmbeddings end to end ${s.endToEnd.toFixed(2)} s`) +
+        (k < m
+          ? ` (per-behavior stages measured on ${k} behaviors, scaled x${scale.toFixed(2)})`
+          : ''),
     );
     results.push(result);
   }
@@ -190,7 +213,9 @@ if (require.main === module) {
   const dims = arg('dims')?.split(',').map(Number);
   const behaviors = arg('behaviors') ? Number(arg('behaviors')) : undefined;
   const perBehavior = arg('per') ? Number(arg('per')) : undefined;
+  const sampleBehaviors = arg('sample') ? Number(arg('sample')) : undefined;
   benchAnalysis({
+    sampleBehaviors,
     dims,
     behaviors,
     perBehavior,

@@ -1,3 +1,5 @@
+// The science (reference: docs shared as reference.md): pure math on an embedding matrix [N, d]
+// with labels +1/-1 and behavior indices. Entry point: analyzeEmbeddings. No I/O, no ONNX.
 export {
   analyzeEmbeddings,
   compareModels,

@@ -37,22 +37,19 @@ export function covarianceSpectralNorm(
   const maxIter = Math.min(options.maxIterations ?? 300, d, n);
   const { data } = m;
   const inv = 1 / (n - 1);
-  const u = new Float64Array(n);
 
+  // One pass: each row's dot product and its contribution to the output use the row while it is
+  // in cache (the data are read once per iteration instead of twice).
   const apply = (v: Float64Array, out: Float64Array): void => {
     const muv = dotF64(mean, v, d);
     let su = 0;
+    out.fill(0);
     for (let i = 0; i < n; i++) {
       const off = rows[i] * d;
       let s = 0;
       for (let k = 0; k < d; k++) s += data[off + k] * v[k];
-      u[i] = s - muv;
-      su += u[i];
-    }
-    out.fill(0);
-    for (let i = 0; i < n; i++) {
-      const off = rows[i] * d;
-      const a = u[i];
+      const a = s - muv;
+      su += a;
       for (let k = 0; k < d; k++) out[k] += a * data[off + k];
     }
     for (let k = 0; k < d; k++) out[k] = (out[k] - su * mean[k]) * inv;
