@@ -62,4 +62,17 @@ describe('renderMarkdown', () => {
     expect(rich).toContain('- **tiny-behavior**: only 1 negative example (needs 2)');
     expect(rich).toContain('| narcissism | 1.250 → 2.500 | 0.500 → 0.250 | 9.000 → 7.000 |');
   });
+
+  it('renders a one-behavior report without the optional sections', () => {
+    const single = fixturePayload({ behaviors: ['narcissism'] }).report;
+    single.simulation.joint = null;
+    single.simulation.misalignment = [];
+    single.rebalancing = null;
+    single.skipped = { total: 0, byReason: {}, lines: [] };
+    const out = renderMarkdown(single);
+    expect(out).toContain('| 1 | narcissism |');
+    expect(out).not.toContain('### Joint training');
+    expect(out).not.toContain('## Rebalancing suggestion');
+    expect(out).toContain('No lines were skipped.');
+  });
 });

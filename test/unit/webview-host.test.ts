@@ -187,4 +187,22 @@ describe('report webview in VS Code', () => {
     ]);
     expect(two[0].textContent).toContain('1.250 → 2.500');
   });
+
+  it('renders a one-behavior report without joint run, misalignment, rebalancing or map', () => {
+    const single = fixturePayload({ behaviors: ['narcissism'] });
+    single.report.simulation.joint = null;
+    single.report.simulation.misalignment = [];
+    single.report.rebalancing = null;
+    single.scatter = null;
+    const page = boot();
+    page.send({ type: 'report', payload: single });
+    expect(page.$('body')!.getAttribute('data-ready')).toBe('true');
+    expect(page.$('body')!.getAttribute('data-scatter-ready')).toBe('true');
+    expect(page.$$('#ranking-table tbody tr')).toHaveLength(1);
+    expect(page.$$('#gap-heatmap rect.cell')).toHaveLength(1);
+    expect(page.$('#joint')!.textContent).toContain('No joint run in this report.');
+    expect(page.$('#misalignment')!.textContent).toContain('No misalignment runs');
+    expect(page.$('#rebalancing')!.textContent).toContain('No rebalancing suggestion');
+    expect(page.$('#scatter-section')!.textContent).toContain('No embedding map');
+  });
 });
