@@ -78,7 +78,7 @@ export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend
   if (isCausalLmConfig(readModelConfig(dir)))
     return { id, backend: await loadCausalBackend(spec, id, dir) };
   const onnxPath = findEncoderOnnx(dir);
-  const [sha256, tokSha] = await Promise.all([sha256File(onnxPath), tokenizerSha(dir)]);
+  const [sha256, tokSha] = await Promise.all([sha256OnnxWithData(onnxPath), tokenizerSha(dir)]);
   const backend = await loadEncoderBackend(
     {
       dir,
