@@ -51,7 +51,11 @@ export function suspectsSection(ctx: Ctx): Section {
     const b = ctx.report.behaviors.find((x) => x.name === name) ?? ctx.ranked[0];
     body.replaceChildren();
     if (!b) return;
-    title.textContent = `${b.name}: ${b.suspects.length} suspect${b.suspects.length === 1 ? '' : 's'}`;
+    const total = b.wrongSideCount ?? b.suspects.length;
+    title.textContent =
+      total > b.suspects.length
+        ? `${b.name}: ${total} on the wrong side, the ${b.suspects.length} deepest listed`
+        : `${b.name}: ${total} on the wrong side`;
     for (const x of b.suspects) {
       const similar = h('button', { class: 'button secondary small', text: 'Similar' });
       similar.addEventListener('click', (e) => {

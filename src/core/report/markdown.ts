@@ -221,7 +221,7 @@ function suspects(ranked: BehaviorReport[]): string[] {
   const out = ['## Possible label errors', ''];
   for (const b of withSuspects) {
     out.push(
-      `- **${escapeMarkdown(b.name)}**: ${b.suspects.length} example(s) on the wrong side of the mean-difference boundary`,
+      `- **${escapeMarkdown(b.name)}**: ${b.wrongSideCount ?? b.suspects.length} example(s) on the wrong side of the mean-difference boundary${b.wrongSideCount !== undefined && b.wrongSideCount > b.suspects.length ? ` (the ${b.suspects.length} deepest are kept in the JSON report)` : ''}`,
     );
     for (const s of b.suspects.slice(0, SUSPECTS_PER_BEHAVIOR)) {
       out.push(
@@ -289,7 +289,11 @@ function thresholdNote(report: Report): string[] {
 export function renderMarkdown(report: Report): string {
   const m = report.model;
   const ranked = [...report.behaviors].sort((a, b) => b.distinguishability - a.distinguishability);
-  const warnings = ranked.flatMap((b) => b.warnings.map((w) => ({ b, w })));
+  // What DPO will do first (deprioritized, low distinguishability), then data-quality warnings.
+  const severity: Record<string, number> = { deprioritized: 0, 'low-distinguishability': 1 };
+  const warnings = ranked
+    .flatMap((b) => b.warnings.map((w) => ({ b, w })))
+    .sort((x, y) => (severity[x.w.kind] ?? 2) - (severity[y.w.kind] ?? 2));
   const levels = report.priority.names
     .map((name, i) => ({ name, level: report.priority.levels[i] }))
     .sort((a, b) => b.level - a.level);
