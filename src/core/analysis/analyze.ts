@@ -204,7 +204,11 @@ export async function analyzeEmbeddings(
 
   // Simulation.
   const start = input.head ? headBoundary(matrix.dim, input.head) : undefined;
-  const splits = kept.map((k, i) => splitBehavior(matrix, k.rows, i, sim.testFraction, sim.seed));
+  // Salted by the input's behavior index, so excluding or adding another behavior leaves this one's split alone.
+  const splits = kept.map((k) =>
+    splitBehavior(matrix, k.rows, k.index, sim.testFraction, sim.seed),
+  );
+  const position = new Map(splits.map((s, i) => [s.name, i]));
   const alone = splits.map((s) => aloneRun(matrix, s, sim, start));
   const jointNames =
     options.joint === false
@@ -213,7 +217,7 @@ export async function analyzeEmbeddings(
         ? names.filter((n) => (options.joint as readonly string[]).includes(n))
         : names;
   const jointSplits = splits.filter((s) => jointNames.includes(s.name));
-  const jointWeights = jointSplits.map((s) => sampling[s.index]);
+  const jointWeights = jointSplits.map((s) => sampling[position.get(s.name)!]);
   const joint =
     jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
   const simProgress = (p: { done: number; total: number }): void =>
@@ -262,7 +266,7 @@ export async function analyzeEmbeddings(
         model: input.aligned.model,
         head: input.aligned.head,
       },
-      kept.map((k) => k.rows),
+      kept.map((k) => ({ ...k.rows, index: k.index })),
       sim,
       { seed, bootstrapReps: 0 },
       signal,
@@ -276,7 +280,7 @@ export async function analyzeEmbeddings(
   let upsampling: number[] | undefined;
   if (options.rebalance !== false && joint && jointSplits.length >= 2) {
     onProgress?.({ stage: 'rebalance', fraction: 0, message: 'rebalancing' });
-    const idx = jointSplits.map((s) => s.index);
+    const idx = jointSplits.map((s) => position.get(s.name)!);
     const up = suggestUpsampling(
       idx.map((i) => b[i]),
       idx.map((i) => mixtureWeights[i]),
@@ -378,7 +382,8 @@ export async function analyzeEmbeddings(
 export async function compareModels(
   base: { matrix: Matrix; model: string; head?: AnswerRows },
   aligned: { matrix: Matrix; model: string; head?: AnswerRows },
-  behaviors: readonly BehaviorRows[],
+  /** index: the behavior's position in the mixture (salts its split, as in analyzeEmbeddings); default its position here. */
+  behaviors: readonly (BehaviorRows & { index?: number })[],
   simulation: SimulationOptions,
   statsOptions: { seed?: number; bootstrapReps?: number } = {},
   signal?: AbortSignal,
