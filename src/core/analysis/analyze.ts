@@ -404,7 +404,7 @@ export async function compareModels(
       const split = splitBehavior(
         x.matrix,
         behaviors[i],
-        i,
+        behaviors[i].index ?? i,
         simulation.testFraction,
         simulation.seed,
       );
