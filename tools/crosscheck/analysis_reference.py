@@ -4,7 +4,9 @@ Writes test/fixtures/analysis/crosscheck.json: a fixed random float32 matrix wit
 behaviors, and what the reference definitions give for it. test/unit/analysis-crosscheck.test.ts
 recomputes everything with src/core/analysis and must agree to ~1e-12 relative.
 
-Run: python3 tools/crosscheck/analysis_reference.py   (needs numpy; float64 throughout)
+Run: python3 tools/crosscheck/analysis_reference.py   (needs numpy; float64 throughout), then
+     npx prettier --write test/fixtures/analysis/crosscheck.json   (the repository's format check).
+The random draws are numpy's (default_rng(20240601)); the fixture, not this script, is the test input.
 """
 
 import json
