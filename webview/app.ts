@@ -97,9 +97,12 @@ export class App {
     document.body.removeAttribute('data-scatter-ready');
     this.charts.destroyAll();
     const ctx = this.context(this.state.payload);
+    // A theme switch rebuilds the page; keep the reader where they were.
+    const scroll = window.scrollY;
     this.sections = SECTIONS.map((make) => make(ctx));
     this.root.replaceChildren(...this.sections.map((s) => s.el));
     for (const s of this.sections) s.draw();
+    window.scrollTo(0, scroll);
     document.body.setAttribute('data-charts', String(this.charts.count));
     document.body.setAttribute('data-ready', 'true');
   }
