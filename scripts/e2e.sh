@@ -16,13 +16,14 @@ ENTRY="$E2E/code-server/node_modules/code-server/out/node/entry.js"
 if [ "${E2E_SKIP_PACKAGE:-0}" != "1" ]; then npm run package; fi
 VSIX="$ROOT/dist/preference-lens-linux-x64.vsix"
 
-# A fresh profile and workspace each run; the embedding cache (user cache folder) is kept.
+# A fresh profile, workspace and embedding cache each run: the first analysis embeds everything,
+# the second must come from the cache.
 PROFILE="$E2E/profile"
 USER_DATA="$PROFILE/user-data"
 EXTENSIONS="$PROFILE/extensions"
 WORKSPACE="$PROFILE/workspace"
 rm -rf "$PROFILE"
-mkdir -p "$USER_DATA/User" "$EXTENSIONS" "$WORKSPACE/persona"
+mkdir -p "$USER_DATA/User" "$EXTENSIONS" "$WORKSPACE/persona" "$PROFILE/cache"
 # Six behaviors from the paper's figures, their first 300 records each (real data, small enough
 # that a first, uncached embedding takes a minute or two on two CPU cores).
 for name in agreeableness subscribes-to-total-utilitarianism subscribes-to-average-utilitarianism \
@@ -42,6 +43,7 @@ cat >"$USER_DATA/User/settings.json" <<'JSON'
   "window.restoreWindows": "none",
   "files.hotExit": "off",
   "editor.minimap.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
   "git.enabled": false,
   "git.openRepositoryInParentFolders": "never"
 }
@@ -51,7 +53,7 @@ JSON
 
 PORT="${E2E_PORT:-$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}"
 LOG="$PROFILE/code-server.log"
-"$NODE24" "$ENTRY" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
+XDG_CACHE_HOME="$PROFILE/cache" "$NODE24" "$ENTRY" --auth none --bind-addr "127.0.0.1:$PORT" --disable-telemetry --disable-update-check \
   --disable-workspace-trust --user-data-dir "$USER_DATA" --extensions-dir "$EXTENSIONS" "$WORKSPACE" >"$LOG" 2>&1 &
 SERVER_PID=$!
 stop_server() {

@@ -23,6 +23,8 @@ export interface PlainDiagnostic {
   message: string;
   /** The behavior the diagnostic is about (for hovers and code actions). */
   behavior?: string;
+  /** The other behaviors of the mixture, with their numbers (VS Code's related information). */
+  related?: { file: string; line: number; message: string }[];
 }
 
 export interface DiagnosticsOptions {
@@ -46,6 +48,19 @@ export const buildDiagnostics = (
     else byFile.set(d.file, [d]);
   };
   const mixture = options.mixture ? ` ${options.mixture}` : '';
+  // A priority level only means something against the other behaviors trained with it.
+  const peers = (name: string): PlainDiagnostic['related'] =>
+    report.behaviors
+      .filter((b) => b.name !== name)
+      .flatMap((b) =>
+        b.files.map((f) => ({
+          file: f.file,
+          line: Math.max(0, f.firstLine - 1),
+          message:
+            `In the mixture: ${b.name} (priority level ${formatNumber(b.priorityLevel)}, ` +
+            `distinguishability ${formatNumber(b.distinguishability)})`,
+        })),
+      );
 
   for (const behavior of report.behaviors) {
     for (const warning of behavior.warnings) {
@@ -61,6 +76,7 @@ export const buildDiagnostics = (
           code: warning.kind,
           message: `${behavior.name}: ${warning.message}${mixture}`,
           behavior: behavior.name,
+          ...(behaviorLevel ? { related: peers(behavior.name) } : {}),
         });
       }
     }

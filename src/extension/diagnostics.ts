@@ -58,6 +58,15 @@ export class DiagnosticsView implements vscode.Disposable {
         const diagnostic = new vscode.Diagnostic(range, d.message, SEVERITY[d.severity]);
         diagnostic.source = DIAGNOSTIC_SOURCE;
         diagnostic.code = d.code;
+        if (d.related?.length) {
+          diagnostic.relatedInformation = d.related.map(
+            (r) =>
+              new vscode.DiagnosticRelatedInformation(
+                new vscode.Location(vscode.Uri.file(r.file), new vscode.Position(r.line, 0)),
+                r.message,
+              ),
+          );
+        }
         this.plain.set(diagnostic, d);
         return diagnostic;
       });
