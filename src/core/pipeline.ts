@@ -50,6 +50,12 @@ export interface AnalyzeResult {
 
 const MAIN_EMBED = 'embedding';
 
+/** Unset options (undefined or null from a CLI flag or a setting) must not override defaults. */
+const definedOnly = <T extends object>(o: T | undefined): Partial<T> =>
+  Object.fromEntries(
+    Object.entries(o ?? {}).filter(([, v]) => v !== undefined && v !== null),
+  ) as Partial<T>;
+
 /** Reads, embeds and analyzes one mixture: the single entry point of every face. */
 export async function analyze(
   inputs: readonly string[],
@@ -152,8 +158,8 @@ export async function analyze(
       aligned,
     },
     {
-      simulation: { preset: 'fast-preview', ...options.simulation },
-      thresholds: options.thresholds,
+      simulation: { preset: 'fast-preview', ...definedOnly(options.simulation) },
+      thresholds: definedOnly(options.thresholds),
       maxSuspects: options.maxSuspects,
       rebalance: options.rebalance ?? true,
     },

@@ -89,6 +89,11 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
       expect(b.files[0].file).toBe(path.join(data, `${b.name}.jsonl`));
     }
     expect(report.priority.gaps).toHaveLength(3);
+    // Flags left unset must keep the documented defaults, or no warning would ever fire.
+    expect(report.thresholds).toMatchObject({
+      priorityLevel: 0.5,
+      relativeDistinguishability: 0.5,
+    });
     expect(report.simulation.perBehavior[BEHAVIORS[0]].step).toHaveLength(61);
     expect(report.simulation.joint?.behaviors).toHaveLength(3);
     expect(report.timings.embeddedRows).toBe(480);
