@@ -170,10 +170,14 @@ export const buildProgram = (): Command => {
     .option('--batch <n|full>', 'batch size, or "full" for full-batch gradient descent', parseBatch)
     .option('--test-fraction <x>', 'held-out fraction', parseFraction)
     .option('--seed <n>', 'random seed', parseNonNegativeInt)
-    .option('--priority-threshold <x>', 'warn below this priority level', Number)
+    .option(
+      '--priority-threshold <x>',
+      'warn when a priority level is below this fraction of the median level (default 0.5)',
+      Number,
+    )
     .option(
       '--distinguishability-threshold <x>',
-      'warn below this fraction of the median distinguishability',
+      'warn when distinguishability is below this fraction of the median (default 0.5)',
       Number,
     )
     .option(
