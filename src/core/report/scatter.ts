@@ -47,8 +47,8 @@ export const stratifiedSample = (
 };
 
 /**
- * Top-k principal components by seeded block power iteration on the centered data, never forming
- * the d x d covariance (d can be 4096). Returns row-major [rows.length, k] scores.
+ * Top-k principal components by seeded block power iteration on the centered data; the d x d
+ * scatter matrix is formed only when d <= n (d can be 4096). Returns row-major [rows.length, k] scores.
  */
 export const pcaScores = (
   emb: Embeddings,
@@ -76,6 +76,38 @@ export const pcaScores = (
   let v = new Float64Array(dims * d);
   for (let i = 0; i < v.length; i++) v[i] = rng.normal();
   const xv = new Float64Array(n * dims);
+  // With fewer dimensions than rows (MiniLM: 384 vs up to 2000 points) the d x d scatter matrix
+  // X^T X costs one pass, and each iteration then costs d^2 k instead of 2 n d k: ~5x faster.
+  // Wide models (d > n, e.g. 4096) keep the two passes over X.
+  if (d <= n) {
+    const c = new Float64Array(d * d);
+    for (let i = 0; i < n; i++) {
+      const off = i * d;
+      for (let a = 0; a < d; a++) {
+        const xa = x[off + a];
+        if (xa === 0) continue;
+        const base = a * d;
+        for (let b = a; b < d; b++) c[base + b] += xa * x[off + b];
+      }
+    }
+    for (let a = 0; a < d; a++) for (let b = 0; b < a; b++) c[a * d + b] = c[b * d + a];
+    for (let it = 0; it < iterations; it++) {
+      const next = new Float64Array(dims * d);
+      for (let r = 0; r < dims; r++) {
+        const base = r * d;
+        for (let j = 0; j < d; j++) {
+          const coef = v[base + j];
+          if (coef === 0) continue;
+          const row = j * d;
+          for (let b = 0; b < d; b++) next[base + b] += coef * c[row + b];
+        }
+      }
+      gramSchmidt(next, dims, d);
+      v = next;
+    }
+    projectRows(x, n, d, v, dims, xv);
+    return { scores: xv, dims };
+  }
   for (let it = 0; it < iterations; it++) {
     // XV = X V^T  ([n, dims]); then V' = (X^T XV)^T ([dims, d]), then orthonormalize V'.
     projectRows(x, n, d, v, dims, xv);
