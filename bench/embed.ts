@@ -4,7 +4,7 @@
  * (child process, tokenizer, pooling, cache writes) with a cold cache, (c) b / a, (d) the speed-up of
  * a warm-cache re-run in a new embedder, (e) peak memory of the parent and of the child.
  *
- *   npx tsx bench/embed.ts [--count 1000] [--batch 32] [--threads N] [--repeat 2]
+ *   npx tsx bench/embed.ts [--count 1000] [--batch 32] [--threads N] [--repeat 3]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -83,10 +83,7 @@ const rawOrt = async (texts: string[], batchSize: number, threads?: number): Pro
   return elapsed;
 };
 
-/**
- * (a) in a fresh process of its own, like the embedder's child: measured in this process, the bare
- * session ran up to 30% slower than the same work in a child, which would flatter the ratio.
- */
+/** (a) in a fresh process of its own, as the embedder's model runs in its child: same start state. */
 const rawOrtInChild = (count: number, batchSize: number, threads?: number): number => {
   const tsx = join(
     dirname(createRequire(__filename).resolve('tsx/package.json')),
