@@ -1,4 +1,5 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
+import { addRows, rowDots } from './kernels.js';
 import { cosine, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
 
@@ -123,6 +124,11 @@ export class DpoSimulation {
   /** delta . g for every training row at the current state, when the whole training set is evaluated anyway. */
   private readonly trainDot: Float64Array | null;
   private readonly grad: Float64Array;
+  /** Scratch of one batch: matrix rows, delta . g, then the gradient coefficients. */
+  private readonly batchRows: Int32Array;
+  private readonly batchDots: Float64Array;
+  private readonly margins: Float64Array;
+  private readonly coefs: Float64Array;
   private readonly main: MutableCurve;
   private readonly groupCurves: MutableCurve[];
   private readonly originalAccuracy: number[] = [];
@@ -145,14 +151,17 @@ export class DpoSimulation {
     this.fullBatch = this.batchSize >= nTrain;
     this.perm = Int32Array.from({ length: nTrain }, (_, i) => i);
     this.batch = new Int32Array(this.batchSize);
+    this.batchRows = new Int32Array(this.batchSize);
+    this.batchDots = new Float64Array(this.batchSize);
+    this.margins = new Float64Array(this.batchSize);
+    this.coefs = new Float64Array(this.batchSize);
     if (!uniform) {
       this.cumWeights = new Float64Array(nTrain);
       let c = 0;
       for (let i = 0; i < nTrain; i++) this.cumWeights[i] = c += spec.trainWeights![i];
     } else this.cumWeights = null;
     this.startTestDot = new Float64Array(spec.test.rows.length);
-    for (let i = 0; i < spec.test.rows.length; i++)
-      this.startTestDot[i] = this.rowDot(spec.test.rows[i], this.start);
+    rowDots(m.data, d, spec.test.rows, spec.test.rows.length, this.start, this.startTestDot);
     this.testDot = new Float64Array(spec.test.rows.length);
     this.trainDot = spec.groups || this.fullBatch ? new Float64Array(nTrain) : null;
     this.main = emptyCurve();
@@ -176,6 +185,7 @@ export class DpoSimulation {
     const { train } = this.spec;
     const d = this.m.dim;
     const grad = this.grad;
+    const coefs = this.coefs;
     grad.fill(0);
     let loss = 0;
     let wsum = 0;
@@ -186,11 +196,9 @@ export class DpoSimulation {
       const w = weighted ? this.spec.trainWeights![i] : 1;
       loss += w * softplusNeg(z);
       wsum += w;
-      const c = w * sigmoidNeg(z) * train.signs[i];
-      const off = train.rows[i] * d;
-      const data = this.m.data;
-      for (let k = 0; k < d; k++) grad[k] += c * data[off + k];
+      coefs[j] = w * sigmoidNeg(z) * train.signs[i];
     }
+    addRows(this.m.data, d, this.batchRows, coefs, batch.length, grad);
     this.main.trainLoss.push(loss / wsum);
     const f = (2 * this.lr * this.beta) / wsum;
     for (let k = 0; k < d; k++) this.delta[k] += f * grad[k];
@@ -227,14 +235,6 @@ export class DpoSimulation {
     return this.originalAccuracy.slice();
   }
 
-  private rowDot(row: number, v: Float64Array): number {
-    const { data, dim } = this.m;
-    const off = row * dim;
-    let s = 0;
-    for (let k = 0; k < dim; k++) s += data[off + k] * v[k];
-    return s;
-  }
-
   private drawBatch(): { batch: Int32Array; margins: Float64Array } {
     const nTrain = this.spec.train.rows.length;
     let batch: Int32Array;
@@ -259,13 +259,16 @@ export class DpoSimulation {
       this.rng.sampleWithoutReplacement(this.perm, this.batchSize, this.batch);
       batch = this.batch;
     }
-    const margins = new Float64Array(batch.length);
     const { rows, signs } = this.spec.train;
-    for (let j = 0; j < batch.length; j++) {
-      const i = batch[j];
-      const dot = this.trainDot ? this.trainDot[i] : this.rowDot(rows[i], this.delta);
-      margins[j] = this.beta * signs[i] * dot;
-    }
+    const n = batch.length;
+    const batchRows = this.batchRows;
+    for (let j = 0; j < n; j++) batchRows[j] = rows[batch[j]];
+    const dots = this.batchDots;
+    const trainDot = this.trainDot;
+    if (trainDot) for (let j = 0; j < n; j++) dots[j] = trainDot[batch[j]];
+    else rowDots(this.m.data, this.m.dim, batchRows, n, this.delta, dots);
+    const margins = this.margins;
+    for (let j = 0; j < n; j++) margins[j] = this.beta * signs[batch[j]] * dots[j];
     return { batch, margins };
   }
 
@@ -285,11 +288,9 @@ export class DpoSimulation {
   private evaluate(): void {
     const { test, train, groups, originalTestSigns, meanDiff } = this.spec;
     const d = this.m.dim;
-    for (let i = 0; i < test.rows.length; i++)
-      this.testDot[i] = this.rowDot(test.rows[i], this.delta);
-    if (this.trainDot)
-      for (let i = 0; i < train.rows.length; i++)
-        this.trainDot[i] = this.rowDot(train.rows[i], this.delta);
+    const { data } = this.m;
+    rowDots(data, d, test.rows, test.rows.length, this.delta, this.testDot);
+    if (this.trainDot) rowDots(data, d, train.rows, train.rows.length, this.delta, this.trainDot);
     const w = this.boundary();
     const headChange = Math.SQRT1_2 * norm(this.delta, d);
     const rate = 6 * this.beta * this.lr * this.t;

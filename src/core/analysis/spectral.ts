@@ -1,3 +1,4 @@
+import { addRows, asRows, rowDots } from './kernels.js';
 import { type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 
@@ -37,21 +38,21 @@ export function covarianceSpectralNorm(
   const maxIter = Math.min(options.maxIterations ?? 300, d, n);
   const { data } = m;
   const inv = 1 / (n - 1);
+  const rowIdx = asRows(rows);
+  const proj = new Float64Array(n);
 
-  // One pass: each row's dot product and its contribution to the output use the row while it is
-  // in cache (the data are read once per iteration instead of twice).
+  // Xc^T (Xc v) without forming Xc: proj_i = g_i . v - mu . v, then sum proj_i g_i - (sum proj_i) mu.
+  // The rows of one class (n x d Float32) stay in cache between the two passes.
   const apply = (v: Float64Array, out: Float64Array): void => {
     const muv = dotF64(mean, v, d);
+    rowDots(data, d, rowIdx, n, v, proj);
     let su = 0;
-    out.fill(0);
     for (let i = 0; i < n; i++) {
-      const off = rows[i] * d;
-      let s = 0;
-      for (let k = 0; k < d; k++) s += data[off + k] * v[k];
-      const a = s - muv;
-      su += a;
-      for (let k = 0; k < d; k++) out[k] += a * data[off + k];
+      proj[i] -= muv;
+      su += proj[i];
     }
+    out.fill(0);
+    addRows(data, d, rowIdx, proj, n, out);
     for (let k = 0; k < d; k++) out[k] = (out[k] - su * mean[k]) * inv;
   };
 

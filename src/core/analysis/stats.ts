@@ -1,4 +1,5 @@
-import { addRow, cosine, dot, type Matrix, meanOfRows, norm, rowDot } from './matrix.js';
+import { addRows, asRows, rowDots } from './kernels.js';
+import { cosine, dot, type Matrix, meanOfRows, norm, rowDot } from './matrix.js';
 import { Rng } from './rng.js';
 import { covarianceSpectralNorm, type SpectralOptions } from './spectral.js';
 
@@ -161,19 +162,29 @@ export function bootstrapDistinguishability(
   const sn = new Float64Array(d);
   const cp = new Int32Array(np);
   const cn = new Int32Array(nn);
+  const posRows = asRows(positives);
+  const negRows = asRows(negatives);
+  const drawnRows = new Int32Array(Math.max(np, nn));
+  const drawnCounts = new Float64Array(Math.max(np, nn));
   // Draw the multiplicities first and add each drawn row once, times its count: about 37% of the
   // rows are not drawn at all, so this does ~63% of the multiply-adds of summing the draws.
-  const weightedSum = (rows: ArrayLike<number>, counts: Int32Array, out: Float64Array): void => {
+  const weightedSum = (rows: Int32Array, counts: Int32Array, out: Float64Array): void => {
+    let k = 0;
+    for (let i = 0; i < counts.length; i++)
+      if (counts[i] > 0) {
+        drawnRows[k] = rows[i];
+        drawnCounts[k++] = counts[i];
+      }
     out.fill(0);
-    for (let i = 0; i < counts.length; i++) if (counts[i] > 0) addRow(m, rows[i], counts[i], out);
+    addRows(m.data, d, drawnRows, drawnCounts, k, out);
   };
   for (let r = 0; r < reps; r++) {
     cp.fill(0);
     cn.fill(0);
     for (let i = 0; i < np; i++) cp[rng.int(np)]++;
     for (let i = 0; i < nn; i++) cn[rng.int(nn)]++;
-    weightedSum(positives, cp, sp);
-    weightedSum(negatives, cn, sn);
+    weightedSum(posRows, cp, sp);
+    weightedSum(negRows, cn, sn);
     let s = 0;
     for (let k = 0; k < d; k++) {
       const x = sp[k] / np - sn[k] / nn;
@@ -249,8 +260,10 @@ function findSuspects(
   const offset = dot(mid, unit, d);
   const wrong: Suspect[] = [];
   const visit = (rows: ArrayLike<number>, label: 1 | -1): void => {
+    const dots = new Float64Array(rows.length);
+    rowDots(m.data, d, asRows(rows), rows.length, unit, dots);
     for (let i = 0; i < rows.length; i++) {
-      const projection = rowDot(m, rows[i], unit) - offset;
+      const projection = dots[i] - offset;
       if (label * projection <= 0) wrong.push({ row: rows[i], label, projection });
     }
   };
