@@ -1,0 +1,79 @@
+import { describe, expect, it } from 'vitest';
+import { addRows, addRowsJs, rowDots, rowDotsJs } from '../../src/core/analysis/kernels.js';
+import { Rng } from '../../src/core/analysis/rng.js';
+import { simdKernels } from '../../src/core/analysis/simd.js';
+
+/** Row i of `data` dotted with v, one term at a time in Float64 (the definition). */
+function naiveDot(data: Float32Array, dim: number, row: number, v: Float64Array): number {
+  let s = 0;
+  for (let k = 0; k < dim; k++) s += data[row * dim + k] * v[k];
+  return s;
+}
+
+function case_(dim: number, rowsInMatrix: number, seed: number) {
+  const rng = new Rng(seed);
+  const data = Float32Array.from({ length: rowsInMatrix * dim }, () => rng.normal());
+  // Shuffled rows with repeats and runs of consecutive rows (copied in one piece by the SIMD path).
+  const rows = new Int32Array(3 * rowsInMatrix);
+  for (let i = 0; i < rows.length; i++)
+    rows[i] = i % 5 === 0 ? rng.int(rowsInMatrix) : (rows[i - 1] + 1) % rowsInMatrix;
+  const v = Float64Array.from({ length: dim }, () => rng.normal());
+  const coef = Float64Array.from({ length: rows.length }, () => rng.normal());
+  return { data, rows, v, coef };
+}
+
+describe('row kernels', () => {
+  it('WebAssembly SIMD is available on this Node, so the fast path is the one tested', () => {
+    expect(simdKernels()).not.toBeNull();
+  });
+
+  // Odd sizes exercise the scalar tails; 2000 rows at d = 4099 span several copied chunks.
+  for (const [dim, n] of [
+    [1, 7],
+    [3, 50],
+    [8, 9],
+    [383, 300],
+    [384, 1000],
+    [4099, 200],
+  ] as const) {
+    it(`dot products and weighted row sums agree with the definition (d = ${dim})`, () => {
+      const { data, rows, v, coef } = case_(dim, n, dim * 31 + n);
+      for (const f of [rowDots, rowDotsJs]) {
+        const out = new Float64Array(rows.length);
+        f(data, dim, rows, rows.length, v, out);
+        rows.forEach((r, i) => {
+          // Error bound of a length-d sum: a few ulps of sum |x_k v_k|.
+          let scale = 0;
+          for (let k = 0; k < dim; k++) scale += Math.abs(data[r * dim + k] * v[k]);
+          expect(Math.abs(out[i] - naiveDot(data, dim, r, v))).toBeLessThanOrEqual(1e-14 * scale);
+        });
+      }
+      for (const f of [addRows, addRowsJs]) {
+        const acc = Float64Array.from({ length: dim }, (_, k) => k);
+        f(data, dim, rows, coef, rows.length, acc);
+        for (let k = 0; k < dim; k++) {
+          let expected = k;
+          let scale = Math.abs(k);
+          rows.forEach((r, i) => {
+            expected += coef[i] * data[r * dim + k];
+            scale += Math.abs(coef[i] * data[r * dim + k]);
+          });
+          expect(Math.abs(acc[k] - expected)).toBeLessThanOrEqual(1e-14 * scale);
+        }
+      }
+    });
+  }
+
+  it('a prefix of the rows: n below the array lengths leaves the rest untouched', () => {
+    const { data, rows, v, coef } = case_(16, 40, 5);
+    const out = new Float64Array(rows.length).fill(7);
+    rowDots(data, 16, rows, 10, v, out);
+    expect(out[9]).toBeCloseTo(naiveDot(data, 16, rows[9], v), 12);
+    expect(Array.from(out.subarray(10)).every((x) => x === 7)).toBe(true);
+    const a = new Float64Array(16);
+    const b = new Float64Array(16);
+    addRows(data, 16, rows, coef, 10, a);
+    addRowsJs(data, 16, rows.subarray(0, 10), coef, 10, b);
+    a.forEach((x, k) => expect(x).toBeCloseTo(b[k], 12));
+  });
+});
