@@ -54,6 +54,88 @@ export function addRows(
   acc.set(s.f64.subarray(s.vec / 8, s.vec / 8 + dim));
 }
 
+/** The same rows, many passes: Lanczos iterations, bootstrap replicates. */
+export interface RowBlock {
+  readonly n: number;
+  /** out[i] = g(rows[i]) . v for every row of the block. */
+  dots(v: Float64Array, out: Float64Array): void;
+  /** acc += sum_i coef[i] * g(rows[i]) over the block (rows with coefficient 0 are skipped). */
+  addTo(coef: Float64Array, acc: Float64Array): void;
+}
+
+/** Largest block kept in the module's memory (its memory never shrinks); bigger ones stream. */
+const MAX_BLOCK_BYTES = 64 << 20;
+let blockActive = false;
+
+/**
+ * Runs `fn` with the given rows copied once into the SIMD module's memory (instead of once per
+ * pass, which costs about as much as the arithmetic at d = 384). The block is only valid inside
+ * `fn`, which must be synchronous. Without SIMD, for very large blocks or when nested, the block
+ * reads the matrix directly.
+ */
+export function withRowBlock<T>(
+  data: Float32Array,
+  dim: number,
+  rows: Int32Array,
+  fn: (block: RowBlock) => T,
+): T {
+  const n = rows.length;
+  const k = simdKernels();
+  const direct: RowBlock = {
+    n,
+    dots: (v, out) => rowDots(data, dim, rows, n, v, out),
+    addTo: (coef, acc) => addRows(data, dim, rows, coef, n, acc),
+  };
+  if (!k || blockActive || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES) return fn(direct);
+  // After the streaming scratch, so rowDots/addRows inside fn do not overwrite the block.
+  const { end } = scratch(k, dim);
+  const vec = end;
+  const coefAt = vec + align16(8 * dim);
+  const rowsAt = coefAt + align16(8 * n);
+  const need = rowsAt + 4 * n * dim;
+  ensureMemory(k, need);
+  const copy = scratch(k, dim);
+  const v32 = copy.f32;
+  const base = rowsAt / 4;
+  let j = 0;
+  while (j < n) {
+    let e = j + 1;
+    while (e < n && rows[e] === rows[e - 1] + 1) e++;
+    const o = rows[j] * dim;
+    v32.set(data.subarray(o, o + (e - j) * dim), base + j * dim);
+    j = e;
+  }
+  const block: RowBlock = {
+    n,
+    dots(v, out) {
+      const f64 = scratch(k, dim).f64;
+      f64.set(v.subarray(0, dim), vec / 8);
+      k.dots(rowsAt, n, dim, vec, coefAt);
+      out.set(f64.subarray(coefAt / 8, coefAt / 8 + n));
+    },
+    addTo(coef, acc) {
+      const f64 = scratch(k, dim).f64;
+      f64.set(acc.subarray(0, dim), vec / 8);
+      f64.set(coef.subarray(0, n), coefAt / 8);
+      k.axpys(rowsAt, n, dim, coefAt, vec);
+      acc.set(f64.subarray(vec / 8, vec / 8 + dim));
+    },
+  };
+  blockActive = true;
+  try {
+    return fn(block);
+  } finally {
+    blockActive = false;
+  }
+}
+
+const align16 = (x: number): number => Math.ceil(x / 16) * 16;
+
+function ensureMemory(k: SimdKernels, need: number): void {
+  const have = k.memory.buffer.byteLength;
+  if (need > have) k.memory.grow(Math.ceil((need - have) / 65536));
+}
+
 /** Bytes of rows copied into the module's memory per call of a kernel: stays in L2. */
 const CHUNK_BYTES = 1 << 18;
 
@@ -65,24 +147,24 @@ interface Scratch {
   coef: number;
   rows: number;
   cap: number;
+  /** First byte after the scratch. */
+  end: number;
 }
 
 let views: { buffer: ArrayBuffer; f32: Float32Array; f64: Float64Array } | null = null;
 
 function scratch(k: SimdKernels, dim: number): Scratch {
   const cap = Math.max(4, Math.floor(CHUNK_BYTES / (4 * dim)));
-  const align = (x: number): number => Math.ceil(x / 16) * 16;
   const vec = 0;
-  const coef = align(8 * dim);
-  const rows = coef + align(8 * cap);
-  const need = rows + 4 * cap * dim;
-  const have = k.memory.buffer.byteLength;
-  if (need > have) k.memory.grow(Math.ceil((need - have) / 65536));
+  const coef = align16(8 * dim);
+  const rows = coef + align16(8 * cap);
+  const end = align16(rows + 4 * cap * dim);
+  ensureMemory(k, end);
   if (!views || views.buffer !== k.memory.buffer) {
     const buffer = k.memory.buffer;
     views = { buffer, f32: new Float32Array(buffer), f64: new Float64Array(buffer) };
   }
-  return { f32: views.f32, f64: views.f64, vec, coef, rows, cap };
+  return { f32: views.f32, f64: views.f64, vec, coef, rows, cap, end };
 }
 
 /** rows[from .. from + m) into the scratch block, one copy per run of consecutive rows. */
@@ -175,4 +257,33 @@ export function addRowsJs(
 /** The rows as an Int32Array (the kernels' row type), without copying when they already are one. */
 export function asRows(rows: ArrayLike<number>): Int32Array {
   return rows instanceof Int32Array ? rows : Int32Array.from(rows);
+}
+
+/**
+ * Dot products of one fixed set of rows with a changing vector, evaluated in increasing row
+ * order so that runs of consecutive rows reach the SIMD module in one copy (a behavior's rows are
+ * mostly consecutive in the matrix, but a train/test split shuffles them), then put back in the
+ * set's order.
+ */
+export class SortedRowDots {
+  private readonly order: Int32Array;
+  private readonly sorted: Int32Array;
+  private readonly tmp: Float64Array;
+
+  constructor(rows: Int32Array) {
+    const n = rows.length;
+    this.order = Int32Array.from(
+      Array.from({ length: n }, (_, i) => i).sort((a, b) => rows[a] - rows[b] || a - b),
+    );
+    this.sorted = new Int32Array(n);
+    for (let j = 0; j < n; j++) this.sorted[j] = rows[this.order[j]];
+    this.tmp = new Float64Array(n);
+  }
+
+  /** out[i] = g(rows[i]) . v for every row of the set. */
+  run(data: Float32Array, dim: number, v: Float64Array, out: Float64Array): void {
+    const n = this.sorted.length;
+    rowDots(data, dim, this.sorted, n, v, this.tmp);
+    for (let j = 0; j < n; j++) out[this.order[j]] = this.tmp[j];
+  }
 }

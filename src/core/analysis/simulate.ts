@@ -1,5 +1,5 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
-import { addRows, rowDots } from './kernels.js';
+import { addRows, rowDots, SortedRowDots } from './kernels.js';
 import { cosine, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
 
@@ -123,6 +123,8 @@ export class DpoSimulation {
   private readonly testDot: Float64Array;
   /** delta . g for every training row at the current state, when the whole training set is evaluated anyway. */
   private readonly trainDot: Float64Array | null;
+  private readonly trainDots: SortedRowDots | null;
+  private readonly testDots: SortedRowDots;
   private readonly grad: Float64Array;
   /** Scratch of one batch: matrix rows, delta . g, then the gradient coefficients. */
   private readonly batchRows: Int32Array;
@@ -164,6 +166,8 @@ export class DpoSimulation {
     rowDots(m.data, d, spec.test.rows, spec.test.rows.length, this.start, this.startTestDot);
     this.testDot = new Float64Array(spec.test.rows.length);
     this.trainDot = spec.groups || this.fullBatch ? new Float64Array(nTrain) : null;
+    this.trainDots = this.trainDot ? new SortedRowDots(spec.train.rows) : null;
+    this.testDots = new SortedRowDots(spec.test.rows);
     this.main = emptyCurve();
     this.groupCurves = (spec.groups ?? []).map(() => emptyCurve());
     this.evaluate();
@@ -289,8 +293,8 @@ export class DpoSimulation {
     const { test, train, groups, originalTestSigns, meanDiff } = this.spec;
     const d = this.m.dim;
     const { data } = this.m;
-    rowDots(data, d, test.rows, test.rows.length, this.delta, this.testDot);
-    if (this.trainDot) rowDots(data, d, train.rows, train.rows.length, this.delta, this.trainDot);
+    this.testDots.run(data, d, this.delta, this.testDot);
+    if (this.trainDot) this.trainDots!.run(data, d, this.delta, this.trainDot);
     const w = this.boundary();
     const headChange = Math.SQRT1_2 * norm(this.delta, d);
     const rate = 6 * this.beta * this.lr * this.t;

@@ -1,4 +1,4 @@
-import { addRows, asRows, rowDots } from './kernels.js';
+import { asRows, withRowBlock } from './kernels.js';
 import { type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 
@@ -36,27 +36,36 @@ export function covarianceSpectralNorm(
   const tol = options.tolerance ?? SPECTRAL_TOLERANCE;
   // rank(Xc) <= n - 1, plus one direction for the start vector's null-space part.
   const maxIter = Math.min(options.maxIterations ?? 300, d, n);
-  const { data } = m;
   const inv = 1 / (n - 1);
-  const rowIdx = asRows(rows);
   const proj = new Float64Array(n);
+  // The class's rows go into the SIMD module's memory once for all the iterations.
+  return withRowBlock(m.data, d, asRows(rows), (block) => {
+    // Xc^T (Xc v) without forming Xc: proj_i = g_i . v - mu . v, then sum proj_i g_i - (sum proj_i) mu.
+    const apply = (v: Float64Array, out: Float64Array): void => {
+      const muv = dotF64(mean, v, d);
+      block.dots(v, proj);
+      let su = 0;
+      for (let i = 0; i < n; i++) {
+        proj[i] -= muv;
+        su += proj[i];
+      }
+      out.fill(0);
+      block.addTo(proj, out);
+      for (let k = 0; k < d; k++) out[k] = (out[k] - su * mean[k]) * inv;
+    };
+    return lanczosTop(apply, d, maxIter, tol, options.seed ?? 1234);
+  });
+}
 
-  // Xc^T (Xc v) without forming Xc: proj_i = g_i . v - mu . v, then sum proj_i g_i - (sum proj_i) mu.
-  // The rows of one class (n x d Float32) stay in cache between the two passes.
-  const apply = (v: Float64Array, out: Float64Array): void => {
-    const muv = dotF64(mean, v, d);
-    rowDots(data, d, rowIdx, n, v, proj);
-    let su = 0;
-    for (let i = 0; i < n; i++) {
-      proj[i] -= muv;
-      su += proj[i];
-    }
-    out.fill(0);
-    addRows(data, d, rowIdx, proj, n, out);
-    for (let k = 0; k < d; k++) out[k] = (out[k] - su * mean[k]) * inv;
-  };
-
-  const rng = new Rng(options.seed ?? 1234, 0x5eed);
+/** Top eigenvalue of the symmetric PSD operator `apply` (see covarianceSpectralNorm). */
+function lanczosTop(
+  apply: (v: Float64Array, out: Float64Array) => void,
+  d: number,
+  maxIter: number,
+  tol: number,
+  seed: number,
+): number {
+  const rng = new Rng(seed, 0x5eed);
   const basis: Float64Array[] = [];
   let q = new Float64Array(d);
   for (let k = 0; k < d; k++) q[k] = rng.normal();
