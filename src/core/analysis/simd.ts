@@ -8,7 +8,7 @@
  *
  *   (func $dots (param $x i32) (param $n i32) (param $d i32) (param $v i32) (param $out i32))
  *     for each row i < n of the f32 block at $x: out[i] = sum_k f64(x[i][k]) * v[k]
- *     (two f64x2 accumulators over 4 floats at a time, then the scalar tail d % 4)
+ *     (four f64x2 accumulators over 8 floats at a time, then the scalar tail d % 8)
  *   (func $axpys (param $x i32) (param $n i32) (param $d i32) (param $c i32) (param $acc i32))
  *     for each row i < n with c[i] != 0, in order: acc[k] += c[i] * f64(x[i][k])
  *
@@ -102,9 +102,9 @@ function whileBelow(a: number, b: number, unsigned: boolean, body: number[]): nu
 
 function dotsBody(): number[] {
   // params: x 0, n 1, d 2, v 3, out 4; locals: i 5, px 6, pv 7, vEnd 8, rowEnd 9, po 10 (i32),
-  // a0 11, a1 12 (v128), s 13 (f64)
-  const [x, n, d, v, out, i, px, pv, vEnd, rowEnd, po, a0, a1, s] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+  // a0..a3 11..14 (v128), s 15 (f64)
+  const [x, n, d, v, out, i, px, pv, vEnd, rowEnd, po, a0, a1, a2, a3, s] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
   ];
   const acc = (a: number, offset: number): number[] => [
     ...get(a),
@@ -122,11 +122,15 @@ function dotsBody(): number[] {
     ...set(a0),
     ...V_ZERO,
     ...set(a1),
+    ...V_ZERO,
+    ...set(a2),
+    ...V_ZERO,
+    ...set(a3),
     ...get(v),
     ...set(pv),
     ...get(px),
     ...get(d),
-    ...i32(-4),
+    ...i32(-8),
     ...AND,
     ...i32(2),
     ...SHL,
@@ -141,17 +145,23 @@ function dotsBody(): number[] {
     ...whileBelow(px, vEnd, true, [
       ...acc(a0, 0),
       ...acc(a1, 8),
+      ...acc(a2, 16),
+      ...acc(a3, 24),
       ...get(px),
-      ...i32(16),
+      ...i32(32),
       ...ADD,
       ...set(px),
       ...get(pv),
-      ...i32(32),
+      ...i32(64),
       ...ADD,
       ...set(pv),
     ]),
     ...get(a0),
     ...get(a1),
+    ...F64X2_ADD,
+    ...get(a2),
+    ...get(a3),
+    ...F64X2_ADD,
     ...F64X2_ADD,
     ...tee(a0),
     ...F64X2_LANE(0),
@@ -193,7 +203,7 @@ function dotsBody(): number[] {
   return [
     ...vec([
       [6, I32],
-      [2, V128],
+      [4, V128],
       [1, F64],
     ]),
     ...get(x),
@@ -232,7 +242,7 @@ function axpysBody(): number[] {
     ...set(pa),
     ...get(px),
     ...get(d),
-    ...i32(-4),
+    ...i32(-8),
     ...AND,
     ...i32(2),
     ...SHL,
@@ -247,12 +257,14 @@ function axpysBody(): number[] {
     ...whileBelow(px, vEnd, true, [
       ...update(0),
       ...update(8),
+      ...update(16),
+      ...update(24),
       ...get(px),
-      ...i32(16),
+      ...i32(32),
       ...ADD,
       ...set(px),
       ...get(pa),
-      ...i32(32),
+      ...i32(64),
       ...ADD,
       ...set(pa),
     ]),
