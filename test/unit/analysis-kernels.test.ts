@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { addRows, addRowsJs, rowDots, rowDotsJs } from '../../src/core/analysis/kernels.js';
+import {
+  addRows,
+  addRowsJs,
+  rowDots,
+  rowDotsJs,
+  SortedRowDots,
+  withRowBlock,
+} from '../../src/core/analysis/kernels.js';
 import { Rng } from '../../src/core/analysis/rng.js';
 import { simdKernels } from '../../src/core/analysis/simd.js';
 
@@ -75,5 +82,42 @@ describe('row kernels', () => {
     addRows(data, 16, rows, coef, 10, a);
     addRowsJs(data, 16, rows.subarray(0, 10), coef, 10, b);
     a.forEach((x, k) => expect(x).toBeCloseTo(b[k], 12));
+  });
+
+  it('a resident block, nested blocks and sorted evaluation give the same numbers', () => {
+    const dim = 97;
+    const { data, rows, v, coef } = case_(dim, 120, 11);
+    coef.forEach((_, i) => i % 3 === 0 && (coef[i] = 0)); // zero coefficients are skipped
+    const expectedDots = new Float64Array(rows.length);
+    rowDotsJs(data, dim, rows, rows.length, v, expectedDots);
+    const expectedSum = new Float64Array(dim);
+    addRowsJs(data, dim, rows, coef, rows.length, expectedSum);
+    const check = (dots: Float64Array, sum: Float64Array): void => {
+      dots.forEach((x, i) => expect(x).toBeCloseTo(expectedDots[i], 11));
+      sum.forEach((x, k) => expect(x).toBeCloseTo(expectedSum[k], 11));
+    };
+    withRowBlock(data, dim, rows, (outer) => {
+      // Twice over the same block, with a nested (direct) block and streamed calls in between.
+      for (let pass = 0; pass < 2; pass++) {
+        const dots = new Float64Array(rows.length);
+        const sum = new Float64Array(dim);
+        outer.dots(v, dots);
+        outer.addTo(coef, sum);
+        check(dots, sum);
+        withRowBlock(data, dim, rows, (inner) => {
+          const d2 = new Float64Array(rows.length);
+          const s2 = new Float64Array(dim);
+          inner.dots(v, d2);
+          inner.addTo(coef, s2);
+          check(d2, s2);
+        });
+        const d3 = new Float64Array(rows.length);
+        rowDots(data, dim, rows, rows.length, v, d3);
+        d3.forEach((x, i) => expect(x).toBeCloseTo(expectedDots[i], 11));
+      }
+    });
+    const sorted = new Float64Array(rows.length);
+    new SortedRowDots(rows).run(data, dim, v, sorted);
+    sorted.forEach((x, i) => expect(x).toBeCloseTo(expectedDots[i], 11));
   });
 });

@@ -2,13 +2,21 @@ import { type SimdKernels, simdKernels } from './simd.js';
 
 /**
  * The two loops that nearly all of the analysis time goes through, on rows of the Float32
- * embedding matrix with Float64 accumulation: many dot products with one vector, and one
- * combination of many rows. Both take four rows at a time so that each element of the shared
- * vector is loaded once per four multiply-adds and four independent sums are in flight (scalar
- * JavaScript is otherwise bound by the latency of one accumulator: about 2x slower, measured).
- * The summation order differs from a row-at-a-time loop only by rounding (a few ulps).
- * Kept monomorphic (Float32Array data, Int32Array rows, Float64Array vectors) so V8 keeps them tight.
- * Where WebAssembly SIMD is available (Node 20 and every current VS Code) they run there (simd.ts).
+ * embedding matrix with Float64 accumulation: many dot products with one vector (rowDots), and
+ * one weighted sum of many rows (addRows).
+ *
+ * Where WebAssembly SIMD is available (Node 20, every current VS Code) they run in simd.ts's
+ * module, about 3x the scalar loops. That module cannot read the caller's matrix, so the rows are
+ * copied into its memory: chunk by chunk per call (one copy per run of consecutive rows), or once
+ * for many passes over the same rows (withRowBlock: Lanczos iterations, bootstrap replicates).
+ * At d = 384 a copy costs about as much as the arithmetic on the row, hence the blocks and the
+ * sorted evaluation order of SortedRowDots.
+ *
+ * The scalar fallbacks take four rows at a time, so that each element of the shared vector is
+ * loaded once per four multiply-adds and four independent sums are in flight (about 2x a
+ * row-at-a-time loop, measured); they stay monomorphic (Float32Array data, Int32Array rows,
+ * Float64Array vectors). Every path differs from the row-at-a-time definition only by the
+ * order of the additions (a few ulps; test/unit/analysis-kernels.test.ts).
  */
 
 /** out[i] = g(rows[i]) . v for i < n (data: the [rows, dim] matrix in C order). */
@@ -21,7 +29,8 @@ export function rowDots(
   out: Float64Array,
 ): void {
   const k = simdKernels();
-  if (!k || n === 0) return rowDotsJs(data, dim, rows, n, v, out);
+  if (!k || n === 0 || (blockDim !== 0 && dim !== blockDim))
+    return rowDotsJs(data, dim, rows, n, v, out);
   const s = scratch(k, dim);
   s.f64.set(v.subarray(0, dim), s.vec / 8);
   for (let from = 0; from < n; from += s.cap) {
@@ -42,7 +51,8 @@ export function addRows(
   acc: Float64Array,
 ): void {
   const k = simdKernels();
-  if (!k || n === 0) return addRowsJs(data, dim, rows, coef, n, acc);
+  if (!k || n === 0 || (blockDim !== 0 && dim !== blockDim))
+    return addRowsJs(data, dim, rows, coef, n, acc);
   const s = scratch(k, dim);
   s.f64.set(acc.subarray(0, dim), s.vec / 8);
   for (let from = 0; from < n; from += s.cap) {
@@ -65,7 +75,8 @@ export interface RowBlock {
 
 /** Largest block kept in the module's memory (its memory never shrinks); bigger ones stream. */
 const MAX_BLOCK_BYTES = 64 << 20;
-let blockActive = false;
+/** dim of the active block (0: none); the streaming scratch below it is laid out for that dim. */
+let blockDim = 0;
 
 /**
  * Runs `fn` with the given rows copied once into the SIMD module's memory (instead of once per
@@ -86,7 +97,7 @@ export function withRowBlock<T>(
     dots: (v, out) => rowDots(data, dim, rows, n, v, out),
     addTo: (coef, acc) => addRows(data, dim, rows, coef, n, acc),
   };
-  if (!k || blockActive || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES) return fn(direct);
+  if (!k || blockDim !== 0 || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES) return fn(direct);
   // After the streaming scratch, so rowDots/addRows inside fn do not overwrite the block.
   const { end } = scratch(k, dim);
   const vec = end;
@@ -121,11 +132,11 @@ export function withRowBlock<T>(
       acc.set(f64.subarray(vec / 8, vec / 8 + dim));
     },
   };
-  blockActive = true;
+  blockDim = dim;
   try {
     return fn(block);
   } finally {
-    blockActive = false;
+    blockDim = 0;
   }
 }
 
