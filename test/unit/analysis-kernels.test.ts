@@ -3,6 +3,7 @@ import {
   addRows,
   addRowsJs,
   rowDots,
+  ResidentRows,
   rowDotsJs,
   SortedRowDots,
   withRowBlock,
@@ -119,5 +120,24 @@ describe('row kernels', () => {
     const sorted = new Float64Array(rows.length);
     new SortedRowDots(rows).run(data, dim, v, sorted);
     sorted.forEach((x, i) => expect(x).toBeCloseTo(expectedDots[i], 11));
+  });
+
+  it('resident rows in their own memory: dots and weighted sums over every row', () => {
+    const dim = 50;
+    const { data, rows, v, coef } = case_(dim, 80, 3);
+    const resident = ResidentRows.create(data, dim, rows)!;
+    expect(resident).not.toBeNull();
+    const expectedDots = new Float64Array(rows.length);
+    rowDotsJs(data, dim, rows, rows.length, v, expectedDots);
+    const expectedSum = Float64Array.from({ length: dim }, () => 1);
+    addRowsJs(data, dim, rows, coef, rows.length, expectedSum);
+    for (let pass = 0; pass < 2; pass++) {
+      const dots = new Float64Array(rows.length);
+      resident.dots(v, dots);
+      dots.forEach((x, i) => expect(x).toBeCloseTo(expectedDots[i], 11));
+      const sum = Float64Array.from({ length: dim }, () => 1);
+      resident.addTo(coef, sum);
+      sum.forEach((x, k) => expect(x).toBeCloseTo(expectedSum[k], 11));
+    }
   });
 });

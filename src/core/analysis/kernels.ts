@@ -1,4 +1,4 @@
-import { type SimdKernels, simdKernels } from './simd.js';
+import { newSimdKernels, type SimdKernels, simdKernels } from './simd.js';
 
 /**
  * The two loops that nearly all of the analysis time goes through, on rows of the Float32
@@ -296,5 +296,63 @@ export class SortedRowDots {
     const n = this.sorted.length;
     rowDots(data, dim, this.sorted, n, v, this.tmp);
     for (let j = 0; j < n; j++) out[this.order[j]] = this.tmp[j];
+  }
+}
+
+/** Largest set of rows that ResidentRows keeps in a memory of its own. */
+const MAX_RESIDENT_BYTES = 512 << 20;
+
+/**
+ * A fixed set of rows copied once into a SIMD instance of its own, for a run that evaluates all
+ * of them at every step (a joint DPO run scores every training row of every behavior): no copy
+ * per step. The memory is freed with the object (drop it when done). Null without SIMD or when
+ * the rows take more than MAX_RESIDENT_BYTES (d = 4096 mixtures): callers stream instead.
+ */
+export class ResidentRows {
+  private constructor(
+    private readonly k: SimdKernels,
+    private readonly n: number,
+    private readonly dim: number,
+    private readonly vec: number,
+    private readonly coef: number,
+    private readonly rows: number,
+  ) {}
+
+  static create(data: Float32Array, dim: number, rows: Int32Array): ResidentRows | null {
+    const n = rows.length;
+    if (n === 0 || 4 * n * dim > MAX_RESIDENT_BYTES) return null;
+    const vec = 0;
+    const coef = align16(8 * dim);
+    const at = coef + align16(8 * n);
+    const k = newSimdKernels(at + 4 * n * dim);
+    if (!k) return null;
+    const f32 = new Float32Array(k.memory.buffer);
+    const base = at / 4;
+    let j = 0;
+    while (j < n) {
+      let e = j + 1;
+      while (e < n && rows[e] === rows[e - 1] + 1) e++;
+      const o = rows[j] * dim;
+      f32.set(data.subarray(o, o + (e - j) * dim), base + j * dim);
+      j = e;
+    }
+    return new ResidentRows(k, n, dim, vec, coef, at);
+  }
+
+  /** out[i] = g(rows[i]) . v for every row. */
+  dots(v: Float64Array, out: Float64Array): void {
+    const f64 = new Float64Array(this.k.memory.buffer);
+    f64.set(v.subarray(0, this.dim), this.vec / 8);
+    this.k.dots(this.rows, this.n, this.dim, this.vec, this.coef);
+    out.set(f64.subarray(this.coef / 8, this.coef / 8 + this.n));
+  }
+
+  /** acc += sum_i coef[i] * g(rows[i]); rows with coefficient 0 cost one comparison. */
+  addTo(coef: Float64Array, acc: Float64Array): void {
+    const f64 = new Float64Array(this.k.memory.buffer);
+    f64.set(acc.subarray(0, this.dim), this.vec / 8);
+    f64.set(coef.subarray(0, this.n), this.coef / 8);
+    this.k.axpys(this.rows, this.n, this.dim, this.coef, this.vec);
+    acc.set(f64.subarray(this.vec / 8, this.vec / 8 + this.dim));
   }
 }

@@ -373,23 +373,30 @@ export interface SimdKernels {
   axpys(x: number, n: number, d: number, c: number, acc: number): void;
 }
 
+let compiled: { wasm: WasmApi; module: object } | null | undefined;
 let cached: SimdKernels | null | undefined;
 
-/** The module, instantiated once per process (synchronously: it is tiny). */
-export function simdKernels(): SimdKernels | null {
-  if (cached !== undefined) return cached;
-  cached = null;
-  try {
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
-    if (!wasm) return null;
-    const bytes = moduleBytes();
-    if (!wasm.validate(bytes)) return null;
-    const memory = new wasm.Memory({ initial: 1 });
-    const instance = new wasm.Instance(new wasm.Module(bytes), { env: { memory } });
-    const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
-    cached = { memory, dots: ex.dots, axpys: ex.axpys };
-  } catch {
-    cached = null;
+/** A fresh instance with its own memory of at least `bytes` (null without WebAssembly SIMD). */
+export function newSimdKernels(bytes: number): SimdKernels | null {
+  if (compiled === undefined) {
+    compiled = null;
+    try {
+      const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+      const code = moduleBytes();
+      if (wasm && wasm.validate(code)) compiled = { wasm, module: new wasm.Module(code) };
+    } catch {
+      compiled = null;
+    }
   }
+  if (!compiled) return null;
+  const memory = new compiled.wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+  const instance = new compiled.wasm.Instance(compiled.module, { env: { memory } });
+  const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
+  return { memory, dots: ex.dots, axpys: ex.axpys };
+}
+
+/** The shared instance (its memory holds the streaming scratch and the row blocks). */
+export function simdKernels(): SimdKernels | null {
+  if (cached === undefined) cached = newSimdKernels(65536);
   return cached;
 }

@@ -1,5 +1,5 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
-import { addRows, rowDots, SortedRowDots } from './kernels.js';
+import { addRows, ResidentRows, rowDots, SortedRowDots } from './kernels.js';
 import { cosine, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
 
@@ -125,6 +125,15 @@ export class DpoSimulation {
   private readonly trainDot: Float64Array | null;
   private readonly trainDots: SortedRowDots | null;
   private readonly testDots: SortedRowDots;
+  /**
+   * Runs that score every row at every step keep their train + test rows in a SIMD memory of
+   * their own from the first step until the last (null before, after, or when too big).
+   */
+  private resident: ResidentRows | null = null;
+  private residentTried = false;
+  /** delta . g of the train rows then the test rows (trainDot and testDot are views of it). */
+  private readonly allDots: Float64Array;
+  private residentCoefs: Float64Array | null = null;
   private readonly grad: Float64Array;
   /** Scratch of one batch: matrix rows, delta . g, then the gradient coefficients. */
   private readonly batchRows: Int32Array;
@@ -164,8 +173,9 @@ export class DpoSimulation {
     } else this.cumWeights = null;
     this.startTestDot = new Float64Array(spec.test.rows.length);
     rowDots(m.data, d, spec.test.rows, spec.test.rows.length, this.start, this.startTestDot);
-    this.testDot = new Float64Array(spec.test.rows.length);
-    this.trainDot = spec.groups || this.fullBatch ? new Float64Array(nTrain) : null;
+    this.allDots = new Float64Array(nTrain + spec.test.rows.length);
+    this.testDot = this.allDots.subarray(nTrain);
+    this.trainDot = spec.groups || this.fullBatch ? this.allDots.subarray(0, nTrain) : null;
     this.trainDots = this.trainDot ? new SortedRowDots(spec.train.rows) : null;
     this.testDots = new SortedRowDots(spec.test.rows);
     this.main = emptyCurve();
@@ -185,6 +195,15 @@ export class DpoSimulation {
   /** One SGD step; records the new state. */
   advance(): void {
     if (this.done) return;
+    if (!this.residentTried && this.trainDot) {
+      this.residentTried = true;
+      const { train, test } = this.spec;
+      const rows = new Int32Array(train.rows.length + test.rows.length);
+      rows.set(train.rows);
+      rows.set(test.rows, train.rows.length);
+      this.resident = ResidentRows.create(this.m.data, this.m.dim, rows);
+      if (this.resident) this.residentCoefs = new Float64Array(rows.length);
+    }
     const { batch, margins } = this.drawBatch();
     const { train } = this.spec;
     const d = this.m.dim;
@@ -202,13 +221,24 @@ export class DpoSimulation {
       wsum += w;
       coefs[j] = w * sigmoidNeg(z) * train.signs[i];
     }
-    addRows(this.m.data, d, this.batchRows, coefs, batch.length, grad);
+    const resident = this.resident;
+    if (resident) {
+      // The batch as coefficients over all resident rows (0 elsewhere; repeats add up).
+      const all = this.residentCoefs!;
+      all.fill(0);
+      for (let j = 0; j < batch.length; j++) all[batch[j]] += coefs[j];
+      resident.addTo(all, grad);
+    } else addRows(this.m.data, d, this.batchRows, coefs, batch.length, grad);
     this.main.trainLoss.push(loss / wsum);
     const f = (2 * this.lr * this.beta) / wsum;
     for (let k = 0; k < d; k++) this.delta[k] += f * grad[k];
     this.t++;
     this.evaluate();
-    if (this.done) this.main.trainLoss.push(this.batchLoss());
+    if (this.done) {
+      this.main.trainLoss.push(this.batchLoss());
+      this.resident = null;
+      this.residentCoefs = null;
+    }
   }
 
   /** Runs the remaining steps synchronously. */
@@ -293,8 +323,11 @@ export class DpoSimulation {
     const { test, train, groups, originalTestSigns, meanDiff } = this.spec;
     const d = this.m.dim;
     const { data } = this.m;
-    this.testDots.run(data, d, this.delta, this.testDot);
-    if (this.trainDot) this.trainDots!.run(data, d, this.delta, this.trainDot);
+    if (this.resident) this.resident.dots(this.delta, this.allDots);
+    else {
+      this.testDots.run(data, d, this.delta, this.testDot);
+      if (this.trainDot) this.trainDots!.run(data, d, this.delta, this.trainDot);
+    }
     const w = this.boundary();
     const headChange = Math.SQRT1_2 * norm(this.delta, d);
     const rate = 6 * this.beta * this.lr * this.t;
