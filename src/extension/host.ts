@@ -56,6 +56,7 @@ export class ExtensionHost implements vscode.Disposable {
   private last: LastRun | undefined;
   private inflight: RunHandle | undefined;
   private refreshTimer: NodeJS.Timeout | undefined;
+  private lastDatasetEditor: vscode.TextDocument | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     const handler = (m: WebviewToHost): Promise<void> => this.onPanelMessage(m);
@@ -87,6 +88,12 @@ export class ExtensionHost implements vscode.Disposable {
         void this.restartEmbedder();
         this.showIdleStatus();
       }),
+      vscode.window.onDidChangeActiveTextEditor((editor) => {
+        if (editor && isDataset(editor.document)) this.lastDatasetEditor = editor.document;
+      }),
+      vscode.workspace.onDidCloseTextDocument((doc) => {
+        if (doc === this.lastDatasetEditor) this.lastDatasetEditor = undefined;
+      }),
       vscode.workspace.onDidSaveTextDocument((doc) => this.scheduleRefresh(doc, 0)),
       vscode.workspace.onDidChangeTextDocument((e) => {
         if (e.contentChanges.length === 0) return;
@@ -94,6 +101,8 @@ export class ExtensionHost implements vscode.Disposable {
         if (settings.diagnosticsOnEdit) this.scheduleRefresh(e.document, settings.editDebounceMs);
       }),
     );
+    const active = vscode.window.activeTextEditor?.document;
+    if (active && isDataset(active)) this.lastDatasetEditor = active;
     this.showIdleStatus();
   }
 
@@ -127,7 +136,12 @@ export class ExtensionHost implements vscode.Disposable {
       (u) => u.scheme === 'file',
     );
     if (targets.length === 0) {
-      const doc = vscode.window.activeTextEditor?.document;
+      // From the palette while the report (a webview) has focus there is no active text editor:
+      // take the JSONL editor the user was in, then any visible one.
+      const doc =
+        vscode.window.activeTextEditor?.document ??
+        this.lastDatasetEditor ??
+        vscode.window.visibleTextEditors.map((e) => e.document).find((d) => isDataset(d));
       if (doc && doc.uri.scheme === 'file') targets.push(doc.uri);
     }
     if (targets.length === 0) {
@@ -482,3 +496,6 @@ export class ExtensionHost implements vscode.Disposable {
     while (this.disposables.length) this.disposables.pop()?.dispose();
   }
 }
+
+const isDataset = (doc: vscode.TextDocument): boolean =>
+  doc.uri.scheme === 'file' && (doc.languageId === 'jsonl' || isJsonl(doc.uri.fsPath));

@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { chromium, type Frame, type Page } from 'playwright-core';
+import { chromium, type Frame, type Locator, type Page } from 'playwright-core';
 
 const port = required('E2E_PORT');
 const workspace = required('E2E_WORKSPACE');
@@ -28,10 +28,36 @@ async function shot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(out, `${name}.png`) });
 }
 
-async function runCommand(page: Page, title: string): Promise<void> {
-  await page.keyboard.press('Control+Shift+P');
+/** Keyboard focus back in the workbench (a focused webview keeps its own key events). */
+async function focusWorkbench(page: Page): Promise<void> {
+  // Monaco's input textarea of the first text editor; focusing it needs no pointer event.
+  const input = page.locator('.part.editor .monaco-editor textarea').first();
+  if ((await input.count()) > 0) await input.focus({ timeout: 3000 });
+}
+
+/** Opens the quick input with a shortcut; a focused webview swallows keys, so refocus and retry. */
+async function quickInput(page: Page, shortcut: string): Promise<Locator> {
   const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  // A quick input still closing would take the keys meant for the next one.
+  await page
+    .locator('.quick-input-widget')
+    .waitFor({ state: 'hidden', timeout: 10_000 })
+    .catch(() => undefined);
+  for (let attempt = 0; attempt < 3; attempt++) {
+    await page.keyboard.press(shortcut);
+    try {
+      await input.waitFor({ state: 'visible', timeout: 3000 });
+      return input;
+    } catch {
+      await focusWorkbench(page).catch(() => undefined);
+    }
+  }
+  await input.waitFor({ state: 'visible', timeout: 5000 });
+  return input;
+}
+
+async function runCommand(page: Page, title: string): Promise<void> {
+  const input = await quickInput(page, 'Control+Shift+P');
   await input.fill(`>${title}`);
   const item = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   await item.waitFor({ state: 'visible', timeout: 20_000 });
@@ -39,9 +65,7 @@ async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press('Control+P');
-  const input = page.locator('.quick-input-widget input');
-  await input.waitFor({ state: 'visible' });
+  const input = await quickInput(page, 'Control+P');
   await input.fill(name);
   await page
     .locator('.quick-input-list .monaco-list-row', { hasText: name })
@@ -245,9 +269,8 @@ async function main(): Promise<void> {
       const file = path.basename(flagged.files[0].file);
       step(`hover and code action on ${file}, line 1`);
       await openFile(page, file);
-      await page.keyboard.press('Control+G');
-      await page.keyboard.type('1');
-      await page.keyboard.press('Enter');
+      await page.locator('.tabs-container .tab', { hasText: file }).first().click();
+      await page.keyboard.press('Control+Home');
       await page.keyboard.press('Control+K');
       await page.keyboard.press('Control+I');
       const hover = page.locator('.monaco-hover', { hasText: `Preference Lens — ${flagged.name}` });
@@ -271,6 +294,20 @@ async function main(): Promise<void> {
       if (selectedName !== flagged.name)
         throw new Error(`"Show in report" selected ${selectedName}, not ${flagged.name}`);
       step(`"Show in report" focused ${selectedName} in the report`);
+
+      step('"Similar" in the report lists the nearest examples by cosine (quick pick)');
+      const similarButton = frame
+        .locator('#suspects-table tbody tr button', { hasText: 'Similar' })
+        .first();
+      await similarButton.click();
+      const neighbours = page.locator('.quick-input-list .monaco-list-row', { hasText: 'cosine' });
+      await neighbours.first().waitFor({ state: 'visible', timeout: 15_000 });
+      step(
+        `nearest example: ${(await neighbours.first().innerText()).replace(/\s+/g, ' ').slice(0, 120)}`,
+      );
+      await shot(page, '05d-similar');
+      await page.keyboard.press('Escape');
+      await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
     }
 
     step('second run (cache): near-instant');
@@ -307,6 +344,15 @@ async function main(): Promise<void> {
       .waitFor({ state: 'visible', timeout: 30_000 });
     step('the run stopped: "analysis cancelled" shown');
     await shot(page, '07-cancelled');
+
+    step('reload the window: the serializer restores the report panel');
+    await page.reload();
+    await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    const restored = await reportFrame(page, 60_000);
+    const restoredRows = await restored.locator('#ranking-table tbody tr').count();
+    if (restoredRows !== report.behaviors.length)
+      throw new Error(`restored report shows ${restoredRows} rows`);
+    await shot(page, '08-restored');
     step('PASS');
   } catch (error) {
     await shot(page, 'failure').catch(() => undefined);
