@@ -1,5 +1,5 @@
 import type { SchemaName, SkipReason, SkippedLine } from '../dataset/types.js';
-import type { DeviceName, Pooling } from '../embed/types.js';
+import type { ModelInfo } from '../embed/types.js';
 
 /** Bumped only on breaking changes to the JSON report; documented in the README. */
 export const REPORT_VERSION = 1;
@@ -112,15 +112,8 @@ export interface Report {
   version: typeof REPORT_VERSION;
   createdAt: string;
   tool: { name: 'preference-lens'; version: string };
-  model: {
-    id: string;
-    kind: 'sentence-embedding' | 'causal-lm';
-    dimension: number;
-    device: DeviceName;
-    deviceReason: string;
-    pooling: Pooling;
-    sha256: string;
-  };
+  /** The model as the embedder reported it (the device actually used, and why). */
+  model: ModelInfo;
   /** The files that formed the mixture, with their schema. */
   inputs: { file: string; schema: SchemaName; rows: number; skipped?: number }[];
   behaviors: BehaviorReport[];
