@@ -103,8 +103,11 @@ export function withRowBlock<T>(
   const vec = end;
   const coefAt = vec + align16(8 * dim);
   const rowsAt = coefAt + align16(8 * n);
-  const need = rowsAt + 4 * n * dim;
-  ensureMemory(k, need);
+  try {
+    ensureMemory(k, rowsAt + 4 * n * dim);
+  } catch {
+    return fn(direct); // the memory could not grow
+  }
   const copy = scratch(k, dim);
   const v32 = copy.f32;
   const base = rowsAt / 4;

@@ -389,10 +389,15 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
     }
   }
   if (!compiled) return null;
-  const memory = new compiled.wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-  const instance = new compiled.wasm.Instance(compiled.module, { env: { memory } });
-  const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
-  return { memory, dots: ex.dots, axpys: ex.axpys };
+  try {
+    const memory = new compiled.wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
+    const instance = new compiled.wasm.Instance(compiled.module, { env: { memory } });
+    const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
+    return { memory, dots: ex.dots, axpys: ex.axpys };
+  } catch {
+    // Out of memory for a large instance: the caller streams the rows instead.
+    return null;
+  }
 }
 
 /** The shared instance (its memory holds the streaming scratch and the row blocks). */
