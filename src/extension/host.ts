@@ -2,7 +2,7 @@
  * The extension's controller: the analyze command, runs with progress and cancellation, the warm
  * embedder, diagnostics, the report panel and their refresh on save and edit.
  */
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalyzeResult, PipelineProgress } from '../core/pipeline.js';
@@ -75,7 +75,9 @@ export class ExtensionHost implements vscode.Disposable {
       ),
       vscode.window.registerWebviewPanelSerializer(REPORT_VIEW_TYPE, {
         deserializeWebviewPanel: async (panel) => {
-          ReportPanel.revive(panel, context.extensionUri, handler, await this.readStoredPayload());
+          const payload = await this.readStoredPayload();
+          ReportPanel.revive(panel, context.extensionUri, handler, payload);
+          if (payload) await this.restoreDiagnostics(payload);
         },
       }),
       vscode.workspace.onDidChangeConfiguration((e) => {
@@ -305,6 +307,32 @@ export class ExtensionHost implements vscode.Disposable {
       fromToken.dispose();
       this.showIdleStatus();
     }
+  }
+
+  /**
+   * After a window reload the restored report brings its markers back, unless a file of the
+   * mixture changed since (then they would point at the wrong lines; the next run redoes them).
+   */
+  private async restoreDiagnostics(payload: ReportPayload): Promise<void> {
+    const created = Date.parse(payload.report.createdAt);
+    const mtimes = await Promise.all(
+      payload.report.inputs.map((i) =>
+        stat(i.file).then(
+          (s) => s.mtimeMs,
+          () => Infinity,
+        ),
+      ),
+    );
+    if (this.last || mtimes.some((m) => m > created)) return;
+    const settings = this.settings(vscode.Uri.file(payload.report.inputs[0]?.file ?? ''));
+    const files = payload.report.inputs.length;
+    this.diagnostics.set(
+      payload.report,
+      buildDiagnostics(payload.report, payload.report.skipped.lines, {
+        maxLabelErrorHintsPerFile: settings.maxLabelErrorHints,
+        mixture: files > 1 ? `(Mixture: ${files} files.)` : undefined,
+      }),
+    );
   }
 
   private async showReport(): Promise<void> {

@@ -310,6 +310,31 @@ async function main(): Promise<void> {
       await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10_000 });
     }
 
+    for (const format of ['json', 'html'] as const) {
+      step(`export the report as ${format.toUpperCase()} (save dialog)`);
+      await frame.locator(`#export-${format}`).click();
+      // VS Code's own save dialog (a quick input) proposes <workspace>/preference-lens-report.<ext>.
+      const input = page.locator('.quick-input-widget input');
+      await input.waitFor({ state: 'visible', timeout: 15_000 });
+      await page.waitForTimeout(500);
+      await page.keyboard.press('Enter');
+      const saved = path.join(workspace, `preference-lens-report.${format}`);
+      await page
+        .locator('.notification-toast', { hasText: `preference-lens-report.${format}` })
+        .first()
+        .waitFor({ state: 'visible', timeout: 30_000 });
+      const text = await readFile(saved, 'utf8');
+      if (format === 'json') {
+        const exported = JSON.parse(text) as { behaviors: unknown[] };
+        if (exported.behaviors.length !== report.behaviors.length)
+          throw new Error('the exported JSON lacks behaviors');
+      } else if (!text.includes('<!DOCTYPE html>') || !text.includes(report.behaviors[0].name)) {
+        throw new Error('the exported HTML is not the standalone report');
+      }
+      step(`saved ${path.basename(saved)} (${text.length.toLocaleString('en-US')} characters)`);
+    }
+    await shot(page, '05e-exported');
+
     step('second run (cache): near-instant');
     const secondStart = Date.now();
     await runCommand(page, 'Preference Lens: Analyze priority');
@@ -352,6 +377,17 @@ async function main(): Promise<void> {
     const restoredRows = await restored.locator('#ranking-table tbody tr').count();
     if (restoredRows !== report.behaviors.length)
       throw new Error(`restored report shows ${restoredRows} rows`);
+    // Its markers come back with it (the files did not change since the analysis).
+    if (expectedWarnings > 0) {
+      await page.waitForFunction(
+        () =>
+          /Warnings?: [1-9]/.test(
+            document.querySelector('[id="status.problems"]')?.getAttribute('aria-label') ?? '',
+          ),
+        undefined,
+        { timeout: 20_000 },
+      );
+    }
     await shot(page, '08-restored');
     step('PASS');
   } catch (error) {
