@@ -75,7 +75,7 @@ done
 rm -rf test-results/e2e
 mkdir -p test-results/e2e
 status=0
-E2E_PORT="$PORT" E2E_WORKSPACE="$WORKSPACE" E2E_USER_DATA="$USER_DATA" E2E_OUT="$ROOT/test-results/e2e" \
+E2E_PORT="$PORT" E2E_SERVER_PID="$SERVER_PID" E2E_WORKSPACE="$WORKSPACE" E2E_USER_DATA="$USER_DATA" E2E_OUT="$ROOT/test-results/e2e" \
   timeout "${E2E_TIMEOUT:-720}" npx tsx test/e2e/run.ts || status=$?
 cp "$LOG" test-results/e2e/code-server.log || true
 # The extension host's log (console and errors of the extension) helps when a step fails.

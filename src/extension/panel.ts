@@ -151,5 +151,12 @@ const panelHtml = (webview: vscode.Webview, extensionUri: vscode.Uri): string =>
 </html>`;
 };
 
-export const errorMessage = (error: unknown): string =>
-  error instanceof Error ? error.message : String(error);
+/** One readable line for a notification: no terminal colour codes (onnxruntime's log has them). */
+export const errorMessage = (error: unknown): string => {
+  const text = (error instanceof Error ? error.message : String(error))
+    // eslint-disable-next-line no-control-regex
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return text.length > 400 ? `${text.slice(0, 400)}…` : text;
+};

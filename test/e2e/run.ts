@@ -4,6 +4,7 @@
  * in the report reveals the line in the editor, and that a slow (uncached) run can be cancelled.
  * Started by scripts/e2e.sh, which provides the server and these environment variables.
  */
+import { execFileSync } from 'node:child_process';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { chromium, type Frame, type Locator, type Page } from 'playwright-core';
@@ -12,6 +13,7 @@ const port = required('E2E_PORT');
 const workspace = required('E2E_WORKSPACE');
 const userData = required('E2E_USER_DATA');
 const out = required('E2E_OUT');
+const serverPid = Number(required('E2E_SERVER_PID'));
 const TARGET = 'agreeableness.jsonl';
 const ANALYSIS_TIMEOUT = 420_000;
 
@@ -124,6 +126,26 @@ async function storedReport(): Promise<{
       return (JSON.parse(text) as { report: Awaited<ReturnType<typeof storedReport>> }).report;
   }
   throw new Error('no stored report found in the workspace storage');
+}
+
+/** The embedding child process: a descendant of our code-server whose script is embed-child.js. */
+function embeddingChildPid(): number | undefined {
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), ppid: Number(m[2]), args: m[3] }));
+  const ours = new Set([serverPid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const r of rows) {
+      if (!ours.has(r.pid) && ours.has(r.ppid)) {
+        ours.add(r.pid);
+        grew = true;
+      }
+    }
+  }
+  return rows.find((r) => ours.has(r.pid) && r.args.includes('embed-child.js'))?.pid;
 }
 
 async function statusBarText(page: Page, id: string): Promise<string> {
@@ -349,6 +371,37 @@ async function main(): Promise<void> {
     if (firstRun > 30 && secondSeconds > firstRun / 2)
       throw new Error('the second run was not served from the cache');
 
+    step(
+      'edit a file without saving: the debounced refresh reads the editor and flags the broken line',
+    );
+    await openFile(page, TARGET);
+    await page.locator('.tabs-container .tab', { hasText: TARGET }).first().click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.press('Enter');
+    await page.keyboard.type('{"question": "unfinished');
+    await page.waitForFunction(
+      () =>
+        /Errors?: 1\b/.test(
+          document.querySelector('[id="status.problems"]')?.getAttribute('aria-label') ?? '',
+        ),
+      undefined,
+      { timeout: 60_000 },
+    );
+    step(`after the edit: ${await statusBarText(page, 'status.problems')}`);
+    await shot(page, '05f-unsaved-edit');
+    // Undo back to the saved text (the undo stack holds only this edit; extra undos do nothing).
+    await page.locator('.tabs-container .tab', { hasText: TARGET }).first().click();
+    for (let i = 0; i < 12; i++) await page.keyboard.press('Control+Z');
+    await page.waitForFunction(
+      () =>
+        !/Errors?: [1-9]/.test(
+          document.querySelector('[id="status.problems"]')?.getAttribute('aria-label') ?? '',
+        ),
+      undefined,
+      { timeout: 60_000 },
+    );
+    step('undone: the error is gone');
+
     step('cancel a slow run (cache disabled by a workspace setting)');
     await mkdir(path.join(workspace, '.vscode'), { recursive: true });
     await writeFile(
@@ -369,6 +422,38 @@ async function main(): Promise<void> {
       .waitFor({ state: 'visible', timeout: 30_000 });
     step('the run stopped: "analysis cancelled" shown');
     await shot(page, '07-cancelled');
+
+    step('a crash of the embedding process is reported, and the next run starts a new one');
+    await runCommand(page, 'Preference Lens: Analyze priority');
+    await page
+      .locator('.notification-toast', { hasText: 'Preference Lens' })
+      .first()
+      .waitFor({ timeout: 30_000 });
+    let child: number | undefined;
+    for (let i = 0; i < 60 && child === undefined; i++) {
+      child = embeddingChildPid();
+      if (child === undefined) await page.waitForTimeout(500);
+    }
+    if (child === undefined) throw new Error('no embedding child process found');
+    await page.waitForTimeout(2000);
+    process.kill(child, 'SIGKILL');
+    const failure = page.locator('.notification-toast', { hasText: 'analysis failed' }).first();
+    await failure.waitFor({ state: 'visible', timeout: 60_000 });
+    step(`reported: ${(await failure.innerText()).replace(/\s+/g, ' ').slice(0, 160)}`);
+    await shot(page, '07b-crash');
+    await writeFile(path.join(workspace, '.vscode', 'settings.json'), '{}');
+    await page.waitForTimeout(2000);
+    const beforeRecovery = (await storedReport()).createdAt;
+    await runCommand(page, 'Preference Lens: Analyze priority');
+    for (let i = 0; i < 240 && (await storedReport()).createdAt === beforeRecovery; i++) {
+      await page.waitForTimeout(500);
+    }
+    if ((await storedReport()).createdAt === beforeRecovery)
+      throw new Error('no run after the crash');
+    const recoveredChild = embeddingChildPid();
+    if (recoveredChild === undefined || recoveredChild === child)
+      throw new Error('no new embedding child after the crash');
+    step(`recovered: a new embedding process (pid ${recoveredChild}) analyzed the mixture`);
 
     step('reload the window: the serializer restores the report panel');
     await page.reload();
