@@ -128,6 +128,31 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
     );
   });
 
+  it('writes the rebalanced dataset with the suggested upsampling', async () => {
+    const json = path.join(work, 'rebalanced.json');
+    const out = path.join(work, 'rebalanced');
+    const result = await cli([
+      'analyze',
+      data,
+      '--cache-dir',
+      cache,
+      '--steps',
+      '5',
+      '--json',
+      json,
+      '--rebalance-out',
+      out,
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8')) as Report;
+    const weights = report.rebalancing!.weights;
+    for (const b of BEHAVIORS) {
+      const lines = (await readFile(path.join(out, `${b}.jsonl`), 'utf8')).trim().split('\n');
+      const w = weights[b];
+      expect(lines.length).toBe(Math.floor(w) * 160 + Math.round((w - Math.floor(w)) * 160));
+    }
+  });
+
   it('gates a pipeline with --fail-on warning', async () => {
     const result = await cli([
       'analyze',
