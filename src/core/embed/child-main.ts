@@ -74,3 +74,6 @@ process.on('message', (msg: ParentMessage) => {
 });
 // The parent went away (closed, crashed): nothing is left to answer.
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the whole process group: the parent decides how to stop (it aborts
+// after the batch in flight, so the cache stays consistent) and disconnects, which ends this child.
+process.on('SIGINT', () => undefined);
