@@ -42,8 +42,10 @@ ENTRY="$CS_DIR/node_modules/code-server/out/node/entry.js"
 if ! [ -f "$ENTRY" ] || ! [ -f "$CS_DIR/.installed-$CS_VERSION" ]; then
   echo "[e2e-setup] installing code-server@$CS_VERSION into $CS_DIR (a few minutes)"
   (cd "$CS_DIR" && { [ -f package.json ] || echo '{"private":true}' >package.json; } &&
-    PATH="$NODE24_BIN:$TOOLS/node_modules/.bin:$PATH" npm_config_nodedir="$NODE24_HEADERS" \
-      npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VERSION")
+    # Under `npm run`, the outer npm's user agent (node/v20) leaks in as npm_config_user_agent, and
+    # code-server's postinstall reads the Node version from it: let the inner npm (on Node 24) set it.
+    env -u npm_config_user_agent PATH="$NODE24_BIN:$TOOLS/node_modules/.bin:$PATH" \
+      npm_config_nodedir="$NODE24_HEADERS" npm install --no-audit --no-fund --loglevel=error "code-server@$CS_VERSION")
   touch "$CS_DIR/.installed-$CS_VERSION"
 fi
 echo "[e2e-setup] ready: $ENTRY"
