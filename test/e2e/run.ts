@@ -408,12 +408,25 @@ async function main(): Promise<void> {
       path.join(workspace, '.vscode', 'settings.json'),
       JSON.stringify({ 'preferenceLens.cache': false }),
     );
-    await page.waitForTimeout(3000);
+    // VS Code notices the new .vscode/settings.json through a file watcher, which can take a while:
+    // the warm embedder is dropped when the setting arrives, and the status bar says "not started".
+    await page.waitForFunction(
+      () =>
+        /not started/.test(
+          document
+            .querySelector('[id="preference-lens.preference-lens.preferenceLens.status"]')
+            ?.getAttribute('aria-label') ?? '',
+        ),
+      undefined,
+      { timeout: 90_000 },
+    );
+    step('the workspace setting took effect (embedder reset)');
     await openFile(page, TARGET);
     await runCommand(page, 'Preference Lens: Analyze priority');
     const toast = page.locator('.notification-toast', { hasText: 'Preference Lens' }).first();
     await toast.waitFor({ state: 'visible', timeout: 30_000 });
-    await page.waitForTimeout(4000);
+    // Cancel early: with 1,800 rows the whole uncached run takes only seconds on a fast machine.
+    await page.waitForTimeout(1000);
     await shot(page, '06-before-cancel');
     await toast.locator('.monaco-button', { hasText: 'Cancel' }).click();
     await page
