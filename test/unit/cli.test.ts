@@ -35,6 +35,10 @@ let work: string;
 let data: string;
 let cache: string;
 
+/** A short run on the shared samples and cache: 5 simulated steps are enough for these checks. */
+const quick = (...extra: string[]) =>
+  cli(['analyze', data, '--cache-dir', cache, '--steps', '5', ...extra]);
+
 beforeAll(async () => {
   if (!existsSync(path.join(root, 'dist/cli.js'))) {
     throw new Error('dist/cli.js is missing: `npm test` builds before the unit tests');
@@ -109,16 +113,7 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
     expect(rows).toHaveLength(480);
     expect(JSON.parse(rows[0])).toMatchObject({ label: expect.any(Number), line: 1 });
 
-    const again = await cli([
-      'analyze',
-      data,
-      '--cache-dir',
-      cache,
-      '--steps',
-      '5',
-      '--json',
-      json,
-    ]);
+    const again = await quick('--json', json);
     expect(again.code).toBe(0);
     const warm = JSON.parse(await readFile(json, 'utf8')) as Report;
     expect(warm.timings.embeddedRows).toBe(0);
@@ -131,18 +126,7 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
   it('writes the rebalanced dataset with the suggested upsampling', async () => {
     const json = path.join(work, 'rebalanced.json');
     const out = path.join(work, 'rebalanced');
-    const result = await cli([
-      'analyze',
-      data,
-      '--cache-dir',
-      cache,
-      '--steps',
-      '5',
-      '--json',
-      json,
-      '--rebalance-out',
-      out,
-    ]);
+    const result = await quick('--json', json, '--rebalance-out', out);
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Report;
     const weights = report.rebalancing!.weights;
@@ -154,18 +138,7 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
   });
 
   it('gates a pipeline with --fail-on warning', async () => {
-    const result = await cli([
-      'analyze',
-      data,
-      '--cache-dir',
-      cache,
-      '--steps',
-      '5',
-      '--priority-threshold',
-      '2',
-      '--fail-on',
-      'warning',
-    ]);
+    const result = await quick('--priority-threshold', '2', '--fail-on', 'warning');
     expect(result.stdout).toMatch(/Warnings:/);
     expect(result.code).toBe(1);
   });
