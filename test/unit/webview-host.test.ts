@@ -66,6 +66,14 @@ describe('report webview in VS Code', () => {
     while (open.length) await open.pop()!.happyDOM.close();
   });
 
+  it('says which files formed the mixture, as text', () => {
+    const page = boot();
+    const mixture = 'Mixture: <b>3 files</b> of the folder persona (same schema)';
+    page.send({ type: 'report', payload: { ...payload, mixture } });
+    expect(page.$('#mixture-line')!.textContent).toBe(mixture);
+    expect(page.$('#mixture-line b')).toBeNull();
+  });
+
   it('says ready, renders a report message and saves it as state', () => {
     const page = boot();
     expect(page.posted).toEqual([{ type: 'ready' }]);

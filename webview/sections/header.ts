@@ -48,6 +48,9 @@ export function headerSection(ctx: Ctx): Section {
           class: 'meta',
           text: `${Number.isNaN(created.getTime()) ? r.createdAt : created.toLocaleString()} · ${r.tool.name} ${r.tool.version} · ${r.inputs.length} input file${r.inputs.length === 1 ? '' : 's'} · read ${fmt(r.timings.readMs / 1000, 1)} s, embed ${fmt(r.timings.embedMs / 1000, 1)} s, analysis ${fmt(r.timings.analysisMs / 1000, 1)} s`,
         }),
+        ...(ctx.payload.mixture
+          ? [h('p', { id: 'mixture-line', class: 'meta', text: ctx.payload.mixture })]
+          : []),
       ),
       h('div', { class: 'actions' }, exportHtml, exportJson),
     ),
