@@ -6,7 +6,6 @@ import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
 import { buildScatter } from '../core/report/scatter.js';
 import { writeEmbeddingsNpy, writeRebalancedJsonl } from '../core/io/index.js';
-import { readDatasets } from '../core/dataset/index.js';
 import type { Report } from '../core/report/types.js';
 import { createProgressReporter } from './progress.js';
 import { formatSummary } from './summary.js';
@@ -59,11 +58,7 @@ const writeOutputs = async (
   }
   if (opts.rebalanceOut && result.report.rebalancing) {
     await ensureParent(opts.rebalanceOut);
-    const files = await readDatasets(
-      result.report.inputs.map((i) => i.file),
-      toAnalyzeOptions(opts).read ?? {},
-    );
-    await writeRebalancedJsonl(opts.rebalanceOut, files, result.report.rebalancing.weights);
+    await writeRebalancedJsonl(opts.rebalanceOut, result.files, result.report.rebalancing.weights);
     written.push(opts.rebalanceOut);
   }
   return written;

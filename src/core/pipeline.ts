@@ -1,6 +1,6 @@
 import { analyzeEmbeddings } from './analysis/analyze.js';
 import { DatasetInputError, readDatasets } from './dataset/index.js';
-import type { ReadOptions, Example, SkippedLine } from './dataset/types.js';
+import type { DatasetFile, ReadOptions, Example, SkippedLine } from './dataset/types.js';
 import { createEmbedder } from './embed/index.js';
 import type {
   AnswerHead,
@@ -46,6 +46,8 @@ export interface AnalyzeResult {
   examples: Example[];
   embeddings: Embeddings;
   skipped: SkippedLine[];
+  /** The files as read (rows and skipped lines per file), e.g. to write a rebalanced dataset. */
+  files: DatasetFile[];
 }
 
 const MAIN_EMBED = 'embedding';
@@ -238,5 +240,5 @@ export async function analyze(
     },
   };
   report({ stage: 'done', message: 'done', fraction: 1 });
-  return { report: result, examples, embeddings, skipped };
+  return { report: result, examples, embeddings, skipped, files };
 }
