@@ -66,7 +66,9 @@ async function runCommand(page: Page, title: string): Promise<void> {
   await page.keyboard.press('Enter');
 }
 
+/** Opens a workspace file in the first editor group, never on top of the report beside it. */
 async function openFile(page: Page, name: string): Promise<void> {
+  await runCommand(page, 'View: Focus First Editor Group');
   const input = await quickInput(page, 'Control+P');
   await input.fill(name);
   await page
@@ -471,6 +473,13 @@ async function main(): Promise<void> {
     step('reload the window: the serializer restores the report panel');
     await page.reload();
     await page.locator('.monaco-workbench').waitFor({ timeout: 120_000 });
+    // VS Code revives a webview only when its tab is visible: a user clicks the tab.
+    const reportTab = page.locator('.tabs-container .tab', { hasText: 'Preference Lens' }).first();
+    await reportTab.waitFor({ timeout: 60_000 });
+    if ((await reportTab.getAttribute('aria-selected')) !== 'true') {
+      step('the report tab came back behind an editor: click it');
+      await reportTab.click();
+    }
     const restored = await reportFrame(page, 60_000);
     const restoredRows = await restored.locator('#ranking-table tbody tr').count();
     if (restoredRows !== report.behaviors.length)
