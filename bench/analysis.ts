@@ -1,23 +1,25 @@
 /**
  * Timing of the analysis on a mixture the size of Anthropic's persona evals (136 behaviors x 1000
  * examples) with synthetic seeded embeddings, at d = 384 (the bundled MiniLM) and d = 4096 (a 7B
- * causal LM). Prints CPU seconds per stage; the lead divides by the embedding time of the same texts.
+ * causal LM). Prints wall-clock seconds per stage (the per-behavior stages on worker threads, the
+ * joint run on this thread, timed one after the other); the lead divides by the embedding time of
+ * the same texts.
  *
- *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--sample 17] [--end-to-end]
+ *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--sample 17] [--threads 2] [--end-to-end]
  */
 import { analyzeEmbeddings } from '../src/core/analysis/analyze.js';
 import type { Matrix } from '../src/core/analysis/matrix.js';
 import { priorityGaps, priorityLevels } from '../src/core/analysis/priority.js';
 import { Rng } from '../src/core/analysis/rng.js';
 import {
-  aloneRun,
   type BehaviorRows,
   jointRun,
   meanDifference,
   splitBehavior,
 } from '../src/core/analysis/runs.js';
 import { REFERENCE_SIMULATION } from '../src/core/analysis/simulate.js';
-import { behaviorStats, bootstrapDistinguishability } from '../src/core/analysis/stats.js';
+import { behaviorRunsAll, behaviorStatsAll } from '../src/core/analysis/parallel.js';
+import { DEFAULT_ANALYSIS_THREADS } from '../src/core/analysis/worker-pool.js';
 
 export interface AnalysisBenchOptions {
   dims?: number[];
@@ -32,6 +34,8 @@ export interface AnalysisBenchOptions {
    * uses every behavior. Default: all behaviors.
    */
   sampleBehaviors?: number;
+  /** Worker threads of the per-behavior stages (default: the analysis's default). */
+  threads?: number;
   log?: (line: string) => void;
 }
 
@@ -41,13 +45,14 @@ export interface AnalysisBenchResult {
   behaviors: number;
   /** Per-behavior stages were measured on this many behaviors and scaled linearly. */
   sampledBehaviors: number;
+  threads: number;
+  /** Wall-clock seconds (the worker threads run in parallel), except priority (CPU seconds). */
   seconds: {
     statistics: number;
-    bootstrap: number;
     priority: number;
     aloneRuns: number;
     jointRun: number;
-    /** statistics + bootstrap + priority + alone + joint: the figure to compare with embedding time. */
+    /** statistics + priority + alone + joint: the figure to compare with embedding time. */
     total: number;
     endToEnd?: number;
   };
@@ -62,7 +67,8 @@ export function syntheticEmbeddings(
 ): { matrix: Matrix; groups: BehaviorRows[] } {
   const rng = new Rng(seed);
   const n = behaviors * per;
-  const data = new Float32Array(n * dim);
+  // Shared memory, as the embedder allocates it: the analysis workers read it without a copy.
+  const data = new Float32Array(new SharedArrayBuffer(n * dim * 4));
   const row = new Float64Array(dim);
   const common = Float64Array.from({ length: dim }, () => rng.normal() / Math.sqrt(dim));
   const groups: BehaviorRows[] = [];
@@ -105,6 +111,10 @@ function now(): NodeJS.CpuUsage {
   return process.cpuUsage();
 }
 
+function wallSince(start: number): number {
+  return (performance.now() - start) / 1000;
+}
+
 export async function benchAnalysis(
   options: AnalysisBenchOptions = {},
 ): Promise<AnalysisBenchResult[]> {
@@ -112,6 +122,7 @@ export async function benchAnalysis(
   const m = options.behaviors ?? 136;
   const per = options.perBehavior ?? 1000;
   const reps = options.bootstrapReps ?? 200;
+  const threads = options.threads ?? DEFAULT_ANALYSIS_THREADS;
   const log = options.log ?? ((line: string) => console.log(line));
   const results: AnalysisBenchResult[] = [];
   for (const dim of dims) {
@@ -127,13 +138,14 @@ export async function benchAnalysis(
       neg: g.rows.filter((_, i) => g.labels[i] < 0),
     }));
 
-    t = now();
-    const stats = cls.map((c) => behaviorStats(matrix, c.pos, c.neg, { bootstrapReps: 0 }));
-    const statistics = seconds(t) * scale;
-
-    t = now();
-    for (const c of cls) bootstrapDistinguishability(matrix, c.pos, c.neg, reps, 0.95, 1234);
-    const bootstrap = seconds(t) * scale;
+    let w = performance.now();
+    const stats = await behaviorStatsAll(
+      matrix,
+      cls.map((c, i) => ({ name: groups[i].name, positives: c.pos, negatives: c.neg })),
+      { bootstrapReps: reps },
+      { threads },
+    );
+    const statistics = wallSince(w) * scale;
 
     // Priority needs every behavior's mean difference (the sampled ones come with the statistics).
     const b = groups.map((g, i) =>
@@ -150,26 +162,35 @@ export async function benchAnalysis(
     const splits = groups.map((g, i) =>
       splitBehavior(matrix, g, i, REFERENCE_SIMULATION.testFraction, REFERENCE_SIMULATION.seed),
     );
-    t = now();
-    for (const s of splits.slice(0, k)) aloneRun(matrix, s, REFERENCE_SIMULATION).run();
-    const aloneRuns = seconds(t) * scale;
+    w = performance.now();
+    await behaviorRunsAll(
+      matrix,
+      splits.slice(0, k).map((split) => ({
+        split,
+        params: REFERENCE_SIMULATION,
+        misalignment: false,
+        model: 'synthetic',
+      })),
+      { threads },
+    );
+    const aloneRuns = wallSince(w) * scale;
 
-    t = now();
+    w = performance.now();
     jointRun(matrix, splits, REFERENCE_SIMULATION).run();
-    const joint = seconds(t);
+    const joint = wallSince(w);
 
     const result: AnalysisBenchResult = {
       dim,
       rows: matrix.rows,
       behaviors: m,
       sampledBehaviors: k,
+      threads,
       seconds: {
         statistics,
-        bootstrap,
         priority,
         aloneRuns,
         jointRun: joint,
-        total: statistics + bootstrap + priority + aloneRuns + joint,
+        total: statistics + priority + aloneRuns + joint,
       },
     };
     if (options.endToEnd) {
@@ -190,7 +211,7 @@ export async function benchAnalysis(
     }
     const s = result.seconds;
     log(
-      `d=${dim}: statistics ${s.statistics.toFixed(2)} s, bootstrap(${reps}) ${s.bootstrap.toFixed(2)} s, priority ${s.priority.toFixed(2)} s, ` +
+      `d=${dim}, ${threads} thread(s): statistics with bootstrap(${reps}) ${s.statistics.toFixed(2)} s, priority ${s.priority.toFixed(2)} s, ` +
         `${m} alone runs ${s.aloneRuns.toFixed(2)} s, joint run ${s.jointRun.toFixed(2)} s => analysis ${s.total.toFixed(2)} s` +
         (s.endToEnd === undefined
           ? ''
@@ -214,8 +235,10 @@ if (require.main === module) {
   const behaviors = arg('behaviors') ? Number(arg('behaviors')) : undefined;
   const perBehavior = arg('per') ? Number(arg('per')) : undefined;
   const sampleBehaviors = arg('sample') ? Number(arg('sample')) : undefined;
+  const threads = arg('threads') ? Number(arg('threads')) : undefined;
   benchAnalysis({
     sampleBehaviors,
+    threads,
     dims,
     behaviors,
     perBehavior,

@@ -10,6 +10,7 @@ const nodeExternal = ['vscode', 'onnxruntime-node', '@huggingface/transformers',
 const nodeEntries = [
   ['src/extension/main.ts', 'dist/extension.js'],
   ['src/core/embed/child-main.ts', 'dist/embed-child.js'],
+  ['src/core/analysis/analysis-worker.ts', 'dist/analysis-worker.js'],
   ['src/cli/main.ts', 'dist/cli.js'],
 ].filter(([entry]) => existsSync(entry));
 

@@ -138,6 +138,11 @@ export const buildProgram = (): Command => {
     .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
     .option('--batch-size <n>', 'embedding batch size', parsePositiveInt)
     .option('--threads <n>', 'inference threads', parsePositiveInt)
+    .option(
+      '--analysis-threads <n>',
+      'worker threads for the statistics and simulations (default: CPU count, at most 8)',
+      parsePositiveInt,
+    )
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)')
     .addOption(

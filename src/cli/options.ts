@@ -12,6 +12,7 @@ export interface CliOptions {
   pooling?: Pooling;
   batchSize?: number;
   threads?: number;
+  analysisThreads?: number;
   cache: boolean;
   cacheDir?: string;
   schema?: SchemaName;
@@ -108,6 +109,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
     },
     maxSuspects: o.maxSuspects,
     rebalance: o.rebalance || o.rebalanceOut !== undefined,
+    analysisThreads: o.analysisThreads,
     alignedModel: o.alignedModel
       ? {
           model: o.alignedModel,

@@ -27,6 +27,8 @@ export interface AnalyzeOptions {
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
+  /** Worker threads of the analysis (default: the machine's parallelism, at most 8). */
+  analysisThreads?: number;
   /** Two-model misalignment: the aligned checkpoint (the main model is the base). */
   alignedModel?: EmbedderOptions;
 }
@@ -164,6 +166,7 @@ export async function analyze(
       thresholds: definedOnly(options.thresholds),
       maxSuspects: options.maxSuspects,
       rebalance: options.rebalance ?? true,
+      threads: options.analysisThreads ?? undefined,
     },
     signal,
     (p) =>

@@ -46,6 +46,7 @@ export interface ExtensionSettings {
   mixtureScope: MixtureScope;
   batchSize: number | null;
   threads: number | null;
+  analysisThreads: number | null;
   cache: boolean;
   diagnosticsOnEdit: boolean;
   editDebounceMs: number;
@@ -98,6 +99,7 @@ const DEFAULTS: ExtensionSettings = {
   mixtureScope: 'folder',
   batchSize: null,
   threads: null,
+  analysisThreads: null,
   cache: true,
   diagnosticsOnEdit: true,
   editDebounceMs: 1500,
@@ -213,6 +215,7 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     ),
     batchSize: nullableNumber('batchSize', true),
     threads: nullableNumber('threads', true),
+    analysisThreads: nullableNumber('analysisThreads', true),
     cache: get('cache', DEFAULTS.cache, isBool),
     diagnosticsOnEdit: get('diagnosticsOnEdit', DEFAULTS.diagnosticsOnEdit, isBool),
     editDebounceMs: get(
@@ -268,6 +271,7 @@ export const analyzeOptions = (
     simulation,
     thresholds,
     maxSuspects: s.maxLabelErrorHints,
+    ...(s.analysisThreads === null ? {} : { analysisThreads: Math.round(s.analysisThreads) }),
   };
 };
 

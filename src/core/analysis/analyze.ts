@@ -12,7 +12,6 @@ import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
 import { suggestUpsampling } from './rebalance.js';
 import {
-  aloneRun,
   type BehaviorRows,
   headBoundary,
   jointRun,
@@ -21,14 +20,10 @@ import {
   toJointRun,
   toMisalignmentRun,
 } from './runs.js';
-import {
-  DpoSimulation,
-  FAST_PREVIEW,
-  REFERENCE_SIMULATION,
-  runToCompletion,
-  yieldToEventLoop,
-} from './simulate.js';
-import { behaviorStats, type BehaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
+import { FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.js';
+import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
+import type { BehaviorRunsResult } from './behavior-runs.js';
+import { behaviorRunsAll, behaviorRunsSteps, behaviorStatsAll } from './parallel.js';
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
 
 export interface AnswerRows {
@@ -71,6 +66,12 @@ export interface AnalysisOptions {
   rebalance?: boolean;
   /** Largest upsampling factor (default 10). */
   rebalanceCap?: number;
+  /**
+   * Worker threads for the per-behavior statistics and each behavior's own runs (default: the
+   * machine's parallelism, at most 8; 1 keeps them on the calling thread). The results do not
+   * depend on it.
+   */
+  threads?: number;
 }
 
 export interface AnalysisProgress {
@@ -176,25 +177,28 @@ export async function analyzeEmbeddings(
   });
 
   // Statistics.
-  const stats: BehaviorStats[] = [];
-  for (let i = 0; i < kept.length; i++) {
-    signal?.throwIfAborted();
-    onProgress?.({
-      stage: 'statistics',
-      fraction: i / kept.length,
-      message: `statistics: ${kept[i].rows.name}`,
-    });
-    stats.push(
-      behaviorStats(matrix, kept[i].pos, kept[i].neg, {
-        bootstrapReps: options.bootstrapReps,
-        seed,
-        head: input.head,
-        maxSuspects: options.maxSuspects,
-        labelErrorDepth: thresholds.labelErrorDepth,
-      }),
-    );
-    await yieldToEventLoop();
-  }
+  onProgress?.({ stage: 'statistics', fraction: 0, message: 'statistics' });
+  const stats = await behaviorStatsAll(
+    matrix,
+    kept.map((k) => ({ name: k.rows.name, positives: k.pos, negatives: k.neg })),
+    {
+      bootstrapReps: options.bootstrapReps,
+      seed,
+      head: input.head,
+      maxSuspects: options.maxSuspects,
+      labelErrorDepth: thresholds.labelErrorDepth,
+    },
+    {
+      threads: options.threads,
+      signal,
+      onProgress: (done, total, name) =>
+        onProgress?.({
+          stage: 'statistics',
+          fraction: done / total,
+          message: `statistics: ${done}/${total} (${name})`,
+        }),
+    },
+  );
   const names = kept.map((k) => k.rows.name);
   const b = stats.map((s) => s.meanDiff);
   const sampling = kept.map((k) => input.samplingWeights?.[k.index] ?? 1);
@@ -209,7 +213,6 @@ export async function analyzeEmbeddings(
     splitBehavior(matrix, k.rows, k.index, sim.testFraction, sim.seed),
   );
   const position = new Map(splits.map((s, i) => [s.name, i]));
-  const alone = splits.map((s) => aloneRun(matrix, s, sim, start));
   const jointNames =
     options.joint === false
       ? []
@@ -220,44 +223,59 @@ export async function analyzeEmbeddings(
   const jointWeights = jointSplits.map((s) => sampling[position.get(s.name)!]);
   const joint =
     jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
-  const simProgress = (p: { done: number; total: number }): void =>
+  const model = input.model ?? 'model';
+  const jobs = splits.map((split) => ({
+    split,
+    params: sim,
+    start,
+    misalignment: options.misalignment !== false,
+    model,
+  }));
+  const totalSteps = behaviorRunsSteps(jobs) + (joint ? joint.steps : 0);
+  let stepsDone = 0;
+  const addSteps = (n: number): void => {
+    stepsDone += n;
     onProgress?.({
       stage: 'simulate',
-      fraction: p.total ? p.done / p.total : 1,
-      message: `simulated DPO: ${p.done}/${p.total} steps`,
+      fraction: totalSteps ? stepsDone / totalSteps : 1,
+      message: `simulated DPO: ${stepsDone}/${totalSteps} steps`,
     });
-  await runToCompletion(joint ? [...alone, joint] : alone, { signal, onProgress: simProgress });
-
-  const misalignment: MisalignmentRun[] = [];
-  const twoModel: TwoModelComparison[] = [];
-  const model = input.model ?? 'model';
-  if (options.misalignment !== false) {
-    const runs: {
-      sim: DpoSimulation;
-      behavior: string;
-      start: 'base' | 'aligned';
-      model: string;
-    }[] = [];
-    splits.forEach((s, i) => {
-      runs.push({
-        sim: misalignmentRun(matrix, s, sim, start),
-        behavior: s.name,
-        start: 'base',
-        model,
-      });
-      runs.push({
-        sim: misalignmentRun(matrix, s, sim, alone[i].boundary()),
-        behavior: s.name,
-        start: 'aligned',
-        model,
-      });
-    });
-    await runToCompletion(
-      runs.map((r) => r.sim),
-      { signal, onProgress: simProgress },
-    );
-    for (const r of runs) misalignment.push(toMisalignmentRun(r.sim, r.behavior, r.start, r.model));
+  };
+  // Each behavior's own runs go to the worker threads while the joint run steps here; a failure
+  // of either stops the other.
+  const inner = new AbortController();
+  const relay = (): void => inner.abort(signal?.reason);
+  if (signal?.aborted) relay();
+  else signal?.addEventListener('abort', relay, { once: true });
+  const stopOnFailure = (error: unknown): never => {
+    inner.abort(error);
+    throw error;
+  };
+  let jointDone = 0;
+  let own: BehaviorRunsResult[];
+  try {
+    [own] = await Promise.all([
+      behaviorRunsAll(matrix, jobs, {
+        threads: options.threads,
+        signal: inner.signal,
+        onSteps: addSteps,
+      }).catch(stopOnFailure),
+      joint
+        ? runToCompletion([joint], {
+            signal: inner.signal,
+            onProgress: (p) => {
+              addSteps(p.done - jointDone);
+              jointDone = p.done;
+            },
+          }).catch(stopOnFailure)
+        : undefined,
+    ]);
+  } finally {
+    signal?.removeEventListener('abort', relay);
   }
+
+  const misalignment: MisalignmentRun[] = own.flatMap((r) => r.misalignment);
+  const twoModel: TwoModelComparison[] = [];
   if (input.aligned) {
     const comparisons = await compareModels(
       { matrix, model, head: input.head },
@@ -358,7 +376,7 @@ export async function analyzeEmbeddings(
     priority: { names, gaps, levels },
     simulation: {
       options: sim,
-      perBehavior: Object.fromEntries(alone.map((a, i) => [names[i], a.curve()])),
+      perBehavior: Object.fromEntries(own.map((r, i) => [names[i], r.alone])),
       joint: joint
         ? toJointRun(
             joint,

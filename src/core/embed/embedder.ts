@@ -112,7 +112,8 @@ export class ChildEmbedder implements Embedder {
     if (signal?.aborted) throw abortError(signal);
     const dim = this.model.info.dimension;
     const total = texts.length;
-    const out = new Float32Array(total * dim);
+    // Shared memory: the analysis's worker threads read these rows without a copy.
+    const out = new Float32Array(new SharedArrayBuffer(total * dim * 4));
 
     // Identical texts are embedded once; `where` lists the rows each unique text fills.
     const where = new Map<string, number[]>();

@@ -1,0 +1,52 @@
+// Entry of an analysis worker thread (dist/analysis-worker.js): per-behavior statistics and
+// simulated runs on rows of the embedding matrix, read from the SharedArrayBuffer the worker was
+// started with (no copy). Pure JavaScript and WebAssembly: unlike onnxruntime, safe on several
+// threads.
+import { parentPort, workerData } from 'node:worker_threads';
+import { runBehavior } from './behavior-runs.js';
+import type { Matrix } from './matrix.js';
+import { behaviorStats } from './stats.js';
+import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+
+const init = workerData as WorkerInit;
+const matrix: Matrix = {
+  data: new Float32Array(init.buffer, init.byteOffset, init.rows * init.dim),
+  rows: init.rows,
+  dim: init.dim,
+};
+/** Progress granularity: a message per this many SGD steps. */
+const STEPS_PER_MESSAGE = 50;
+
+const send = (reply: WorkerReply): void => parentPort?.postMessage(reply);
+
+const handle = async (job: WorkerRequest): Promise<WorkerReply> => {
+  if (job.kind === 'stats')
+    return {
+      id: job.id,
+      kind: 'stats',
+      stats: behaviorStats(matrix, job.positives, job.negatives, job.options),
+    };
+  let pending = 0;
+  const result = await runBehavior(matrix, job, (sims) => {
+    for (const sim of sims)
+      while (!sim.done) {
+        sim.advance();
+        if (++pending === STEPS_PER_MESSAGE) {
+          send({ id: job.id, kind: 'steps', steps: pending });
+          pending = 0;
+        }
+      }
+  });
+  if (pending) send({ id: job.id, kind: 'steps', steps: pending });
+  return { id: job.id, kind: 'runs', result };
+};
+
+parentPort?.on('message', (job: WorkerRequest) => {
+  handle(job).then(send, (error: unknown) =>
+    send({
+      id: job.id,
+      kind: 'error',
+      error: error instanceof Error ? error.message : String(error),
+    }),
+  );
+});

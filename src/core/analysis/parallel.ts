@@ -1,0 +1,122 @@
+import {
+  behaviorRunSteps,
+  type BehaviorRunsJob,
+  type BehaviorRunsResult,
+  runBehavior,
+} from './behavior-runs.js';
+import type { Matrix } from './matrix.js';
+import { type DpoSimulation, yieldToEventLoop } from './simulate.js';
+import { behaviorStats, type BehaviorStats, type StatsOptions } from './stats.js';
+import { DEFAULT_ANALYSIS_THREADS, runInWorkers } from './worker-pool.js';
+
+/**
+ * The per-behavior parts of the analysis (statistics; the runs of each behavior on its own), on
+ * worker threads that share the embedding matrix, or on the calling thread for threads = 1 or
+ * where no worker entry exists. Every behavior is computed by the same code either way, so the
+ * results do not depend on the thread count.
+ */
+export interface ParallelOptions {
+  /** Worker threads (default: the machine's parallelism, at most 8); 1 = the calling thread. */
+  threads?: number;
+  signal?: AbortSignal;
+}
+
+export interface StatsJob {
+  name: string;
+  positives: Int32Array;
+  negatives: Int32Array;
+}
+
+/** behaviorStats for each job, in the order of `jobs`; onProgress after each behavior. */
+export async function behaviorStatsAll(
+  m: Matrix,
+  jobs: readonly StatsJob[],
+  options: StatsOptions,
+  run: ParallelOptions & { onProgress?: (done: number, total: number, name: string) => void } = {},
+): Promise<BehaviorStats[]> {
+  const out = new Array<BehaviorStats>(jobs.length);
+  let done = 0;
+  const threads = Math.min(run.threads ?? DEFAULT_ANALYSIS_THREADS, jobs.length);
+  const ran =
+    threads > 1 &&
+    (await runInWorkers(
+      m,
+      jobs.map((j) => ({ kind: 'stats', positives: j.positives, negatives: j.negatives, options })),
+      threads,
+      {
+        onResult: (i, reply) => {
+          if (reply.kind !== 'stats') return;
+          out[i] = reply.stats;
+          run.onProgress?.(++done, jobs.length, jobs[i].name);
+        },
+      },
+      run.signal,
+    ));
+  if (ran) return out;
+  for (let i = 0; i < jobs.length; i++) {
+    run.signal?.throwIfAborted();
+    out[i] = behaviorStats(m, jobs[i].positives, jobs[i].negatives, options);
+    run.onProgress?.(i + 1, jobs.length, jobs[i].name);
+    await yieldToEventLoop();
+  }
+  return out;
+}
+
+/** Steps the runs on this thread, yielding every `sliceMs` so the event loop (and a UI) stays live. */
+const steppedHere = (
+  signal: AbortSignal | undefined,
+  onSteps: (n: number) => void,
+  sliceMs = 25,
+): ((sims: DpoSimulation[]) => Promise<void>) => {
+  return async (sims) => {
+    let slice = Date.now();
+    let pending = 0;
+    for (const sim of sims)
+      while (!sim.done) {
+        sim.advance();
+        pending++;
+        if (Date.now() - slice >= sliceMs) {
+          onSteps(pending);
+          pending = 0;
+          await yieldToEventLoop();
+          signal?.throwIfAborted();
+          slice = Date.now();
+        }
+      }
+    onSteps(pending);
+  };
+};
+
+/** Total SGD steps of the jobs (for progress). */
+export const behaviorRunsSteps = (jobs: readonly BehaviorRunsJob[]): number =>
+  jobs.reduce((s, j) => s + behaviorRunSteps(j), 0);
+
+/** runBehavior for each job, in the order of `jobs`; onSteps as SGD steps complete. */
+export async function behaviorRunsAll(
+  m: Matrix,
+  jobs: readonly BehaviorRunsJob[],
+  run: ParallelOptions & { onSteps?: (steps: number) => void } = {},
+): Promise<BehaviorRunsResult[]> {
+  const out = new Array<BehaviorRunsResult>(jobs.length);
+  const onSteps = run.onSteps ?? (() => undefined);
+  const threads = Math.min(run.threads ?? DEFAULT_ANALYSIS_THREADS, jobs.length);
+  const ran =
+    threads > 1 &&
+    (await runInWorkers(
+      m,
+      jobs.map((j) => ({ kind: 'runs', ...j })),
+      threads,
+      {
+        onResult: (i, reply) => {
+          if (reply.kind === 'runs') out[i] = reply.result;
+        },
+        onSteps,
+      },
+      run.signal,
+    ));
+  if (ran) return out;
+  run.signal?.throwIfAborted();
+  const step = steppedHere(run.signal, onSteps);
+  for (let i = 0; i < jobs.length; i++) out[i] = await runBehavior(m, jobs[i], step);
+  return out;
+}

@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Matrix } from './matrix.js';
+import type { WorkerInit, WorkerJob, WorkerReply } from './worker-protocol.js';
+
+/** Analysis threads when none are asked for: the machine's parallelism, at most 8. */
+export const DEFAULT_ANALYSIS_THREADS = Math.max(1, Math.min(8, availableParallelism()));
+
+/**
+ * The worker's entry: the esbuild bundle next to this one (dist/analysis-worker.js), or the
+ * TypeScript source through tsx's require hook; null when neither is there.
+ */
+const workerEntry = (): { code: string; eval: boolean } | null => {
+  if (__filename.endsWith('.ts')) {
+    const tsx = createRequire(__filename).resolve('tsx/cjs/api');
+    const source = join(__dirname, 'analysis-worker.ts');
+    return {
+      code: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`,
+      eval: true,
+    };
+  }
+  const file = join(__dirname, 'analysis-worker.js');
+  return existsSync(file) ? { code: file, eval: false } : null;
+};
+
+/** The matrix's rows in a SharedArrayBuffer: the embedder allocates them there; others are copied once. */
+const sharedRows = (m: Matrix): WorkerInit => {
+  const view = m.data.subarray(0, m.rows * m.dim);
+  if (view.buffer instanceof SharedArrayBuffer)
+    return { buffer: view.buffer, byteOffset: view.byteOffset, rows: m.rows, dim: m.dim };
+  const buffer = new SharedArrayBuffer(view.byteLength);
+  new Float32Array(buffer).set(view);
+  return { buffer, byteOffset: 0, rows: m.rows, dim: m.dim };
+};
+
+export interface PoolCallbacks {
+  /** A job finished with this reply (kind 'stats' or 'runs'). */
+  onResult: (index: number, reply: Exclude<WorkerReply, { kind: 'steps' | 'error' }>) => void;
+  /** SGD steps done by a 'runs' job since its last report. */
+  onSteps?: (steps: number) => void;
+}
+
+/**
+ * Runs the jobs on up to `threads` worker threads that share the matrix, each worker taking the
+ * next job when it finishes one. Returns false (and runs nothing) when no worker entry exists.
+ * On abort the workers are terminated and the promise rejects with the signal's reason.
+ */
+export async function runInWorkers(
+  m: Matrix,
+  jobs: readonly WorkerJob[],
+  threads: number,
+  callbacks: PoolCallbacks,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const entry = workerEntry();
+  if (!entry) return false;
+  signal?.throwIfAborted();
+  if (jobs.length === 0) return true;
+  const workerData = sharedRows(m);
+  const workers = Array.from(
+    { length: Math.max(1, Math.min(threads, jobs.length)) },
+    () => new Worker(entry.code, { eval: entry.eval, workerData }),
+  );
+  await new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let done = 0;
+    let settled = false;
+    const finish = (error?: unknown): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      for (const w of workers) void w.terminate();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const onAbort = (): void =>
+      finish(signal?.reason ?? new DOMException('This operation was aborted', 'AbortError'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    const feed = (w: Worker): void => {
+      if (next < jobs.length) {
+        const id = next++;
+        w.postMessage({ id, ...jobs[id] });
+      }
+    };
+    for (const w of workers) {
+      w.on('message', (reply: WorkerReply) => {
+        if (settled) return;
+        if (reply.kind === 'steps') callbacks.onSteps?.(reply.steps);
+        else if (reply.kind === 'error') finish(new Error(reply.error));
+        else {
+          callbacks.onResult(reply.id, reply);
+          if (++done === jobs.length) finish();
+          else feed(w);
+        }
+      });
+      w.on('error', (error) => finish(error));
+      w.on('exit', (code) =>
+        finish(new Error(`an analysis worker thread stopped (exit code ${code})`)),
+      );
+      feed(w);
+    }
+  });
+  return true;
+}
