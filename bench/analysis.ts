@@ -20,6 +20,7 @@ import {
 import { REFERENCE_SIMULATION } from '../src/core/analysis/simulate.js';
 import { behaviorRunsAll, behaviorStatsAll } from '../src/core/analysis/parallel.js';
 import { DEFAULT_ANALYSIS_THREADS } from '../src/core/analysis/worker-pool.js';
+import { ParallelRowDots } from '../src/core/analysis/parallel-dots.js';
 
 export interface AnalysisBenchOptions {
   dims?: number[];
@@ -176,7 +177,15 @@ export async function benchAnalysis(
     const aloneRuns = wallSince(w) * scale;
 
     w = performance.now();
-    jointRun(matrix, splits, REFERENCE_SIMULATION).run();
+    const jr = jointRun(matrix, splits, REFERENCE_SIMULATION);
+    const scored = jr.evaluatedRows();
+    const engine = scored ? ParallelRowDots.create(matrix, scored, threads) : null;
+    if (engine) jr.useRowDots(engine);
+    try {
+      jr.run();
+    } finally {
+      engine?.dispose();
+    }
     const joint = wallSince(w);
 
     const result: AnalysisBenchResult = {

@@ -3,7 +3,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { analyzeEmbeddings, type AnalysisInput } from '../../src/core/analysis/analyze.js';
 import { behaviorRunsAll, behaviorStatsAll } from '../../src/core/analysis/parallel.js';
-import { groupRows, splitBehavior } from '../../src/core/analysis/index.js';
+import { groupRows, jointRun, splitBehavior } from '../../src/core/analysis/index.js';
+import { fixedRowDots, ParallelRowDots } from '../../src/core/analysis/parallel-dots.js';
 import { FAST_PREVIEW } from '../../src/core/analysis/simulate.js';
 import { runInWorkers } from '../../src/core/analysis/worker-pool.js';
 
@@ -84,6 +85,28 @@ describe('analysis on worker threads', () => {
     const one = await analyzeEmbeddings(input, { ...options, threads: 1 });
     const two = await analyzeEmbeddings(input, { ...options, threads: 2 });
     expect(two).toEqual(one);
+  });
+
+  it('a joint run scores its rows on three threads with the same numbers as on one', () => {
+    const splits = runJobs.map((j) => j.split);
+    const plain = jointRun(matrix, splits, sim).run();
+    const shared = jointRun(matrix, splits, sim);
+    const rows = shared.evaluatedRows()!;
+    const engine = ParallelRowDots.create(matrix, rows, 3)!;
+    try {
+      const v = Float64Array.from({ length: meta.dim }, (_, k) => Math.sin(k));
+      const a = new Float64Array(rows.length);
+      const b = new Float64Array(rows.length);
+      engine.dots(v, a);
+      fixedRowDots(data, meta.dim, rows).dots(v, b);
+      expect(a).toEqual(b);
+      shared.useRowDots(engine);
+      shared.run();
+    } finally {
+      engine.dispose();
+    }
+    expect(shared.curve()).toEqual(plain.curve());
+    expect(shared.groups()).toEqual(plain.groups());
   });
 
   it('a cancel stops the workers with the signal’s reason', async () => {

@@ -5,14 +5,19 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { runBehavior } from './behavior-runs.js';
 import type { Matrix } from './matrix.js';
+import { CTRL, fixedRowDots } from './parallel-dots.js';
 import { behaviorStats } from './stats.js';
-import type { WorkerInit, WorkerReply, WorkerRequest } from './worker-protocol.js';
+import type { DotsWorkerData, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-const init = workerData as WorkerInit;
+const init = workerData as WorkerData;
 const matrix: Matrix = {
-  data: new Float32Array(init.buffer, init.byteOffset, init.rows * init.dim),
-  rows: init.rows,
-  dim: init.dim,
+  data: new Float32Array(
+    init.matrix.buffer,
+    init.matrix.byteOffset,
+    init.matrix.rows * init.matrix.dim,
+  ),
+  rows: init.matrix.rows,
+  dim: init.matrix.dim,
 };
 /** Progress granularity: a message per this many SGD steps. */
 const STEPS_PER_MESSAGE = 50;
@@ -41,12 +46,35 @@ const handle = async (job: WorkerRequest): Promise<WorkerReply> => {
   return { id: job.id, kind: 'runs', result };
 };
 
-parentPort?.on('message', (job: WorkerRequest) => {
-  handle(job).then(send, (error: unknown) =>
-    send({
-      id: job.id,
-      kind: 'error',
-      error: error instanceof Error ? error.message : String(error),
-    }),
-  );
-});
+/** The dots loop: blocks this thread between rounds (it has nothing else to do). */
+const serveDots = (w: DotsWorkerData): void => {
+  const { ctrl, vec, out, rows, from } = w;
+  const dots = fixedRowDots(matrix.data, matrix.dim, rows);
+  const slice = out.subarray(from, from + rows.length);
+  const v = new Float64Array(vec.length);
+  let seen = 0;
+  for (;;) {
+    Atomics.wait(ctrl, CTRL.generation, seen);
+    seen = Atomics.load(ctrl, CTRL.generation);
+    if (Atomics.load(ctrl, CTRL.stop)) return;
+    try {
+      v.set(vec);
+      dots.dots(v, slice);
+    } catch {
+      Atomics.store(ctrl, CTRL.failed, 1);
+    }
+    if (Atomics.sub(ctrl, CTRL.pending, 1) === 1) Atomics.notify(ctrl, CTRL.pending);
+  }
+};
+
+if (init.kind === 'dots') serveDots(init);
+else
+  parentPort?.on('message', (job: WorkerRequest) => {
+    handle(job).then(send, (error: unknown) =>
+      send({
+        id: job.id,
+        kind: 'error',
+        error: error instanceof Error ? error.message : String(error),
+      }),
+    );
+  });

@@ -20,11 +20,21 @@ import {
   toJointRun,
   toMisalignmentRun,
 } from './runs.js';
-import { FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.js';
+import { ParallelRowDots } from './parallel-dots.js';
+import {
+  type DpoSimulation,
+  FAST_PREVIEW,
+  REFERENCE_SIMULATION,
+  runToCompletion,
+} from './simulate.js';
+import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
 import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
 import type { BehaviorRunsResult } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorRunsSteps, behaviorStatsAll } from './parallel.js';
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
+
+/** Below this many numbers scored per step (rows x dim), a joint run stays on one thread. */
+const PARALLEL_SCORING_MIN = 1 << 20;
 
 export interface AnswerRows {
   yes: ArrayLike<number>;
@@ -223,6 +233,15 @@ export async function analyzeEmbeddings(
   const jointWeights = jointSplits.map((s) => sampling[position.get(s.name)!]);
   const joint =
     jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
+  // A joint run scores every row of the mixture at every step: that part is split across threads.
+  const threads = options.threads ?? DEFAULT_ANALYSIS_THREADS;
+  const shareScoring = (run: DpoSimulation): ParallelRowDots | null => {
+    const rows = run.evaluatedRows();
+    if (!rows || threads < 2 || rows.length * matrix.dim < PARALLEL_SCORING_MIN) return null;
+    const engine = ParallelRowDots.create(matrix, rows, threads);
+    if (engine) run.useRowDots(engine);
+    return engine;
+  };
   const model = input.model ?? 'model';
   const jobs = splits.map((split) => ({
     split,
@@ -253,6 +272,7 @@ export async function analyzeEmbeddings(
   };
   let jointDone = 0;
   let own: BehaviorRunsResult[];
+  const jointDots = joint ? shareScoring(joint) : null;
   try {
     [own] = await Promise.all([
       behaviorRunsAll(matrix, jobs, {
@@ -272,6 +292,7 @@ export async function analyzeEmbeddings(
     ]);
   } finally {
     signal?.removeEventListener('abort', relay);
+    jointDots?.dispose();
   }
 
   const misalignment: MisalignmentRun[] = own.flatMap((r) => r.misalignment);
@@ -311,15 +332,20 @@ export async function analyzeEmbeddings(
       start,
       jointWeights.map((w, j) => w * up.factors[j]),
     );
-    await runToCompletion([after], {
-      signal,
-      onProgress: (p) =>
-        onProgress?.({
-          stage: 'rebalance',
-          fraction: p.total ? p.done / p.total : 1,
-          message: 'simulating the rebalanced mixture',
-        }),
-    });
+    const afterDots = shareScoring(after);
+    try {
+      await runToCompletion([after], {
+        signal,
+        onProgress: (p) =>
+          onProgress?.({
+            stage: 'rebalance',
+            fraction: p.total ? p.done / p.total : 1,
+            message: 'simulating the rebalanced mixture',
+          }),
+      });
+    } finally {
+      afterDots?.dispose();
+    }
     const record = (values: number[]): Record<string, number> =>
       Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
     rebalancing = {

@@ -131,6 +131,8 @@ export class DpoSimulation {
    */
   private resident: ResidentRows | null = null;
   private residentTried = false;
+  /** Scores the train + test rows at each step instead of this thread alone (parallel-dots.ts). */
+  private rowDots: { dots(v: Float64Array, out: Float64Array): void } | null = null;
   /** delta . g of the train rows then the test rows (trainDot and testDot are views of it). */
   private readonly allDots: Float64Array;
   private residentCoefs: Float64Array | null = null;
@@ -188,6 +190,25 @@ export class DpoSimulation {
     return this.t;
   }
 
+  /**
+   * The rows scored at every step, train then test, when the run scores its whole training set
+   * (joint and full-batch runs); null otherwise.
+   */
+  evaluatedRows(): Int32Array | null {
+    if (!this.trainDot) return null;
+    const { train, test } = this.spec;
+    const rows = new Int32Array(train.rows.length + test.rows.length);
+    rows.set(train.rows);
+    rows.set(test.rows, train.rows.length);
+    return rows;
+  }
+
+  /** Hands the per-step scoring of evaluatedRows() to `engine` (same numbers, other threads). */
+  useRowDots(engine: { dots(v: Float64Array, out: Float64Array): void }): void {
+    if (!this.trainDot) throw new Error('this run does not score its whole training set');
+    this.rowDots = engine;
+  }
+
   get done(): boolean {
     return this.t >= this.steps;
   }
@@ -195,12 +216,9 @@ export class DpoSimulation {
   /** One SGD step; records the new state. */
   advance(): void {
     if (this.done) return;
-    if (!this.residentTried && this.trainDot) {
+    if (!this.residentTried && this.trainDot && !this.rowDots) {
       this.residentTried = true;
-      const { train, test } = this.spec;
-      const rows = new Int32Array(train.rows.length + test.rows.length);
-      rows.set(train.rows);
-      rows.set(test.rows, train.rows.length);
+      const rows = this.evaluatedRows()!;
       this.resident = ResidentRows.create(this.m.data, this.m.dim, rows);
       if (this.resident) this.residentCoefs = new Float64Array(rows.length);
     }
@@ -221,13 +239,25 @@ export class DpoSimulation {
       wsum += w;
       coefs[j] = w * sigmoidNeg(z) * train.signs[i];
     }
-    const resident = this.resident;
-    if (resident) {
-      // The batch as coefficients over all resident rows (0 elsewhere; repeats add up).
-      const all = this.residentCoefs!;
+    if (this.trainDot) {
+      // Runs that score their whole training set sum the batch's gradient over the training rows
+      // in training-set order (repeats add up first), whichever memory holds the rows, so the
+      // result does not depend on it (nor on the thread count, parallel-dots.ts).
+      const nTrain = this.spec.train.rows.length;
+      const all = (this.residentCoefs ??= new Float64Array(nTrain + this.spec.test.rows.length));
       all.fill(0);
       for (let j = 0; j < batch.length; j++) all[batch[j]] += coefs[j];
-      resident.addTo(all, grad);
+      if (this.resident) this.resident.addTo(all, grad);
+      else {
+        const rows = this.batchRows;
+        let n = 0;
+        for (let i = 0; i < nTrain; i++)
+          if (all[i] !== 0) {
+            rows[n] = this.spec.train.rows[i];
+            coefs[n++] = all[i];
+          }
+        addRows(this.m.data, d, rows, coefs, n, grad);
+      }
     } else addRows(this.m.data, d, this.batchRows, coefs, batch.length, grad);
     this.main.trainLoss.push(loss / wsum);
     const f = (2 * this.lr * this.beta) / wsum;
@@ -323,7 +353,8 @@ export class DpoSimulation {
     const { test, train, groups, originalTestSigns, meanDiff } = this.spec;
     const d = this.m.dim;
     const { data } = this.m;
-    if (this.resident) this.resident.dots(this.delta, this.allDots);
+    if (this.rowDots) this.rowDots.dots(this.delta, this.allDots);
+    else if (this.resident) this.resident.dots(this.delta, this.allDots);
     else {
       this.testDots.run(data, d, this.delta, this.testDot);
       if (this.trainDot) this.trainDots!.run(data, d, this.delta, this.trainDot);

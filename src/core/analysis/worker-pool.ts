@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Matrix } from './matrix.js';
-import type { WorkerInit, WorkerJob, WorkerReply } from './worker-protocol.js';
+import type { SharedMatrix, WorkerData, WorkerJob, WorkerReply } from './worker-protocol.js';
 
 /** Analysis threads when none are asked for: the machine's parallelism, at most 8. */
 export const DEFAULT_ANALYSIS_THREADS = Math.max(1, Math.min(8, availableParallelism()));
@@ -27,13 +27,19 @@ const workerEntry = (): { code: string; eval: boolean } | null => {
 };
 
 /** The matrix's rows in a SharedArrayBuffer: the embedder allocates them there; others are copied once. */
-const sharedRows = (m: Matrix): WorkerInit => {
+export const sharedRows = (m: Matrix): SharedMatrix => {
   const view = m.data.subarray(0, m.rows * m.dim);
   if (view.buffer instanceof SharedArrayBuffer)
     return { buffer: view.buffer, byteOffset: view.byteOffset, rows: m.rows, dim: m.dim };
   const buffer = new SharedArrayBuffer(view.byteLength);
   new Float32Array(buffer).set(view);
   return { buffer, byteOffset: 0, rows: m.rows, dim: m.dim };
+};
+
+/** A worker thread on the analysis entry, or null where no entry exists. */
+export const startWorker = (workerData: WorkerData): Worker | null => {
+  const entry = workerEntry();
+  return entry ? new Worker(entry.code, { eval: entry.eval, workerData }) : null;
 };
 
 export interface PoolCallbacks {
@@ -55,14 +61,12 @@ export async function runInWorkers(
   callbacks: PoolCallbacks,
   signal?: AbortSignal,
 ): Promise<boolean> {
-  const entry = workerEntry();
-  if (!entry) return false;
+  if (!workerEntry()) return false;
   signal?.throwIfAborted();
   if (jobs.length === 0) return true;
-  const workerData = sharedRows(m);
-  const workers = Array.from(
-    { length: Math.max(1, Math.min(threads, jobs.length)) },
-    () => new Worker(entry.code, { eval: entry.eval, workerData }),
+  const workerData: WorkerData = { kind: 'jobs', matrix: sharedRows(m) };
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () =>
+    startWorker(workerData)!,
   );
   await new Promise<void>((resolve, reject) => {
     let next = 0;

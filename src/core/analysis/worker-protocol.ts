@@ -1,13 +1,35 @@
 import type { BehaviorRunsJob, BehaviorRunsResult } from './behavior-runs.js';
 import type { BehaviorStats, StatsOptions } from './stats.js';
 
-/** What an analysis worker starts with: the embedding matrix in shared memory. */
-export interface WorkerInit {
+/** The embedding matrix in shared memory. */
+export interface SharedMatrix {
   buffer: SharedArrayBuffer;
   byteOffset: number;
   rows: number;
   dim: number;
 }
+
+/** A worker that takes jobs (WorkerRequest) one at a time. */
+export interface JobsWorkerData {
+  kind: 'jobs';
+  matrix: SharedMatrix;
+}
+
+/**
+ * A worker that computes the dot products of `rows` (positions from..from + rows.length of `out`)
+ * with `vec` each time ctrl[generation] moves (parallel-dots.ts).
+ */
+export interface DotsWorkerData {
+  kind: 'dots';
+  matrix: SharedMatrix;
+  rows: Int32Array;
+  from: number;
+  ctrl: Int32Array;
+  vec: Float64Array;
+  out: Float64Array;
+}
+
+export type WorkerData = JobsWorkerData | DotsWorkerData;
 
 export type WorkerJob =
   | { kind: 'stats'; positives: Int32Array; negatives: Int32Array; options: StatsOptions }
