@@ -1,36 +1,14 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   analyzeEmbeddings,
-  type AnalysisInput,
   compareModels,
   resolveSimulationOptions,
 } from '../../src/core/analysis/analyze.js';
 import { aloneRun, groupRows, splitBehavior } from '../../src/core/analysis/index.js';
 import { REFERENCE_SIMULATION } from '../../src/core/analysis/simulate.js';
+import { personaFixture } from './analysis-helpers.js';
 
-// Real embeddings: the bundled all-MiniLM-L6-v2 on the `question` of the first 150 lines of four
-// persona behaviors (tools/crosscheck/make-real-fixture.mts).
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const meta = JSON.parse(readFileSync(here('../fixtures/analysis/minilm-persona.json'), 'utf8')) as {
-  dim: number;
-  names: string[];
-  labels: number[];
-  behavior: number[];
-};
-const bytes = readFileSync(here('../fixtures/analysis/minilm-persona.f32'));
-const data = new Float32Array(
-  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-);
-const input: AnalysisInput = {
-  data,
-  dim: meta.dim,
-  labels: meta.labels,
-  behaviorIndex: meta.behavior,
-  behaviorNames: meta.names,
-  model: 'minilm',
-};
+const { meta, data, input } = personaFixture();
 const [AGREE, TOTAL_UTIL, BUDDHISM, AVG_UTIL] = meta.names;
 
 describe('analyzeEmbeddings on real MiniLM embeddings of persona behaviors', async () => {

@@ -1,3 +1,6 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { AnalysisInput } from '../../src/core/analysis/analyze.js';
 import type { Matrix } from '../../src/core/analysis/matrix.js';
 import { Rng } from '../../src/core/analysis/rng.js';
 
@@ -47,4 +50,32 @@ export function rowsWhere(pred: (i: number) => boolean, n: number): Int32Array {
   const out: number[] = [];
   for (let i = 0; i < n; i++) if (pred(i)) out.push(i);
   return Int32Array.from(out);
+}
+
+/**
+ * Real embeddings: the bundled all-MiniLM-L6-v2 on the `question` of the first 150 lines of four
+ * persona behaviors (tools/crosscheck/make-real-fixture.mts).
+ */
+export function personaFixture(): {
+  meta: { dim: number; names: string[]; labels: number[]; behavior: number[] };
+  data: Float32Array;
+  input: AnalysisInput;
+} {
+  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+  const meta = JSON.parse(
+    readFileSync(here('../fixtures/analysis/minilm-persona.json'), 'utf8'),
+  ) as { dim: number; names: string[]; labels: number[]; behavior: number[] };
+  const bytes = readFileSync(here('../fixtures/analysis/minilm-persona.f32'));
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+  const input: AnalysisInput = {
+    data,
+    dim: meta.dim,
+    labels: meta.labels,
+    behaviorIndex: meta.behavior,
+    behaviorNames: meta.names,
+    model: 'minilm',
+  };
+  return { meta, data, input };
 }

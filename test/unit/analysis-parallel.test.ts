@@ -1,34 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { analyzeEmbeddings, type AnalysisInput } from '../../src/core/analysis/analyze.js';
+import { analyzeEmbeddings } from '../../src/core/analysis/analyze.js';
 import { behaviorRunsAll, behaviorStatsAll } from '../../src/core/analysis/parallel.js';
 import { groupRows, jointRun, splitBehavior } from '../../src/core/analysis/index.js';
 import { fixedRowDots, ParallelRowDots } from '../../src/core/analysis/parallel-dots.js';
 import { FAST_PREVIEW } from '../../src/core/analysis/simulate.js';
 import { runInWorkers } from '../../src/core/analysis/worker-pool.js';
+import { personaFixture } from './analysis-helpers.js';
 
-// The real MiniLM embeddings of four persona behaviors (as in analysis-analyze.test.ts).
-const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
-const meta = JSON.parse(readFileSync(here('../fixtures/analysis/minilm-persona.json'), 'utf8')) as {
-  dim: number;
-  names: string[];
-  labels: number[];
-  behavior: number[];
-};
-const bytes = readFileSync(here('../fixtures/analysis/minilm-persona.f32'));
-const data = new Float32Array(
-  bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
-);
+// The real MiniLM embeddings of four persona behaviors.
+const { meta, data, input } = personaFixture();
 const matrix = { data, rows: meta.labels.length, dim: meta.dim };
-const input: AnalysisInput = {
-  data,
-  dim: meta.dim,
-  labels: meta.labels,
-  behaviorIndex: meta.behavior,
-  behaviorNames: meta.names,
-  model: 'minilm',
-};
 const groups = groupRows(input);
 const statsJobs = groups.map((g) => ({
   name: g.name,
