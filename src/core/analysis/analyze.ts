@@ -34,7 +34,7 @@ import { behaviorRunsAll, behaviorRunsSteps, behaviorStatsAll } from './parallel
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
 
 /** Below this many numbers scored per step (rows x dim), a joint run stays on one thread. */
-const PARALLEL_SCORING_MIN = 1 << 20;
+const PARALLEL_SCORING_MIN = 1 << 18;
 
 export interface AnswerRows {
   yes: ArrayLike<number>;

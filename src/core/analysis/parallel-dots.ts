@@ -19,6 +19,19 @@ export const fixedRowDots = (
   return { dots: (v, out) => sorted.run(data, dim, v, out) };
 };
 
+/**
+ * Whether this thread may block in Atomics.wait: Node's threads may, a browser's main thread (or an
+ * embedder that forbids it) throws. Without it the scoring stays on the calling thread.
+ */
+const canBlock = (): boolean => {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 /** How long the calling thread waits for a slice before it gives up on a worker (it may have died). */
 const STALL_MS = 10 * 60_000;
 
@@ -39,11 +52,11 @@ export class ParallelRowDots {
     private readonly ownFrom: number,
   ) {}
 
-  /** Null when one thread is asked for, or where no worker entry exists. */
+  /** Null when one thread is asked for, where no worker entry exists, or this thread may not block. */
   static create(m: Matrix, rows: Int32Array, threads: number): ParallelRowDots | null {
     const n = rows.length;
     const parts = Math.min(threads, n);
-    if (parts < 2) return null;
+    if (parts < 2 || !canBlock()) return null;
     const ctrl = new Int32Array(new SharedArrayBuffer(4 * 4));
     const vec = new Float64Array(new SharedArrayBuffer(8 * m.dim));
     const out = new Float64Array(new SharedArrayBuffer(8 * n));
