@@ -29,8 +29,8 @@ import {
 } from './simulate.js';
 import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
 import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
-import type { BehaviorRunsResult } from './behavior-runs.js';
-import { behaviorRunsAll, behaviorRunsSteps, behaviorStatsAll } from './parallel.js';
+import { behaviorRunSteps, type BehaviorRunsResult } from './behavior-runs.js';
+import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
 
 /** Below this many numbers scored per step (rows x dim), a joint run stays on one thread. */
@@ -250,7 +250,7 @@ export async function analyzeEmbeddings(
     misalignment: options.misalignment !== false,
     model,
   }));
-  const totalSteps = behaviorRunsSteps(jobs) + (joint ? joint.steps : 0);
+  const totalSteps = jobs.reduce((s, j) => s + behaviorRunSteps(j), joint ? joint.steps : 0);
   let stepsDone = 0;
   const addSteps = (n: number): void => {
     stepsDone += n;
@@ -270,7 +270,6 @@ export async function analyzeEmbeddings(
     inner.abort(error);
     throw error;
   };
-  let jointDone = 0;
   let own: BehaviorRunsResult[];
   const jointDots = joint ? shareScoring(joint) : null;
   try {
@@ -283,10 +282,7 @@ export async function analyzeEmbeddings(
       joint
         ? runToCompletion([joint], {
             signal: inner.signal,
-            onProgress: (p) => {
-              addSteps(p.done - jointDone);
-              jointDone = p.done;
-            },
+            onSteps: addSteps,
           }).catch(stopOnFailure)
         : undefined,
     ]);

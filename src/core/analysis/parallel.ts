@@ -1,11 +1,6 @@
-import {
-  behaviorRunSteps,
-  type BehaviorRunsJob,
-  type BehaviorRunsResult,
-  runBehavior,
-} from './behavior-runs.js';
+import { type BehaviorRunsJob, type BehaviorRunsResult, runBehavior } from './behavior-runs.js';
 import type { Matrix } from './matrix.js';
-import { type DpoSimulation, yieldToEventLoop } from './simulate.js';
+import { type DpoSimulation, runToCompletion, yieldToEventLoop } from './simulate.js';
 import { behaviorStats, type BehaviorStats, type StatsOptions } from './stats.js';
 import { DEFAULT_ANALYSIS_THREADS, runInWorkers } from './worker-pool.js';
 
@@ -62,35 +57,6 @@ export async function behaviorStatsAll(
   return out;
 }
 
-/** Steps the runs on this thread, yielding every `sliceMs` so the event loop (and a UI) stays live. */
-const steppedHere = (
-  signal: AbortSignal | undefined,
-  onSteps: (n: number) => void,
-  sliceMs = 25,
-): ((sims: DpoSimulation[]) => Promise<void>) => {
-  return async (sims) => {
-    let slice = Date.now();
-    let pending = 0;
-    for (const sim of sims)
-      while (!sim.done) {
-        sim.advance();
-        pending++;
-        if (Date.now() - slice >= sliceMs) {
-          onSteps(pending);
-          pending = 0;
-          await yieldToEventLoop();
-          signal?.throwIfAborted();
-          slice = Date.now();
-        }
-      }
-    onSteps(pending);
-  };
-};
-
-/** Total SGD steps of the jobs (for progress). */
-export const behaviorRunsSteps = (jobs: readonly BehaviorRunsJob[]): number =>
-  jobs.reduce((s, j) => s + behaviorRunSteps(j), 0);
-
 /** runBehavior for each job, in the order of `jobs`; onSteps as SGD steps complete. */
 export async function behaviorRunsAll(
   m: Matrix,
@@ -116,7 +82,8 @@ export async function behaviorRunsAll(
     ));
   if (ran) return out;
   run.signal?.throwIfAborted();
-  const step = steppedHere(run.signal, onSteps);
+  const step = (sims: DpoSimulation[]): Promise<void> =>
+    runToCompletion(sims, { signal: run.signal, onSteps });
   for (let i = 0; i < jobs.length; i++) out[i] = await runBehavior(m, jobs[i], step);
   return out;
 }

@@ -441,10 +441,22 @@ export interface StepProgress {
  */
 export async function runToCompletion(
   sims: readonly DpoSimulation[],
-  options: { signal?: AbortSignal; onProgress?: (p: StepProgress) => void; sliceMs?: number } = {},
+  options: {
+    signal?: AbortSignal;
+    onProgress?: (p: StepProgress) => void;
+    /** The steps done since the last report (for callers that add up several sources). */
+    onSteps?: (steps: number) => void;
+    sliceMs?: number;
+  } = {},
 ): Promise<void> {
   const total = sims.reduce((s, x) => s + x.steps, 0);
   let done = sims.reduce((s, x) => s + x.step, 0);
+  let reported = done;
+  const report = (): void => {
+    options.onProgress?.({ done, total });
+    options.onSteps?.(done - reported);
+    reported = done;
+  };
   const sliceMs = options.sliceMs ?? 25;
   let sliceStart = Date.now();
   options.signal?.throwIfAborted();
@@ -453,14 +465,14 @@ export async function runToCompletion(
       sim.advance();
       done++;
       if (Date.now() - sliceStart >= sliceMs) {
-        options.onProgress?.({ done, total });
+        report();
         await yieldToEventLoop();
         options.signal?.throwIfAborted();
         sliceStart = Date.now();
       }
     }
   }
-  options.onProgress?.({ done, total });
+  report();
 }
 
 export function yieldToEventLoop(): Promise<void> {

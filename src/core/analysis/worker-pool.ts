@@ -13,7 +13,10 @@ export const DEFAULT_ANALYSIS_THREADS = Math.max(1, Math.min(8, availableParalle
  * The worker's entry: the esbuild bundle next to this one (dist/analysis-worker.js), or the
  * TypeScript source through tsx's require hook; null when neither is there.
  */
-const workerEntry = (): { code: string; eval: boolean } | null => {
+let entry: { code: string; eval: boolean } | null | undefined;
+const workerEntry = (): { code: string; eval: boolean } | null => (entry ??= findWorkerEntry());
+
+const findWorkerEntry = (): { code: string; eval: boolean } | null => {
   if (__filename.endsWith('.ts')) {
     const tsx = createRequire(__filename).resolve('tsx/cjs/api');
     const source = join(__dirname, 'analysis-worker.ts');
@@ -38,8 +41,8 @@ export const sharedRows = (m: Matrix): SharedMatrix => {
 
 /** A worker thread on the analysis entry, or null where no entry exists. */
 export const startWorker = (workerData: WorkerData): Worker | null => {
-  const entry = workerEntry();
-  return entry ? new Worker(entry.code, { eval: entry.eval, workerData }) : null;
+  const e = workerEntry();
+  return e ? new Worker(e.code, { eval: e.eval, workerData }) : null;
 };
 
 export interface PoolCallbacks {
