@@ -11,6 +11,7 @@ const nodeEntries = [
   ['src/extension/main.ts', 'dist/extension.js'],
   ['src/core/embed/child-main.ts', 'dist/embed-child.js'],
   ['src/core/analysis/analysis-worker.ts', 'dist/analysis-worker.js'],
+  ['src/core/analysis/gemm-worker.ts', 'dist/gemm-worker.js'],
   ['src/cli/main.ts', 'dist/cli.js'],
 ].filter(([entry]) => existsSync(entry));
 

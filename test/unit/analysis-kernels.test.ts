@@ -2,10 +2,15 @@ import { describe, expect, it } from 'vitest';
 import {
   addRows,
   addRowsJs,
+  dotF64,
+  OrthogonalBasis,
   rowDots,
   ResidentRows,
   rowDotsJs,
+  rowSquaredDeviations,
   SortedRowDots,
+  squaredDeviationsJs,
+  withGramBlock,
   withRowBlock,
 } from '../../src/core/analysis/kernels.js';
 import { Rng } from '../../src/core/analysis/rng.js';
@@ -138,6 +143,131 @@ describe('row kernels', () => {
       const sum = Float64Array.from({ length: dim }, () => 1);
       resident.addTo(coef, sum);
       sum.forEach((x, k) => expect(x).toBeCloseTo(expectedSum[k], 11));
+    }
+  });
+});
+
+describe('covariance kernels', () => {
+  const same = (a: Float64Array, b: Float64Array): boolean => a.every((x, i) => Object.is(x, b[i]));
+
+  // Odd and even row counts (the gram kernel takes rows in pairs), tails d % 8 and d % 4.
+  for (const [dim, n] of [
+    [1, 1],
+    [3, 2],
+    [8, 7],
+    [13, 10],
+    [384, 51],
+    [4099, 9],
+  ] as const) {
+    it(`gram = dots, subtraction, then addTo, bitwise, with zero projections skipped (d = ${dim}, n = ${n})`, () => {
+      const { data, rows: all, v } = case_(dim, n + 3, dim * 7 + n);
+      const rows = all.subarray(0, n);
+      withGramBlock(data, dim, rows, (block) => {
+        const dots = new Float64Array(n);
+        block.dots(v, dots);
+        // Shifts by one row's own dot product: that row's projection is exactly 0.
+        for (const shift of [0.25, dots[0], dots[n - 1]]) {
+          const expectedProj = dots.map((x) => x - shift);
+          const expectedAcc = Float64Array.from({ length: dim }, (_, k) => k / 3);
+          block.addTo(expectedProj, expectedAcc);
+          const proj = new Float64Array(n);
+          const acc = Float64Array.from({ length: dim }, (_, k) => k / 3);
+          block.gram(v, shift, proj, acc);
+          expect(same(proj, expectedProj)).toBe(true);
+          expect(same(acc, expectedAcc)).toBe(true);
+        }
+        // A nested block reads the matrix directly: the same numbers to rounding.
+        withGramBlock(data, dim, rows, (direct) => {
+          const proj = new Float64Array(n);
+          const acc = new Float64Array(dim);
+          const expected = new Float64Array(dim);
+          block.gram(v, 0.5, proj, expected);
+          direct.gram(v, 0.5, proj, acc);
+          acc.forEach((x, k) => expect(x).toBeCloseTo(expected[k], 10));
+        });
+      });
+    });
+
+    it(`row sums and squared deviations agree with the definitions (d = ${dim}, n = ${n})`, () => {
+      const { data, rows: all } = case_(dim, n + 3, dim * 5 + n);
+      const rows = all.subarray(0, n);
+      const expectedSum = new Float64Array(dim);
+      for (const r of rows) for (let k = 0; k < dim; k++) expectedSum[k] += data[r * dim + k];
+      const mean = expectedSum.map((x) => x / n);
+      let expectedSq = 0;
+      for (const r of rows)
+        for (let k = 0; k < dim; k++) expectedSq += (data[r * dim + k] - mean[k]) ** 2;
+      const streamed = rowSquaredDeviations(data, dim, rows, n, mean);
+      const scalar = squaredDeviationsJs(data, dim, rows, n, mean);
+      expect(Math.abs(streamed - expectedSq)).toBeLessThanOrEqual(1e-13 * expectedSq);
+      expect(Math.abs(scalar - expectedSq)).toBeLessThanOrEqual(1e-13 * expectedSq);
+      withGramBlock(data, dim, rows, (block) => {
+        const sum = new Float64Array(dim);
+        block.sumRows(sum);
+        expect(same(sum, expectedSum)).toBe(true); // one row after the other, as meanOfRows
+        expect(block.squaredDeviations(mean)).toBe(streamed);
+        withGramBlock(data, dim, rows, (direct) => {
+          const s2 = new Float64Array(dim);
+          direct.sumRows(s2);
+          expect(same(s2, expectedSum)).toBe(true);
+          expect(direct.squaredDeviations(mean)).toBe(streamed);
+        });
+      });
+    });
+  }
+
+  it('squared deviations stream chunk by chunk with the numbers of one block', () => {
+    const dim = 4099;
+    const { data, rows } = case_(dim, 200, 17); // 600 rows: many copied chunks at d = 4099
+    const mean = Float64Array.from({ length: dim }, (_, k) => Math.sin(k) / 10);
+    const streamed = rowSquaredDeviations(data, dim, rows, rows.length, mean);
+    const blocked = withGramBlock(data, dim, rows, (b) => b.squaredDeviations(mean));
+    expect(blocked).toBe(streamed);
+  });
+
+  it('reorthogonalisation: the SIMD basis gives the numbers of the JavaScript loops, past its initial capacity', () => {
+    // Each basis is disposed of: the next one reuses its memory, bigger or smaller.
+    for (const [dim, count] of [
+      [1, 1],
+      [5, 3],
+      [7, 7],
+      [64, 40],
+      [4099, 3],
+      [3, 35],
+    ] as const) {
+      const rng = new Rng(dim * 13 + count);
+      const simd = OrthogonalBasis.create(dim);
+      const js = OrthogonalBasis.create(dim, false);
+      const plain: Float64Array[] = [];
+      for (let j = 0; j < count; j++) {
+        const q = Float64Array.from({ length: dim }, () => rng.normal());
+        simd.push(q);
+        js.push(q);
+        plain.push(q);
+      }
+      expect(simd.length).toBe(count);
+      const w = Float64Array.from({ length: dim }, () => rng.normal());
+      const a = Float64Array.from(w);
+      const b = Float64Array.from(w);
+      simd.orthogonalize(a, 2);
+      js.orthogonalize(b, 2);
+      for (let pass = 0; pass < 2; pass++)
+        for (const q of plain) {
+          const c = dotF64(q, w, dim);
+          for (let k = 0; k < dim; k++) w[k] -= c * q[k];
+        }
+      expect(same(a, w)).toBe(true);
+      expect(same(b, w)).toBe(true);
+      simd.dispose();
+      expect(simd.length).toBe(0);
+    }
+  });
+
+  it('dotF64 agrees with the definition, tails included', () => {
+    for (const n of [0, 1, 3, 4, 9]) {
+      const a = Float64Array.from({ length: n }, (_, k) => k + 0.5);
+      const b = Float64Array.from({ length: n }, (_, k) => 2 - k);
+      expect(dotF64(a, b, n)).toBe(a.reduce((s, x, k) => s + x * b[k], 0));
     }
   });
 });

@@ -5,6 +5,8 @@ import { groupRows, jointRun, splitBehavior } from '../../src/core/analysis/inde
 import { fixedRowDots, ParallelRowDots } from '../../src/core/analysis/parallel-dots.js';
 import { FAST_PREVIEW } from '../../src/core/analysis/simulate.js';
 import { runInWorkers } from '../../src/core/analysis/worker-pool.js';
+import { GemmWorker } from '../../src/core/analysis/gemm-client.js';
+import type { Curve } from '../../src/core/report/types.js';
 import { personaFixture } from './analysis-helpers.js';
 
 // The real MiniLM embeddings of four persona behaviors.
@@ -68,10 +70,11 @@ describe('analysis on worker threads', () => {
     expect(two).toEqual(one);
   });
 
-  it('a joint run scores its rows on three threads with the same numbers as on one', () => {
+  it('a full-batch joint run scores its rows on three threads with the same numbers as on one', () => {
     const splits = runJobs.map((j) => j.split);
-    const plain = jointRun(matrix, splits, sim).run();
-    const shared = jointRun(matrix, splits, sim);
+    const full = { ...sim, steps: 15, batchSize: 'full' as const };
+    const plain = jointRun(matrix, splits, full).run();
+    const shared = jointRun(matrix, splits, full);
     const rows = shared.evaluatedRows()!;
     const engine = ParallelRowDots.create(matrix, rows, 3)!;
     try {
@@ -88,6 +91,57 @@ describe('analysis on worker threads', () => {
     }
     expect(shared.curve()).toEqual(plain.curve());
     expect(shared.groups()).toEqual(plain.groups());
+  });
+
+  it('the linear-algebra worker scores a joint run’s states: same numbers on 1 and 3 threads, this thread’s to rounding', async () => {
+    const splits = runJobs.map((j) => j.split);
+    const plain = jointRun(matrix, splits, sim).run();
+    const viaWorker = async (threads: number): Promise<ReturnType<typeof jointRun>> => {
+      const gemm = await GemmWorker.start(matrix, threads);
+      expect(gemm).not.toBeNull();
+      try {
+        const run = jointRun(matrix, splits, sim);
+        run.deferScoring();
+        run.run();
+        expect(run.pendingStates).toBe(sim.steps + 1);
+        await run.flushWith(gemm!.scorer(matrix, run.scoredRows()!));
+        return run;
+      } finally {
+        gemm!.dispose();
+      }
+    };
+    const one = await viaWorker(1);
+    const three = await viaWorker(3);
+    expect(three.curve()).toEqual(one.curve());
+    expect(three.groups()).toEqual(one.groups());
+    // onnxruntime's products add in another order than the WebAssembly kernel.
+    const close = (a: Curve, b: Curve): void =>
+      (['trainLoss', 'testLoss', 'testAccuracy', 'headChange', 'cosine'] as const).forEach((key) =>
+        a[key].forEach((x, t) => expect(Math.abs(x - b[key][t])).toBeLessThanOrEqual(1e-12)),
+      );
+    close(one.curve(), plain.curve());
+    for (const [name, c] of Object.entries(plain.groups())) close(one.groups()[name], c);
+  });
+
+  it('the linear-algebra worker’s bootstrap intervals are the WebAssembly ones to rounding', async () => {
+    const options = { bootstrapReps: 60, seed: 11 };
+    const gemm = await GemmWorker.start(matrix, 2);
+    try {
+      const wasm = await behaviorStatsAll(matrix, statsJobs, options, { threads: 1 });
+      const ort = await behaviorStatsAll(matrix, statsJobs, options, { threads: 2, gemm });
+      ort.forEach((s, i) => {
+        expect({ ...s, distinguishabilityCI: null }).toEqual({
+          ...wasm[i],
+          distinguishabilityCI: null,
+        });
+        s.distinguishabilityCI.forEach((x, j) =>
+          expect(Math.abs(x - wasm[i].distinguishabilityCI[j])).toBeLessThanOrEqual(1e-14),
+        );
+      });
+      expect(ort[0].distinguishabilityCI[0]).toBeLessThan(ort[0].distinguishabilityCI[1]);
+    } finally {
+      gemm?.dispose();
+    }
   });
 
   it('a cancel stops the workers with the signal’s reason', async () => {

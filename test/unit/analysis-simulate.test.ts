@@ -13,6 +13,7 @@ import {
   REFERENCE_SIMULATION,
   runToCompletion,
 } from '../../src/core/analysis/simulate.js';
+import { syncStateScorer } from '../../src/core/analysis/state-scoring.js';
 import { rowsWhere, syntheticMixture } from './analysis-helpers.js';
 
 /**
@@ -165,6 +166,46 @@ describe('simulated DPO on the head', () => {
     // Upsampling the weak behavior helps it.
     const up = jointRun(mix.matrix, splits, opts, undefined, [1, 8]).run().groups();
     expect(up.b1.trainLoss[30]).toBeLessThan(groups.b1.trainLoss[30]);
+  });
+
+  it('minibatch runs score their states after the steps: each state as if scored when it was reached', async () => {
+    const splits = behaviors.map((b, i) => splitBehavior(mix.matrix, b, i, 0.25, 1234));
+    const opts = { ...REFERENCE_SIMULATION, lr: 2, beta: 1, steps: 70, batchSize: 16 };
+    // Scored by the run itself (every FLUSH_STATES states) ...
+    const own = jointRun(mix.matrix, splits, opts).run();
+    // ... and by the caller, after every single step (a pass over the rows per state).
+    const each = jointRun(mix.matrix, splits, opts);
+    each.deferScoring();
+    const rows = each.scoredRows()!;
+    const scorer = syncStateScorer(mix.matrix, rows);
+    await each.flushWith(scorer);
+    while (!each.done) {
+      each.advance();
+      expect(each.pendingStates).toBe(1);
+      await each.flushWith(scorer);
+    }
+    expect(each.curve()).toEqual(own.curve());
+    expect(each.groups()).toEqual(own.groups());
+    // The last state, evaluated from its boundary here, row by row.
+    const w = own.boundary();
+    const { test } = splits[1];
+    let loss = 0;
+    let right = 0;
+    test.rows.forEach((r, i) => {
+      let dot = 0;
+      for (let k = 0; k < mix.matrix.dim; k++)
+        dot += mix.matrix.data[r * mix.matrix.dim + k] * w[k];
+      loss += Math.log1p(Math.exp(-opts.beta * test.signs[i] * dot));
+      if (test.signs[i] * dot > 0) right++;
+    });
+    const b1 = own.groups().b1;
+    expect(Math.abs(b1.testLoss[70] - loss / test.rows.length)).toBeLessThan(1e-12);
+    expect(b1.testAccuracy[70]).toBe(right / test.rows.length);
+    // Unscored states are not reported.
+    const half = jointRun(mix.matrix, splits, opts);
+    half.deferScoring();
+    half.advance();
+    expect(() => half.curve()).toThrow(/not scored/);
   });
 
   it('misalignment: same flipped loss from either start, alignment undone from the aligned head', () => {

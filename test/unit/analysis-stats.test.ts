@@ -1,9 +1,18 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Matrix } from '../../src/core/analysis/matrix.js';
+import { type Matrix, meanOfRows } from '../../src/core/analysis/matrix.js';
 import { Rng } from '../../src/core/analysis/rng.js';
-import { covarianceSpectralNorm, jacobiEigen } from '../../src/core/analysis/spectral.js';
-import { behaviorStats, meanDiffProjections, quantile } from '../../src/core/analysis/stats.js';
+import {
+  covarianceSpectralNorm,
+  covarianceSummary,
+  jacobiEigen,
+} from '../../src/core/analysis/spectral.js';
+import {
+  behaviorStats,
+  covarianceTrace,
+  meanDiffProjections,
+  quantile,
+} from '../../src/core/analysis/stats.js';
 import { rowsWhere, syntheticMixture } from './analysis-helpers.js';
 
 function matrixOf(rows: number[][]): Matrix {
@@ -67,6 +76,26 @@ describe('behaviorStats', () => {
       const dense = Math.max(...jacobiEigen(cov, d).values);
       const lanczos = covarianceSpectralNorm(m, rows, mean);
       expect(Math.abs(lanczos - dense) / dense).toBeLessThan(1e-10);
+    }
+  });
+
+  it('one pass per class: mean, trace and spectral norm are those of the separate functions', () => {
+    const { matrix, labels } = syntheticMixture({ dim: 37, perBehavior: [90], separation: [0.3] });
+    for (const rows of [
+      rowsWhere((i) => labels[i] > 0, matrix.rows),
+      rowsWhere((i) => labels[i] < 0, matrix.rows),
+      Int32Array.of(4),
+    ]) {
+      const summary = covarianceSummary(matrix, rows);
+      const mean = meanOfRows(matrix, rows);
+      expect(summary.mean).toEqual(mean);
+      expect(summary.trace).toBe(covarianceTrace(matrix, rows, mean));
+      expect(summary.spectralNorm).toBe(covarianceSpectralNorm(matrix, rows, mean));
+      if (rows.length < 2) continue;
+      const { cov } = denseCovariance(matrix, rows);
+      let trace = 0;
+      for (let k = 0; k < matrix.dim; k++) trace += cov[k * matrix.dim + k];
+      expect(summary.trace).toBeCloseTo(trace, 13);
     }
   });
 

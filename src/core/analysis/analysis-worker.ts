@@ -1,7 +1,7 @@
 // Entry of an analysis worker thread (dist/analysis-worker.js): per-behavior statistics and
 // simulated runs on rows of the embedding matrix, read from the SharedArrayBuffer the worker was
-// started with (no copy). Pure JavaScript and WebAssembly: unlike onnxruntime, safe on several
-// threads.
+// started with (no copy). Pure JavaScript and WebAssembly, safe on several threads (onnxruntime is
+// only ever loaded by the one linear-algebra worker, gemm-worker.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { runBehavior } from './behavior-runs.js';
 import type { Matrix } from './matrix.js';
@@ -9,7 +9,7 @@ import { CTRL, fixedRowDots } from './parallel-dots.js';
 import { behaviorStats } from './stats.js';
 import type { DotsWorkerData, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
-const init = workerData as WorkerData;
+const init = workerData as Exclude<WorkerData, { kind: 'gemm' }>;
 const matrix: Matrix = {
   data: new Float32Array(
     init.matrix.buffer,

@@ -20,21 +20,14 @@ import {
   toJointRun,
   toMisalignmentRun,
 } from './runs.js';
-import { ParallelRowDots } from './parallel-dots.js';
-import {
-  type DpoSimulation,
-  FAST_PREVIEW,
-  REFERENCE_SIMULATION,
-  runToCompletion,
-} from './simulate.js';
+import { FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.js';
+import { GemmWorker } from './gemm-client.js';
+import { stepJointRun } from './joint-steps.js';
 import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
 import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
 import { behaviorRunSteps, type BehaviorRunsResult } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
-
-/** Below this many numbers scored per step (rows x dim), a joint run stays on one thread. */
-const PARALLEL_SCORING_MIN = 1 << 18;
 
 export interface AnswerRows {
   yes: ArrayLike<number>;
@@ -170,6 +163,27 @@ export async function analyzeEmbeddings(
     throw new Error(
       `embeddings hold ${input.data.length} numbers, expected ${matrix.rows} rows × ${matrix.dim}`,
     );
+  const threads = options.threads ?? DEFAULT_ANALYSIS_THREADS;
+  const gemm = await GemmWorker.start(matrix, threads);
+  try {
+    return await analyzeMatrix(matrix, input, options, { gemm, threads, signal, onProgress });
+  } finally {
+    gemm?.dispose();
+  }
+}
+
+async function analyzeMatrix(
+  matrix: Matrix,
+  input: AnalysisInput,
+  options: AnalysisOptions,
+  context: {
+    gemm: GemmWorker | null;
+    threads: number;
+    signal?: AbortSignal;
+    onProgress?: (p: AnalysisProgress) => void;
+  },
+): Promise<AnalysisResult> {
+  const { gemm, threads, signal, onProgress } = context;
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   const sim = resolveSimulationOptions(options.simulation);
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
@@ -199,7 +213,8 @@ export async function analyzeEmbeddings(
       labelErrorDepth: thresholds.labelErrorDepth,
     },
     {
-      threads: options.threads,
+      threads,
+      gemm,
       signal,
       onProgress: (done, total, name) =>
         onProgress?.({
@@ -233,15 +248,6 @@ export async function analyzeEmbeddings(
   const jointWeights = jointSplits.map((s) => sampling[position.get(s.name)!]);
   const joint =
     jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
-  // A joint run scores every row of the mixture at every step: that part is split across threads.
-  const threads = options.threads ?? DEFAULT_ANALYSIS_THREADS;
-  const shareScoring = (run: DpoSimulation): ParallelRowDots | null => {
-    const rows = run.evaluatedRows();
-    if (!rows || threads < 2 || rows.length * matrix.dim < PARALLEL_SCORING_MIN) return null;
-    const engine = ParallelRowDots.create(matrix, rows, threads);
-    if (engine) run.useRowDots(engine);
-    return engine;
-  };
   const model = input.model ?? 'model';
   const jobs = splits.map((split) => ({
     split,
@@ -271,16 +277,17 @@ export async function analyzeEmbeddings(
     throw error;
   };
   let own: BehaviorRunsResult[];
-  const jointDots = joint ? shareScoring(joint) : null;
   try {
     [own] = await Promise.all([
       behaviorRunsAll(matrix, jobs, {
-        threads: options.threads,
+        threads,
         signal: inner.signal,
         onSteps: addSteps,
       }).catch(stopOnFailure),
       joint
-        ? runToCompletion([joint], {
+        ? stepJointRun(matrix, joint, {
+            gemm,
+            threads,
             signal: inner.signal,
             onSteps: addSteps,
           }).catch(stopOnFailure)
@@ -288,7 +295,6 @@ export async function analyzeEmbeddings(
     ]);
   } finally {
     signal?.removeEventListener('abort', relay);
-    jointDots?.dispose();
   }
 
   const misalignment: MisalignmentRun[] = own.flatMap((r) => r.misalignment);
@@ -328,20 +334,17 @@ export async function analyzeEmbeddings(
       start,
       jointWeights.map((w, j) => w * up.factors[j]),
     );
-    const afterDots = shareScoring(after);
-    try {
-      await runToCompletion([after], {
-        signal,
-        onProgress: (p) =>
-          onProgress?.({
-            stage: 'rebalance',
-            fraction: p.total ? p.done / p.total : 1,
-            message: 'simulating the rebalanced mixture',
-          }),
-      });
-    } finally {
-      afterDots?.dispose();
-    }
+    await stepJointRun(matrix, after, {
+      gemm,
+      threads,
+      signal,
+      onProgress: (p) =>
+        onProgress?.({
+          stage: 'rebalance',
+          fraction: p.total ? p.done / p.total : 1,
+          message: 'simulating the rebalanced mixture',
+        }),
+    });
     const record = (values: number[]): Record<string, number> =>
       Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
     rebalancing = {

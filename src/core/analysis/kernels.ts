@@ -64,6 +64,32 @@ export function addRows(
   acc.set(s.f64.subarray(s.vec / 8, s.vec / 8 + dim));
 }
 
+/**
+ * sum over i < n of sum_k (g(rows[i])[k] - mean[k])^2: the spread of the rows around `mean`,
+ * from the centred values themselves (no ||g||^2 - ||mean||^2 cancellation). Each row's sum, then
+ * the rows' sums in order; the same numbers as GramBlock.squaredDeviations on the same rows.
+ */
+export function rowSquaredDeviations(
+  data: Float32Array,
+  dim: number,
+  rows: Int32Array,
+  n: number,
+  mean: Float64Array,
+): number {
+  const k = simdKernels();
+  if (!k || n === 0 || (blockDim !== 0 && dim !== blockDim))
+    return squaredDeviationsJs(data, dim, rows, n, mean);
+  const s = scratch(k, dim);
+  s.f64.set(mean.subarray(0, dim), s.vec / 8);
+  let total = 0;
+  for (let from = 0; from < n; from += s.cap) {
+    const m = Math.min(s.cap, n - from);
+    copyRows(data, dim, rows, from, m, s);
+    total = k.squaredDeviations(s.rows, m, dim, s.vec, total);
+  }
+  return total;
+}
+
 /** The same rows, many passes: Lanczos iterations, bootstrap replicates. */
 export interface RowBlock {
   readonly n: number;
@@ -71,6 +97,22 @@ export interface RowBlock {
   dots(v: Float64Array, out: Float64Array): void;
   /** acc += sum_i coef[i] * g(rows[i]) over the block (rows with coefficient 0 are skipped). */
   addTo(coef: Float64Array, acc: Float64Array): void;
+}
+
+/**
+ * A RowBlock with the passes of a covariance: the operator Xc^T Xc of Lanczos in one pass per
+ * application, the class mean and the spread around it.
+ */
+export interface GramBlock extends RowBlock {
+  /**
+   * proj[i] = g(rows[i]) . v - shift, then acc += sum_i proj[i] g(rows[i]) (rows with proj 0
+   * skipped): the numbers of dots, the subtraction, then addTo, in one pass over the rows.
+   */
+  gram(v: Float64Array, shift: number, proj: Float64Array, acc: Float64Array): void;
+  /** acc += each row in turn (the order and numbers of meanOfRows's sum). */
+  sumRows(acc: Float64Array): void;
+  /** As rowSquaredDeviations on the block's rows. */
+  squaredDeviations(mean: Float64Array): number;
 }
 
 /** Largest block kept in the module's memory (its memory never shrinks); bigger ones stream. */
@@ -90,23 +132,30 @@ export function withRowBlock<T>(
   rows: Int32Array,
   fn: (block: RowBlock) => T,
 ): T {
+  return withGramBlock(data, dim, rows, fn);
+}
+
+/** withRowBlock with the covariance passes of GramBlock (same conditions, same numbers). */
+export function withGramBlock<T>(
+  data: Float32Array,
+  dim: number,
+  rows: Int32Array,
+  fn: (block: GramBlock) => T,
+): T {
   const n = rows.length;
   const k = simdKernels();
-  const direct: RowBlock = {
-    n,
-    dots: (v, out) => rowDots(data, dim, rows, n, v, out),
-    addTo: (coef, acc) => addRows(data, dim, rows, coef, n, acc),
-  };
-  if (!k || blockDim !== 0 || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES) return fn(direct);
+  if (!k || blockDim !== 0 || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES)
+    return fn(directBlock(data, dim, rows));
   // After the streaming scratch, so rowDots/addRows inside fn do not overwrite the block.
   const { end } = scratch(k, dim);
   const vec = end;
-  const coefAt = vec + align16(8 * dim);
+  const accAt = vec + align16(8 * dim);
+  const coefAt = accAt + align16(8 * dim);
   const rowsAt = coefAt + align16(8 * n);
   try {
     ensureMemory(k, rowsAt + 4 * n * dim);
   } catch {
-    return fn(direct); // the memory could not grow
+    return fn(directBlock(data, dim, rows)); // the memory could not grow
   }
   const copy = scratch(k, dim);
   const v32 = copy.f32;
@@ -119,20 +168,41 @@ export function withRowBlock<T>(
     v32.set(data.subarray(o, o + (e - j) * dim), base + j * dim);
     j = e;
   }
-  const block: RowBlock = {
+  const f64 = (): Float64Array => scratch(k, dim).f64;
+  const block: GramBlock = {
     n,
     dots(v, out) {
-      const f64 = scratch(k, dim).f64;
-      f64.set(v.subarray(0, dim), vec / 8);
+      const m = f64();
+      m.set(v.subarray(0, dim), vec / 8);
       k.dots(rowsAt, n, dim, vec, coefAt);
-      out.set(f64.subarray(coefAt / 8, coefAt / 8 + n));
+      out.set(m.subarray(coefAt / 8, coefAt / 8 + n));
     },
     addTo(coef, acc) {
-      const f64 = scratch(k, dim).f64;
-      f64.set(acc.subarray(0, dim), vec / 8);
-      f64.set(coef.subarray(0, n), coefAt / 8);
+      const m = f64();
+      m.set(acc.subarray(0, dim), vec / 8);
+      m.set(coef.subarray(0, n), coefAt / 8);
       k.axpys(rowsAt, n, dim, coefAt, vec);
-      acc.set(f64.subarray(vec / 8, vec / 8 + dim));
+      acc.set(m.subarray(vec / 8, vec / 8 + dim));
+    },
+    gram(v, shift, proj, acc) {
+      const m = f64();
+      m.set(v.subarray(0, dim), vec / 8);
+      m.set(acc.subarray(0, dim), accAt / 8);
+      k.gram(rowsAt, n, dim, vec, shift, coefAt, accAt);
+      proj.set(m.subarray(coefAt / 8, coefAt / 8 + n));
+      acc.set(m.subarray(accAt / 8, accAt / 8 + dim));
+    },
+    sumRows(acc) {
+      // Coefficient 1: acc + 1 * g is acc + g exactly.
+      const m = f64();
+      m.set(acc.subarray(0, dim), vec / 8);
+      m.fill(1, coefAt / 8, coefAt / 8 + n);
+      k.axpys(rowsAt, n, dim, coefAt, vec);
+      acc.set(m.subarray(vec / 8, vec / 8 + dim));
+    },
+    squaredDeviations(mean) {
+      f64().set(mean.subarray(0, dim), vec / 8);
+      return k.squaredDeviations(rowsAt, n, dim, vec, 0);
     },
   };
   blockDim = dim;
@@ -141,6 +211,28 @@ export function withRowBlock<T>(
   } finally {
     blockDim = 0;
   }
+}
+
+/** A block that reads the matrix in place (no SIMD, too big, nested or out of memory). */
+function directBlock(data: Float32Array, dim: number, rows: Int32Array): GramBlock {
+  const n = rows.length;
+  return {
+    n,
+    dots: (v, out) => rowDots(data, dim, rows, n, v, out),
+    addTo: (coef, acc) => addRows(data, dim, rows, coef, n, acc),
+    gram(v, shift, proj, acc) {
+      rowDots(data, dim, rows, n, v, proj);
+      for (let i = 0; i < n; i++) proj[i] -= shift;
+      addRows(data, dim, rows, proj, n, acc);
+    },
+    sumRows(acc) {
+      for (let i = 0; i < n; i++) {
+        const o = rows[i] * dim;
+        for (let k = 0; k < dim; k++) acc[k] += data[o + k];
+      }
+    },
+    squaredDeviations: (mean) => rowSquaredDeviations(data, dim, rows, n, mean),
+  };
 }
 
 const align16 = (x: number): number => Math.ceil(x / 16) * 16;
@@ -237,6 +329,27 @@ export function rowDotsJs(
     for (let k = 0; k < dim; k++) s += data[o + k] * v[k];
     out[i] = s;
   }
+}
+
+/** Scalar fallback of rowSquaredDeviations: each row's sum, then the rows' sums in order. */
+export function squaredDeviationsJs(
+  data: Float32Array,
+  dim: number,
+  rows: Int32Array,
+  n: number,
+  mean: Float64Array,
+): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const o = rows[i] * dim;
+    let s = 0;
+    for (let k = 0; k < dim; k++) {
+      const x = data[o + k] - mean[k];
+      s += x * x;
+    }
+    total += s;
+  }
+  return total;
 }
 
 /** The scalar fallbacks (exported for the tests, which compare both paths). */
@@ -358,4 +471,115 @@ export class ResidentRows {
     this.k.axpys(this.rows, this.n, this.dim, this.coef, this.vec);
     acc.set(f64.subarray(this.vec / 8, this.vec / 8 + this.dim));
   }
+}
+
+/** Vectors an OrthogonalBasis holds before its memory grows. */
+const BASIS_INITIAL_VECTORS = 32;
+
+/**
+ * The SIMD instance of the last disposed basis, for the next one: a fresh instance per Lanczos
+ * run would reserve a new WebAssembly memory (and its address space) per class. Its memory, a
+ * few megabytes at d = 4096, stays with the thread.
+ */
+let spareBasisKernels: SimdKernels | null = null;
+
+/**
+ * Orthonormal Float64 vectors of length dim, kept one after the other, for the full
+ * reorthogonalisation of Lanczos. With SIMD they live in an instance of their own (the shared
+ * one holds the row blocks); without, in a growing Float64Array. Both paths compute the same
+ * numbers as the plain loops (dot products with four partial sums, see dotF64). Dispose of a
+ * basis when done with it, so that the next one reuses its memory.
+ */
+export class OrthogonalBasis {
+  private count = 0;
+  private capacity = 0;
+  private store = new Float64Array(0);
+
+  private constructor(
+    private readonly dim: number,
+    private k: SimdKernels | null,
+  ) {}
+
+  /** `simd` false: the JavaScript path (for the tests, which compare both). */
+  static create(dim: number, simd = true): OrthogonalBasis {
+    if (!simd) return new OrthogonalBasis(dim, null);
+    // The vector being orthogonalised, then the basis.
+    const k = spareBasisKernels ?? newSimdKernels(8 * dim * (BASIS_INITIAL_VECTORS + 1));
+    spareBasisKernels = null;
+    return new OrthogonalBasis(dim, k);
+  }
+
+  /** Hands the memory on to the next basis; this one is empty afterwards. */
+  dispose(): void {
+    if (this.k) spareBasisKernels = this.k;
+    this.k = null;
+    this.count = 0;
+    this.capacity = 0;
+    this.store = new Float64Array(0);
+  }
+
+  get length(): number {
+    return this.count;
+  }
+
+  /** Appends a copy of q (the caller keeps it orthonormal to the others). */
+  push(q: Float64Array): void {
+    const d = this.dim;
+    if (this.count === this.capacity) this.grow(Math.max(BASIS_INITIAL_VECTORS, 2 * this.count));
+    this.store.set(q.subarray(0, d), (this.count + (this.k ? 1 : 0)) * d);
+    this.count++;
+  }
+
+  /**
+   * `passes` rounds of modified Gram-Schmidt of w against the basis, in place: for each basis
+   * vector b in order, w -= (b . w) b.
+   */
+  orthogonalize(w: Float64Array, passes: number): void {
+    const d = this.dim;
+    if (this.count === 0) return;
+    if (!this.k) {
+      for (let pass = 0; pass < passes; pass++)
+        for (let j = 0; j < this.count; j++) {
+          const b = this.store.subarray(j * d, (j + 1) * d);
+          const c = dotF64(b, w, d);
+          for (let i = 0; i < d; i++) w[i] -= c * b[i];
+        }
+      return;
+    }
+    this.store.set(w.subarray(0, d), 0);
+    for (let pass = 0; pass < passes; pass++) this.k.orthogonalize(8 * d, this.count, d, 0);
+    w.set(this.store.subarray(0, d));
+  }
+
+  private grow(capacity: number): void {
+    const d = this.dim;
+    if (this.k) {
+      const need = 8 * d * (capacity + 1);
+      const have = this.k.memory.buffer.byteLength;
+      if (need > have) this.k.memory.grow(Math.ceil((need - have) / 65536));
+      this.store = new Float64Array(this.k.memory.buffer);
+    } else {
+      const store = new Float64Array(capacity * d);
+      store.set(this.store.subarray(0, this.count * d));
+      this.store = store;
+    }
+    this.capacity = capacity;
+  }
+}
+
+/** Four partial sums (see the orthogonalize kernel, which keeps them as its SIMD lanes). */
+export function dotF64(a: Float64Array, b: Float64Array, n: number): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let k = 0;
+  for (; k + 3 < n; k += 4) {
+    s0 += a[k] * b[k];
+    s1 += a[k + 1] * b[k + 1];
+    s2 += a[k + 2] * b[k + 2];
+    s3 += a[k + 3] * b[k + 3];
+  }
+  for (; k < n; k++) s0 += a[k] * b[k];
+  return s0 + s1 + (s2 + s3);
 }

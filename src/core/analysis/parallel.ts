@@ -1,7 +1,13 @@
 import { type BehaviorRunsJob, type BehaviorRunsResult, runBehavior } from './behavior-runs.js';
 import type { Matrix } from './matrix.js';
+import type { GemmWorker } from './gemm-client.js';
 import { type DpoSimulation, runToCompletion, yieldToEventLoop } from './simulate.js';
-import { behaviorStats, type BehaviorStats, type StatsOptions } from './stats.js';
+import {
+  behaviorStats,
+  type BehaviorStats,
+  DEFAULT_STATS_OPTIONS,
+  type StatsOptions,
+} from './stats.js';
 import { DEFAULT_ANALYSIS_THREADS, runInWorkers } from './worker-pool.js';
 
 /**
@@ -22,12 +28,36 @@ export interface StatsJob {
   negatives: Int32Array;
 }
 
-/** behaviorStats for each job, in the order of `jobs`; onProgress after each behavior. */
+/**
+ * behaviorStats for each job, in the order of `jobs`; onProgress after each behavior. With a
+ * linear-algebra worker the bootstrap intervals are computed there, beside the other threads.
+ */
 export async function behaviorStatsAll(
   m: Matrix,
   jobs: readonly StatsJob[],
   options: StatsOptions,
-  run: ParallelOptions & { onProgress?: (done: number, total: number, name: string) => void } = {},
+  run: ParallelOptions & {
+    onProgress?: (done: number, total: number, name: string) => void;
+    gemm?: GemmWorker | null;
+  } = {},
+): Promise<BehaviorStats[]> {
+  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
+  if (!run.gemm || reps <= 0) return statsAll(m, jobs, options, run);
+  const { gemm } = run;
+  const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
+  const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
+  const [stats, intervals] = await Promise.all([
+    statsAll(m, jobs, { ...options, bootstrapReps: 0 }, run),
+    Promise.all(jobs.map((j) => gemm.bootstrap(j.positives, j.negatives, reps, confidence, seed))),
+  ]);
+  return stats.map((s, i) => ({ ...s, distinguishabilityCI: intervals[i] }));
+}
+
+async function statsAll(
+  m: Matrix,
+  jobs: readonly StatsJob[],
+  options: StatsOptions,
+  run: ParallelOptions & { onProgress?: (done: number, total: number, name: string) => void },
 ): Promise<BehaviorStats[]> {
   const out = new Array<BehaviorStats>(jobs.length);
   let done = 0;

@@ -1,8 +1,8 @@
 /**
  * The kernels of kernels.ts as a small WebAssembly module with 128-bit SIMD (two Float64 lanes):
  * about 3x the throughput of the scalar JavaScript loops on the same rows (measured on x64 with
- * V8). The module is assembled here from its instructions (it is ~300 bytes; no build step, no
- * binary in the repository). Both functions read a block of rows stored contiguously in the
+ * V8). The module is assembled here from its instructions (a few kilobytes; no build step, no
+ * binary in the repository). The row kernels read a block of rows stored contiguously in the
  * module's memory, so the caller copies the rows it needs there chunk by chunk (a memcpy per row,
  * an order of magnitude cheaper than the arithmetic on it).
  *
@@ -11,6 +11,16 @@
  *     (four f64x2 accumulators over 8 floats at a time, then the scalar tail d % 8)
  *   (func $axpys (param $x i32) (param $n i32) (param $d i32) (param $c i32) (param $acc i32))
  *     for each row i < n with c[i] != 0, in order: acc[k] += c[i] * f64(x[i][k])
+ *   (func $gram (param $x i32) (param $n i32) (param $d i32) (param $v i32) (param $shift f64)
+ *               (param $proj i32) (param $acc i32))
+ *     proj[i] = dots' out[i] - shift, then axpys with c = proj, in one pass over the rows (the
+ *     same numbers: each row's arithmetic and the order of the updates of acc are unchanged)
+ *   (func $squaredDeviations (param $x i32) (param $n i32) (param $d i32) (param $mean i32)
+ *                            (param $total f64) (result f64))
+ *     total + sum over the rows of sum_k (f64(x[i][k]) - mean[k])^2 (per row as in dots)
+ *   (func $orthogonalize (param $b i32) (param $count i32) (param $d i32) (param $w i32))
+ *     one modified Gram-Schmidt pass of the f64 vector w against count f64 vectors at b, with
+ *     the four partial sums of a JavaScript dotF64 (the same numbers)
  *
  * Returns null where WebAssembly or its SIMD proposal is unavailable: callers fall back to the
  * JavaScript loops.
@@ -61,7 +71,10 @@ const GE_U = [0x4f];
 const F32_LOAD = [0x2a, 2, 0];
 const F64_LOAD = [0x2b, 3, 0];
 const F64_STORE = [0x39, 3, 0];
+const LT_U = [0x49];
+const SELECT = [0x1b];
 const F64_ADD = [0xa0];
+const F64_SUB = [0xa1];
 const F64_MUL = [0xa2];
 const F64_PROMOTE = [0xbb];
 const F64_ZERO = [0x44, 0, 0, 0, 0, 0, 0, 0, 0];
@@ -75,6 +88,7 @@ const PROMOTE_LOW = simd(0x5f);
 const F64X2_SPLAT = simd(0x14);
 const F64X2_LANE = (lane: number): number[] => simd(0x21, lane);
 const F64X2_ADD = simd(0xf0);
+const F64X2_SUB = simd(0xf1);
 const F64X2_MUL = simd(0xf2);
 const BLOCK = [0x02, 0x40];
 const LOOP = [0x03, 0x40];
@@ -100,24 +114,93 @@ function whileBelow(a: number, b: number, unsigned: boolean, body: number[]): nu
   ];
 }
 
-function dotsBody(): number[] {
-  // params: x 0, n 1, d 2, v 3, out 4; locals: i 5, px 6, pv 7, vEnd 8, rowEnd 9, po 10 (i32),
-  // a0..a3 11..14 (v128), s 15 (f64)
-  const [x, n, d, v, out, i, px, pv, vEnd, rowEnd, po, a0, a1, a2, a3, s] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+/**
+ * How the kernels read a row's elements as f64. Only Float32 rows (converted as they are read)
+ * are used: Float64 rows, converted once, were measured no faster at d = 4096 (twice the bytes
+ * per pass, and a pass over 500 rows no longer fits the caches).
+ */
+interface RowFormat {
+  /** log2 of the bytes of an element. */
+  shift: number;
+  /** Two elements as an f64x2 from the address on the stack, `offset` elements on. */
+  pair(offset: number): number[];
+  /** One element as an f64 from the address on the stack. */
+  one: number[];
+}
+
+const F32_ROWS: RowFormat = {
+  shift: 2,
+  pair: (offset) => [...LOAD64_ZERO(4 * offset), ...PROMOTE_LOW],
+  one: [...F32_LOAD, ...F64_PROMOTE],
+};
+
+/** local += step (i32). */
+const bump = (local: number, step: number): number[] => [
+  ...get(local),
+  ...i32(step),
+  ...ADD,
+  ...set(local),
+];
+
+/** Skips the row at px. */
+const skipRow = (f: RowFormat, px: number, d: number): number[] => [
+  ...get(px),
+  ...get(d),
+  ...i32(f.shift),
+  ...SHL,
+  ...ADD,
+  ...set(px),
+];
+
+/** The locals a row dot product works with (indices among the function's params and locals). */
+interface RowDotLocals {
+  d: number;
+  v: number;
+  px: number;
+  pv: number;
+  vEnd: number;
+  rowEnd: number;
+  a0: number;
+  a1: number;
+  a2: number;
+  a3: number;
+  s: number;
+}
+
+/** vEnd: end of the row at px's part in whole groups of 8 floats; rowEnd: end of the row. */
+function rowBounds(f: RowFormat, px: number, d: number, vEnd: number, rowEnd: number): number[] {
+  return [
+    ...get(px),
+    ...get(d),
+    ...i32(-8),
+    ...AND,
+    ...i32(f.shift),
+    ...SHL,
+    ...ADD,
+    ...set(vEnd),
+    ...get(px),
+    ...get(d),
+    ...i32(f.shift),
+    ...SHL,
+    ...ADD,
+    ...set(rowEnd),
   ];
-  const acc = (a: number, offset: number): number[] => [
+}
+
+/** s = the f32 row at px dotted with the f64 vector v; px ends at the next row. */
+function rowDot(f: RowFormat, l: RowDotLocals): number[] {
+  const { d, v, px, pv, vEnd, rowEnd, a0, a1, a2, a3, s } = l;
+  const acc = (a: number, e: number): number[] => [
     ...get(a),
     ...get(px),
-    ...LOAD64_ZERO(offset),
-    ...PROMOTE_LOW,
+    ...f.pair(e),
     ...get(pv),
-    ...V_LOAD(offset * 2),
+    ...V_LOAD(8 * e),
     ...F64X2_MUL,
     ...F64X2_ADD,
     ...set(a),
   ];
-  const row = [
+  return [
     ...V_ZERO,
     ...set(a0),
     ...V_ZERO,
@@ -128,33 +211,14 @@ function dotsBody(): number[] {
     ...set(a3),
     ...get(v),
     ...set(pv),
-    ...get(px),
-    ...get(d),
-    ...i32(-8),
-    ...AND,
-    ...i32(2),
-    ...SHL,
-    ...ADD,
-    ...set(vEnd),
-    ...get(px),
-    ...get(d),
-    ...i32(2),
-    ...SHL,
-    ...ADD,
-    ...set(rowEnd),
+    ...rowBounds(f, px, d, vEnd, rowEnd),
     ...whileBelow(px, vEnd, true, [
       ...acc(a0, 0),
-      ...acc(a1, 8),
-      ...acc(a2, 16),
-      ...acc(a3, 24),
-      ...get(px),
-      ...i32(32),
-      ...ADD,
-      ...set(px),
-      ...get(pv),
-      ...i32(64),
-      ...ADD,
-      ...set(pv),
+      ...acc(a1, 2),
+      ...acc(a2, 4),
+      ...acc(a3, 6),
+      ...bump(px, 8 << f.shift),
+      ...bump(pv, 64),
     ]),
     ...get(a0),
     ...get(a1),
@@ -172,33 +236,88 @@ function dotsBody(): number[] {
     ...whileBelow(px, rowEnd, true, [
       ...get(s),
       ...get(px),
-      ...F32_LOAD,
-      ...F64_PROMOTE,
+      ...f.one,
       ...get(pv),
       ...F64_LOAD,
       ...F64_MUL,
       ...F64_ADD,
       ...set(s),
-      ...get(px),
-      ...i32(4),
-      ...ADD,
-      ...set(px),
-      ...get(pv),
-      ...i32(8),
-      ...ADD,
-      ...set(pv),
+      ...bump(px, 1 << f.shift),
+      ...bump(pv, 8),
     ]),
+  ];
+}
+
+/** The locals a row update works with. */
+interface RowAxpyLocals {
+  d: number;
+  acc: number;
+  px: number;
+  pa: number;
+  vEnd: number;
+  rowEnd: number;
+  cv: number;
+  cs: number;
+}
+
+/** acc[k] += cs * f64(row[k]) for the f32 row at px, in order of k; px ends at the next row. */
+function rowAxpy(f: RowFormat, l: RowAxpyLocals): number[] {
+  const { d, acc, px, pa, vEnd, rowEnd, cv, cs } = l;
+  const update = (e: number): number[] => [
+    ...get(pa),
+    ...get(pa),
+    ...V_LOAD(8 * e),
+    ...get(cv),
+    ...get(px),
+    ...f.pair(e),
+    ...F64X2_MUL,
+    ...F64X2_ADD,
+    ...V_STORE(8 * e),
+  ];
+  return [
+    ...get(cs),
+    ...F64X2_SPLAT,
+    ...set(cv),
+    ...get(acc),
+    ...set(pa),
+    ...rowBounds(f, px, d, vEnd, rowEnd),
+    ...whileBelow(px, vEnd, true, [
+      ...update(0),
+      ...update(2),
+      ...update(4),
+      ...update(6),
+      ...bump(px, 8 << f.shift),
+      ...bump(pa, 64),
+    ]),
+    ...whileBelow(px, rowEnd, true, [
+      ...get(pa),
+      ...get(pa),
+      ...F64_LOAD,
+      ...get(cs),
+      ...get(px),
+      ...f.one,
+      ...F64_MUL,
+      ...F64_ADD,
+      ...F64_STORE,
+      ...bump(px, 1 << f.shift),
+      ...bump(pa, 8),
+    ]),
+  ];
+}
+
+function dotsBody(): number[] {
+  // params: x 0, n 1, d 2, v 3, out 4; locals: i 5, px 6, pv 7, vEnd 8, rowEnd 9, po 10 (i32),
+  // a0..a3 11..14 (v128), s 15 (f64)
+  const [x, n, d, v, out, i, px, pv, vEnd, rowEnd, po, a0, a1, a2, a3, s] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15,
+  ];
+  const row = [
+    ...rowDot(F32_ROWS, { d, v, px, pv, vEnd, rowEnd, a0, a1, a2, a3, s }),
     ...get(po),
     ...get(s),
     ...F64_STORE,
-    ...get(po),
-    ...i32(8),
-    ...ADD,
-    ...set(po),
-    ...get(i),
-    ...i32(1),
-    ...ADD,
-    ...set(i),
+    ...bump(po, 8),
+    ...bump(i, 1),
   ];
   return [
     ...vec([
@@ -221,74 +340,7 @@ function axpysBody(): number[] {
   const [x, n, d, c, acc, i, px, pa, vEnd, rowEnd, pc, cv, cs] = [
     0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
   ];
-  const update = (offset: number): number[] => [
-    ...get(pa),
-    ...get(pa),
-    ...V_LOAD(offset * 2),
-    ...get(cv),
-    ...get(px),
-    ...LOAD64_ZERO(offset),
-    ...PROMOTE_LOW,
-    ...F64X2_MUL,
-    ...F64X2_ADD,
-    ...V_STORE(offset * 2),
-  ];
   // A row with coefficient 0 is skipped (the bootstrap passes every row, most counts being 0 or 1).
-  const rowBody = [
-    ...get(cs),
-    ...F64X2_SPLAT,
-    ...set(cv),
-    ...get(acc),
-    ...set(pa),
-    ...get(px),
-    ...get(d),
-    ...i32(-8),
-    ...AND,
-    ...i32(2),
-    ...SHL,
-    ...ADD,
-    ...set(vEnd),
-    ...get(px),
-    ...get(d),
-    ...i32(2),
-    ...SHL,
-    ...ADD,
-    ...set(rowEnd),
-    ...whileBelow(px, vEnd, true, [
-      ...update(0),
-      ...update(8),
-      ...update(16),
-      ...update(24),
-      ...get(px),
-      ...i32(32),
-      ...ADD,
-      ...set(px),
-      ...get(pa),
-      ...i32(64),
-      ...ADD,
-      ...set(pa),
-    ]),
-    ...whileBelow(px, rowEnd, true, [
-      ...get(pa),
-      ...get(pa),
-      ...F64_LOAD,
-      ...get(cs),
-      ...get(px),
-      ...F32_LOAD,
-      ...F64_PROMOTE,
-      ...F64_MUL,
-      ...F64_ADD,
-      ...F64_STORE,
-      ...get(px),
-      ...i32(4),
-      ...ADD,
-      ...set(px),
-      ...get(pa),
-      ...i32(8),
-      ...ADD,
-      ...set(pa),
-    ]),
-  ];
   const row = [
     ...get(pc),
     ...F64_LOAD,
@@ -296,23 +348,12 @@ function axpysBody(): number[] {
     ...F64_ZERO,
     ...F64_NE,
     ...IF,
-    ...rowBody,
+    ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv, cs }),
     ...ELSE,
-    ...get(px),
-    ...get(d),
-    ...i32(2),
-    ...SHL,
-    ...ADD,
-    ...set(px),
+    ...skipRow(F32_ROWS, px, d),
     ...END,
-    ...get(pc),
-    ...i32(8),
-    ...ADD,
-    ...set(pc),
-    ...get(i),
-    ...i32(1),
-    ...ADD,
-    ...set(i),
+    ...bump(pc, 8),
+    ...bump(i, 1),
   ];
   return [
     ...vec([
@@ -329,9 +370,543 @@ function axpysBody(): number[] {
   ];
 }
 
+/** The locals of two consecutive rows' dot products with the same vector. */
+interface PairDotLocals {
+  d: number;
+  v: number;
+  px: number;
+  py: number;
+  pv: number;
+  vEnd: number;
+  rowEnd: number;
+  a: [number, number, number, number];
+  b: [number, number, number, number];
+  s: number;
+  t: number;
+  /** v128 temporary: the elements of v, loaded once for both rows. */
+  vt: number;
+}
+
+/**
+ * s = row at px . v and t = row at py . v, each with the accumulators and order of rowDot (so
+ * the same numbers), sharing the loads of v; px and py end at the ends of their rows.
+ */
+function pairDot(f: RowFormat, l: PairDotLocals): number[] {
+  const { d, v, px, py, pv, vEnd, rowEnd, a, b, s, t, vt } = l;
+  const acc = (r: number, p: number, e: number): number[] => [
+    ...get(r),
+    ...get(p),
+    ...f.pair(e),
+    ...get(vt),
+    ...F64X2_MUL,
+    ...F64X2_ADD,
+    ...set(r),
+  ];
+  const fold = (r: [number, number, number, number], out: number): number[] => [
+    ...get(r[0]),
+    ...get(r[1]),
+    ...F64X2_ADD,
+    ...get(r[2]),
+    ...get(r[3]),
+    ...F64X2_ADD,
+    ...F64X2_ADD,
+    ...tee(r[0]),
+    ...F64X2_LANE(0),
+    ...get(r[0]),
+    ...F64X2_LANE(1),
+    ...F64_ADD,
+    ...set(out),
+  ];
+  const tailTerm = (sum: number, p: number): number[] => [
+    ...get(sum),
+    ...get(p),
+    ...f.one,
+    ...get(pv),
+    ...F64_LOAD,
+    ...F64_MUL,
+    ...F64_ADD,
+    ...set(sum),
+  ];
+  return [
+    ...[...a, ...b].flatMap((r) => [...V_ZERO, ...set(r)]),
+    ...get(v),
+    ...set(pv),
+    ...rowBounds(f, px, d, vEnd, rowEnd),
+    ...whileBelow(px, vEnd, true, [
+      ...[0, 2, 4, 6].flatMap((e, j) => [
+        ...get(pv),
+        ...V_LOAD(8 * e),
+        ...set(vt),
+        ...acc(a[j], px, e),
+        ...acc(b[j], py, e),
+      ]),
+      ...bump(px, 8 << f.shift),
+      ...bump(py, 8 << f.shift),
+      ...bump(pv, 64),
+    ]),
+    ...fold(a, s),
+    ...fold(b, t),
+    ...whileBelow(px, rowEnd, true, [
+      ...tailTerm(s, px),
+      ...tailTerm(t, py),
+      ...bump(px, 1 << f.shift),
+      ...bump(py, 1 << f.shift),
+      ...bump(pv, 8),
+    ]),
+  ];
+}
+
+/** The locals of a two-row update. */
+interface PairAxpyLocals {
+  d: number;
+  acc: number;
+  px: number;
+  py: number;
+  pa: number;
+  vEnd: number;
+  rowEnd: number;
+  cx: number;
+  cy: number;
+  cs: number;
+  ct: number;
+}
+
+/**
+ * acc[k] = (acc[k] + cs * row at px[k]) + ct * row at py[k]: the numbers of rowAxpy on one row
+ * then the other, with one load and store of acc for both; px and py end at the ends of their rows.
+ */
+function pairAxpy(f: RowFormat, l: PairAxpyLocals): number[] {
+  const { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs, ct } = l;
+  const term = (c: number, p: number, e: number): number[] => [
+    ...get(c),
+    ...get(p),
+    ...f.pair(e),
+    ...F64X2_MUL,
+    ...F64X2_ADD,
+  ];
+  const update = (e: number): number[] => [
+    ...get(pa),
+    ...get(pa),
+    ...V_LOAD(8 * e),
+    ...term(cx, px, e),
+    ...term(cy, py, e),
+    ...V_STORE(8 * e),
+  ];
+  const tailTerm = (c: number, p: number): number[] => [
+    ...get(c),
+    ...get(p),
+    ...f.one,
+    ...F64_MUL,
+    ...F64_ADD,
+  ];
+  return [
+    ...get(cs),
+    ...F64X2_SPLAT,
+    ...set(cx),
+    ...get(ct),
+    ...F64X2_SPLAT,
+    ...set(cy),
+    ...get(acc),
+    ...set(pa),
+    ...rowBounds(f, px, d, vEnd, rowEnd),
+    ...whileBelow(px, vEnd, true, [
+      ...update(0),
+      ...update(2),
+      ...update(4),
+      ...update(6),
+      ...bump(px, 8 << f.shift),
+      ...bump(py, 8 << f.shift),
+      ...bump(pa, 64),
+    ]),
+    ...whileBelow(px, rowEnd, true, [
+      ...get(pa),
+      ...get(pa),
+      ...F64_LOAD,
+      ...tailTerm(cs, px),
+      ...tailTerm(ct, py),
+      ...F64_STORE,
+      ...bump(px, 1 << f.shift),
+      ...bump(py, 1 << f.shift),
+      ...bump(pa, 8),
+    ]),
+  ];
+}
+
+/**
+ * dots then axpys in one pass: each row is still in cache for its update, and rows go in pairs
+ * that share the loads of v and the loads and stores of acc. The operations on each row, and
+ * the order of the updates of acc, are those of the two kernels, so the numbers are too.
+ */
+function gramBody(f: RowFormat): number[] {
+  // params: x 0, n 1, d 2, v 3, shift 4 (f64), proj 5, acc 6; locals: i 7, px 8, py 9, pv 10,
+  // pa 11, vEnd 12, rowEnd 13, pp 14, rowStart 15, pairs 16 (i32), a0..a3 17..20, b0..b3 21..24,
+  // cx 25, cy 26 (v128), s 27, t 28 (f64)
+  const [x, n, d, v, shift, proj, acc] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, px, py, pv, pa, vEnd, rowEnd, pp, rowStart, pairs] = [
+    7, 8, 9, 10, 11, 12, 13, 14, 15, 16,
+  ];
+  const a: [number, number, number, number] = [17, 18, 19, 20];
+  const b: [number, number, number, number] = [21, 22, 23, 24];
+  const [cx, cy, s, t] = [25, 26, 27, 28];
+  const rowBytes = [...get(d), ...i32(f.shift), ...SHL];
+  // s (then t) = dot - shift, stored at pp (then pp + 8).
+  const project = (r: number, offset: number): number[] => [
+    ...get(r),
+    ...get(shift),
+    ...F64_SUB,
+    ...set(r),
+    ...get(pp),
+    ...get(r),
+    ...[0x39, 3, ...uleb(offset)],
+  ];
+  const nonZero = (r: number): number[] => [...get(r), ...F64_ZERO, ...F64_NE];
+  const single = (r: number, start: number[]): number[] => [
+    ...nonZero(r),
+    ...IF,
+    ...start,
+    ...set(px),
+    ...rowAxpy(f, { d, acc, px, pa, vEnd, rowEnd, cv: cx, cs: r }),
+    ...END,
+  ];
+  const pair = [
+    ...get(px),
+    ...set(rowStart),
+    ...get(px),
+    ...rowBytes,
+    ...ADD,
+    ...set(py),
+    ...pairDot(f, { d, v, px, py, pv, vEnd, rowEnd, a, b, s, t, vt: cx }),
+    ...project(s, 0),
+    ...project(t, 8),
+    ...nonZero(s),
+    ...nonZero(t),
+    ...AND,
+    ...IF,
+    ...get(rowStart),
+    ...set(px),
+    ...get(rowStart),
+    ...rowBytes,
+    ...ADD,
+    ...set(py),
+    ...pairAxpy(f, { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs: s, ct: t }),
+    ...ELSE,
+    // A zero coefficient skips its row, as axpys does.
+    ...single(s, get(rowStart)),
+    ...single(t, [...get(rowStart), ...rowBytes, ...ADD]),
+    ...END,
+    ...get(rowStart),
+    ...rowBytes,
+    ...i32(1),
+    ...SHL,
+    ...ADD,
+    ...set(px),
+    ...bump(pp, 16),
+    ...bump(i, 2),
+  ];
+  const last = [
+    ...get(px),
+    ...set(rowStart),
+    ...rowDot(f, { d, v, px, pv, vEnd, rowEnd, a0: a[0], a1: a[1], a2: a[2], a3: a[3], s }),
+    ...project(s, 0),
+    ...single(s, get(rowStart)),
+  ];
+  return [
+    ...vec([
+      [10, I32],
+      [10, V128],
+      [2, F64],
+    ]),
+    ...get(x),
+    ...set(px),
+    ...get(proj),
+    ...set(pp),
+    ...get(n),
+    ...i32(-2),
+    ...AND,
+    ...set(pairs),
+    ...whileBelow(i, pairs, false, pair),
+    ...get(i),
+    ...get(n),
+    ...GE_S,
+    ...i32(0),
+    ...[0x46], // i32.eq: i < n, one row left
+    ...IF,
+    ...last,
+    ...END,
+    ...END,
+  ];
+}
+
+/**
+ * total + the sum over the rows of sum_k (f64(x[i][k]) - mean[k])^2: per row four f64x2
+ * accumulators over 8 floats and the scalar tail (as in dots), the rows' sums added to the total
+ * in order (so chunk by chunk gives the numbers of one call).
+ */
+function squaredDeviationsBody(): number[] {
+  // params: x 0, n 1, d 2, mean 3, total 4 (f64: the running sum to add to); locals: i 5, px 6,
+  // pm 7, vEnd 8, rowEnd 9 (i32), a0..a3 10..13, dv 14 (v128), s 15, t 16 (f64)
+  const [x, n, d, mean, total, i, px, pm, vEnd, rowEnd] = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+  const [a0, a1, a2, a3, dv, s, t] = [10, 11, 12, 13, 14, 15, 16];
+  const acc = (a: number, offset: number): number[] => [
+    ...get(px),
+    ...LOAD64_ZERO(offset),
+    ...PROMOTE_LOW,
+    ...get(pm),
+    ...V_LOAD(offset * 2),
+    ...F64X2_SUB,
+    ...tee(dv),
+    ...get(dv),
+    ...F64X2_MUL,
+    ...get(a),
+    ...F64X2_ADD,
+    ...set(a),
+  ];
+  const row = [
+    ...V_ZERO,
+    ...set(a0),
+    ...V_ZERO,
+    ...set(a1),
+    ...V_ZERO,
+    ...set(a2),
+    ...V_ZERO,
+    ...set(a3),
+    ...get(mean),
+    ...set(pm),
+    ...rowBounds(F32_ROWS, px, d, vEnd, rowEnd),
+    ...whileBelow(px, vEnd, true, [
+      ...acc(a0, 0),
+      ...acc(a1, 8),
+      ...acc(a2, 16),
+      ...acc(a3, 24),
+      ...bump(px, 32),
+      ...bump(pm, 64),
+    ]),
+    ...get(a0),
+    ...get(a1),
+    ...F64X2_ADD,
+    ...get(a2),
+    ...get(a3),
+    ...F64X2_ADD,
+    ...F64X2_ADD,
+    ...tee(a0),
+    ...F64X2_LANE(0),
+    ...get(a0),
+    ...F64X2_LANE(1),
+    ...F64_ADD,
+    ...set(s),
+    ...whileBelow(px, rowEnd, true, [
+      ...get(px),
+      ...F32_LOAD,
+      ...F64_PROMOTE,
+      ...get(pm),
+      ...F64_LOAD,
+      ...F64_SUB,
+      ...tee(t),
+      ...get(t),
+      ...F64_MUL,
+      ...get(s),
+      ...F64_ADD,
+      ...set(s),
+      ...bump(px, 4),
+      ...bump(pm, 8),
+    ]),
+    ...get(total),
+    ...get(s),
+    ...F64_ADD,
+    ...set(total),
+    ...bump(i, 1),
+  ];
+  return [
+    ...vec([
+      [5, I32],
+      [5, V128],
+      [2, F64],
+    ]),
+    ...get(x),
+    ...set(px),
+    ...whileBelow(i, n, false, row),
+    ...get(total),
+    ...END,
+  ];
+}
+
+/**
+ * One modified Gram-Schmidt pass of the f64 vector w against `count` >= 1 f64 vectors stored one
+ * after the other at b: for each b_j in order, c = b_j . w, then w -= c b_j. Each update of w is
+ * fused with the next dot product (one pass over w per vector). The dot products keep the four
+ * partial sums of spectral.ts's dotF64 (k mod 4; the tail d % 4 into the first; then
+ * (s0 + s1) + (s2 + s3)) as the lanes of two f64x2 accumulators, so the numbers are those of the
+ * JavaScript loops.
+ */
+function orthogonalizeBody(): number[] {
+  // params: b 0, count 1, d 2, w 3; locals: j 4, pc 5, pn 6, pw 7, pb 8, pnb 9, qEnd 10, end 11,
+  // steps 12 (i32), lo 13, hi 14, cv 15, wv 16 (v128), c 17, s 18, t 19 (f64)
+  const [b, count, d, w, j, pc, pn, pw, pb, pnb, qEnd, end, steps] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12,
+  ];
+  const [lo, hi, cv, wv, c, s, t] = [13, 14, 15, 16, 17, 18, 19];
+  // The two halves of 4 doubles: wv = w - c b (when updating), stored, then acc += wv * next.
+  const half = (a: number, offset: number, update: boolean): number[] => [
+    ...(update
+      ? [
+          ...get(pw),
+          ...get(pw),
+          ...V_LOAD(offset),
+          ...get(cv),
+          ...get(pb),
+          ...V_LOAD(offset),
+          ...F64X2_MUL,
+          ...F64X2_SUB,
+          ...tee(wv),
+          ...V_STORE(offset),
+          ...get(wv),
+        ]
+      : [...get(pw), ...V_LOAD(offset)]),
+    ...get(pnb),
+    ...V_LOAD(offset),
+    ...F64X2_MUL,
+    ...get(a),
+    ...F64X2_ADD,
+    ...set(a),
+  ];
+  const tail = (update: boolean): number[] => [
+    ...(update
+      ? [
+          ...get(pw),
+          ...get(pw),
+          ...F64_LOAD,
+          ...get(c),
+          ...get(pb),
+          ...F64_LOAD,
+          ...F64_MUL,
+          ...F64_SUB,
+          ...tee(t),
+          ...F64_STORE,
+          ...get(t),
+        ]
+      : [...get(pw), ...F64_LOAD]),
+    ...get(pnb),
+    ...F64_LOAD,
+    ...F64_MUL,
+    ...get(s),
+    ...F64_ADD,
+    ...set(s),
+  ];
+  // c = (w after the update by the current vector at pc) . (the vector at pn).
+  const sweep = (update: boolean): number[] => [
+    ...V_ZERO,
+    ...set(lo),
+    ...V_ZERO,
+    ...set(hi),
+    ...get(c),
+    ...F64X2_SPLAT,
+    ...set(cv),
+    ...get(w),
+    ...set(pw),
+    ...get(pc),
+    ...set(pb),
+    ...get(pn),
+    ...set(pnb),
+    ...get(w),
+    ...get(d),
+    ...i32(-4),
+    ...AND,
+    ...i32(3),
+    ...SHL,
+    ...ADD,
+    ...set(qEnd),
+    ...get(w),
+    ...get(d),
+    ...i32(3),
+    ...SHL,
+    ...ADD,
+    ...set(end),
+    ...whileBelow(pw, qEnd, true, [
+      ...half(lo, 0, update),
+      ...half(hi, 16, update),
+      ...bump(pw, 32),
+      ...bump(pb, 32),
+      ...bump(pnb, 32),
+    ]),
+    ...get(lo),
+    ...F64X2_LANE(0),
+    ...set(s),
+    ...whileBelow(pw, end, true, [
+      ...tail(update),
+      ...bump(pw, 8),
+      ...bump(pb, 8),
+      ...bump(pnb, 8),
+    ]),
+    ...get(s),
+    ...get(lo),
+    ...F64X2_LANE(1),
+    ...F64_ADD,
+    ...get(hi),
+    ...F64X2_LANE(0),
+    ...get(hi),
+    ...F64X2_LANE(1),
+    ...F64_ADD,
+    ...F64_ADD,
+    ...set(c),
+  ];
+  // Step j updates w by vector j - 1 and dots it with vector j; the last step (j = count) dots
+  // with vector count - 1 again, a result nobody reads.
+  const step = [
+    ...get(pn),
+    ...set(pc),
+    ...get(pc),
+    ...get(d),
+    ...i32(3),
+    ...SHL,
+    ...i32(0),
+    ...get(j),
+    ...get(count),
+    ...LT_U,
+    ...SELECT,
+    ...ADD,
+    ...set(pn),
+    ...sweep(true),
+    ...bump(j, 1),
+  ];
+  return [
+    ...vec([
+      [9, I32],
+      [4, V128],
+      [3, F64],
+    ]),
+    ...get(b),
+    ...set(pn),
+    ...sweep(false),
+    ...i32(1),
+    ...set(j),
+    ...get(count),
+    ...i32(1),
+    ...ADD,
+    ...set(steps),
+    ...whileBelow(j, steps, true, step),
+    ...END,
+  ];
+}
+
 function moduleBytes(): Uint8Array {
-  const fiveI32 = [0x60, ...vec([[I32], [I32], [I32], [I32], [I32]]), ...vec([])];
-  const bodies = [dotsBody(), axpysBody()];
+  const type = (params: number[], results: number[]): number[] => [
+    0x60,
+    ...vec(params.map((p) => [p])),
+    ...vec(results.map((r) => [r])),
+  ];
+  const types = [
+    type([I32, I32, I32, I32, I32], []),
+    type([I32, I32, I32, I32, F64, I32, I32], []),
+    type([I32, I32, I32, I32, F64], [F64]),
+    type([I32, I32, I32, I32], []),
+  ];
+  const functions: [string, number, number[]][] = [
+    ['dots', 0, dotsBody()],
+    ['axpys', 0, axpysBody()],
+    ['gram', 1, gramBody(F32_ROWS)],
+    ['squaredDeviations', 2, squaredDeviationsBody()],
+    ['orthogonalize', 3, orthogonalizeBody()],
+  ];
   return new Uint8Array([
     0x00,
     0x61,
@@ -341,17 +916,11 @@ function moduleBytes(): Uint8Array {
     0x00,
     0x00,
     0x00,
-    ...section(1, vec([fiveI32])),
+    ...section(1, vec(types)),
     ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
-    ...section(3, vec([[0], [0]])),
-    ...section(
-      7,
-      vec([
-        [...name('dots'), 0x00, 0],
-        [...name('axpys'), 0x00, 1],
-      ]),
-    ),
-    ...section(10, vec(bodies.map((b) => [...uleb(b.length), ...b]))),
+    ...section(3, vec(functions.map(([, t]) => uleb(t)))),
+    ...section(7, vec(functions.map(([f], index) => [...name(f), 0x00, ...uleb(index)]))),
+    ...section(10, vec(functions.map(([, , b]) => [...uleb(b.length), ...b]))),
   ]);
 }
 
@@ -371,6 +940,9 @@ export interface SimdKernels {
   memory: WasmMemory;
   dots(x: number, n: number, d: number, v: number, out: number): void;
   axpys(x: number, n: number, d: number, c: number, acc: number): void;
+  gram(x: number, n: number, d: number, v: number, shift: number, proj: number, acc: number): void;
+  squaredDeviations(x: number, n: number, d: number, mean: number, total: number): number;
+  orthogonalize(b: number, count: number, d: number, w: number): void;
 }
 
 let compiled: { wasm: WasmApi; module: object } | null | undefined;
@@ -393,7 +965,14 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
     const memory = new compiled.wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
     const instance = new compiled.wasm.Instance(compiled.module, { env: { memory } });
     const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
-    return { memory, dots: ex.dots, axpys: ex.axpys };
+    return {
+      memory,
+      dots: ex.dots,
+      axpys: ex.axpys,
+      gram: ex.gram,
+      squaredDeviations: ex.squaredDeviations,
+      orthogonalize: ex.orthogonalize,
+    };
   } catch {
     // Out of memory for a large instance: the caller streams the rows instead.
     return null;

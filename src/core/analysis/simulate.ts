@@ -1,7 +1,15 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
-import { addRows, ResidentRows, rowDots, SortedRowDots } from './kernels.js';
+import {
+  addRows,
+  ResidentRows,
+  type RowBlock,
+  rowDots,
+  SortedRowDots,
+  withRowBlock,
+} from './kernels.js';
 import { cosine, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
+import { FLUSH_STATES, type StateScorer, syncStateScorer } from './state-scoring.js';
 
 /**
  * The reference's head-only DPO (reference.md §DPO): beta 0.01, lr 1e-5, a fresh batch of 128
@@ -103,6 +111,12 @@ export function sigmoidNeg(z: number): number {
  *   cosine[t] = cos(w(t), mu+ - mu-) (0 while w is the zero vector).
  * Group curves (joint runs) evaluate each behavior's loss on its whole training set, its test loss
  * and accuracy, and its own bound and cosine; headChange is the shared head's.
+ *
+ * A minibatch run needs only its batch's scores to train, so the curves' scores (test rows, and the
+ * training rows of joint runs) are computed later for many states at once: one pass over the rows
+ * serves up to FLUSH_STATES states (state-scoring.ts), instead of one pass per step. The numbers
+ * are the same as scoring every step (each row's dot product with each state is the same code).
+ * Full-batch runs need every training row's score to take a step, so they score every step.
  */
 export class DpoSimulation {
   readonly steps: number;
@@ -145,6 +159,16 @@ export class DpoSimulation {
   private readonly main: MutableCurve;
   private readonly groupCurves: MutableCurve[];
   private readonly originalAccuracy: number[] = [];
+  /** Whether the curves' scores are computed after the steps (minibatch runs). */
+  private readonly deferred: boolean;
+  /** States (delta snapshots) whose scores are not yet in the curves. */
+  private pending: Float64Array[] = [];
+  /** Scores pending states itself when they pile up or the run ends; false once useScorer() takes over. */
+  private flushesItself = true;
+  private ownScorer: StateScorer | null = null;
+  /** Behavior of each training row and each test row (joint runs; -1 for none). */
+  private readonly trainGroup: Int32Array | null;
+  private readonly testGroup: Int32Array | null;
 
   constructor(m: Matrix, spec: RunSpec, options: SimulationParams) {
     this.m = m;
@@ -175,15 +199,28 @@ export class DpoSimulation {
     } else this.cumWeights = null;
     this.startTestDot = new Float64Array(spec.test.rows.length);
     rowDots(m.data, d, spec.test.rows, spec.test.rows.length, this.start, this.startTestDot);
+    this.deferred = !this.fullBatch;
     this.allDots = new Float64Array(nTrain + spec.test.rows.length);
     this.testDot = this.allDots.subarray(nTrain);
-    this.trainDot = spec.groups || this.fullBatch ? this.allDots.subarray(0, nTrain) : null;
+    this.trainDot = this.fullBatch ? this.allDots.subarray(0, nTrain) : null;
     this.trainDots = this.trainDot ? new SortedRowDots(spec.train.rows) : null;
     this.testDots = new SortedRowDots(spec.test.rows);
     this.main = emptyCurve();
     this.groupCurves = (spec.groups ?? []).map(() => emptyCurve());
+    if (spec.groups) {
+      this.trainGroup = new Int32Array(nTrain).fill(-1);
+      this.testGroup = new Int32Array(spec.test.rows.length).fill(-1);
+      spec.groups.forEach((g, gi) => {
+        this.trainGroup!.fill(gi, g.train[0], g.train[1]);
+        this.testGroup!.fill(gi, g.test[0], g.test[1]);
+      });
+    } else {
+      this.trainGroup = null;
+      this.testGroup = null;
+    }
     this.evaluate();
     if (this.steps === 0) this.main.trainLoss.push(this.batchLoss());
+    if (this.steps === 0) this.flushIfDue();
   }
 
   get step(): number {
@@ -191,8 +228,8 @@ export class DpoSimulation {
   }
 
   /**
-   * The rows scored at every step, train then test, when the run scores its whole training set
-   * (joint and full-batch runs); null otherwise.
+   * The rows a full-batch run scores at every step, train then test; null for minibatch runs
+   * (they score their states in batches: scoredRows(), useScorer()).
    */
   evaluatedRows(): Int32Array | null {
     if (!this.trainDot) return null;
@@ -209,6 +246,34 @@ export class DpoSimulation {
     this.rowDots = engine;
   }
 
+  /**
+   * The rows whose scores a minibatch run's curves need, in the order of StateScorer's `from` and
+   * `to`: the training rows (joint runs only) then the test rows. Null for full-batch runs.
+   */
+  scoredRows(): Int32Array | null {
+    if (!this.deferred) return null;
+    const { train, test } = this.spec;
+    const nTrain = this.spec.groups ? train.rows.length : 0;
+    const rows = new Int32Array(nTrain + test.rows.length);
+    if (nTrain) rows.set(train.rows);
+    rows.set(test.rows, nTrain);
+    return rows;
+  }
+
+  /**
+   * From now on the caller scores the pending states with `flushWith` (an asynchronous scorer,
+   * e.g. on another thread); the run no longer does it itself. Minibatch runs only.
+   */
+  deferScoring(): void {
+    if (!this.deferred) throw new Error('a full-batch run scores its states every step');
+    this.flushesItself = false;
+  }
+
+  /** States stepped but not yet scored. */
+  get pendingStates(): number {
+    return this.pending.length;
+  }
+
   get done(): boolean {
     return this.t >= this.steps;
   }
@@ -222,7 +287,29 @@ export class DpoSimulation {
       this.resident = ResidentRows.create(this.m.data, this.m.dim, rows);
       if (this.resident) this.residentCoefs = new Float64Array(rows.length);
     }
-    const { batch, margins } = this.drawBatch();
+    if (this.trainDot || this.spec.groups) this.train(this.drawBatch(), null);
+    else {
+      // An alone run's batch is copied once into the SIMD module for its scores and its gradient.
+      const batch = this.pickBatch();
+      withRowBlock(this.m.data, this.m.dim, this.batchRows.subarray(0, batch.length), (block) =>
+        this.train({ batch, margins: this.scoreBatch(batch, block) }, block),
+      );
+    }
+    this.t++;
+    this.evaluate();
+    if (this.done) {
+      this.main.trainLoss.push(this.batchLoss());
+      this.resident = null;
+      this.residentCoefs = null;
+    }
+    this.flushIfDue();
+  }
+
+  /** The SGD update of one batch (`block` holds the batch's rows, for alone runs). */
+  private train(
+    { batch, margins }: { batch: Int32Array; margins: Float64Array },
+    block: RowBlock | null,
+  ): void {
     const { train } = this.spec;
     const d = this.m.dim;
     const grad = this.grad;
@@ -239,10 +326,11 @@ export class DpoSimulation {
       wsum += w;
       coefs[j] = w * sigmoidNeg(z) * train.signs[i];
     }
-    if (this.trainDot) {
-      // Runs that score their whole training set sum the batch's gradient over the training rows
-      // in training-set order (repeats add up first), whichever memory holds the rows, so the
-      // result does not depend on it (nor on the thread count, parallel-dots.ts).
+    if (block) block.addTo(coefs, grad);
+    else {
+      // Full-batch and joint runs sum the batch's gradient over the training rows in training-set
+      // order (repeats add up first), whichever memory holds the rows, so the result does not
+      // depend on it (nor on the thread count, parallel-dots.ts).
       const nTrain = this.spec.train.rows.length;
       const all = (this.residentCoefs ??= new Float64Array(nTrain + this.spec.test.rows.length));
       all.fill(0);
@@ -258,17 +346,10 @@ export class DpoSimulation {
           }
         addRows(this.m.data, d, rows, coefs, n, grad);
       }
-    } else addRows(this.m.data, d, this.batchRows, coefs, batch.length, grad);
+    }
     this.main.trainLoss.push(loss / wsum);
     const f = (2 * this.lr * this.beta) / wsum;
     for (let k = 0; k < d; k++) this.delta[k] += f * grad[k];
-    this.t++;
-    this.evaluate();
-    if (this.done) {
-      this.main.trainLoss.push(this.batchLoss());
-      this.resident = null;
-      this.residentCoefs = null;
-    }
   }
 
   /** Runs the remaining steps synchronously. */
@@ -285,10 +366,12 @@ export class DpoSimulation {
   }
 
   curve(): Curve {
+    this.assertScored();
     return freeze(this.main);
   }
 
   groups(): Record<string, Curve> {
+    this.assertScored();
     const out: Record<string, Curve> = {};
     (this.spec.groups ?? []).forEach((g, i) => (out[g.name] = freeze(this.groupCurves[i])));
     return out;
@@ -296,10 +379,76 @@ export class DpoSimulation {
 
   /** Test accuracy on the original (unflipped) labels, per state; empty unless the spec has them. */
   originalTestAccuracy(): number[] {
+    this.assertScored();
     return this.originalAccuracy.slice();
   }
 
+  private assertScored(): void {
+    if (this.pending.length)
+      throw new Error(`${this.pending.length} states of this run are not scored yet (flushWith)`);
+  }
+
+  private flushIfDue(): void {
+    if (!this.flushesItself || this.pending.length === 0) return;
+    if (this.done || this.pending.length >= FLUSH_STATES) {
+      this.ownScorer ??= syncStateScorer(this.m, this.scoredRows()!);
+      void this.flushWith(this.ownScorer);
+    }
+  }
+
+  /**
+   * Scores the pending states with `scorer` and appends them to the curves. With a synchronous
+   * scorer this completes before it returns.
+   */
+  flushWith(scorer: StateScorer, signal?: AbortSignal): Promise<void> | void {
+    const k = this.pending.length;
+    if (k === 0) return;
+    const d = this.m.dim;
+    const heads = new Float64Array(k * d);
+    this.pending.forEach((p, s) => heads.set(p, s * d));
+    const acc = new ScoreSums(k, this.groupCurves.length);
+    const nRows = (this.spec.groups ? this.spec.train.rows.length : 0) + this.spec.test.rows.length;
+    const step = Math.max(1, scorer.chunkRows);
+    const finish = (): void => {
+      this.pending = [];
+      this.record(acc);
+    };
+    const chunks: [number, number][] = [];
+    for (let from = 0; from < nRows; from += step)
+      chunks.push([from, Math.min(nRows, from + step)]);
+    if (chunks.length === 0) return finish();
+    const first = scorer.score(chunks[0][0], chunks[0][1], heads, k);
+    if (!(first instanceof Promise)) {
+      this.absorb(acc, first, k, chunks[0][0], chunks[0][1]);
+      for (const [from, to] of chunks.slice(1))
+        this.absorb(acc, scorer.score(from, to, heads, k) as Float64Array, k, from, to);
+      return finish();
+    }
+    // Asynchronous: the next chunk is asked for before this one is added up, so both sides work.
+    return (async () => {
+      let ahead: Promise<Float64Array> = first;
+      for (let c = 0; c < chunks.length; c++) {
+        const scores = await ahead;
+        if (signal?.aborted) {
+          // The chunk asked for ahead is dropped, and so is its answer.
+          void ahead.catch(() => undefined);
+          signal.throwIfAborted();
+        }
+        if (c + 1 < chunks.length)
+          ahead = Promise.resolve(scorer.score(chunks[c + 1][0], chunks[c + 1][1], heads, k));
+        this.absorb(acc, scores, k, chunks[c][0], chunks[c][1]);
+      }
+      finish();
+    })();
+  }
+
   private drawBatch(): { batch: Int32Array; margins: Float64Array } {
+    const batch = this.pickBatch();
+    return { batch, margins: this.scoreBatch(batch, null) };
+  }
+
+  /** The next batch's training-set indices (batchRows: their matrix rows). */
+  private pickBatch(): Int32Array {
     const nTrain = this.spec.train.rows.length;
     let batch: Int32Array;
     if (this.fullBatch) batch = this.perm;
@@ -323,17 +472,23 @@ export class DpoSimulation {
       this.rng.sampleWithoutReplacement(this.perm, this.batchSize, this.batch);
       batch = this.batch;
     }
-    const { rows, signs } = this.spec.train;
+    const { rows } = this.spec.train;
+    for (let j = 0; j < batch.length; j++) this.batchRows[j] = rows[batch[j]];
+    return batch;
+  }
+
+  /** Margins beta * s * delta . g of the batch's rows (from `block` when it holds them). */
+  private scoreBatch(batch: Int32Array, block: RowBlock | null): Float64Array {
+    const { signs } = this.spec.train;
     const n = batch.length;
-    const batchRows = this.batchRows;
-    for (let j = 0; j < n; j++) batchRows[j] = rows[batch[j]];
     const dots = this.batchDots;
     const trainDot = this.trainDot;
     if (trainDot) for (let j = 0; j < n; j++) dots[j] = trainDot[batch[j]];
-    else rowDots(this.m.data, this.m.dim, batchRows, n, this.delta, dots);
+    else if (block) block.dots(this.delta, dots);
+    else rowDots(this.m.data, this.m.dim, this.batchRows, n, this.delta, dots);
     const margins = this.margins;
     for (let j = 0; j < n; j++) margins[j] = this.beta * signs[batch[j]] * dots[j];
-    return { batch, margins };
+    return margins;
   }
 
   private batchLoss(): number {
@@ -349,57 +504,129 @@ export class DpoSimulation {
     return wsum > 0 ? loss / wsum : Number.NaN;
   }
 
+  /**
+   * Records state t: its geometry now; its scores now (full batch) or when the pending states are
+   * flushed (minibatch).
+   */
   private evaluate(): void {
-    const { test, train, groups, originalTestSigns, meanDiff } = this.spec;
+    const { groups, meanDiff } = this.spec;
     const d = this.m.dim;
+    const w = this.boundary();
+    const headChange = Math.SQRT1_2 * norm(this.delta, d);
+    const rate = 6 * this.beta * this.lr * this.t;
+    const c = this.main;
+    c.step.push(this.t);
+    c.headChange.push(headChange);
+    c.bound.push(rate * norm(meanDiff, d));
+    c.cosine.push(cosine(w, meanDiff, d));
+    (groups ?? []).forEach((g, gi) => {
+      const gc = this.groupCurves[gi];
+      gc.step.push(this.t);
+      gc.headChange.push(headChange);
+      gc.bound.push(rate * norm(g.meanDiff, d));
+      gc.cosine.push(cosine(w, g.meanDiff, d));
+    });
+    if (this.deferred) {
+      this.pending.push(this.delta.slice());
+      return;
+    }
     const { data } = this.m;
     if (this.rowDots) this.rowDots.dots(this.delta, this.allDots);
     else if (this.resident) this.resident.dots(this.delta, this.allDots);
     else {
       this.testDots.run(data, d, this.delta, this.testDot);
-      if (this.trainDot) this.trainDots!.run(data, d, this.delta, this.trainDot);
+      this.trainDots!.run(data, d, this.delta, this.trainDot!);
     }
-    const w = this.boundary();
-    const headChange = Math.SQRT1_2 * norm(this.delta, d);
-    const rate = 6 * this.beta * this.lr * this.t;
-    const testStats = (from: number, to: number): [number, number] => {
-      let loss = 0;
-      let correct = 0;
-      for (let i = from; i < to; i++) {
-        loss += softplusNeg(this.beta * test.signs[i] * this.testDot[i]);
-        if (test.signs[i] * (this.startTestDot[i] + this.testDot[i]) > 0) correct++;
+    // Full batch: the scores are train rows then test rows; only joint runs' curves use the train part.
+    const acc = new ScoreSums(1, this.groupCurves.length);
+    const nTrain = this.spec.train.rows.length;
+    const from = groups ? 0 : nTrain;
+    this.absorb(acc, this.allDots.subarray(from), 1, from, this.allDots.length, nTrain);
+    this.record(acc);
+  }
+
+  /**
+   * Adds the scores of rows [from, to) of the scored layout (training rows of joint runs, then
+   * test rows; the training part is `trainLength` long) for k states: scores[(j - from) * k + s].
+   * Each state's sums run over the rows in order, as a per-step evaluation would add them.
+   */
+  private absorb(
+    acc: ScoreSums,
+    scores: Float64Array,
+    k: number,
+    from: number,
+    to: number,
+    trainLength: number = this.spec.groups ? this.spec.train.rows.length : 0,
+  ): void {
+    const { train, test, originalTestSigns } = this.spec;
+    const beta = this.beta;
+    const G = this.groupCurves.length;
+    for (let s = 0; s < k; s++) {
+      for (let j = from; j < to; j++) {
+        const dot = scores[(j - from) * k + s];
+        if (j < trainLength) {
+          const g = this.trainGroup![j];
+          if (g >= 0) acc.groupTrainLoss[s * G + g] += softplusNeg(beta * train.signs[j] * dot);
+          continue;
+        }
+        const i = j - trainLength;
+        const sign = test.signs[i];
+        const loss = softplusNeg(beta * sign * dot);
+        const full = this.startTestDot[i] + dot;
+        const right = sign * full > 0 ? 1 : 0;
+        acc.testLoss[s] += loss;
+        acc.testCorrect[s] += right;
+        if (originalTestSigns && originalTestSigns[i] * full > 0) acc.originalCorrect[s]++;
+        const g = this.testGroup ? this.testGroup[i] : -1;
+        if (g >= 0) {
+          acc.groupTestLoss[s * G + g] += loss;
+          acc.groupTestCorrect[s * G + g] += right;
+        }
       }
-      const n = to - from;
-      return n > 0 ? [loss / n, correct / n] : [Number.NaN, Number.NaN];
-    };
-    const [testLoss, testAccuracy] = testStats(0, test.rows.length);
-    const c = this.main;
-    c.step.push(this.t);
-    c.testLoss.push(testLoss);
-    c.testAccuracy.push(testAccuracy);
-    c.headChange.push(headChange);
-    c.bound.push(rate * norm(meanDiff, d));
-    c.cosine.push(cosine(w, meanDiff, d));
-    if (originalTestSigns) {
-      let correct = 0;
-      for (let i = 0; i < test.rows.length; i++)
-        if (originalTestSigns[i] * (this.startTestDot[i] + this.testDot[i]) > 0) correct++;
-      this.originalAccuracy.push(test.rows.length > 0 ? correct / test.rows.length : Number.NaN);
     }
-    (groups ?? []).forEach((g, gi) => {
-      const gc = this.groupCurves[gi];
-      let loss = 0;
-      for (let i = g.train[0]; i < g.train[1]; i++)
-        loss += softplusNeg(this.beta * train.signs[i] * this.trainDot![i]);
-      const [gl, ga] = testStats(g.test[0], g.test[1]);
-      gc.step.push(this.t);
-      gc.trainLoss.push(g.train[1] > g.train[0] ? loss / (g.train[1] - g.train[0]) : Number.NaN);
-      gc.testLoss.push(gl);
-      gc.testAccuracy.push(ga);
-      gc.headChange.push(headChange);
-      gc.bound.push(rate * norm(g.meanDiff, d));
-      gc.cosine.push(cosine(w, g.meanDiff, d));
-    });
+  }
+
+  /** Appends the scored states' losses and accuracies to the curves. */
+  private record(acc: ScoreSums): void {
+    const { test, groups, originalTestSigns } = this.spec;
+    const nTest = test.rows.length;
+    const G = this.groupCurves.length;
+    const mean = (sum: number, n: number): number => (n > 0 ? sum / n : Number.NaN);
+    for (let s = 0; s < acc.k; s++) {
+      this.main.testLoss.push(mean(acc.testLoss[s], nTest));
+      this.main.testAccuracy.push(mean(acc.testCorrect[s], nTest));
+      if (originalTestSigns) this.originalAccuracy.push(mean(acc.originalCorrect[s], nTest));
+      (groups ?? []).forEach((g, gi) => {
+        const gc = this.groupCurves[gi];
+        const nTrain = g.train[1] - g.train[0];
+        const nTestG = g.test[1] - g.test[0];
+        gc.trainLoss.push(mean(acc.groupTrainLoss[s * G + gi], nTrain));
+        gc.testLoss.push(mean(acc.groupTestLoss[s * G + gi], nTestG));
+        gc.testAccuracy.push(mean(acc.groupTestCorrect[s * G + gi], nTestG));
+      });
+    }
+  }
+}
+
+/** Per-state sums of the scored rows' losses and hits (ScoreSums.k states, G groups). */
+class ScoreSums {
+  readonly testLoss: Float64Array;
+  readonly testCorrect: Float64Array;
+  readonly originalCorrect: Float64Array;
+  readonly groupTrainLoss: Float64Array;
+  readonly groupTestLoss: Float64Array;
+  readonly groupTestCorrect: Float64Array;
+
+  constructor(
+    readonly k: number,
+    groups: number,
+  ) {
+    this.testLoss = new Float64Array(k);
+    this.testCorrect = new Float64Array(k);
+    this.originalCorrect = new Float64Array(k);
+    this.groupTrainLoss = new Float64Array(k * groups);
+    this.groupTestLoss = new Float64Array(k * groups);
+    this.groupTestCorrect = new Float64Array(k * groups);
   }
 }
 

@@ -1,4 +1,4 @@
-import { asRows, withRowBlock } from './kernels.js';
+import { asRows, dotF64, type GramBlock, OrthogonalBasis, withGramBlock } from './kernels.js';
 import { type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 
@@ -21,7 +21,7 @@ export interface SpectralOptions {
  * Largest eigenvalue of the unbiased sample covariance of the given rows (= its spectral norm,
  * the covariance being positive semi-definite), without forming the d x d matrix: Lanczos with
  * full reorthogonalisation on v -> Xc^T (Xc v) / (n - 1), Xc the centred rows. Each iteration
- * costs two passes over the rows (2 n d multiply-adds) and the Krylov space never needs more
+ * costs one pass over the rows (2 n d multiply-adds) and the Krylov space never needs more
  * than rank(Xc) + 1 <= n vectors, after which the answer is exact.
  */
 export function covarianceSpectralNorm(
@@ -30,31 +30,67 @@ export function covarianceSpectralNorm(
   mean: Float64Array,
   options: SpectralOptions = {},
 ): number {
+  if (rows.length < 2) return 0;
+  // The class's rows go into the SIMD module's memory once for all the iterations.
+  return withGramBlock(m.data, m.dim, asRows(rows), (block) =>
+    spectralNormOfBlock(block, m.dim, mean, options),
+  );
+}
+
+export interface CovarianceSummary {
+  /** Mean of the rows (the numbers of meanOfRows). */
+  mean: Float64Array;
+  /** tr Cov, unbiased (n - 1), from the centred values (no cancellation). */
+  trace: number;
+  /** As covarianceSpectralNorm. */
+  spectralNorm: number;
+}
+
+/**
+ * Mean, trace and spectral norm of the covariance of one class, from a single copy of its rows
+ * into the SIMD module (at d = 4096 the rows are not cache-resident, and every pass reads them
+ * from memory).
+ */
+export function covarianceSummary(
+  m: Matrix,
+  rows: ArrayLike<number>,
+  options: SpectralOptions = {},
+): CovarianceSummary {
   const n = rows.length;
   const d = m.dim;
-  if (n < 2) return 0;
+  return withGramBlock(m.data, d, asRows(rows), (block) => {
+    const mean = new Float64Array(d);
+    block.sumRows(mean);
+    const inv = n > 0 ? 1 / n : 0;
+    for (let k = 0; k < d; k++) mean[k] *= inv;
+    if (n < 2) return { mean, trace: 0, spectralNorm: 0 };
+    const trace = block.squaredDeviations(mean) / (n - 1);
+    return { mean, trace, spectralNorm: spectralNormOfBlock(block, d, mean, options) };
+  });
+}
+
+function spectralNormOfBlock(
+  block: GramBlock,
+  d: number,
+  mean: Float64Array,
+  options: SpectralOptions,
+): number {
+  const n = block.n;
   const tol = options.tolerance ?? SPECTRAL_TOLERANCE;
   // rank(Xc) <= n - 1, plus one direction for the start vector's null-space part.
   const maxIter = Math.min(options.maxIterations ?? 300, d, n);
   const inv = 1 / (n - 1);
   const proj = new Float64Array(n);
-  // The class's rows go into the SIMD module's memory once for all the iterations.
-  return withRowBlock(m.data, d, asRows(rows), (block) => {
-    // Xc^T (Xc v) without forming Xc: proj_i = g_i . v - mu . v, then sum proj_i g_i - (sum proj_i) mu.
-    const apply = (v: Float64Array, out: Float64Array): void => {
-      const muv = dotF64(mean, v, d);
-      block.dots(v, proj);
-      let su = 0;
-      for (let i = 0; i < n; i++) {
-        proj[i] -= muv;
-        su += proj[i];
-      }
-      out.fill(0);
-      block.addTo(proj, out);
-      for (let k = 0; k < d; k++) out[k] = (out[k] - su * mean[k]) * inv;
-    };
-    return lanczosTop(apply, d, maxIter, tol, options.seed ?? 1234);
-  });
+  // Xc^T (Xc v) without forming Xc: proj_i = g_i . v - mu . v, then sum proj_i g_i - (sum proj_i) mu.
+  const apply = (v: Float64Array, out: Float64Array): void => {
+    const muv = dotF64(mean, v, d);
+    out.fill(0);
+    block.gram(v, muv, proj, out);
+    let su = 0;
+    for (let i = 0; i < n; i++) su += proj[i];
+    for (let k = 0; k < d; k++) out[k] = (out[k] - su * mean[k]) * inv;
+  };
+  return lanczosTop(apply, d, maxIter, tol, options.seed ?? 1234);
 }
 
 /** Top eigenvalue of the symmetric PSD operator `apply` (see covarianceSpectralNorm). */
@@ -65,9 +101,25 @@ function lanczosTop(
   tol: number,
   seed: number,
 ): number {
+  const basis = OrthogonalBasis.create(d);
+  try {
+    return lanczosIterations(apply, basis, d, maxIter, tol, seed);
+  } finally {
+    basis.dispose();
+  }
+}
+
+/** The iterations of lanczosTop, the basis of the Krylov space kept in `basis`. */
+function lanczosIterations(
+  apply: (v: Float64Array, out: Float64Array) => void,
+  basis: OrthogonalBasis,
+  d: number,
+  maxIter: number,
+  tol: number,
+  seed: number,
+): number {
   const rng = new Rng(seed, 0x5eed);
-  const basis: Float64Array[] = [];
-  let q = new Float64Array(d);
+  const q = new Float64Array(d);
   for (let k = 0; k < d; k++) q[k] = rng.normal();
   scale(q, 1 / Math.sqrt(dotF64(q, q, d)));
   const alpha: number[] = [];
@@ -80,12 +132,7 @@ function lanczosTop(
     const a = dotF64(q, w, d);
     alpha.push(a);
     // Full reorthogonalisation, twice ("twice is enough"), keeps the Ritz values clean of ghosts.
-    for (let pass = 0; pass < 2; pass++) {
-      for (const b of basis) {
-        const c = dotF64(b, w, d);
-        for (let k = 0; k < d; k++) w[k] -= c * b[k];
-      }
-    }
+    basis.orthogonalize(w, 2);
     const bj = Math.sqrt(dotF64(w, w, d));
     const { value, second, lastComponent } = topEigenOfTridiagonal(alpha, beta);
     const previous = theta;
@@ -98,27 +145,9 @@ function lanczosTop(
     const settled = j > 0 && Math.abs(theta - previous) <= tol * scaleRef;
     if ((error <= tol * scaleRef && (settled || error === r)) || bj <= 1e-14 * scaleRef) break;
     beta.push(bj);
-    q = new Float64Array(d);
     for (let k = 0; k < d; k++) q[k] = w[k] / bj;
   }
   return Math.max(theta, 0);
-}
-
-/** Four partial sums: one accumulator would wait on the latency of each addition (~2x slower at d = 4096). */
-function dotF64(a: Float64Array, b: Float64Array, n: number): number {
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  let k = 0;
-  for (; k + 3 < n; k += 4) {
-    s0 += a[k] * b[k];
-    s1 += a[k + 1] * b[k + 1];
-    s2 += a[k + 2] * b[k + 2];
-    s3 += a[k + 3] * b[k + 3];
-  }
-  for (; k < n; k++) s0 += a[k] * b[k];
-  return s0 + s1 + (s2 + s3);
 }
 
 function scale(a: Float64Array, c: number): void {

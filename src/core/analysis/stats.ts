@@ -1,7 +1,7 @@
-import { asRows, rowDots, withRowBlock } from './kernels.js';
-import { cosine, dot, type Matrix, meanOfRows, norm, rowDot } from './matrix.js';
+import { asRows, rowDots, rowSquaredDeviations, withRowBlock } from './kernels.js';
+import { cosine, dot, type Matrix, norm, rowDot } from './matrix.js';
 import { Rng } from './rng.js';
-import { covarianceSpectralNorm, type SpectralOptions } from './spectral.js';
+import { covarianceSummary, type SpectralOptions } from './spectral.js';
 
 export interface StatsOptions {
   /** Bootstrap replicates for the distinguishability interval (0 disables it). */
@@ -70,20 +70,17 @@ export function behaviorStats(
 ): BehaviorStats {
   const d = m.dim;
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
-  const muPositive = meanOfRows(m, positives);
-  const muNegative = meanOfRows(m, negatives);
+  const spectral = { seed, ...options.spectral };
+  // Each class's rows are copied into the SIMD module once for its mean, trace and spectral norm.
+  const positive = covarianceSummary(m, positives, spectral);
+  const negative = covarianceSummary(m, negatives, spectral);
+  const muPositive = positive.mean;
+  const muNegative = negative.mean;
   const meanDiff = new Float64Array(d);
   for (let k = 0; k < d; k++) meanDiff[k] = muPositive[k] - muNegative[k];
   const distinguishability = norm(meanDiff, d);
-  const spectral = { seed, ...options.spectral };
-  const concentration = Math.max(
-    covarianceSpectralNorm(m, positives, muPositive, spectral),
-    covarianceSpectralNorm(m, negatives, muNegative, spectral),
-  );
-  const trace = Math.max(
-    covarianceTrace(m, positives, muPositive),
-    covarianceTrace(m, negatives, muNegative),
-  );
+  const concentration = Math.max(positive.spectralNorm, negative.spectralNorm);
+  const trace = Math.max(positive.trace, negative.trace);
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
   const distinguishabilityCI =
@@ -128,16 +125,7 @@ export function behaviorStats(
 export function covarianceTrace(m: Matrix, rows: ArrayLike<number>, mean: Float64Array): number {
   const n = rows.length;
   if (n < 2) return 0;
-  const { data, dim } = m;
-  let s = 0;
-  for (let i = 0; i < n; i++) {
-    const off = rows[i] * dim;
-    for (let k = 0; k < dim; k++) {
-      const x = data[off + k] - mean[k];
-      s += x * x;
-    }
-  }
-  return s / (n - 1);
+  return rowSquaredDeviations(m.data, m.dim, asRows(rows), n, mean) / (n - 1);
 }
 
 /**
@@ -154,33 +142,55 @@ export function bootstrapDistinguishability(
   seed: number,
 ): [number, number] {
   const d = m.dim;
-  const rng = new Rng(seed, 0xb007);
   const np = positives.length;
   const nn = negatives.length;
   const values = new Float64Array(reps);
-  const cp = new Int32Array(np);
-  const cn = new Int32Array(nn);
   const both = new Int32Array(np + nn);
   both.set(asRows(positives));
   both.set(asRows(negatives), np);
-  // Per replicate, the resampled mean difference is sum_i (count_i / n+) g_i - sum_j (count_j / n-) g_j:
-  // one weighted sum over both classes' rows, each row once, times its count (about 37% of the
-  // counts are 0 and those rows are skipped). The rows stay in the SIMD module's memory for all replicates.
-  const coef = new Float64Array(np + nn);
+  // Per replicate, one weighted sum over both classes' rows, each row once, times its count (about
+  // 37% of the counts are 0 and those rows are skipped). The rows stay in the SIMD module's memory
+  // for all replicates.
   const diff = new Float64Array(d);
   withRowBlock(m.data, d, both, (block) => {
-    for (let r = 0; r < reps; r++) {
-      cp.fill(0);
-      cn.fill(0);
-      for (let i = 0; i < np; i++) cp[rng.int(np)]++;
-      for (let i = 0; i < nn; i++) cn[rng.int(nn)]++;
-      for (let i = 0; i < np; i++) coef[i] = cp[i] / np;
-      for (let j = 0; j < nn; j++) coef[np + j] = -cn[j] / nn;
+    bootstrapCoefficients(np, nn, reps, seed, (r, coef) => {
       diff.fill(0);
       block.addTo(coef, diff);
       values[r] = Math.sqrt(dot(diff, diff, d));
-    }
+    });
   });
+  return percentileInterval(values, confidence);
+}
+
+/**
+ * The replicates' resampling as coefficients over positives then negatives: replicate r's mean
+ * difference is sum_i coef[i] g_i with coef = count_i / n+ (positives) and -count_j / n-
+ * (negatives). `coef` is reused between calls.
+ */
+export function bootstrapCoefficients(
+  np: number,
+  nn: number,
+  reps: number,
+  seed: number,
+  each: (replicate: number, coef: Float64Array) => void,
+): void {
+  const rng = new Rng(seed, 0xb007);
+  const cp = new Int32Array(np);
+  const cn = new Int32Array(nn);
+  const coef = new Float64Array(np + nn);
+  for (let r = 0; r < reps; r++) {
+    cp.fill(0);
+    cn.fill(0);
+    for (let i = 0; i < np; i++) cp[rng.int(np)]++;
+    for (let i = 0; i < nn; i++) cn[rng.int(nn)]++;
+    for (let i = 0; i < np; i++) coef[i] = cp[i] / np;
+    for (let j = 0; j < nn; j++) coef[np + j] = -cn[j] / nn;
+    each(r, coef);
+  }
+}
+
+/** The two-sided percentile interval of the replicates' values (sorts them in place). */
+export function percentileInterval(values: Float64Array, confidence: number): [number, number] {
   values.sort();
   const alpha = (1 - confidence) / 2;
   return [quantile(values, alpha), quantile(values, 1 - alpha)];

@@ -9,23 +9,28 @@ import type { SharedMatrix, WorkerData, WorkerJob, WorkerReply } from './worker-
 /** Analysis threads when none are asked for: the machine's parallelism, at most 8. */
 export const DEFAULT_ANALYSIS_THREADS = Math.max(1, Math.min(8, availableParallelism()));
 
-/**
- * The worker's entry: the esbuild bundle next to this one (dist/analysis-worker.js), or the
- * TypeScript source through tsx's require hook; null when neither is there.
- */
-let entry: { code: string; eval: boolean } | null | undefined;
-const workerEntry = (): { code: string; eval: boolean } | null => (entry ??= findWorkerEntry());
+type Entry = { code: string; eval: boolean } | null;
 
-const findWorkerEntry = (): { code: string; eval: boolean } | null => {
+/**
+ * A worker's entry: the esbuild bundle next to this one (dist/<name>.js), or the TypeScript
+ * source through tsx's require hook; null when neither is there.
+ */
+const entries = new Map<string, Entry>();
+const workerEntry = (name = 'analysis-worker'): Entry => {
+  if (!entries.has(name)) entries.set(name, findWorkerEntry(name));
+  return entries.get(name)!;
+};
+
+const findWorkerEntry = (name: string): Entry => {
   if (__filename.endsWith('.ts')) {
     const tsx = createRequire(__filename).resolve('tsx/cjs/api');
-    const source = join(__dirname, 'analysis-worker.ts');
+    const source = join(__dirname, `${name}.ts`);
     return {
       code: `require(${JSON.stringify(tsx)}).register(); require(${JSON.stringify(source)});`,
       eval: true,
     };
   }
-  const file = join(__dirname, 'analysis-worker.js');
+  const file = join(__dirname, `${name}.js`);
   return existsSync(file) ? { code: file, eval: false } : null;
 };
 
@@ -39,9 +44,9 @@ export const sharedRows = (m: Matrix): SharedMatrix => {
   return { buffer, byteOffset: 0, rows: m.rows, dim: m.dim };
 };
 
-/** A worker thread on the analysis entry, or null where no entry exists. */
+/** A worker thread on the analysis entry (gemm-worker for kind 'gemm'), or null where no entry exists. */
 export const startWorker = (workerData: WorkerData): Worker | null => {
-  const e = workerEntry();
+  const e = workerEntry(workerData.kind === 'gemm' ? 'gemm-worker' : 'analysis-worker');
   return e ? new Worker(e.code, { eval: e.eval, workerData }) : null;
 };
 

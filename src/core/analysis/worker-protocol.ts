@@ -29,7 +29,37 @@ export interface DotsWorkerData {
   out: Float64Array;
 }
 
-export type WorkerData = JobsWorkerData | DotsWorkerData;
+/** The linear-algebra worker (gemm-service.ts): onnxruntime with `threads` intra-op threads. */
+export interface GemmWorkerData {
+  kind: 'gemm';
+  matrix: SharedMatrix;
+  threads: number;
+}
+
+export type WorkerData = JobsWorkerData | DotsWorkerData | GemmWorkerData;
+
+export type GemmRequest =
+  | {
+      id: number;
+      kind: 'bootstrap';
+      positives: Int32Array;
+      negatives: Int32Array;
+      reps: number;
+      confidence: number;
+      seed: number;
+    }
+  /**
+   * block: the n rows [n, dim] (transferred); heads: the k states [k, dim] in a SharedArrayBuffer
+   * (one per flush, shared by its chunks).
+   */
+  | { id: number; kind: 'scores'; block: Float64Array; n: number; heads: Float64Array; k: number };
+
+export type GemmReply =
+  | { id: -1; kind: 'ready' }
+  | { id: -1; kind: 'unavailable'; error: string }
+  | { id: number; kind: 'bootstrap'; interval: [number, number] }
+  | { id: number; kind: 'scores'; out: Float64Array }
+  | { id: number; kind: 'error'; error: string };
 
 export type WorkerJob =
   | { kind: 'stats'; positives: Int32Array; negatives: Int32Array; options: StatsOptions }

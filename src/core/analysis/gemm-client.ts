@@ -1,0 +1,123 @@
+import type { Worker } from 'node:worker_threads';
+import { gatherRows } from './gather.js';
+import type { Matrix } from './matrix.js';
+import type { StateScorer } from './state-scoring.js';
+import { sharedRows, startWorker } from './worker-pool.js';
+import type { GemmReply, GemmRequest } from './worker-protocol.js';
+
+/** Rows per scoring request: a float64 block of about this many bytes in the worker. */
+const SCORE_CHUNK_BYTES = 32 << 20;
+
+type Pending = { resolve: (reply: GemmReply) => void; reject: (error: unknown) => void };
+
+/**
+ * The linear-algebra worker: one worker thread that loads onnxruntime and computes the analysis's
+ * large matrix products (bootstrap replicates, the scores of a joint run's states) with its BLAS
+ * kernels. Requests are answered in order; the numbers do not depend on the thread count (each
+ * product's element is one thread's sum). Null from start() where no worker entry exists or
+ * onnxruntime cannot load: callers then compute the same quantities with the WebAssembly kernels.
+ */
+export class GemmWorker {
+  private nextId = 0;
+  private readonly pending = new Map<number, Pending>();
+  private failure: Error | null = null;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly dim: number,
+  ) {
+    worker.on('message', (reply: GemmReply) => {
+      const p = this.pending.get(reply.id);
+      if (!p) return;
+      this.pending.delete(reply.id);
+      if (reply.kind === 'error') p.reject(new Error(reply.error));
+      else p.resolve(reply);
+    });
+    const fail = (error: Error): void => {
+      this.failure ??= error;
+      for (const p of this.pending.values()) p.reject(this.failure);
+      this.pending.clear();
+    };
+    worker.on('error', fail);
+    worker.on('exit', (code) =>
+      fail(new Error(`the linear-algebra worker thread stopped (exit code ${code})`)),
+    );
+  }
+
+  static async start(m: Matrix, threads: number): Promise<GemmWorker | null> {
+    const worker = startWorker({ kind: 'gemm', matrix: sharedRows(m), threads });
+    if (!worker) return null;
+    // An analysis abandoned without dispose() must not keep the process alive.
+    worker.unref();
+    const first = await new Promise<GemmReply | null>((resolve) => {
+      worker.once('message', resolve);
+      worker.once('error', () => resolve(null));
+      worker.once('exit', () => resolve(null));
+    });
+    if (first?.kind !== 'ready') {
+      void worker.terminate();
+      return null;
+    }
+    return new GemmWorker(worker, m.dim);
+  }
+
+  private request(job: GemmRequest, transfer: ArrayBuffer[] = []): Promise<GemmReply> {
+    if (this.failure) return Promise.reject(this.failure);
+    return new Promise((resolve, reject) => {
+      this.pending.set(job.id, { resolve, reject });
+      this.worker.postMessage(job, transfer);
+    });
+  }
+
+  /** bootstrapDistinguishability's interval, computed by the worker. */
+  async bootstrap(
+    positives: Int32Array,
+    negatives: Int32Array,
+    reps: number,
+    confidence: number,
+    seed: number,
+  ): Promise<[number, number]> {
+    const reply = await this.request({
+      id: this.nextId++,
+      kind: 'bootstrap',
+      positives,
+      negatives,
+      reps,
+      confidence,
+      seed,
+    });
+    if (reply.kind !== 'bootstrap') throw new Error(`unexpected reply ${reply.kind}`);
+    return reply.interval;
+  }
+
+  /**
+   * A StateScorer of a run's scoredRows() (rows of `m`, the matrix the worker was started on)
+   * whose products run in the worker. This thread gathers each chunk's rows as float64 and hands
+   * the block over (no copy), so that it gathers the next chunk while the worker multiplies.
+   */
+  scorer(m: Matrix, rows: Int32Array): StateScorer {
+    let last: { heads: Float64Array; shared: Float64Array } | null = null;
+    return {
+      chunkRows: Math.max(64, Math.floor(SCORE_CHUNK_BYTES / (8 * this.dim))),
+      score: async (from, to, heads, k) => {
+        // The states go over once per flush, in shared memory; each chunk sends only its rows.
+        if (last?.heads !== heads) {
+          const shared = new Float64Array(new SharedArrayBuffer(heads.byteLength));
+          shared.set(heads);
+          last = { heads, shared };
+        }
+        const block = gatherRows(m, rows.subarray(from, to));
+        const reply = await this.request(
+          { id: this.nextId++, kind: 'scores', block, n: to - from, heads: last.shared, k },
+          [block.buffer as ArrayBuffer],
+        );
+        if (reply.kind !== 'scores') throw new Error(`unexpected reply ${reply.kind}`);
+        return reply.out;
+      },
+    };
+  }
+
+  dispose(): void {
+    void this.worker.terminate();
+  }
+}

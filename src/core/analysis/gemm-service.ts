@@ -1,0 +1,119 @@
+import * as ort from 'onnxruntime-node';
+import { createModel, createValueInfo, encodeModel } from '../embed/causal/onnx-proto.js';
+import { gatherRows } from './gather.js';
+import type { Matrix } from './matrix.js';
+import { bootstrapCoefficients, percentileInterval } from './stats.js';
+
+// The linear-algebra worker's side (gemm-client.ts starts it): the analysis's large matrix
+// products as a one-node ONNX graph (MatMul, float64) on onnxruntime, whose BLAS kernels run
+// several times faster than the WebAssembly loops at d = 4096. onnxruntime is loaded in this one
+// thread of the process only: it has crashed when several worker threads load it.
+
+const DOUBLE = 11;
+
+/** C = A B for A [m, n] and B [n, p], float64, every dimension free. */
+const matmulModel = (): Uint8Array =>
+  encodeModel(
+    createModel({
+      ir_version: 8,
+      producer_name: 'preference-lens',
+      opset_import: [{ domain: '', version: 17 }],
+      graph: {
+        name: 'matmul',
+        node: [{ op_type: 'MatMul', input: ['a', 'b'], output: ['c'] }],
+        input: [createValueInfo('a', DOUBLE, ['m', 'n']), createValueInfo('b', DOUBLE, ['n', 'p'])],
+        output: [createValueInfo('c', DOUBLE, ['m', 'p'])],
+      },
+    }),
+  );
+
+const session = (bytes: Uint8Array, threads: number): Promise<ort.InferenceSession> =>
+  ort.InferenceSession.create(bytes, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    executionMode: 'sequential',
+  });
+
+export class GemmService {
+  private constructor(
+    private readonly m: Matrix,
+    /** One intra-op thread: runs beside the per-behavior workers. */
+    private readonly narrow: ort.InferenceSession,
+    /** `threads` intra-op threads: a joint run's scores, while the other threads wait. */
+    private readonly wide: ort.InferenceSession,
+  ) {}
+
+  static async create(m: Matrix, threads: number): Promise<GemmService> {
+    const bytes = matmulModel();
+    const narrow = await session(bytes, 1);
+    const wide = threads > 1 ? await session(bytes, threads) : narrow;
+    return new GemmService(m, narrow, wide);
+  }
+
+  private async matmul(
+    s: ort.InferenceSession,
+    a: Float64Array,
+    rows: number,
+    inner: number,
+    b: Float64Array,
+    cols: number,
+  ): Promise<Float64Array> {
+    const out = await s.run({
+      a: new ort.Tensor('float64', a, [rows, inner]),
+      b: new ort.Tensor('float64', b, [inner, cols]),
+    });
+    return out.c.data as Float64Array;
+  }
+
+  /**
+   * bootstrapDistinguishability's interval (same resampling): the replicates' mean differences
+   * are one product W G of the [reps, n] coefficients and the [n, d] rows.
+   */
+  async bootstrap(
+    positives: Int32Array,
+    negatives: Int32Array,
+    reps: number,
+    confidence: number,
+    seed: number,
+  ): Promise<[number, number]> {
+    const d = this.m.dim;
+    const np = positives.length;
+    const n = np + negatives.length;
+    const rows = new Int32Array(n);
+    rows.set(positives);
+    rows.set(negatives, np);
+    const w = new Float64Array(reps * n);
+    bootstrapCoefficients(np, negatives.length, reps, seed, (r, coef) => w.set(coef, r * n));
+    const diffs = await this.matmul(this.narrow, w, reps, n, gatherRows(this.m, rows), d);
+    const values = new Float64Array(reps);
+    for (let r = 0; r < reps; r++) {
+      let s = 0;
+      for (let k = r * d; k < (r + 1) * d; k++) s += diffs[k] * diffs[k];
+      values[r] = Math.sqrt(s);
+    }
+    return percentileInterval(values, confidence);
+  }
+
+  /**
+   * out[j * k + s] = block[j] . heads[s] for the n rows of `block` ([n, d], gathered by the caller)
+   * and k states `heads` ([k, d]): StateScorer.score.
+   */
+  async scores(
+    block: Float64Array,
+    n: number,
+    heads: Float64Array,
+    k: number,
+  ): Promise<Float64Array> {
+    const d = this.m.dim;
+    if (this.transposed?.heads !== heads) {
+      const t = new Float64Array(d * k);
+      for (let s = 0; s < k; s++) for (let c = 0; c < d; c++) t[c * k + s] = heads[s * d + c];
+      this.transposed = { heads, t };
+    }
+    return this.matmul(this.wide, block, n, d, this.transposed.t, k);
+  }
+
+  /** The states of the current flush as [d, k] (every chunk of the flush uses them). */
+  private transposed: { heads: Float64Array; t: Float64Array } | null = null;
+}

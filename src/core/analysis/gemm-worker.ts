@@ -1,0 +1,53 @@
+// Entry of the linear-algebra worker thread (dist/gemm-worker.js, started by gemm-client.ts): the
+// one thread of the process that loads onnxruntime, serving matrix products on the shared
+// embedding matrix one request at a time, in arrival order.
+import { parentPort, workerData } from 'node:worker_threads';
+import { GemmService } from './gemm-service.js';
+import type { Matrix } from './matrix.js';
+import type { GemmReply, GemmRequest, GemmWorkerData } from './worker-protocol.js';
+
+const init = workerData as GemmWorkerData;
+const matrix: Matrix = {
+  data: new Float32Array(
+    init.matrix.buffer,
+    init.matrix.byteOffset,
+    init.matrix.rows * init.matrix.dim,
+  ),
+  rows: init.matrix.rows,
+  dim: init.matrix.dim,
+};
+
+const reply = (r: GemmReply, transfer: ArrayBuffer[] = []): void =>
+  parentPort?.postMessage(r, transfer);
+
+const answer = async (service: GemmService, job: GemmRequest): Promise<void> => {
+  try {
+    if (job.kind === 'bootstrap') {
+      const interval = await service.bootstrap(
+        job.positives,
+        job.negatives,
+        job.reps,
+        job.confidence,
+        job.seed,
+      );
+      reply({ id: job.id, kind: 'bootstrap', interval });
+    } else {
+      // A copy of onnxruntime's output, which this thread can hand over without copying again.
+      const out = new Float64Array(await service.scores(job.block, job.n, job.heads, job.k));
+      reply({ id: job.id, kind: 'scores', out }, [out.buffer]);
+    }
+  } catch (error) {
+    reply({ id: job.id, kind: 'error', error: String(error) });
+  }
+};
+
+GemmService.create(matrix, init.threads).then(
+  (service) => {
+    let queue = Promise.resolve();
+    parentPort?.on('message', (job: GemmRequest) => {
+      queue = queue.then(() => answer(service, job));
+    });
+    reply({ id: -1, kind: 'ready' });
+  },
+  (error: unknown) => reply({ id: -1, kind: 'unavailable', error: String(error) }),
+);
