@@ -6,7 +6,7 @@ import { sharedRows, startWorker } from './worker-pool.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
 /** Rows per scoring request: a float64 block of about this many bytes in the worker. */
-const SCORE_CHUNK_BYTES = 32 << 20;
+const SCORE_CHUNK_BYTES = 64 << 20;
 
 type Pending = { resolve: (reply: GemmReply) => void; reject: (error: unknown) => void };
 
@@ -21,6 +21,8 @@ export class GemmWorker {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private failure: Error | null = null;
+  /** Row blocks the worker handed back, for the next chunks (fresh memory is slow to fill). */
+  private readonly spare: ArrayBuffer[] = [];
 
   private constructor(
     private readonly worker: Worker,
@@ -106,12 +108,17 @@ export class GemmWorker {
           shared.set(heads);
           last = { heads, shared };
         }
-        const block = gatherRows(m, rows.subarray(from, to));
+        const bytes = 8 * (to - from) * this.dim;
+        const i = this.spare.findIndex((b) => b.byteLength >= bytes);
+        const buffer = i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
+        const block = new Float64Array(buffer);
+        gatherRows(m, rows.subarray(from, to), block);
         const reply = await this.request(
           { id: this.nextId++, kind: 'scores', block, n: to - from, heads: last.shared, k },
-          [block.buffer as ArrayBuffer],
+          [buffer],
         );
         if (reply.kind !== 'scores') throw new Error(`unexpected reply ${reply.kind}`);
+        this.spare.push(reply.block.buffer as ArrayBuffer);
         return reply.out;
       },
     };

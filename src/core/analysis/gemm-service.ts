@@ -33,6 +33,8 @@ const session = (bytes: Uint8Array, threads: number): Promise<ort.InferenceSessi
     intraOpNumThreads: threads,
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    // Idle intra-op threads sleep instead of spinning: this worker shares the cores with others.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
 
 export class GemmService {
@@ -111,7 +113,7 @@ export class GemmService {
       for (let s = 0; s < k; s++) for (let c = 0; c < d; c++) t[c * k + s] = heads[s * d + c];
       this.transposed = { heads, t };
     }
-    return this.matmul(this.wide, block, n, d, this.transposed.t, k);
+    return this.matmul(this.wide, block.subarray(0, n * d), n, d, this.transposed.t, k);
   }
 
   /** The states of the current flush as [d, k] (every chunk of the flush uses them). */

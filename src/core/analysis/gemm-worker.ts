@@ -34,7 +34,10 @@ const answer = async (service: GemmService, job: GemmRequest): Promise<void> => 
     } else {
       // A copy of onnxruntime's output, which this thread can hand over without copying again.
       const out = new Float64Array(await service.scores(job.block, job.n, job.heads, job.k));
-      reply({ id: job.id, kind: 'scores', out }, [out.buffer]);
+      reply({ id: job.id, kind: 'scores', out, block: job.block }, [
+        out.buffer,
+        job.block.buffer as ArrayBuffer,
+      ]);
     }
   } catch (error) {
     reply({ id: job.id, kind: 'error', error: String(error) });

@@ -473,6 +473,101 @@ export class ResidentRows {
   }
 }
 
+/** Largest set of rows a RunRows keeps in the thread's run instance (a behavior at d = 4096: 16 MB). */
+const MAX_RUN_ROWS_BYTES = 64 << 20;
+
+/** The thread's instance for RunRows, and the set whose rows it holds now. */
+let runKernels: { k: SimdKernels; owner: RunRows | null } | null = null;
+
+/**
+ * The training rows of one run (an alone or flipped-label run: a behavior's rows), kept in this
+ * thread's run instance between its steps, so that a step scores and updates its batch without
+ * copying it: one copy per run instead of one per step. Another set taking the instance (runs
+ * stepped in turns) only costs a copy back. Without SIMD, or for more than MAX_RUN_ROWS_BYTES,
+ * it reads the matrix (rowDots, addRows); every path computes the same numbers.
+ */
+export class RunRows {
+  constructor(
+    private readonly data: Float32Array,
+    private readonly dim: number,
+    private readonly rows: Int32Array,
+    private readonly maxBatch: number,
+  ) {}
+
+  /** Layout of the instance: vector, per-row values, indices, rows. */
+  private bind(): { k: SimdKernels; vec: number; vals: number; idx: number; at: number } | null {
+    const d = this.dim;
+    const n = this.rows.length;
+    if (n === 0 || 4 * n * d > MAX_RUN_ROWS_BYTES) return null;
+    const vec = 0;
+    const vals = align16(8 * d);
+    const idx = vals + align16(8 * this.maxBatch);
+    const at = idx + align16(4 * this.maxBatch);
+    if (!runKernels) {
+      const k = newSimdKernels(at + 4 * n * d);
+      if (!k) return null;
+      runKernels = { k, owner: null };
+    }
+    const { k } = runKernels;
+    if (runKernels.owner !== this) {
+      try {
+        ensureMemory(k, at + 4 * n * d);
+      } catch {
+        return null;
+      }
+      const f32 = new Float32Array(k.memory.buffer);
+      const base = at / 4;
+      let j = 0;
+      while (j < n) {
+        let e = j + 1;
+        while (e < n && this.rows[e] === this.rows[e - 1] + 1) e++;
+        const o = this.rows[j] * d;
+        f32.set(this.data.subarray(o, o + (e - j) * d), base + j * d);
+        j = e;
+      }
+      runKernels.owner = this;
+    }
+    return { k, vec, vals, idx, at };
+  }
+
+  /** out[j] = g(rows[batch[j]]) . v for j < n. `mapped` holds rows[batch[j]] (the fallback reads them). */
+  dots(batch: Int32Array, mapped: Int32Array, n: number, v: Float64Array, out: Float64Array): void {
+    const b = this.bind();
+    if (!b) return rowDots(this.data, this.dim, mapped, n, v, out);
+    const { k, vec, vals, idx, at } = b;
+    const buffer = k.memory.buffer;
+    new Float64Array(buffer).set(v.subarray(0, this.dim), vec / 8);
+    new Int32Array(buffer).set(batch.subarray(0, n), idx / 4);
+    k.dotsAt(at, idx, n, this.dim, vec, vals);
+    out.set(new Float64Array(buffer, vals, n));
+  }
+
+  /** acc += sum_j coef[j] * g(rows[batch[j]]), in the order of j. */
+  addTo(
+    batch: Int32Array,
+    mapped: Int32Array,
+    coef: Float64Array,
+    n: number,
+    acc: Float64Array,
+  ): void {
+    const b = this.bind();
+    if (!b) return addRows(this.data, this.dim, mapped, coef, n, acc);
+    const { k, vec, vals, idx, at } = b;
+    const buffer = k.memory.buffer;
+    const f64 = new Float64Array(buffer);
+    f64.set(acc.subarray(0, this.dim), vec / 8);
+    f64.set(coef.subarray(0, n), vals / 8);
+    new Int32Array(buffer).set(batch.subarray(0, n), idx / 4);
+    k.axpysAt(at, idx, n, this.dim, vals, vec);
+    acc.set(f64.subarray(vec / 8, vec / 8 + this.dim));
+  }
+
+  /** Gives the instance back (the next run copies its rows in). */
+  release(): void {
+    if (runKernels?.owner === this) runKernels.owner = null;
+  }
+}
+
 /** Vectors an OrthogonalBasis holds before its memory grows. */
 const BASIS_INITIAL_VECTORS = 32;
 

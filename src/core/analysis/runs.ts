@@ -1,4 +1,5 @@
 import type { Curve, JointRun, MisalignmentRun } from '../report/types.js';
+import { addRows } from './kernels.js';
 import type { Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 import { DpoSimulation, type EvalGroup, type RowSet, type SimulationParams } from './simulate.js';
@@ -50,19 +51,24 @@ export function splitBehavior(
   return { name: b.name, index, train, test, meanDiff: meanDifference(m, train) };
 }
 
+/** mu+ - mu- of a row set (0 for an empty class). */
 export function meanDifference(m: Matrix, set: RowSet): Float64Array {
   const d = m.dim;
-  const pos = new Float64Array(d);
-  const neg = new Float64Array(d);
-  let np = 0;
-  let nn = 0;
-  for (let i = 0; i < set.rows.length; i++) {
-    const off = set.rows[i] * d;
-    const target = set.signs[i] > 0 ? pos : neg;
-    for (let k = 0; k < d; k++) target[k] += m.data[off + k];
-    if (set.signs[i] > 0) np++;
-    else nn++;
-  }
+  const n = set.rows.length;
+  const split = (sign: number): Int32Array =>
+    set.rows.filter((_, i) => set.signs[i] > 0 === sign > 0);
+  // Each class summed row by row in set order (coefficient 1: the sums of a plain loop).
+  const sum = (rows: Int32Array): Float64Array => {
+    const acc = new Float64Array(d);
+    addRows(m.data, d, rows, new Float64Array(rows.length).fill(1), rows.length, acc);
+    return acc;
+  };
+  const posRows = n ? split(1) : new Int32Array(0);
+  const negRows = n ? split(-1) : new Int32Array(0);
+  const pos = sum(posRows);
+  const neg = sum(negRows);
+  const np = posRows.length;
+  const nn = negRows.length;
   const out = new Float64Array(d);
   for (let k = 0; k < d; k++) out[k] = (np ? pos[k] / np : 0) - (nn ? neg[k] / nn : 0);
   return out;

@@ -70,6 +70,8 @@ const GE_S = [0x4e];
 const GE_U = [0x4f];
 const F32_LOAD = [0x2a, 2, 0];
 const F64_LOAD = [0x2b, 3, 0];
+const I32_LOAD = [0x28, 2, 0];
+const MUL = [0x6c];
 const F64_STORE = [0x39, 3, 0];
 const LT_U = [0x49];
 const SELECT = [0x1b];
@@ -365,6 +367,87 @@ function axpysBody(): number[] {
     ...set(px),
     ...get(c),
     ...set(pc),
+    ...whileBelow(i, n, false, row),
+    ...END,
+  ];
+}
+
+/** px = x + rows[*pr] * d floats: the row an index of the `At` kernels points at. */
+const indexedRow = (x: number, pr: number, d: number, px: number): number[] => [
+  ...get(pr),
+  ...I32_LOAD,
+  ...get(d),
+  ...MUL,
+  ...i32(2),
+  ...SHL,
+  ...get(x),
+  ...ADD,
+  ...set(px),
+];
+
+/** dots over the rows rows[0..n) of the block at x (indices in rows, i32): same numbers as dots. */
+function dotsAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, v 4, out 5; locals: i 6, px 7, pv 8, vEnd 9, rowEnd 10, po 11,
+  // pr 12 (i32), a0..a3 13..16 (v128), s 17 (f64)
+  const [x, rows, n, d, v, out, i, px, pv, vEnd, rowEnd, po, pr, a0, a1, a2, a3, s] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
+  ];
+  const row = [
+    ...indexedRow(x, pr, d, px),
+    ...rowDot(F32_ROWS, { d, v, px, pv, vEnd, rowEnd, a0, a1, a2, a3, s }),
+    ...get(po),
+    ...get(s),
+    ...F64_STORE,
+    ...bump(po, 8),
+    ...bump(pr, 4),
+    ...bump(i, 1),
+  ];
+  return [
+    ...vec([
+      [7, I32],
+      [4, V128],
+      [1, F64],
+    ]),
+    ...get(out),
+    ...set(po),
+    ...get(rows),
+    ...set(pr),
+    ...whileBelow(i, n, false, row),
+    ...END,
+  ];
+}
+
+/** axpys over the rows rows[0..n) of the block at x, in that order: same numbers as axpys. */
+function axpysAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, c 4, acc 5; locals: i 6, px 7, pa 8, vEnd 9, rowEnd 10, pc 11,
+  // pr 12 (i32), cv 13 (v128), cs 14 (f64)
+  const [x, rows, n, d, c, acc, i, px, pa, vEnd, rowEnd, pc, pr, cv, cs] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  ];
+  const row = [
+    ...get(pc),
+    ...F64_LOAD,
+    ...tee(cs),
+    ...F64_ZERO,
+    ...F64_NE,
+    ...IF,
+    ...indexedRow(x, pr, d, px),
+    ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv, cs }),
+    ...END,
+    ...bump(pc, 8),
+    ...bump(pr, 4),
+    ...bump(i, 1),
+  ];
+  return [
+    ...vec([
+      [7, I32],
+      [1, V128],
+      [1, F64],
+    ]),
+    ...get(c),
+    ...set(pc),
+    ...get(rows),
+    ...set(pr),
     ...whileBelow(i, n, false, row),
     ...END,
   ];
@@ -899,6 +982,7 @@ function moduleBytes(): Uint8Array {
     type([I32, I32, I32, I32, F64, I32, I32], []),
     type([I32, I32, I32, I32, F64], [F64]),
     type([I32, I32, I32, I32], []),
+    type([I32, I32, I32, I32, I32, I32], []),
   ];
   const functions: [string, number, number[]][] = [
     ['dots', 0, dotsBody()],
@@ -906,6 +990,8 @@ function moduleBytes(): Uint8Array {
     ['gram', 1, gramBody(F32_ROWS)],
     ['squaredDeviations', 2, squaredDeviationsBody()],
     ['orthogonalize', 3, orthogonalizeBody()],
+    ['dotsAt', 4, dotsAtBody()],
+    ['axpysAt', 4, axpysAtBody()],
   ];
   return new Uint8Array([
     0x00,
@@ -943,6 +1029,8 @@ export interface SimdKernels {
   gram(x: number, n: number, d: number, v: number, shift: number, proj: number, acc: number): void;
   squaredDeviations(x: number, n: number, d: number, mean: number, total: number): number;
   orthogonalize(b: number, count: number, d: number, w: number): void;
+  dotsAt(x: number, rows: number, n: number, d: number, v: number, out: number): void;
+  axpysAt(x: number, rows: number, n: number, d: number, c: number, acc: number): void;
 }
 
 let compiled: { wasm: WasmApi; module: object } | null | undefined;
@@ -972,6 +1060,8 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
       gram: ex.gram,
       squaredDeviations: ex.squaredDeviations,
       orthogonalize: ex.orthogonalize,
+      dotsAt: ex.dotsAt,
+      axpysAt: ex.axpysAt,
     };
   } catch {
     // Out of memory for a large instance: the caller streams the rows instead.

@@ -1,13 +1,6 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
-import {
-  addRows,
-  ResidentRows,
-  type RowBlock,
-  rowDots,
-  SortedRowDots,
-  withRowBlock,
-} from './kernels.js';
-import { cosine, type Matrix, norm } from './matrix.js';
+import { addRows, ResidentRows, rowDots, RunRows, SortedRowDots } from './kernels.js';
+import { dot, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
 import { FLUSH_STATES, type StateScorer, syncStateScorer } from './state-scoring.js';
 
@@ -166,6 +159,9 @@ export class DpoSimulation {
   /** Scores pending states itself when they pile up or the run ends; false once useScorer() takes over. */
   private flushesItself = true;
   private ownScorer: StateScorer | null = null;
+  private runRows: RunRows | null = null;
+  /** ||mu+ - mu-|| of the run, then of each group. */
+  private readonly meanDiffNorms: number[];
   /** Behavior of each training row and each test row (joint runs; -1 for none). */
   private readonly trainGroup: Int32Array | null;
   private readonly testGroup: Int32Array | null;
@@ -200,6 +196,9 @@ export class DpoSimulation {
     this.startTestDot = new Float64Array(spec.test.rows.length);
     rowDots(m.data, d, spec.test.rows, spec.test.rows.length, this.start, this.startTestDot);
     this.deferred = !this.fullBatch;
+    this.meanDiffNorms = [spec.meanDiff, ...(spec.groups ?? []).map((g) => g.meanDiff)].map((b) =>
+      norm(b, d),
+    );
     this.allDots = new Float64Array(nTrain + spec.test.rows.length);
     this.testDot = this.allDots.subarray(nTrain);
     this.trainDot = this.fullBatch ? this.allDots.subarray(0, nTrain) : null;
@@ -289,11 +288,10 @@ export class DpoSimulation {
     }
     if (this.trainDot || this.spec.groups) this.train(this.drawBatch(), null);
     else {
-      // An alone run's batch is copied once into the SIMD module for its scores and its gradient.
+      // An alone run's training rows stay in a SIMD instance between its steps (RunRows).
+      this.runRows ??= new RunRows(this.m.data, this.m.dim, this.spec.train.rows, this.batchSize);
       const batch = this.pickBatch();
-      withRowBlock(this.m.data, this.m.dim, this.batchRows.subarray(0, batch.length), (block) =>
-        this.train({ batch, margins: this.scoreBatch(batch, block) }, block),
-      );
+      this.train({ batch, margins: this.scoreBatch(batch, this.runRows) }, this.runRows);
     }
     this.t++;
     this.evaluate();
@@ -301,14 +299,16 @@ export class DpoSimulation {
       this.main.trainLoss.push(this.batchLoss());
       this.resident = null;
       this.residentCoefs = null;
+      this.runRows?.release();
+      this.runRows = null;
     }
     this.flushIfDue();
   }
 
-  /** The SGD update of one batch (`block` holds the batch's rows, for alone runs). */
+  /** The SGD update of one batch (`rows` holds the training rows, for alone runs). */
   private train(
     { batch, margins }: { batch: Int32Array; margins: Float64Array },
-    block: RowBlock | null,
+    rows: RunRows | null,
   ): void {
     const { train } = this.spec;
     const d = this.m.dim;
@@ -326,7 +326,7 @@ export class DpoSimulation {
       wsum += w;
       coefs[j] = w * sigmoidNeg(z) * train.signs[i];
     }
-    if (block) block.addTo(coefs, grad);
+    if (rows) rows.addTo(batch, this.batchRows, coefs, batch.length, grad);
     else {
       // Full-batch and joint runs sum the batch's gradient over the training rows in training-set
       // order (repeats add up first), whichever memory holds the rows, so the result does not
@@ -477,14 +477,14 @@ export class DpoSimulation {
     return batch;
   }
 
-  /** Margins beta * s * delta . g of the batch's rows (from `block` when it holds them). */
-  private scoreBatch(batch: Int32Array, block: RowBlock | null): Float64Array {
+  /** Margins beta * s * delta . g of the batch's rows (from `rows` when it holds them). */
+  private scoreBatch(batch: Int32Array, rows: RunRows | null): Float64Array {
     const { signs } = this.spec.train;
     const n = batch.length;
     const dots = this.batchDots;
     const trainDot = this.trainDot;
     if (trainDot) for (let j = 0; j < n; j++) dots[j] = trainDot[batch[j]];
-    else if (block) block.dots(this.delta, dots);
+    else if (rows) rows.dots(batch, this.batchRows, n, this.delta, dots);
     else rowDots(this.m.data, this.m.dim, this.batchRows, n, this.delta, dots);
     const margins = this.margins;
     for (let j = 0; j < n; j++) margins[j] = this.beta * signs[batch[j]] * dots[j];
@@ -509,22 +509,26 @@ export class DpoSimulation {
    * flushed (minibatch).
    */
   private evaluate(): void {
-    const { groups, meanDiff } = this.spec;
+    const { groups } = this.spec;
     const d = this.m.dim;
     const w = this.boundary();
     const headChange = Math.SQRT1_2 * norm(this.delta, d);
     const rate = 6 * this.beta * this.lr * this.t;
+    // cosine() of matrix.ts, with the norms computed once (a joint run has a direction per behavior).
+    const wNorm = norm(w, d);
+    const cos = (b: Float64Array, bNorm: number): number =>
+      wNorm === 0 || bNorm === 0 ? 0 : dot(w, b, d) / (wNorm * bNorm);
     const c = this.main;
     c.step.push(this.t);
     c.headChange.push(headChange);
-    c.bound.push(rate * norm(meanDiff, d));
-    c.cosine.push(cosine(w, meanDiff, d));
+    c.bound.push(rate * this.meanDiffNorms[0]);
+    c.cosine.push(cos(this.spec.meanDiff, this.meanDiffNorms[0]));
     (groups ?? []).forEach((g, gi) => {
       const gc = this.groupCurves[gi];
       gc.step.push(this.t);
       gc.headChange.push(headChange);
-      gc.bound.push(rate * norm(g.meanDiff, d));
-      gc.cosine.push(cosine(w, g.meanDiff, d));
+      gc.bound.push(rate * this.meanDiffNorms[gi + 1]);
+      gc.cosine.push(cos(g.meanDiff, this.meanDiffNorms[gi + 1]));
     });
     if (this.deferred) {
       this.pending.push(this.delta.slice());

@@ -49,8 +49,8 @@ export type GemmRequest =
       seed: number;
     }
   /**
-   * block: the n rows [n, dim] (transferred); heads: the k states [k, dim] in a SharedArrayBuffer
-   * (one per flush, shared by its chunks).
+   * block: the n rows [n, dim] at its start (transferred, and handed back with the answer for the
+   * next chunk); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush).
    */
   | { id: number; kind: 'scores'; block: Float64Array; n: number; heads: Float64Array; k: number };
 
@@ -58,7 +58,7 @@ export type GemmReply =
   | { id: -1; kind: 'ready' }
   | { id: -1; kind: 'unavailable'; error: string }
   | { id: number; kind: 'bootstrap'; interval: [number, number] }
-  | { id: number; kind: 'scores'; out: Float64Array }
+  | { id: number; kind: 'scores'; out: Float64Array; block: Float64Array }
   | { id: number; kind: 'error'; error: string };
 
 export type WorkerJob =
