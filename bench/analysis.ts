@@ -1,42 +1,27 @@
 /**
  * Timing of the analysis on a mixture the size of Anthropic's persona evals (136 behaviors x 1000
  * examples) with synthetic seeded embeddings, at d = 384 (the bundled MiniLM) and d = 4096 (a 7B
- * causal LM). Prints wall-clock seconds per stage (the per-behavior stages on worker threads; the
- * bootstrap products and the joint run's scores in the linear-algebra worker; timed one after the
- * other); the lead divides by the embedding time of the same texts.
+ * causal LM). It times the product's own analyzeEmbeddings with the issue's scope: statistics
+ * (with the bootstrap), priority, and the 100-step reference simulation of every behavior alone
+ * and of the joint mixture (no flipped-label runs, no rebalancing; --end-to-end adds them). The
+ * lead divides by the embedding time of the same texts.
  *
- *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--sample 17] [--threads 2] [--end-to-end]
+ *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--threads 2] [--end-to-end]
  */
-import { analyzeEmbeddings } from '../src/core/analysis/analyze.js';
+import { analyzeEmbeddings, type AnalysisProgress } from '../src/core/analysis/analyze.js';
 import type { Matrix } from '../src/core/analysis/matrix.js';
-import { priorityGaps, priorityLevels } from '../src/core/analysis/priority.js';
 import { Rng } from '../src/core/analysis/rng.js';
-import {
-  type BehaviorRows,
-  jointRun,
-  meanDifference,
-  splitBehavior,
-} from '../src/core/analysis/runs.js';
-import { REFERENCE_SIMULATION } from '../src/core/analysis/simulate.js';
-import { behaviorRunsAll, behaviorStatsAll } from '../src/core/analysis/parallel.js';
+import type { BehaviorRows } from '../src/core/analysis/runs.js';
 import { DEFAULT_ANALYSIS_THREADS } from '../src/core/analysis/worker-pool.js';
-import { GemmWorker } from '../src/core/analysis/gemm-client.js';
-import { stepJointRun } from '../src/core/analysis/joint-steps.js';
 
 export interface AnalysisBenchOptions {
   dims?: number[];
   behaviors?: number;
   perBehavior?: number;
   bootstrapReps?: number;
-  /** Also time analyzeEmbeddings with its defaults (adds misalignment and rebalancing runs). */
+  /** Also time the flipped-label runs and the rebalanced joint run. */
   endToEnd?: boolean;
-  /**
-   * Time the per-behavior stages (statistics, bootstrap, alone runs) on the first k behaviors and
-   * scale by behaviors / k (they are independent per behavior, so linear); the joint run always
-   * uses every behavior. Default: all behaviors.
-   */
-  sampleBehaviors?: number;
-  /** Worker threads of the per-behavior stages (default: the analysis's default). */
+  /** Analysis threads (default: the analysis's default). */
   threads?: number;
   log?: (line: string) => void;
 }
@@ -45,20 +30,15 @@ export interface AnalysisBenchResult {
   dim: number;
   rows: number;
   behaviors: number;
-  /** Per-behavior stages were measured on this many behaviors and scaled linearly. */
-  sampledBehaviors: number;
   threads: number;
-  /** Where the bootstrap products and the joint run's scores ran. */
-  linearAlgebra: 'onnxruntime' | 'webassembly';
-  /** Wall-clock seconds (the worker threads run in parallel), except priority (CPU seconds). */
+  /** Wall-clock seconds. */
   seconds: {
+    /** Statistics and bootstrap (worker threads and the linear-algebra worker), then priority. */
     statistics: number;
-    priority: number;
-    aloneRuns: number;
-    jointRun: number;
-    /** statistics + priority + alone + joint: the figure to compare with embedding time. */
+    /** Every behavior's alone run (worker threads) beside the joint run. */
+    simulation: number;
+    /** The figure to compare with the embedding time. */
     total: number;
-    endToEnd?: number;
   };
 }
 
@@ -102,23 +82,6 @@ export function syntheticEmbeddings(
   return { matrix: { data, rows: n, dim }, groups };
 }
 
-/**
- * CPU seconds of this (single-threaded) process since `start`: on a shared machine wall time
- * mostly measures the neighbours.
- */
-function seconds(start: NodeJS.CpuUsage): number {
-  const u = process.cpuUsage(start);
-  return (u.user + u.system) / 1e6;
-}
-
-function now(): NodeJS.CpuUsage {
-  return process.cpuUsage();
-}
-
-function wallSince(start: number): number {
-  return (performance.now() - start) / 1000;
-}
-
 export async function benchAnalysis(
   options: AnalysisBenchOptions = {},
 ): Promise<AnalysisBenchResult[]> {
@@ -130,111 +93,49 @@ export async function benchAnalysis(
   const log = options.log ?? ((line: string) => console.log(line));
   const results: AnalysisBenchResult[] = [];
   for (const dim of dims) {
-    let t = now();
+    let t = performance.now();
     const { matrix, groups } = syntheticEmbeddings(m, per, dim);
     log(
-      `d=${dim}: generated ${matrix.rows} x ${dim} synthetic embeddings (${((matrix.data.byteLength / 2 ** 30) * 1).toFixed(2)} GiB) in ${seconds(t).toFixed(1)} s`,
+      `d=${dim}: generated ${matrix.rows} x ${dim} synthetic embeddings (${(matrix.data.byteLength / 2 ** 30).toFixed(2)} GiB) in ${((performance.now() - t) / 1000).toFixed(1)} s`,
     );
-    const k = Math.min(options.sampleBehaviors ?? m, m);
-    const scale = m / k;
-    const cls = groups.slice(0, k).map((g) => ({
-      pos: g.rows.filter((_, i) => g.labels[i] > 0),
-      neg: g.rows.filter((_, i) => g.labels[i] < 0),
-    }));
-
-    // The linear-algebra worker (onnxruntime) as analyzeEmbeddings starts it; its start-up counts once.
-    let w = performance.now();
-    const gemm = await GemmWorker.start(matrix, threads);
-    const startup = wallSince(w);
-    w = performance.now();
-    const stats = await behaviorStatsAll(
-      matrix,
-      cls.map((c, i) => ({ name: groups[i].name, positives: c.pos, negatives: c.neg })),
-      { bootstrapReps: reps },
-      { threads, gemm },
+    const labels = new Int8Array(matrix.rows);
+    const behaviorIndex = new Int32Array(matrix.rows);
+    groups.forEach((g, i) =>
+      g.rows.forEach((r, j) => ((labels[r] = g.labels[j]), (behaviorIndex[r] = i))),
     );
-    const statistics = startup + wallSince(w) * scale;
-
-    // Priority needs every behavior's mean difference (the sampled ones come with the statistics).
-    const b = groups.map((g, i) =>
-      i < k ? stats[i].meanDiff : meanDifference(matrix, { rows: g.rows, signs: g.labels }),
-    );
-    t = now();
-    priorityLevels(
-      b,
-      groups.map((g) => g.rows.length),
-    );
-    priorityGaps(b);
-    const priority = seconds(t);
-
-    const splits = groups.map((g, i) =>
-      splitBehavior(matrix, g, i, REFERENCE_SIMULATION.testFraction, REFERENCE_SIMULATION.seed),
-    );
-    w = performance.now();
-    await behaviorRunsAll(
-      matrix,
-      splits.slice(0, k).map((split) => ({
-        split,
-        params: REFERENCE_SIMULATION,
-        misalignment: false,
-        model: 'synthetic',
-      })),
-      { threads },
-    );
-    const aloneRuns = wallSince(w) * scale;
-
-    w = performance.now();
-    try {
-      await stepJointRun(matrix, jointRun(matrix, splits, REFERENCE_SIMULATION), {
-        gemm,
+    let simulateAt = 0;
+    const onProgress = (p: AnalysisProgress): void => {
+      if (p.stage === 'simulate' && !simulateAt) simulateAt = performance.now();
+    };
+    t = performance.now();
+    await analyzeEmbeddings(
+      { data: matrix.data, dim, labels, behaviorIndex, behaviorNames: groups.map((g) => g.name) },
+      {
         threads,
-      });
-    } finally {
-      gemm?.dispose();
-    }
-    const joint = wallSince(w);
-
+        bootstrapReps: reps,
+        misalignment: options.endToEnd === true,
+        rebalance: options.endToEnd === true,
+      },
+      undefined,
+      onProgress,
+    );
+    const end = performance.now();
     const result: AnalysisBenchResult = {
       dim,
       rows: matrix.rows,
       behaviors: m,
-      sampledBehaviors: k,
       threads,
-      linearAlgebra: gemm ? 'onnxruntime' : 'webassembly',
       seconds: {
-        statistics,
-        priority,
-        aloneRuns,
-        jointRun: joint,
-        total: statistics + priority + aloneRuns + joint,
+        statistics: (simulateAt - t) / 1000,
+        simulation: (end - simulateAt) / 1000,
+        total: (end - t) / 1000,
       },
     };
-    if (options.endToEnd) {
-      t = now();
-      const labels = new Int8Array(matrix.rows);
-      const behaviorIndex = new Int32Array(matrix.rows);
-      groups.forEach((g, i) =>
-        g.rows.forEach((r, j) => ((labels[r] = g.labels[j]), (behaviorIndex[r] = i))),
-      );
-      await analyzeEmbeddings({
-        data: matrix.data,
-        dim,
-        labels,
-        behaviorIndex,
-        behaviorNames: groups.map((g) => g.name),
-      });
-      result.seconds.endToEnd = seconds(t);
-    }
     const s = result.seconds;
     log(
-      `d=${dim}, ${threads} thread(s): statistics with bootstrap(${reps}) ${s.statistics.toFixed(2)} s, priority ${s.priority.toFixed(2)} s, ` +
-        `${m} alone runs ${s.aloneRuns.toFixed(2)} s, joint run ${s.jointRun.toFixed(2)} s => analysis ${s.total.toFixed(2)} s` +
-        (s.endToEnd === undefined
-          ? ''
-          : `; analyzeEmbeddings end to end ${s.endToEnd.toFixed(2)} s`) +
-        (k < m
-          ? ` (per-behavior stages measured on ${k} behaviors, scaled x${scale.toFixed(2)})`
-          : ''),
+      `d=${dim}, ${threads} thread(s): statistics with bootstrap(${reps}) + priority ${s.statistics.toFixed(2)} s, ` +
+        `${m} alone runs + joint run ${s.simulation.toFixed(2)} s => analysis ${s.total.toFixed(2)} s` +
+        (options.endToEnd ? ' (with flipped-label runs and rebalancing)' : ''),
     );
     results.push(result);
   }
@@ -250,10 +151,8 @@ if (require.main === module) {
   const dims = arg('dims')?.split(',').map(Number);
   const behaviors = arg('behaviors') ? Number(arg('behaviors')) : undefined;
   const perBehavior = arg('per') ? Number(arg('per')) : undefined;
-  const sampleBehaviors = arg('sample') ? Number(arg('sample')) : undefined;
   const threads = arg('threads') ? Number(arg('threads')) : undefined;
   benchAnalysis({
-    sampleBehaviors,
     threads,
     dims,
     behaviors,

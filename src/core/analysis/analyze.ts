@@ -164,11 +164,17 @@ export async function analyzeEmbeddings(
       `embeddings hold ${input.data.length} numbers, expected ${matrix.rows} rows × ${matrix.dim}`,
     );
   const threads = options.threads ?? DEFAULT_ANALYSIS_THREADS;
-  const gemm = await GemmWorker.start(matrix, threads);
+  // The statistics start while the linear-algebra worker loads onnxruntime.
+  const starting = GemmWorker.start(matrix, threads);
   try {
-    return await analyzeMatrix(matrix, input, options, { gemm, threads, signal, onProgress });
+    return await analyzeMatrix(matrix, input, options, {
+      gemm: starting,
+      threads,
+      signal,
+      onProgress,
+    });
   } finally {
-    gemm?.dispose();
+    void starting.then((g) => g?.dispose());
   }
 }
 
@@ -177,13 +183,13 @@ async function analyzeMatrix(
   input: AnalysisInput,
   options: AnalysisOptions,
   context: {
-    gemm: GemmWorker | null;
+    gemm: Promise<GemmWorker | null>;
     threads: number;
     signal?: AbortSignal;
     onProgress?: (p: AnalysisProgress) => void;
   },
 ): Promise<AnalysisResult> {
-  const { gemm, threads, signal, onProgress } = context;
+  const { threads, signal, onProgress } = context;
   const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
   const sim = resolveSimulationOptions(options.simulation);
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
@@ -214,7 +220,7 @@ async function analyzeMatrix(
     },
     {
       threads,
-      gemm,
+      gemm: context.gemm,
       signal,
       onProgress: (done, total, name) =>
         onProgress?.({
@@ -232,6 +238,8 @@ async function analyzeMatrix(
   const gaps = priorityGaps(b);
 
   // Simulation.
+  onProgress?.({ stage: 'simulate', fraction: 0, message: 'simulated DPO' });
+  const gemm = await context.gemm;
   const start = input.head ? headBoundary(matrix.dim, input.head) : undefined;
   // Salted by the input's behavior index, so excluding or adding another behavior leaves this one's split alone.
   const splits = kept.map((k) =>

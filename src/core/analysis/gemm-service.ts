@@ -85,9 +85,10 @@ export class GemmService {
     const rows = new Int32Array(n);
     rows.set(positives);
     rows.set(negatives, np);
-    const w = new Float64Array(reps * n);
+    const w = this.scratch('weights', reps * n);
     bootstrapCoefficients(np, negatives.length, reps, seed, (r, coef) => w.set(coef, r * n));
-    const diffs = await this.matmul(this.narrow, w, reps, n, gatherRows(this.m, rows), d);
+    const block = gatherRows(this.m, rows, this.scratch('rows', n * d));
+    const diffs = await this.matmul(this.narrow, w, reps, n, block, d);
     const values = new Float64Array(reps);
     for (let r = 0; r < reps; r++) {
       let s = 0;
@@ -114,6 +115,15 @@ export class GemmService {
       this.transposed = { heads, t };
     }
     return this.matmul(this.wide, block.subarray(0, n * d), n, d, this.transposed.t, k);
+  }
+
+  /** Blocks reused from one behavior to the next: filling fresh memory costs more than the copy. */
+  private readonly buffers = new Map<string, Float64Array>();
+
+  private scratch(name: string, length: number): Float64Array {
+    let b = this.buffers.get(name);
+    if (!b || b.length < length) this.buffers.set(name, (b = new Float64Array(length)));
+    return b.subarray(0, length);
   }
 
   /** The states of the current flush as [d, k] (every chunk of the flush uses them). */

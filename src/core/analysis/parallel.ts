@@ -5,6 +5,7 @@ import { type DpoSimulation, runToCompletion, yieldToEventLoop } from './simulat
 import {
   behaviorStats,
   type BehaviorStats,
+  bootstrapDistinguishability,
   DEFAULT_STATS_OPTIONS,
   type StatsOptions,
 } from './stats.js';
@@ -30,7 +31,8 @@ export interface StatsJob {
 
 /**
  * behaviorStats for each job, in the order of `jobs`; onProgress after each behavior. With a
- * linear-algebra worker the bootstrap intervals are computed there, beside the other threads.
+ * linear-algebra worker (or one starting: a promise) the bootstrap intervals are computed there,
+ * beside the other threads; should it not start, here afterwards (the same intervals to rounding).
  */
 export async function behaviorStatsAll(
   m: Matrix,
@@ -38,19 +40,29 @@ export async function behaviorStatsAll(
   options: StatsOptions,
   run: ParallelOptions & {
     onProgress?: (done: number, total: number, name: string) => void;
-    gemm?: GemmWorker | null;
+    gemm?: GemmWorker | null | Promise<GemmWorker | null>;
   } = {},
 ): Promise<BehaviorStats[]> {
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   if (!run.gemm || reps <= 0) return statsAll(m, jobs, options, run);
-  const { gemm } = run;
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
   const [stats, intervals] = await Promise.all([
     statsAll(m, jobs, { ...options, bootstrapReps: 0 }, run),
-    Promise.all(jobs.map((j) => gemm.bootstrap(j.positives, j.negatives, reps, confidence, seed))),
+    Promise.resolve(run.gemm).then((gemm) =>
+      gemm
+        ? Promise.all(
+            jobs.map((j) => gemm.bootstrap(j.positives, j.negatives, reps, confidence, seed)),
+          )
+        : null,
+    ),
   ]);
-  return stats.map((s, i) => ({ ...s, distinguishabilityCI: intervals[i] }));
+  return stats.map((s, i) => ({
+    ...s,
+    distinguishabilityCI:
+      intervals?.[i] ??
+      bootstrapDistinguishability(m, jobs[i].positives, jobs[i].negatives, reps, confidence, seed),
+  }));
 }
 
 async function statsAll(

@@ -38,14 +38,23 @@ export function priorityGaps(b: readonly Float64Array[]): number[][] {
   if (m === 0) return gaps;
   const d = b[0].length;
   const norms = b.map((x) => norm(x, d));
-  const bbar = new Float64Array(d);
   for (let i = 0; i < m; i++) {
+    const bi = b[i];
     for (let j = i + 1; j < m; j++) {
-      for (let k = 0; k < d; k++) bbar[k] = (b[i][k] + b[j][k]) / 2;
-      const nb = norm(bbar, d);
+      const bj = b[j];
+      // ||bbar||^2, bbar . bi and bbar . bj in one pass, each summed in the order of norm() and dot().
+      let nn = 0;
+      let di = 0;
+      let dj = 0;
+      for (let k = 0; k < d; k++) {
+        const x = (bi[k] + bj[k]) / 2;
+        nn += x * x;
+        di += x * bi[k];
+        dj += x * bj[k];
+      }
+      const nb = Math.sqrt(nn);
       const scale = Math.max(norms[i], norms[j]);
-      const g =
-        nb === 0 || scale === 0 ? 0 : (dot(bbar, b[i], d) / nb - dot(bbar, b[j], d) / nb) / scale;
+      const g = nb === 0 || scale === 0 ? 0 : (di / nb - dj / nb) / scale;
       gaps[i][j] = g;
       gaps[j][i] = -g;
     }

@@ -19,6 +19,15 @@ export interface BehaviorSplit {
   test: RowSet;
   /** mu+ - mu- of the training rows. */
   meanDiff: Float64Array;
+  /** Sums of the training rows of each class (a joint run's mean difference adds them up). */
+  sums?: ClassSums;
+}
+
+export interface ClassSums {
+  pos: Float64Array;
+  neg: Float64Array;
+  np: number;
+  nn: number;
 }
 
 /**
@@ -48,30 +57,46 @@ export function splitBehavior(
   };
   const test = pick(0, nTest);
   const train = pick(nTest, n);
-  return { name: b.name, index, train, test, meanDiff: meanDifference(m, train) };
+  const sums = classSums(m, train);
+  return { name: b.name, index, train, test, meanDiff: difference(sums), sums };
 }
 
 /** mu+ - mu- of a row set (0 for an empty class). */
 export function meanDifference(m: Matrix, set: RowSet): Float64Array {
+  return difference(classSums(m, set));
+}
+
+/** Each class's rows summed row by row in set order (coefficient 1: the sums of a plain loop). */
+export function classSums(m: Matrix, set: RowSet): ClassSums {
   const d = m.dim;
-  const n = set.rows.length;
-  const split = (sign: number): Int32Array =>
-    set.rows.filter((_, i) => set.signs[i] > 0 === sign > 0);
-  // Each class summed row by row in set order (coefficient 1: the sums of a plain loop).
   const sum = (rows: Int32Array): Float64Array => {
     const acc = new Float64Array(d);
     addRows(m.data, d, rows, new Float64Array(rows.length).fill(1), rows.length, acc);
     return acc;
   };
-  const posRows = n ? split(1) : new Int32Array(0);
-  const negRows = n ? split(-1) : new Int32Array(0);
-  const pos = sum(posRows);
-  const neg = sum(negRows);
-  const np = posRows.length;
-  const nn = negRows.length;
-  const out = new Float64Array(d);
-  for (let k = 0; k < d; k++) out[k] = (np ? pos[k] / np : 0) - (nn ? neg[k] / nn : 0);
+  const posRows = set.rows.filter((_, i) => set.signs[i] > 0);
+  const negRows = set.rows.filter((_, i) => set.signs[i] <= 0);
+  return { pos: sum(posRows), neg: sum(negRows), np: posRows.length, nn: negRows.length };
+}
+
+function difference({ pos, neg, np, nn }: ClassSums): Float64Array {
+  const out = new Float64Array(pos.length);
+  for (let k = 0; k < pos.length; k++) out[k] = (np ? pos[k] / np : 0) - (nn ? neg[k] / nn : 0);
   return out;
+}
+
+/** The class sums of several row sets together (theirs added in order). */
+function combine(parts: readonly ClassSums[], d: number): ClassSums {
+  const total: ClassSums = { pos: new Float64Array(d), neg: new Float64Array(d), np: 0, nn: 0 };
+  for (const p of parts) {
+    for (let k = 0; k < d; k++) {
+      total.pos[k] += p.pos[k];
+      total.neg[k] += p.neg[k];
+    }
+    total.np += p.np;
+    total.nn += p.nn;
+  }
+  return total;
 }
 
 function flip(set: RowSet): RowSet {
@@ -140,7 +165,11 @@ export function jointRun(
     a += s.train.rows.length;
     b += s.test.rows.length;
   });
-  const meanDiff = meanDifference(m, train);
+  // From the behaviors' class sums when they came with them: no second pass over the mixture.
+  const sums = splits.map((x) => x.sums);
+  const meanDiff = sums.every((x) => x !== undefined)
+    ? difference(combine(sums as ClassSums[], m.dim))
+    : meanDifference(m, train);
   return new DpoSimulation(
     m,
     { train, test, meanDiff, start, groups, trainWeights, key: KEY_JOINT },

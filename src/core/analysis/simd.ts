@@ -70,6 +70,7 @@ const GE_S = [0x4e];
 const GE_U = [0x4f];
 const F32_LOAD = [0x2a, 2, 0];
 const F64_LOAD = [0x2b, 3, 0];
+const F64_LOAD_AT = (offset: number): number[] => [0x2b, 3, ...uleb(offset)];
 const I32_LOAD = [0x28, 2, 0];
 const MUL = [0x6c];
 const F64_STORE = [0x39, 3, 0];
@@ -385,74 +386,6 @@ const indexedRow = (x: number, pr: number, d: number, px: number): number[] => [
   ...set(px),
 ];
 
-/** dots over the rows rows[0..n) of the block at x (indices in rows, i32): same numbers as dots. */
-function dotsAtBody(): number[] {
-  // params: x 0, rows 1, n 2, d 3, v 4, out 5; locals: i 6, px 7, pv 8, vEnd 9, rowEnd 10, po 11,
-  // pr 12 (i32), a0..a3 13..16 (v128), s 17 (f64)
-  const [x, rows, n, d, v, out, i, px, pv, vEnd, rowEnd, po, pr, a0, a1, a2, a3, s] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17,
-  ];
-  const row = [
-    ...indexedRow(x, pr, d, px),
-    ...rowDot(F32_ROWS, { d, v, px, pv, vEnd, rowEnd, a0, a1, a2, a3, s }),
-    ...get(po),
-    ...get(s),
-    ...F64_STORE,
-    ...bump(po, 8),
-    ...bump(pr, 4),
-    ...bump(i, 1),
-  ];
-  return [
-    ...vec([
-      [7, I32],
-      [4, V128],
-      [1, F64],
-    ]),
-    ...get(out),
-    ...set(po),
-    ...get(rows),
-    ...set(pr),
-    ...whileBelow(i, n, false, row),
-    ...END,
-  ];
-}
-
-/** axpys over the rows rows[0..n) of the block at x, in that order: same numbers as axpys. */
-function axpysAtBody(): number[] {
-  // params: x 0, rows 1, n 2, d 3, c 4, acc 5; locals: i 6, px 7, pa 8, vEnd 9, rowEnd 10, pc 11,
-  // pr 12 (i32), cv 13 (v128), cs 14 (f64)
-  const [x, rows, n, d, c, acc, i, px, pa, vEnd, rowEnd, pc, pr, cv, cs] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-  ];
-  const row = [
-    ...get(pc),
-    ...F64_LOAD,
-    ...tee(cs),
-    ...F64_ZERO,
-    ...F64_NE,
-    ...IF,
-    ...indexedRow(x, pr, d, px),
-    ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv, cs }),
-    ...END,
-    ...bump(pc, 8),
-    ...bump(pr, 4),
-    ...bump(i, 1),
-  ];
-  return [
-    ...vec([
-      [7, I32],
-      [1, V128],
-      [1, F64],
-    ]),
-    ...get(c),
-    ...set(pc),
-    ...get(rows),
-    ...set(pr),
-    ...whileBelow(i, n, false, row),
-    ...END,
-  ];
-}
-
 /** The locals of two consecutive rows' dot products with the same vector. */
 interface PairDotLocals {
   d: number;
@@ -612,6 +545,130 @@ function pairAxpy(f: RowFormat, l: PairAxpyLocals): number[] {
       ...bump(py, 1 << f.shift),
       ...bump(pa, 8),
     ]),
+  ];
+}
+
+/**
+ * dots over the rows rows[0..n) of the block at x (indices in rows, i32), two rows at a time
+ * (pairDot: the loads of v shared): the numbers of dots on those rows.
+ */
+function dotsAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, v 4, out 5; locals: i 6, px 7, py 8, pv 9, vEnd 10,
+  // rowEnd 11, po 12, pr 13, pairs 14 (i32), a 15..18, b 19..22, vt 23 (v128), s 24, t 25 (f64)
+  const [x, rows, n, d, v, out, i, px, py, pv, vEnd, rowEnd, po, pr, pairs] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+  ];
+  const a: [number, number, number, number] = [15, 16, 17, 18];
+  const b: [number, number, number, number] = [19, 20, 21, 22];
+  const [vt, s, t] = [23, 24, 25];
+  const store = (value: number): number[] => [
+    ...get(po),
+    ...get(value),
+    ...F64_STORE,
+    ...bump(po, 8),
+  ];
+  return [
+    ...vec([
+      [9, I32],
+      [9, V128],
+      [2, F64],
+    ]),
+    ...get(out),
+    ...set(po),
+    ...get(rows),
+    ...set(pr),
+    ...get(n),
+    ...i32(-2),
+    ...AND,
+    ...set(pairs),
+    ...whileBelow(i, pairs, false, [
+      ...indexedRow(x, pr, d, px),
+      ...bump(pr, 4),
+      ...indexedRow(x, pr, d, py),
+      ...bump(pr, 4),
+      ...pairDot(F32_ROWS, { d, v, px, py, pv, vEnd, rowEnd, a, b, s, t, vt }),
+      ...store(s),
+      ...store(t),
+      ...bump(i, 2),
+    ]),
+    ...whileBelow(i, n, false, [
+      ...indexedRow(x, pr, d, px),
+      ...bump(pr, 4),
+      ...rowDot(F32_ROWS, {
+        d,
+        v,
+        px,
+        pv,
+        vEnd,
+        rowEnd,
+        a0: a[0],
+        a1: a[1],
+        a2: a[2],
+        a3: a[3],
+        s,
+      }),
+      ...store(s),
+      ...bump(i, 1),
+    ]),
+    ...END,
+  ];
+}
+
+/**
+ * axpys over the rows rows[0..n) of the block at x, in that order, two rows at a time (pairAxpy:
+ * one load and store of acc per pair): the numbers of axpys on those rows with nonzero
+ * coefficients (a pair adds a zero coefficient's 0 * row, which only a lone row skips).
+ */
+function axpysAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, c 4, acc 5; locals: i 6, px 7, py 8, pa 9, vEnd 10, rowEnd 11,
+  // pc 12, pr 13, pairs 14 (i32), cx 15, cy 16 (v128), cs 17, ct 18 (f64)
+  const [x, rows, n, d, c, acc, i, px, py, pa, vEnd, rowEnd, pc, pr, pairs, cx, cy, cs, ct] = [
+    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
+  ];
+  return [
+    ...vec([
+      [9, I32],
+      [2, V128],
+      [2, F64],
+    ]),
+    ...get(c),
+    ...set(pc),
+    ...get(rows),
+    ...set(pr),
+    ...get(n),
+    ...i32(-2),
+    ...AND,
+    ...set(pairs),
+    ...whileBelow(i, pairs, false, [
+      ...indexedRow(x, pr, d, px),
+      ...bump(pr, 4),
+      ...indexedRow(x, pr, d, py),
+      ...bump(pr, 4),
+      ...get(pc),
+      ...F64_LOAD,
+      ...set(cs),
+      ...get(pc),
+      ...F64_LOAD_AT(8),
+      ...set(ct),
+      ...bump(pc, 16),
+      ...pairAxpy(F32_ROWS, { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs, ct }),
+      ...bump(i, 2),
+    ]),
+    ...whileBelow(i, n, false, [
+      ...get(pc),
+      ...F64_LOAD,
+      ...tee(cs),
+      ...F64_ZERO,
+      ...F64_NE,
+      ...IF,
+      ...indexedRow(x, pr, d, px),
+      ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv: cx, cs }),
+      ...END,
+      ...bump(pc, 8),
+      ...bump(pr, 4),
+      ...bump(i, 1),
+    ]),
+    ...END,
   ];
 }
 

@@ -564,27 +564,34 @@ export class DpoSimulation {
   ): void {
     const { train, test, originalTestSigns } = this.spec;
     const beta = this.beta;
-    const G = this.groupCurves.length;
-    for (let s = 0; s < k; s++) {
-      for (let j = from; j < to; j++) {
-        const dot = scores[(j - from) * k + s];
-        if (j < trainLength) {
-          const g = this.trainGroup![j];
-          if (g >= 0) acc.groupTrainLoss[s * G + g] += softplusNeg(beta * train.signs[j] * dot);
-          continue;
-        }
-        const i = j - trainLength;
-        const sign = test.signs[i];
-        const loss = softplusNeg(beta * sign * dot);
-        const full = this.startTestDot[i] + dot;
+    // Row by row, every state of a row in turn: each state's sums still add the rows in order.
+    for (let j = from; j < to; j++) {
+      const at = (j - from) * k;
+      if (j < trainLength) {
+        const g = this.trainGroup![j];
+        if (g < 0) continue;
+        const bs = beta * train.signs[j];
+        const sums = acc.groupTrainLoss.subarray(g * k, (g + 1) * k);
+        for (let s = 0; s < k; s++) sums[s] += softplusNeg(bs * scores[at + s]);
+        continue;
+      }
+      const i = j - trainLength;
+      const sign = test.signs[i];
+      const bs = beta * sign;
+      const start = this.startTestDot[i];
+      const original = originalTestSigns ? originalTestSigns[i] : 0;
+      const g = this.testGroup ? this.testGroup[i] : -1;
+      for (let s = 0; s < k; s++) {
+        const dot = scores[at + s];
+        const loss = softplusNeg(bs * dot);
+        const full = start + dot;
         const right = sign * full > 0 ? 1 : 0;
         acc.testLoss[s] += loss;
         acc.testCorrect[s] += right;
-        if (originalTestSigns && originalTestSigns[i] * full > 0) acc.originalCorrect[s]++;
-        const g = this.testGroup ? this.testGroup[i] : -1;
+        if (original * full > 0) acc.originalCorrect[s]++;
         if (g >= 0) {
-          acc.groupTestLoss[s * G + g] += loss;
-          acc.groupTestCorrect[s * G + g] += right;
+          acc.groupTestLoss[g * k + s] += loss;
+          acc.groupTestCorrect[g * k + s] += right;
         }
       }
     }
@@ -594,7 +601,6 @@ export class DpoSimulation {
   private record(acc: ScoreSums): void {
     const { test, groups, originalTestSigns } = this.spec;
     const nTest = test.rows.length;
-    const G = this.groupCurves.length;
     const mean = (sum: number, n: number): number => (n > 0 ? sum / n : Number.NaN);
     for (let s = 0; s < acc.k; s++) {
       this.main.testLoss.push(mean(acc.testLoss[s], nTest));
@@ -604,15 +610,15 @@ export class DpoSimulation {
         const gc = this.groupCurves[gi];
         const nTrain = g.train[1] - g.train[0];
         const nTestG = g.test[1] - g.test[0];
-        gc.trainLoss.push(mean(acc.groupTrainLoss[s * G + gi], nTrain));
-        gc.testLoss.push(mean(acc.groupTestLoss[s * G + gi], nTestG));
-        gc.testAccuracy.push(mean(acc.groupTestCorrect[s * G + gi], nTestG));
+        gc.trainLoss.push(mean(acc.groupTrainLoss[gi * acc.k + s], nTrain));
+        gc.testLoss.push(mean(acc.groupTestLoss[gi * acc.k + s], nTestG));
+        gc.testAccuracy.push(mean(acc.groupTestCorrect[gi * acc.k + s], nTestG));
       });
     }
   }
 }
 
-/** Per-state sums of the scored rows' losses and hits (ScoreSums.k states, G groups). */
+/** Per-state sums of the scored rows' losses and hits (k states; per group g at g * k + state). */
 class ScoreSums {
   readonly testLoss: Float64Array;
   readonly testCorrect: Float64Array;
