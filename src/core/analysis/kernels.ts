@@ -109,6 +109,11 @@ export interface GramBlock extends RowBlock {
    * skipped): the numbers of dots, the subtraction, then addTo, in one pass over the rows.
    */
   gram(v: Float64Array, shift: number, proj: Float64Array, acc: Float64Array): void;
+  /**
+   * gram with float32 arithmetic (v, shift, proj and the sum rounded to float32; acc receives the
+   * float32 sum): about twice as fast, for approximate passes. Without SIMD it is gram.
+   */
+  gram32(v: Float64Array, shift: number, proj: Float64Array, acc: Float64Array): void;
   /** acc += each row in turn (the order and numbers of meanOfRows's sum). */
   sumRows(acc: Float64Array): void;
   /** As rowSquaredDeviations on the block's rows. */
@@ -192,6 +197,14 @@ export function withGramBlock<T>(
       proj.set(m.subarray(coefAt / 8, coefAt / 8 + n));
       acc.set(m.subarray(accAt / 8, accAt / 8 + dim));
     },
+    gram32(v, shift, proj, acc) {
+      const m32 = new Float32Array(k.memory.buffer);
+      m32.set(v.subarray(0, dim), vec / 4);
+      m32.fill(0, accAt / 4, accAt / 4 + dim);
+      k.gram32(rowsAt, n, dim, vec, shift, coefAt, accAt);
+      proj.set(m32.subarray(coefAt / 4, coefAt / 4 + n));
+      for (let i = 0; i < dim; i++) acc[i] += m32[accAt / 4 + i];
+    },
     sumRows(acc) {
       // Coefficient 1: acc + 1 * g is acc + g exactly.
       const m = f64();
@@ -224,6 +237,9 @@ function directBlock(data: Float32Array, dim: number, rows: Int32Array): GramBlo
       rowDots(data, dim, rows, n, v, proj);
       for (let i = 0; i < n; i++) proj[i] -= shift;
       addRows(data, dim, rows, proj, n, acc);
+    },
+    gram32(v, shift, proj, acc) {
+      this.gram(v, shift, proj, acc);
     },
     sumRows(acc) {
       for (let i = 0; i < n; i++) {
@@ -644,6 +660,18 @@ export class OrthogonalBasis {
     this.store.set(w.subarray(0, d), 0);
     for (let pass = 0; pass < passes; pass++) this.k.orthogonalize(8 * d, this.count, d, 0);
     w.set(this.store.subarray(0, d));
+  }
+
+  /** out = sum_j s[j] * basis vector j (a Ritz vector from the eigenvector s of T). */
+  combine(s: Float64Array, out: Float64Array): void {
+    const d = this.dim;
+    const first = this.k ? 1 : 0;
+    out.fill(0);
+    for (let j = 0; j < Math.min(s.length, this.count); j++) {
+      const c = s[j];
+      const o = (j + first) * d;
+      for (let i = 0; i < d; i++) out[i] += c * this.store[o + i];
+    }
   }
 
   private grow(capacity: number): void {
