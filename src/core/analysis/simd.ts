@@ -678,8 +678,6 @@ const F32_STORE = [0x38, 2, 0];
 const F32_ADD = [0x92];
 const F32_SUB = [0x93];
 const F32_MUL = [0x94];
-const F32_ZERO = [0x43, 0, 0, 0, 0];
-const F32_NE = [0x5c];
 const F32X4_SPLAT = simd(0x13);
 const F32X4_LANE = (lane: number): number[] => simd(0x1f, lane);
 const F32X4_ADD = simd(0xe4);
