@@ -8,6 +8,7 @@ import {
   ResidentRows,
   rowDotsJs,
   rowSquaredDeviations,
+  RunRows,
   SortedRowDots,
   squaredDeviationsJs,
   withGramBlock,
@@ -260,6 +261,70 @@ describe('covariance kernels', () => {
       expect(same(b, w)).toBe(true);
       simd.dispose();
       expect(simd.length).toBe(0);
+    }
+  });
+
+  it('a run’s rows kept between steps: indexed dots and updates give the numbers of rowDots and addRows', () => {
+    for (const dim of [3, 384, 4099]) {
+      const { data, v } = case_(dim, 40, dim + 5);
+      const rng = new Rng(dim);
+      const rows = Int32Array.from({ length: 30 }, () => rng.int(40));
+      const set = new RunRows(data, dim, rows, 9);
+      for (const n of [9, 8, 1]) {
+        // Batches index the run's rows; the fallback reads the matrix rows they map to.
+        const batch = Int32Array.from({ length: 9 }, () => rng.int(rows.length));
+        const mapped = batch.map((b) => rows[b]);
+        const coef = Float64Array.from({ length: 9 }, () => rng.normal());
+        const a = new Float64Array(9);
+        const b = new Float64Array(9);
+        set.dots(batch, mapped, n, v, a);
+        rowDots(data, dim, mapped, n, v, b);
+        expect(a).toEqual(b);
+        const accA = Float64Array.from(v);
+        const accB = Float64Array.from(v);
+        set.addTo(batch, mapped, coef, n, accA);
+        addRows(data, dim, mapped, coef, n, accB);
+        expect(accA).toEqual(accB);
+      }
+      // Another set taking the instance, then this one again: its rows are copied back.
+      const other = new RunRows(
+        data,
+        dim,
+        rows.map((r) => (r + 1) % 40),
+        9,
+      );
+      const batch = Int32Array.from({ length: 9 }, (_, i) => i);
+      other.dots(batch, batch, 9, v, new Float64Array(9));
+      const again = new Float64Array(9);
+      const plain = new Float64Array(9);
+      set.dots(batch, rows.subarray(0, 9), 9, v, again);
+      rowDots(data, dim, rows.subarray(0, 9), 9, v, plain);
+      expect(again).toEqual(plain);
+      set.release();
+      other.release();
+    }
+  });
+
+  it('gram32: the fused pass in float32 agrees with gram to float32 precision', () => {
+    for (const dim of [3, 17, 384, 4099]) {
+      const { data } = case_(dim, 33, dim);
+      const rows = Int32Array.from({ length: 33 }, (_, i) => i);
+      const rng = new Rng(dim + 1);
+      const v = Float64Array.from({ length: dim }, () => rng.normal());
+      withGramBlock(data, dim, rows, (block) => {
+        const p64 = new Float64Array(33);
+        const a64 = new Float64Array(dim);
+        const p32 = new Float64Array(33);
+        const a32 = new Float64Array(dim);
+        block.gram(v, 0.25, p64, a64);
+        block.gram32(v, 0.25, p32, a32);
+        const pScale = Math.max(...p64.map(Math.abs));
+        const aScale = Math.max(...a64.map(Math.abs));
+        p64.forEach((x, i) => expect(Math.abs(x - p32[i])).toBeLessThan(1e-5 * pScale));
+        a64.forEach((x, k) => expect(Math.abs(x - a32[k])).toBeLessThan(1e-5 * aScale));
+        // Float32, not float64: some values differ.
+        expect(p32).not.toEqual(p64);
+      });
     }
   });
 
