@@ -208,7 +208,7 @@ async function analyzeMatrix(
 
   // Statistics.
   onProgress?.({ stage: 'statistics', fraction: 0, message: 'statistics' });
-  const stats = await behaviorStatsAll(
+  const statsDone = behaviorStatsAll(
     matrix,
     kept.map((k) => ({ name: k.rows.name, positives: k.pos, negatives: k.neg })),
     {
@@ -230,6 +230,13 @@ async function analyzeMatrix(
         }),
     },
   );
+  // The runs' train/test splits while the worker threads compute the statistics: this thread
+  // would wait otherwise. Salted by the input's behavior index, so excluding or adding another
+  // behavior leaves this one's split alone.
+  const splits = kept.map((k) =>
+    splitBehavior(matrix, k.rows, k.index, sim.testFraction, sim.seed),
+  );
+  const stats = await statsDone;
   const names = kept.map((k) => k.rows.name);
   const b = stats.map((s) => s.meanDiff);
   const sampling = kept.map((k) => input.samplingWeights?.[k.index] ?? 1);
@@ -241,10 +248,6 @@ async function analyzeMatrix(
   onProgress?.({ stage: 'simulate', fraction: 0, message: 'simulated DPO' });
   const gemm = await context.gemm;
   const start = input.head ? headBoundary(matrix.dim, input.head) : undefined;
-  // Salted by the input's behavior index, so excluding or adding another behavior leaves this one's split alone.
-  const splits = kept.map((k) =>
-    splitBehavior(matrix, k.rows, k.index, sim.testFraction, sim.seed),
-  );
   const position = new Map(splits.map((s, i) => [s.name, i]));
   const jointNames =
     options.joint === false
