@@ -4,6 +4,7 @@
 // only ever loaded by the one linear-algebra worker, gemm-worker.ts).
 import { parentPort, workerData } from 'node:worker_threads';
 import { runBehavior } from './behavior-runs.js';
+import { GemmChannel } from './gemm-client.js';
 import type { Matrix } from './matrix.js';
 import { CTRL, fixedRowDots } from './parallel-dots.js';
 import { behaviorStats } from './stats.js';
@@ -19,6 +20,10 @@ const matrix: Matrix = {
   rows: init.matrix.rows,
   dim: init.matrix.dim,
 };
+/** The linear-algebra worker, when the pool was given a channel to it: it scores the runs' states. */
+const gemm =
+  init.kind === 'jobs' && init.gemmPort ? new GemmChannel(init.gemmPort, matrix.dim) : null;
+
 /** Progress granularity: a message per this many SGD steps. */
 const STEPS_PER_MESSAGE = 50;
 
@@ -32,16 +37,22 @@ const handle = async (job: WorkerRequest): Promise<WorkerReply> => {
       stats: behaviorStats(matrix, job.positives, job.negatives, job.options),
     };
   let pending = 0;
-  const result = await runBehavior(matrix, job, (sims) => {
-    for (const sim of sims)
-      while (!sim.done) {
-        sim.advance();
-        if (++pending === STEPS_PER_MESSAGE) {
-          send({ id: job.id, kind: 'steps', steps: pending });
-          pending = 0;
+  const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(matrix, rows) : undefined;
+  const result = await runBehavior(
+    matrix,
+    job,
+    (sims) => {
+      for (const sim of sims)
+        while (!sim.done) {
+          sim.advance();
+          if (++pending === STEPS_PER_MESSAGE) {
+            send({ id: job.id, kind: 'steps', steps: pending });
+            pending = 0;
+          }
         }
-      }
-  });
+    },
+    scorerFor,
+  );
   if (pending) send({ id: job.id, kind: 'steps', steps: pending });
   return { id: job.id, kind: 'runs', result };
 };

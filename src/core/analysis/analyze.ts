@@ -292,6 +292,7 @@ async function analyzeMatrix(
     [own] = await Promise.all([
       behaviorRunsAll(matrix, jobs, {
         threads,
+        gemm,
         signal: inner.signal,
         onSteps: addSteps,
       }).catch(stopOnFailure),

@@ -2,6 +2,7 @@ import type { Curve, MisalignmentRun } from '../report/types.js';
 import type { Matrix } from './matrix.js';
 import { aloneRun, type BehaviorSplit, misalignmentRun, toMisalignmentRun } from './runs.js';
 import type { DpoSimulation, SimulationParams } from './simulate.js';
+import type { StateScorer } from './state-scoring.js';
 
 export interface BehaviorRunsJob {
   split: BehaviorSplit;
@@ -36,15 +37,23 @@ export async function runBehavior(
   m: Matrix,
   job: BehaviorRunsJob,
   step: StepRuns,
+  /** Scores the states of a run's rows after its steps (the linear-algebra worker's scorer). */
+  scorerFor?: (rows: Int32Array) => StateScorer,
 ): Promise<BehaviorRunsResult> {
   const { split, params, start } = job;
+  const run = async (sims: DpoSimulation[]): Promise<void> => {
+    const deferred = scorerFor ? sims.filter((s) => s.scoredRows() !== null) : [];
+    for (const s of deferred) s.deferScoring();
+    await step(sims);
+    for (const s of deferred) await s.flushWith(scorerFor!(s.scoredRows()!));
+  };
   const alone = aloneRun(m, split, params, start);
-  await step([alone]);
+  await run([alone]);
   const misalignment: BehaviorRunsResult['misalignment'] = [];
   if (job.misalignment) {
     const base = misalignmentRun(m, split, params, start);
     const aligned = misalignmentRun(m, split, params, alone.boundary());
-    await step([base, aligned]);
+    await run([base, aligned]);
     misalignment.push(
       toMisalignmentRun(base, split.name, 'base', job.model),
       toMisalignmentRun(aligned, split.name, 'aligned', job.model),

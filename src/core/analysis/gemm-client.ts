@@ -1,4 +1,9 @@
-import type { Worker } from 'node:worker_threads';
+import {
+  MessageChannel,
+  type MessagePort,
+  type Transferable,
+  type Worker,
+} from 'node:worker_threads';
 import { gatherRows } from './gather.js';
 import type { Matrix } from './matrix.js';
 import type { StateScorer } from './state-scoring.js';
@@ -10,64 +15,49 @@ const SCORE_CHUNK_BYTES = 64 << 20;
 
 type Pending = { resolve: (reply: GemmReply) => void; reject: (error: unknown) => void };
 
+/** Either side of a channel to the linear-algebra worker: the Worker itself, or a MessagePort. */
+interface Endpoint {
+  postMessage(message: unknown, transfer?: readonly Transferable[]): void;
+  on(event: 'message', listener: (message: GemmReply) => void): unknown;
+}
+
 /**
- * The linear-algebra worker: one worker thread that loads onnxruntime and computes the analysis's
- * large matrix products (bootstrap replicates, the scores of a joint run's states) with its BLAS
- * kernels. Requests are answered in order; the numbers do not depend on the thread count (each
- * product's element is one thread's sum). Null from start() where no worker entry exists or
- * onnxruntime cannot load: callers then compute the same quantities with the WebAssembly kernels.
+ * Requests to the linear-algebra worker (gemm-worker.ts) over one endpoint: from the thread that
+ * started it (GemmWorker), or from an analysis worker through a port (GemmWorker.connect). The
+ * worker answers every endpoint's requests in arrival order.
  */
-export class GemmWorker {
+export class GemmChannel {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private failure: Error | null = null;
   /** Row blocks the worker handed back, for the next chunks (fresh memory is slow to fill). */
   private readonly spare: ArrayBuffer[] = [];
 
-  private constructor(
-    private readonly worker: Worker,
+  constructor(
+    private readonly endpoint: Endpoint,
     private readonly dim: number,
   ) {
-    worker.on('message', (reply: GemmReply) => {
+    endpoint.on('message', (reply: GemmReply) => {
       const p = this.pending.get(reply.id);
       if (!p) return;
       this.pending.delete(reply.id);
       if (reply.kind === 'error') p.reject(new Error(reply.error));
       else p.resolve(reply);
     });
-    const fail = (error: Error): void => {
-      this.failure ??= error;
-      for (const p of this.pending.values()) p.reject(this.failure);
-      this.pending.clear();
-    };
-    worker.on('error', fail);
-    worker.on('exit', (code) =>
-      fail(new Error(`the linear-algebra worker thread stopped (exit code ${code})`)),
-    );
   }
 
-  static async start(m: Matrix, threads: number): Promise<GemmWorker | null> {
-    const worker = startWorker({ kind: 'gemm', matrix: sharedRows(m), threads });
-    if (!worker) return null;
-    // An analysis abandoned without dispose() must not keep the process alive.
-    worker.unref();
-    const first = await new Promise<GemmReply | null>((resolve) => {
-      worker.once('message', resolve);
-      worker.once('error', () => resolve(null));
-      worker.once('exit', () => resolve(null));
-    });
-    if (first?.kind !== 'ready') {
-      void worker.terminate();
-      return null;
-    }
-    return new GemmWorker(worker, m.dim);
+  /** Fails every pending and later request with `error`. */
+  protected fail(error: Error): void {
+    this.failure ??= error;
+    for (const p of this.pending.values()) p.reject(this.failure);
+    this.pending.clear();
   }
 
   private request(job: GemmRequest, transfer: ArrayBuffer[] = []): Promise<GemmReply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.set(job.id, { resolve, reject });
-      this.worker.postMessage(job, transfer);
+      this.endpoint.postMessage(job, transfer);
     });
   }
 
@@ -122,6 +112,50 @@ export class GemmWorker {
         return reply.out;
       },
     };
+  }
+}
+
+/**
+ * The linear-algebra worker: one worker thread that loads onnxruntime and computes the analysis's
+ * large matrix products (bootstrap replicates, the scores of the simulated runs' states) with its
+ * BLAS kernels. The numbers do not depend on the thread count (each product's element is one
+ * thread's sum). Null from start() where no worker entry exists or onnxruntime cannot load:
+ * callers then compute the same quantities with the WebAssembly kernels.
+ */
+export class GemmWorker extends GemmChannel {
+  private constructor(
+    private readonly worker: Worker,
+    dim: number,
+  ) {
+    super(worker, dim);
+    worker.on('error', (error) => this.fail(error));
+    worker.on('exit', (code) =>
+      this.fail(new Error(`the linear-algebra worker thread stopped (exit code ${code})`)),
+    );
+  }
+
+  static async start(m: Matrix, threads: number): Promise<GemmWorker | null> {
+    const worker = startWorker({ kind: 'gemm', matrix: sharedRows(m), threads });
+    if (!worker) return null;
+    // An analysis abandoned without dispose() must not keep the process alive.
+    worker.unref();
+    const first = await new Promise<GemmReply | null>((resolve) => {
+      worker.once('message', resolve);
+      worker.once('error', () => resolve(null));
+      worker.once('exit', () => resolve(null));
+    });
+    if (first?.kind !== 'ready') {
+      void worker.terminate();
+      return null;
+    }
+    return new GemmWorker(worker, m.dim);
+  }
+
+  /** A port to this worker for another thread (an analysis worker: new GemmChannel(port)). */
+  connect(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.worker.postMessage({ id: -1, kind: 'connect', port: port2 }, [port2]);
+    return port1;
   }
 
   dispose(): void {

@@ -1,7 +1,7 @@
 // Entry of the linear-algebra worker thread (dist/gemm-worker.js, started by gemm-client.ts): the
 // one thread of the process that loads onnxruntime, serving matrix products on the shared
 // embedding matrix one request at a time, in arrival order.
-import { parentPort, workerData } from 'node:worker_threads';
+import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { GemmService } from './gemm-service.js';
 import type { Matrix } from './matrix.js';
 import type { GemmReply, GemmRequest, GemmWorkerData } from './worker-protocol.js';
@@ -17,10 +17,14 @@ const matrix: Matrix = {
   dim: init.matrix.dim,
 };
 
-const reply = (r: GemmReply, transfer: ArrayBuffer[] = []): void =>
-  parentPort?.postMessage(r, transfer);
+type Target = Pick<MessagePort, 'postMessage'>;
 
-const answer = async (service: GemmService, job: GemmRequest): Promise<void> => {
+const answer = async (
+  service: GemmService,
+  job: Exclude<GemmRequest, { kind: 'connect' }>,
+  to: Target,
+): Promise<void> => {
+  const reply = (r: GemmReply, transfer: ArrayBuffer[] = []): void => to.postMessage(r, transfer);
   try {
     if (job.kind === 'bootstrap') {
       const interval = await service.bootstrap(
@@ -47,10 +51,17 @@ const answer = async (service: GemmService, job: GemmRequest): Promise<void> => 
 GemmService.create(matrix, init.threads).then(
   (service) => {
     let queue = Promise.resolve();
-    parentPort?.on('message', (job: GemmRequest) => {
-      queue = queue.then(() => answer(service, job));
-    });
-    reply({ id: -1, kind: 'ready' });
+    const serve = (job: GemmRequest, to: Target): void => {
+      if (job.kind === 'connect') job.port.on('message', (j: GemmRequest) => serve(j, job.port));
+      else queue = queue.then(() => answer(service, job, to));
+    };
+    parentPort?.on('message', (job: GemmRequest) => serve(job, parentPort!));
+    parentPort?.postMessage({ id: -1, kind: 'ready' } satisfies GemmReply);
   },
-  (error: unknown) => reply({ id: -1, kind: 'unavailable', error: String(error) }),
+  (error: unknown) =>
+    parentPort?.postMessage({
+      id: -1,
+      kind: 'unavailable',
+      error: String(error),
+    } satisfies GemmReply),
 );

@@ -103,7 +103,11 @@ async function statsAll(
 export async function behaviorRunsAll(
   m: Matrix,
   jobs: readonly BehaviorRunsJob[],
-  run: ParallelOptions & { onSteps?: (steps: number) => void } = {},
+  run: ParallelOptions & {
+    onSteps?: (steps: number) => void;
+    /** Scores the runs' states (the same numbers on any thread count). */
+    gemm?: GemmWorker | null;
+  } = {},
 ): Promise<BehaviorRunsResult[]> {
   const out = new Array<BehaviorRunsResult>(jobs.length);
   const onSteps = run.onSteps ?? (() => undefined);
@@ -121,11 +125,14 @@ export async function behaviorRunsAll(
         onSteps,
       },
       run.signal,
+      run.gemm,
     ));
   if (ran) return out;
   run.signal?.throwIfAborted();
   const step = (sims: DpoSimulation[]): Promise<void> =>
     runToCompletion(sims, { signal: run.signal, onSteps });
-  for (let i = 0; i < jobs.length; i++) out[i] = await runBehavior(m, jobs[i], step);
+  const { gemm } = run;
+  const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(m, rows) : undefined;
+  for (let i = 0; i < jobs.length; i++) out[i] = await runBehavior(m, jobs[i], step, scorerFor);
   return out;
 }

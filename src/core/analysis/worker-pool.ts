@@ -2,8 +2,9 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { Worker } from 'node:worker_threads';
+import { type Transferable, Worker } from 'node:worker_threads';
 import type { Matrix } from './matrix.js';
+import type { GemmWorker } from './gemm-client.js';
 import type { SharedMatrix, WorkerData, WorkerJob, WorkerReply } from './worker-protocol.js';
 
 /** Analysis threads when none are asked for: the machine's parallelism, at most 8. */
@@ -45,9 +46,12 @@ export const sharedRows = (m: Matrix): SharedMatrix => {
 };
 
 /** A worker thread on the analysis entry (gemm-worker for kind 'gemm'), or null where no entry exists. */
-export const startWorker = (workerData: WorkerData): Worker | null => {
+export const startWorker = (
+  workerData: WorkerData,
+  transferList: Transferable[] = [],
+): Worker | null => {
   const e = workerEntry(workerData.kind === 'gemm' ? 'gemm-worker' : 'analysis-worker');
-  return e ? new Worker(e.code, { eval: e.eval, workerData }) : null;
+  return e ? new Worker(e.code, { eval: e.eval, workerData, transferList }) : null;
 };
 
 export interface PoolCallbacks {
@@ -68,14 +72,17 @@ export async function runInWorkers(
   threads: number,
   callbacks: PoolCallbacks,
   signal?: AbortSignal,
+  /** Gives each worker a channel to this linear-algebra worker (its runs' states are scored there). */
+  gemm?: GemmWorker | null,
 ): Promise<boolean> {
   if (!workerEntry()) return false;
   signal?.throwIfAborted();
   if (jobs.length === 0) return true;
-  const workerData: WorkerData = { kind: 'jobs', matrix: sharedRows(m) };
-  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () =>
-    startWorker(workerData)!,
-  );
+  const matrix = sharedRows(m);
+  const workers = Array.from({ length: Math.max(1, Math.min(threads, jobs.length)) }, () => {
+    const gemmPort = gemm?.connect();
+    return startWorker({ kind: 'jobs', matrix, gemmPort }, gemmPort ? [gemmPort] : [])!;
+  });
   await new Promise<void>((resolve, reject) => {
     let next = 0;
     let done = 0;

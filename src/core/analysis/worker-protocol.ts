@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { BehaviorRunsJob, BehaviorRunsResult } from './behavior-runs.js';
 import type { BehaviorStats, StatsOptions } from './stats.js';
 
@@ -13,6 +14,8 @@ export interface SharedMatrix {
 export interface JobsWorkerData {
   kind: 'jobs';
   matrix: SharedMatrix;
+  /** Its own channel to the linear-algebra worker, which scores its runs' states. */
+  gemmPort?: MessagePort;
 }
 
 /**
@@ -48,6 +51,8 @@ export type GemmRequest =
       confidence: number;
       seed: number;
     }
+  /** Another thread's channel: the worker answers the requests that arrive on `port` too. */
+  | { id: -1; kind: 'connect'; port: MessagePort }
   /**
    * block: the n rows [n, dim] at its start (transferred, and handed back with the answer for the
    * next chunk); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush).
