@@ -34,6 +34,7 @@ const main = async () => {
     behaviors,
     perBehavior: per,
     dims: [384, 4096],
+    repeats: quick ? 1 : 3,
     log: () => undefined,
   });
   const embedSeconds = (behaviors * per) / rate;
@@ -60,7 +61,7 @@ const main = async () => {
     ];
   });
   console.log(
-    `\nAnalysis (analyzeEmbeddings; ${behaviors} behaviors x ${per} examples, synthetic embeddings, ${analysis[0].threads} analysis thread(s), wall time)`,
+    `\nAnalysis (analyzeEmbeddings; ${behaviors} behaviors x ${per} examples, synthetic embeddings, ${analysis[0].threads} analysis thread(s), wall time, median of ${analysis[0].runs} runs)`,
   );
   console.log(table(rows));
 };

@@ -97,8 +97,10 @@ function spectralNormOfBlock(
   // Two phases: float32 passes (twice as fast) bring the top Ritz vector close; float64 Lanczos
   // from that vector then converges in a few iterations and decides, by the same rule, when
   // theta is within the tolerance. The result has the float64 run's accuracy.
-  const rough = lanczosTop(operator(true), d, maxIter, Math.max(tol, ROUGH_TOLERANCE), seed);
-  return lanczosTop(operator(false), d, maxIter, tol, seed, rough.vector).value;
+  const rough = lanczosTop(operator(true), d, maxIter, Math.max(tol, ROUGH_TOLERANCE), seed, {
+    passes: 1,
+  });
+  return lanczosTop(operator(false), d, maxIter, tol, seed, { start: rough.vector }).value;
 }
 
 /**
@@ -108,21 +110,25 @@ function spectralNormOfBlock(
  */
 const ROUGH_TOLERANCE = 1e-6;
 
-/**
- * Top eigenvalue of the symmetric PSD operator `apply` (see covarianceSpectralNorm) and its Ritz
- * vector, from `start` (default: a seeded random vector).
- */
+interface LanczosStart {
+  /** First Lanczos vector (default: a seeded random vector). */
+  start?: Float64Array;
+  /** Reorthogonalisation passes per step: 2 for the result, 1 is enough for a start vector. */
+  passes?: number;
+}
+
+/** Top eigenvalue of the symmetric PSD operator `apply` (see covarianceSpectralNorm) and its Ritz vector. */
 function lanczosTop(
   apply: (v: Float64Array, out: Float64Array) => void,
   d: number,
   maxIter: number,
   tol: number,
   seed: number,
-  start?: Float64Array,
+  from: LanczosStart = {},
 ): { value: number; vector: Float64Array } {
   const basis = OrthogonalBasis.create(d);
   try {
-    return lanczosIterations(apply, basis, d, maxIter, tol, seed, start);
+    return lanczosIterations(apply, basis, d, maxIter, tol, seed, from);
   } finally {
     basis.dispose();
   }
@@ -136,7 +142,7 @@ function lanczosIterations(
   maxIter: number,
   tol: number,
   seed: number,
-  start?: Float64Array,
+  { start, passes = 2 }: LanczosStart,
 ): { value: number; vector: Float64Array } {
   const q = new Float64Array(d);
   if (start && dotF64(start, start, d) > 0) q.set(start.subarray(0, d));
@@ -156,7 +162,7 @@ function lanczosIterations(
     const a = dotF64(q, w, d);
     alpha.push(a);
     // Full reorthogonalisation, twice ("twice is enough"), keeps the Ritz values clean of ghosts.
-    basis.orthogonalize(w, 2);
+    basis.orthogonalize(w, passes);
     const bj = Math.sqrt(dotF64(w, w, d));
     const { value, second, lastComponent, vector } = topEigenOfTridiagonal(alpha, beta);
     const previous = theta;
