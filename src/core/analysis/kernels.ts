@@ -510,14 +510,26 @@ export class RunRows {
     private readonly maxBatch: number,
   ) {}
 
-  /** Layout of the instance: vector, per-row values, indices, rows. */
-  private bind(): { k: SimdKernels; vec: number; vals: number; idx: number; at: number } | null {
+  /** Layout of the instance: vector, sum, per-row values, beta * signs, signs, indices, rows. */
+  private bind(): {
+    k: SimdKernels;
+    vec: number;
+    acc: number;
+    vals: number;
+    bs: number;
+    sg: number;
+    idx: number;
+    at: number;
+  } | null {
     const d = this.dim;
     const n = this.rows.length;
     if (n === 0 || 4 * n * d > MAX_RUN_ROWS_BYTES) return null;
     const vec = 0;
-    const vals = align16(8 * d);
-    const idx = vals + align16(8 * this.maxBatch);
+    const acc = align16(8 * d);
+    const vals = acc + align16(8 * d);
+    const bs = vals + align16(8 * this.maxBatch);
+    const sg = bs + align16(8 * this.maxBatch);
+    const idx = sg + align16(8 * this.maxBatch);
     const at = idx + align16(4 * this.maxBatch);
     if (!runKernels) {
       const k = newSimdKernels(at + 4 * n * d);
@@ -543,7 +555,43 @@ export class RunRows {
       }
       runKernels.owner = this;
     }
-    return { k, vec, vals, idx, at };
+    return { k, vec, acc, vals, bs, sg, idx, at };
+  }
+
+  /**
+   * One SGD step's products: dots[j] = g . v for the batch's rows, then acc += sum_j c_j g with
+   * c_j = s_j / (1 + exp(bs_j dots[j])) (bs = beta * s), in the order of j: the numbers of dots(),
+   * those coefficients in JavaScript, then addTo(), with each row read once.
+   */
+  trainStep(
+    batch: Int32Array,
+    mapped: Int32Array,
+    n: number,
+    v: Float64Array,
+    bs: Float64Array,
+    sg: Float64Array,
+    dots: Float64Array,
+    acc: Float64Array,
+  ): void {
+    const b = this.bind();
+    if (!b) {
+      rowDots(this.data, this.dim, mapped, n, v, dots);
+      const coef = new Float64Array(n);
+      for (let j = 0; j < n; j++) coef[j] = (1 / (1 + Math.exp(bs[j] * dots[j]))) * sg[j];
+      addRows(this.data, this.dim, mapped, coef, n, acc);
+      return;
+    }
+    const { k } = b;
+    const buffer = k.memory.buffer;
+    const f64 = new Float64Array(buffer);
+    f64.set(v.subarray(0, this.dim), b.vec / 8);
+    f64.set(acc.subarray(0, this.dim), b.acc / 8);
+    f64.set(bs.subarray(0, n), b.bs / 8);
+    f64.set(sg.subarray(0, n), b.sg / 8);
+    new Int32Array(buffer).set(batch.subarray(0, n), b.idx / 4);
+    k.trainStepAt(b.at, b.idx, n, this.dim, b.vec, b.bs, b.sg, b.vals, b.acc);
+    dots.set(f64.subarray(b.vals / 8, b.vals / 8 + n));
+    acc.set(f64.subarray(b.acc / 8, b.acc / 8 + this.dim));
   }
 
   /** out[j] = g(rows[batch[j]]) . v for j < n. `mapped` holds rows[batch[j]] (the fallback reads them). */

@@ -936,6 +936,116 @@ function gram32Body(): number[] {
   ];
 }
 
+const F64_DIV = [0xa3];
+const F64_ONE = [0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
+/** call of the imported exp (function 0). */
+const CALL_EXP = [0x10, 0];
+
+/**
+ * One SGD step of a head-only DPO run on rows of a resident block (RunRows): for each batch row
+ * in order, dot = row . v, coefficient = s / (1 + exp(beta s dot)) (the run's sigmoid(-z) times
+ * the sign, with exp imported from JavaScript), then acc += coefficient * row while the row is
+ * still in cache, two rows at a time. The numbers of dotsAt, the coefficients computed in
+ * JavaScript, then axpysAt: the same operations in the same order.
+ */
+function trainStepAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, v 4, bs 5 (beta * sign per row, f64), sg 6 (sign, f64),
+  // dots 7 (out, f64), acc 8; locals: i 9, px 10, py 11, pv 12, pa 13, vEnd 14, rowEnd 15,
+  // pr 16, pairs 17, rowX 18, rowY 19, pb 20 (i32), a 21..24, b 25..28, vt 29, cx 30, cy 31
+  // (v128), s 32, t 33, cs 34, ct 35 (f64)
+  const [x, rows, n, d, v, bs, sg, dots, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
+  const [i, px, py, pv, pa, vEnd, rowEnd, pr, pairs, rowX, rowY, pb] = [
+    9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
+  ];
+  const a: [number, number, number, number] = [21, 22, 23, 24];
+  const b: [number, number, number, number] = [25, 26, 27, 28];
+  const [vt, cx, cy, s, t, cs, ct] = [29, 30, 31, 32, 33, 34, 35];
+  // dots[j] = dot; c = (1 / (1 + exp(bs[j] * dot))) * sg[j], for j at byte offset pb + offset.
+  const at = (base: number): number[] => [...get(base), ...get(pb), ...ADD];
+  const coefficient = (dot: number, c: number, offset: number): number[] => [
+    ...at(dots),
+    ...get(dot),
+    ...[0x39, 3, ...uleb(offset)],
+    ...F64_ONE,
+    ...F64_ONE,
+    ...at(bs),
+    ...F64_LOAD_AT(offset),
+    ...get(dot),
+    ...F64_MUL,
+    ...CALL_EXP,
+    ...F64_ADD,
+    ...F64_DIV,
+    ...at(sg),
+    ...F64_LOAD_AT(offset),
+    ...F64_MUL,
+    ...set(c),
+  ];
+  return [
+    ...vec([
+      [12, I32],
+      [11, V128],
+      [4, F64],
+    ]),
+    ...get(rows),
+    ...set(pr),
+    ...get(n),
+    ...i32(-2),
+    ...AND,
+    ...set(pairs),
+    ...whileBelow(i, pairs, false, [
+      ...indexedRow(x, pr, d, rowX),
+      ...bump(pr, 4),
+      ...indexedRow(x, pr, d, rowY),
+      ...bump(pr, 4),
+      ...get(rowX),
+      ...set(px),
+      ...get(rowY),
+      ...set(py),
+      ...pairDot(F32_ROWS, { d, v, px, py, pv, vEnd, rowEnd, a, b, s, t, vt }),
+      ...coefficient(s, cs, 0),
+      ...coefficient(t, ct, 8),
+      ...get(rowX),
+      ...set(px),
+      ...get(rowY),
+      ...set(py),
+      ...pairAxpy(F32_ROWS, { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs, ct }),
+      ...bump(pb, 16),
+      ...bump(i, 2),
+    ]),
+    ...whileBelow(i, n, false, [
+      ...indexedRow(x, pr, d, rowX),
+      ...bump(pr, 4),
+      ...get(rowX),
+      ...set(px),
+      ...rowDot(F32_ROWS, {
+        d,
+        v,
+        px,
+        pv,
+        vEnd,
+        rowEnd,
+        a0: a[0],
+        a1: a[1],
+        a2: a[2],
+        a3: a[3],
+        s,
+      }),
+      ...coefficient(s, cs, 0),
+      ...get(cs),
+      ...F64_ZERO,
+      ...F64_NE,
+      ...IF,
+      ...get(rowX),
+      ...set(px),
+      ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv: cx, cs }),
+      ...END,
+      ...bump(pb, 8),
+      ...bump(i, 1),
+    ]),
+    ...END,
+  ];
+}
+
 /**
  * dots then axpys in one pass: each row is still in cache for its update, and rows go in pairs
  * that share the loads of v and the loads and stores of acc. The operations on each row, and
@@ -1305,6 +1415,8 @@ function moduleBytes(): Uint8Array {
     type([I32, I32, I32, I32], []),
     type([I32, I32, I32, I32, I32, I32], []),
     type([I32, I32, I32, I32, F32, I32, I32], []),
+    type([F64], [F64]),
+    type([I32, I32, I32, I32, I32, I32, I32, I32, I32], []),
   ];
   const functions: [string, number, number[]][] = [
     ['dots', 0, dotsBody()],
@@ -1315,6 +1427,12 @@ function moduleBytes(): Uint8Array {
     ['dotsAt', 4, dotsAtBody()],
     ['axpysAt', 4, axpysAtBody()],
     ['gram32', 5, gram32Body()],
+    ['trainStepAt', 7, trainStepAtBody()],
+  ];
+  // Imported functions come first in the index space: exp is function 0.
+  const imports = [
+    [...name('env'), ...name('exp'), 0x00, ...uleb(6)],
+    [...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)],
   ];
   return new Uint8Array([
     0x00,
@@ -1326,9 +1444,9 @@ function moduleBytes(): Uint8Array {
     0x00,
     0x00,
     ...section(1, vec(types)),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]])),
+    ...section(2, vec(imports)),
     ...section(3, vec(functions.map(([, t]) => uleb(t)))),
-    ...section(7, vec(functions.map(([f], index) => [...name(f), 0x00, ...uleb(index)]))),
+    ...section(7, vec(functions.map(([f], index) => [...name(f), 0x00, ...uleb(index + 1)]))),
     ...section(10, vec(functions.map(([, , b]) => [...uleb(b.length), ...b]))),
   ]);
 }
@@ -1363,6 +1481,17 @@ export interface SimdKernels {
     proj: number,
     acc: number,
   ): void;
+  trainStepAt(
+    x: number,
+    rows: number,
+    n: number,
+    d: number,
+    v: number,
+    bs: number,
+    sg: number,
+    dots: number,
+    acc: number,
+  ): void;
 }
 
 let compiled: { wasm: WasmApi; module: object } | null | undefined;
@@ -1383,7 +1512,9 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
   if (!compiled) return null;
   try {
     const memory = new compiled.wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
-    const instance = new compiled.wasm.Instance(compiled.module, { env: { memory } });
+    const instance = new compiled.wasm.Instance(compiled.module, {
+      env: { memory, exp: Math.exp },
+    });
     const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
     return {
       memory,
@@ -1395,6 +1526,7 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
       dotsAt: ex.dotsAt,
       axpysAt: ex.axpysAt,
       gram32: ex.gram32,
+      trainStepAt: ex.trainStepAt,
     };
   } catch {
     // Out of memory for a large instance: the caller streams the rows instead.

@@ -160,6 +160,8 @@ export class DpoSimulation {
   private flushesItself = true;
   private ownScorer: StateScorer | null = null;
   private runRows: RunRows | null = null;
+  private betaSigns: Float64Array | null = null;
+  private batchSigns: Float64Array | null = null;
   /** ||mu+ - mu-|| of the run, then of each group. */
   private readonly meanDiffNorms: number[];
   /** Behavior of each training row and each test row (joint runs; -1 for none). */
@@ -290,8 +292,7 @@ export class DpoSimulation {
     else {
       // An alone run's training rows stay in a SIMD instance between its steps (RunRows).
       this.runRows ??= new RunRows(this.m.data, this.m.dim, this.spec.train.rows, this.batchSize);
-      const batch = this.pickBatch();
-      this.train({ batch, margins: this.scoreBatch(batch, this.runRows) }, this.runRows);
+      this.trainAlone(this.pickBatch(), this.runRows);
     }
     this.t++;
     this.evaluate();
@@ -303,6 +304,29 @@ export class DpoSimulation {
       this.runRows = null;
     }
     this.flushIfDue();
+  }
+
+  /**
+   * The SGD update of an alone run's batch (uniform weights): the numbers of train(), with the
+   * scores, coefficients and gradient in one pass over the batch's rows (RunRows.trainStep).
+   */
+  private trainAlone(batch: Int32Array, rows: RunRows): void {
+    const n = batch.length;
+    const { signs } = this.spec.train;
+    const bs = (this.betaSigns ??= new Float64Array(this.batchSize));
+    const sg = (this.batchSigns ??= new Float64Array(this.batchSize));
+    for (let j = 0; j < n; j++) {
+      sg[j] = signs[batch[j]];
+      bs[j] = this.beta * signs[batch[j]];
+    }
+    const grad = this.grad;
+    grad.fill(0);
+    rows.trainStep(batch, this.batchRows, n, this.delta, bs, sg, this.batchDots, grad);
+    let loss = 0;
+    for (let j = 0; j < n; j++) loss += softplusNeg(bs[j] * this.batchDots[j]);
+    this.main.trainLoss.push(loss / n);
+    const f = (2 * this.lr * this.beta) / n;
+    for (let k = 0; k < this.m.dim; k++) this.delta[k] += f * grad[k];
   }
 
   /** The SGD update of one batch (`rows` holds the training rows, for alone runs). */
