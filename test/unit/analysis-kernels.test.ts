@@ -287,18 +287,18 @@ describe('covariance kernels', () => {
         expect(accA).toEqual(accB);
       }
       // A whole SGD step in one pass: scores, sigmoid coefficients, then the update.
-      const batch = Int32Array.from({ length: 9 }, () => rng.int(rows.length));
-      const mapped = batch.map((b) => rows[b]);
+      const step = Int32Array.from({ length: 9 }, () => rng.int(rows.length));
+      const stepRows = step.map((b) => rows[b]);
       const sg = Float64Array.from({ length: 9 }, () => (rng.float() < 0.5 ? 1 : -1));
       const bs = sg.map((x) => 0.7 * x);
       const dotsA = new Float64Array(9);
       const accA = Float64Array.from(v);
-      set.trainStep(batch, mapped, 9, v, bs, sg, dotsA, accA);
+      set.trainStep(step, stepRows, 9, v, bs, sg, dotsA, accA);
       const dotsB = new Float64Array(9);
-      rowDots(data, dim, mapped, 9, v, dotsB);
+      rowDots(data, dim, stepRows, 9, v, dotsB);
       const coef = dotsB.map((x, j) => (1 / (1 + Math.exp(bs[j] * x))) * sg[j]);
       const accB = Float64Array.from(v);
-      addRows(data, dim, mapped, coef, 9, accB);
+      addRows(data, dim, stepRows, coef, 9, accB);
       expect(dotsA).toEqual(dotsB);
       expect(accA).toEqual(accB);
       // Another set taking the instance, then this one again: its rows are copied back.
