@@ -6,20 +6,13 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runBehavior } from './behavior-runs.js';
 import { GemmChannel } from './gemm-client.js';
 import type { Matrix } from './matrix.js';
+import { sharedMatrix } from './worker-pool.js';
 import { CTRL, fixedRowDots } from './parallel-dots.js';
 import { behaviorStats } from './stats.js';
 import type { DotsWorkerData, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const init = workerData as Exclude<WorkerData, { kind: 'gemm' }>;
-const matrix: Matrix = {
-  data: new Float32Array(
-    init.matrix.buffer,
-    init.matrix.byteOffset,
-    init.matrix.rows * init.matrix.dim,
-  ),
-  rows: init.matrix.rows,
-  dim: init.matrix.dim,
-};
+const matrix: Matrix = sharedMatrix(init.matrix);
 /** The linear-algebra worker, when the pool was given a channel to it: it scores the runs' states. */
 const gemm =
   init.kind === 'jobs' && init.gemmPort ? new GemmChannel(init.gemmPort, matrix.dim) : null;

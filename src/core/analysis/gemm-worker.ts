@@ -4,18 +4,11 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { GemmService } from './gemm-service.js';
 import type { Matrix } from './matrix.js';
+import { sharedMatrix } from './worker-pool.js';
 import type { GemmReply, GemmRequest, GemmWorkerData } from './worker-protocol.js';
 
 const init = workerData as GemmWorkerData;
-const matrix: Matrix = {
-  data: new Float32Array(
-    init.matrix.buffer,
-    init.matrix.byteOffset,
-    init.matrix.rows * init.matrix.dim,
-  ),
-  rows: init.matrix.rows,
-  dim: init.matrix.dim,
-};
+const matrix: Matrix = sharedMatrix(init.matrix);
 
 type Target = Pick<MessagePort, 'postMessage'>;
 

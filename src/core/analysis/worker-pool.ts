@@ -45,6 +45,13 @@ export const sharedRows = (m: Matrix): SharedMatrix => {
   return { buffer, byteOffset: 0, rows: m.rows, dim: m.dim };
 };
 
+/** The matrix a worker was started with, over the same shared memory (no copy). */
+export const sharedMatrix = (shared: SharedMatrix): Matrix => ({
+  data: new Float32Array(shared.buffer, shared.byteOffset, shared.rows * shared.dim),
+  rows: shared.rows,
+  dim: shared.dim,
+});
+
 /** A worker thread on the analysis entry (gemm-worker for kind 'gemm'), or null where no entry exists. */
 export const startWorker = (
   workerData: WorkerData,
