@@ -19,6 +19,7 @@ type Pending = { resolve: (reply: GemmReply) => void; reject: (error: unknown) =
 interface Endpoint {
   postMessage(message: unknown, transfer?: readonly Transferable[]): void;
   on(event: 'message', listener: (message: GemmReply) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 /**
@@ -44,6 +45,8 @@ export class GemmChannel {
       if (reply.kind === 'error') p.reject(new Error(reply.error));
       else p.resolve(reply);
     });
+    // A port closes when the linear-algebra worker stops: nothing pending may wait forever.
+    endpoint.on('close', () => this.fail(new Error('the linear-algebra worker thread stopped')));
   }
 
   /** Fails every pending and later request with `error`. */
