@@ -264,57 +264,44 @@ describe('covariance kernels', () => {
     }
   });
 
-  it('a run’s rows kept between steps: indexed dots and updates give the numbers of rowDots and addRows', () => {
+  it('a run’s rows kept between steps: an SGD step in one pass gives the numbers of rowDots, the coefficients, then addRows', () => {
     for (const dim of [3, 384, 4099]) {
       const { data, v } = case_(dim, 40, dim + 5);
       const rng = new Rng(dim);
       const rows = Int32Array.from({ length: 30 }, () => rng.int(40));
       const set = new RunRows(data, dim, rows, 9);
-      for (const n of [9, 8, 1]) {
-        // Batches index the run's rows; the fallback reads the matrix rows they map to.
-        const batch = Int32Array.from({ length: 9 }, () => rng.int(rows.length));
-        const mapped = batch.map((b) => rows[b]);
-        const coef = Float64Array.from({ length: 9 }, () => rng.normal());
-        const a = new Float64Array(9);
-        const b = new Float64Array(9);
-        set.dots(batch, mapped, n, v, a);
-        rowDots(data, dim, mapped, n, v, b);
-        expect(a).toEqual(b);
+      // Scores, sigmoid coefficients, then the update, for a step's batch (`mapped`: the matrix
+      // rows its indices into the run's rows stand for).
+      const expectStep = (run: RunRows, batch: Int32Array, mapped: Int32Array, n: number): void => {
+        const sg = Float64Array.from({ length: 9 }, () => (rng.float() < 0.5 ? 1 : -1));
+        const bs = sg.map((x) => 0.7 * x);
+        const dotsA = new Float64Array(9);
         const accA = Float64Array.from(v);
+        run.trainStep(batch, mapped, n, v, bs, sg, dotsA, accA);
+        const dotsB = new Float64Array(9);
+        rowDots(data, dim, mapped, n, v, dotsB);
+        const coef = dotsB.map((x, j) => (1 / (1 + Math.exp(bs[j] * x))) * sg[j]);
         const accB = Float64Array.from(v);
-        set.addTo(batch, mapped, coef, n, accA);
         addRows(data, dim, mapped, coef, n, accB);
+        expect(dotsA).toEqual(dotsB);
         expect(accA).toEqual(accB);
+      };
+      // Pairs of rows, and a last row alone.
+      for (const n of [9, 8, 1]) {
+        const batch = Int32Array.from({ length: 9 }, () => rng.int(rows.length));
+        expectStep(
+          set,
+          batch,
+          batch.map((b) => rows[b]),
+          n,
+        );
       }
-      // A whole SGD step in one pass: scores, sigmoid coefficients, then the update.
-      const step = Int32Array.from({ length: 9 }, () => rng.int(rows.length));
-      const stepRows = step.map((b) => rows[b]);
-      const sg = Float64Array.from({ length: 9 }, () => (rng.float() < 0.5 ? 1 : -1));
-      const bs = sg.map((x) => 0.7 * x);
-      const dotsA = new Float64Array(9);
-      const accA = Float64Array.from(v);
-      set.trainStep(step, stepRows, 9, v, bs, sg, dotsA, accA);
-      const dotsB = new Float64Array(9);
-      rowDots(data, dim, stepRows, 9, v, dotsB);
-      const coef = dotsB.map((x, j) => (1 / (1 + Math.exp(bs[j] * x))) * sg[j]);
-      const accB = Float64Array.from(v);
-      addRows(data, dim, stepRows, coef, 9, accB);
-      expect(dotsA).toEqual(dotsB);
-      expect(accA).toEqual(accB);
       // Another set taking the instance, then this one again: its rows are copied back.
-      const other = new RunRows(
-        data,
-        dim,
-        rows.map((r) => (r + 1) % 40),
-        9,
-      );
+      const shifted = rows.map((r) => (r + 1) % 40);
+      const other = new RunRows(data, dim, shifted, 9);
       const batch = Int32Array.from({ length: 9 }, (_, i) => i);
-      other.dots(batch, batch, 9, v, new Float64Array(9));
-      const again = new Float64Array(9);
-      const plain = new Float64Array(9);
-      set.dots(batch, rows.subarray(0, 9), 9, v, again);
-      rowDots(data, dim, rows.subarray(0, 9), 9, v, plain);
-      expect(again).toEqual(plain);
+      expectStep(other, batch, shifted.subarray(0, 9), 9);
+      expectStep(set, batch, rows.subarray(0, 9), 9);
       set.release();
       other.release();
     }

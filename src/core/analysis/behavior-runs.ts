@@ -42,10 +42,16 @@ export async function runBehavior(
 ): Promise<BehaviorRunsResult> {
   const { split, params, start } = job;
   const run = async (sims: DpoSimulation[]): Promise<void> => {
-    const deferred = scorerFor ? sims.filter((s) => s.scoredRows() !== null) : [];
-    for (const s of deferred) s.deferScoring();
+    // Minibatch runs hand their states to `scorerFor` after the steps (full-batch ones cannot).
+    const deferred = scorerFor
+      ? sims.flatMap((sim) => {
+          const rows = sim.scoredRows();
+          return rows ? [{ sim, rows }] : [];
+        })
+      : [];
+    for (const { sim } of deferred) sim.deferScoring();
     await step(sims);
-    for (const s of deferred) await s.flushWith(scorerFor!(s.scoredRows()!));
+    for (const { sim, rows } of deferred) await sim.flushWith(scorerFor!(rows));
   };
   const alone = aloneRun(m, split, params, start);
   await run([alone]);

@@ -13,7 +13,7 @@ const FLOAT = 1;
 const DOUBLE = 11;
 
 /** C = A B for A [m, n] and B [n, p] of the given element type, every dimension free. */
-const matmulModel = (type: number = DOUBLE): Uint8Array =>
+const matmulModel = (type: number): Uint8Array =>
   encodeModel(
     createModel({
       ir_version: 8,
@@ -41,19 +41,15 @@ const session = (bytes: Uint8Array, threads: number): Promise<ort.InferenceSessi
 export class GemmService {
   private constructor(
     private readonly m: Matrix,
-    /** One intra-op thread: runs beside the per-behavior workers. */
-    private readonly narrow: ort.InferenceSession,
-    /** `threads` intra-op threads: a joint run's scores, while the other threads wait. */
+    /** float64, `threads` intra-op threads: the runs' scores (a joint run's while the others wait). */
     private readonly wide: ort.InferenceSession,
-    /** float32, one thread: the bootstrap replicates. */
+    /** float32, one intra-op thread (it runs beside the per-behavior workers): the bootstrap. */
     private readonly single: ort.InferenceSession,
   ) {}
 
   static async create(m: Matrix, threads: number): Promise<GemmService> {
-    const bytes = matmulModel();
-    const narrow = await session(bytes, 1);
-    const wide = threads > 1 ? await session(bytes, threads) : narrow;
-    return new GemmService(m, narrow, wide, await session(matmulModel(FLOAT), 1));
+    const wide = await session(matmulModel(DOUBLE), Math.max(1, threads));
+    return new GemmService(m, wide, await session(matmulModel(FLOAT), 1));
   }
 
   private async matmul(
@@ -137,19 +133,11 @@ export class GemmService {
   }
 
   /** Blocks reused from one behavior to the next: filling fresh memory costs more than the copy. */
-  private readonly buffers = new Map<string, Float64Array>();
-
   private readonly buffers32 = new Map<string, Float32Array>();
 
   private scratch32(name: string, length: number): Float32Array {
     let b = this.buffers32.get(name);
     if (!b || b.length < length) this.buffers32.set(name, (b = new Float32Array(length)));
-    return b.subarray(0, length);
-  }
-
-  private scratch(name: string, length: number): Float64Array {
-    let b = this.buffers.get(name);
-    if (!b || b.length < length) this.buffers.set(name, (b = new Float64Array(length)));
     return b.subarray(0, length);
   }
 

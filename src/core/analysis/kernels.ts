@@ -498,7 +498,7 @@ let runKernels: { k: SimdKernels; owner: RunRows | null } | null = null;
 /**
  * The training rows of one run (an alone or flipped-label run: a behavior's rows), kept in this
  * thread's run instance between its steps, so that a step scores and updates its batch without
- * copying it: one copy per run instead of one per step. Another set taking the instance (runs
+ * copying it (trainStep): one copy per run instead of one per step. Another set taking the instance (runs
  * stepped in turns) only costs a copy back. Without SIMD, or for more than MAX_RUN_ROWS_BYTES,
  * it reads the matrix (rowDots, addRows); every path computes the same numbers.
  */
@@ -592,38 +592,6 @@ export class RunRows {
     k.trainStepAt(b.at, b.idx, n, this.dim, b.vec, b.bs, b.sg, b.vals, b.acc);
     dots.set(f64.subarray(b.vals / 8, b.vals / 8 + n));
     acc.set(f64.subarray(b.acc / 8, b.acc / 8 + this.dim));
-  }
-
-  /** out[j] = g(rows[batch[j]]) . v for j < n. `mapped` holds rows[batch[j]] (the fallback reads them). */
-  dots(batch: Int32Array, mapped: Int32Array, n: number, v: Float64Array, out: Float64Array): void {
-    const b = this.bind();
-    if (!b) return rowDots(this.data, this.dim, mapped, n, v, out);
-    const { k, vec, vals, idx, at } = b;
-    const buffer = k.memory.buffer;
-    new Float64Array(buffer).set(v.subarray(0, this.dim), vec / 8);
-    new Int32Array(buffer).set(batch.subarray(0, n), idx / 4);
-    k.dotsAt(at, idx, n, this.dim, vec, vals);
-    out.set(new Float64Array(buffer, vals, n));
-  }
-
-  /** acc += sum_j coef[j] * g(rows[batch[j]]), in the order of j. */
-  addTo(
-    batch: Int32Array,
-    mapped: Int32Array,
-    coef: Float64Array,
-    n: number,
-    acc: Float64Array,
-  ): void {
-    const b = this.bind();
-    if (!b) return addRows(this.data, this.dim, mapped, coef, n, acc);
-    const { k, vec, vals, idx, at } = b;
-    const buffer = k.memory.buffer;
-    const f64 = new Float64Array(buffer);
-    f64.set(acc.subarray(0, this.dim), vec / 8);
-    f64.set(coef.subarray(0, n), vals / 8);
-    new Int32Array(buffer).set(batch.subarray(0, n), idx / 4);
-    k.axpysAt(at, idx, n, this.dim, vals, vec);
-    acc.set(f64.subarray(vec / 8, vec / 8 + this.dim));
   }
 
   /** Gives the instance back (the next run copies its rows in). */

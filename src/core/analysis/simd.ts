@@ -548,130 +548,6 @@ function pairAxpy(f: RowFormat, l: PairAxpyLocals): number[] {
   ];
 }
 
-/**
- * dots over the rows rows[0..n) of the block at x (indices in rows, i32), two rows at a time
- * (pairDot: the loads of v shared): the numbers of dots on those rows.
- */
-function dotsAtBody(): number[] {
-  // params: x 0, rows 1, n 2, d 3, v 4, out 5; locals: i 6, px 7, py 8, pv 9, vEnd 10,
-  // rowEnd 11, po 12, pr 13, pairs 14 (i32), a 15..18, b 19..22, vt 23 (v128), s 24, t 25 (f64)
-  const [x, rows, n, d, v, out, i, px, py, pv, vEnd, rowEnd, po, pr, pairs] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-  ];
-  const a: [number, number, number, number] = [15, 16, 17, 18];
-  const b: [number, number, number, number] = [19, 20, 21, 22];
-  const [vt, s, t] = [23, 24, 25];
-  const store = (value: number): number[] => [
-    ...get(po),
-    ...get(value),
-    ...F64_STORE,
-    ...bump(po, 8),
-  ];
-  return [
-    ...vec([
-      [9, I32],
-      [9, V128],
-      [2, F64],
-    ]),
-    ...get(out),
-    ...set(po),
-    ...get(rows),
-    ...set(pr),
-    ...get(n),
-    ...i32(-2),
-    ...AND,
-    ...set(pairs),
-    ...whileBelow(i, pairs, false, [
-      ...indexedRow(x, pr, d, px),
-      ...bump(pr, 4),
-      ...indexedRow(x, pr, d, py),
-      ...bump(pr, 4),
-      ...pairDot(F32_ROWS, { d, v, px, py, pv, vEnd, rowEnd, a, b, s, t, vt }),
-      ...store(s),
-      ...store(t),
-      ...bump(i, 2),
-    ]),
-    ...whileBelow(i, n, false, [
-      ...indexedRow(x, pr, d, px),
-      ...bump(pr, 4),
-      ...rowDot(F32_ROWS, {
-        d,
-        v,
-        px,
-        pv,
-        vEnd,
-        rowEnd,
-        a0: a[0],
-        a1: a[1],
-        a2: a[2],
-        a3: a[3],
-        s,
-      }),
-      ...store(s),
-      ...bump(i, 1),
-    ]),
-    ...END,
-  ];
-}
-
-/**
- * axpys over the rows rows[0..n) of the block at x, in that order, two rows at a time (pairAxpy:
- * one load and store of acc per pair): the numbers of axpys on those rows with nonzero
- * coefficients (a pair adds a zero coefficient's 0 * row, which only a lone row skips).
- */
-function axpysAtBody(): number[] {
-  // params: x 0, rows 1, n 2, d 3, c 4, acc 5; locals: i 6, px 7, py 8, pa 9, vEnd 10, rowEnd 11,
-  // pc 12, pr 13, pairs 14 (i32), cx 15, cy 16 (v128), cs 17, ct 18 (f64)
-  const [x, rows, n, d, c, acc, i, px, py, pa, vEnd, rowEnd, pc, pr, pairs, cx, cy, cs, ct] = [
-    0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18,
-  ];
-  return [
-    ...vec([
-      [9, I32],
-      [2, V128],
-      [2, F64],
-    ]),
-    ...get(c),
-    ...set(pc),
-    ...get(rows),
-    ...set(pr),
-    ...get(n),
-    ...i32(-2),
-    ...AND,
-    ...set(pairs),
-    ...whileBelow(i, pairs, false, [
-      ...indexedRow(x, pr, d, px),
-      ...bump(pr, 4),
-      ...indexedRow(x, pr, d, py),
-      ...bump(pr, 4),
-      ...get(pc),
-      ...F64_LOAD,
-      ...set(cs),
-      ...get(pc),
-      ...F64_LOAD_AT(8),
-      ...set(ct),
-      ...bump(pc, 16),
-      ...pairAxpy(F32_ROWS, { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs, ct }),
-      ...bump(i, 2),
-    ]),
-    ...whileBelow(i, n, false, [
-      ...get(pc),
-      ...F64_LOAD,
-      ...tee(cs),
-      ...F64_ZERO,
-      ...F64_NE,
-      ...IF,
-      ...indexedRow(x, pr, d, px),
-      ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv: cx, cs }),
-      ...END,
-      ...bump(pc, 8),
-      ...bump(pr, 4),
-      ...bump(i, 1),
-    ]),
-    ...END,
-  ];
-}
-
 // Float32 arithmetic, for gram32 (four lanes instead of two, no conversions).
 const F32 = 0x7d;
 const F32_STORE = [0x38, 2, 0];
@@ -945,8 +821,8 @@ const CALL_EXP = [0x10, 0];
  * One SGD step of a head-only DPO run on rows of a resident block (RunRows): for each batch row
  * in order, dot = row . v, coefficient = s / (1 + exp(beta s dot)) (the run's sigmoid(-z) times
  * the sign, with exp imported from JavaScript), then acc += coefficient * row while the row is
- * still in cache, two rows at a time. The numbers of dotsAt, the coefficients computed in
- * JavaScript, then axpysAt: the same operations in the same order.
+ * still in cache, two rows at a time. The numbers of dots on those rows, the coefficients computed
+ * in JavaScript, then axpys: the same operations in the same order.
  */
 function trainStepAtBody(): number[] {
   // params: x 0, rows 1, n 2, d 3, v 4, bs 5 (beta * sign per row, f64), sg 6 (sign, f64),
@@ -1413,7 +1289,6 @@ function moduleBytes(): Uint8Array {
     type([I32, I32, I32, I32, F64, I32, I32], []),
     type([I32, I32, I32, I32, F64], [F64]),
     type([I32, I32, I32, I32], []),
-    type([I32, I32, I32, I32, I32, I32], []),
     type([I32, I32, I32, I32, F32, I32, I32], []),
     type([F64], [F64]),
     type([I32, I32, I32, I32, I32, I32, I32, I32, I32], []),
@@ -1424,14 +1299,12 @@ function moduleBytes(): Uint8Array {
     ['gram', 1, gramBody(F32_ROWS)],
     ['squaredDeviations', 2, squaredDeviationsBody()],
     ['orthogonalize', 3, orthogonalizeBody()],
-    ['dotsAt', 4, dotsAtBody()],
-    ['axpysAt', 4, axpysAtBody()],
-    ['gram32', 5, gram32Body()],
-    ['trainStepAt', 7, trainStepAtBody()],
+    ['gram32', 4, gram32Body()],
+    ['trainStepAt', 6, trainStepAtBody()],
   ];
   // Imported functions come first in the index space: exp is function 0.
   const imports = [
-    [...name('env'), ...name('exp'), 0x00, ...uleb(6)],
+    [...name('env'), ...name('exp'), 0x00, ...uleb(5)],
     [...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)],
   ];
   return new Uint8Array([
@@ -1470,8 +1343,6 @@ export interface SimdKernels {
   gram(x: number, n: number, d: number, v: number, shift: number, proj: number, acc: number): void;
   squaredDeviations(x: number, n: number, d: number, mean: number, total: number): number;
   orthogonalize(b: number, count: number, d: number, w: number): void;
-  dotsAt(x: number, rows: number, n: number, d: number, v: number, out: number): void;
-  axpysAt(x: number, rows: number, n: number, d: number, c: number, acc: number): void;
   gram32(
     x: number,
     n: number,
@@ -1523,8 +1394,6 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
       gram: ex.gram,
       squaredDeviations: ex.squaredDeviations,
       orthogonalize: ex.orthogonalize,
-      dotsAt: ex.dotsAt,
-      axpysAt: ex.axpysAt,
       gram32: ex.gram32,
       trainStepAt: ex.trainStepAt,
     };

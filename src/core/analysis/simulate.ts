@@ -131,7 +131,7 @@ export class DpoSimulation {
   /** delta . g for every training row at the current state, when the whole training set is evaluated anyway. */
   private readonly trainDot: Float64Array | null;
   private readonly trainDots: SortedRowDots | null;
-  private readonly testDots: SortedRowDots;
+  private readonly testDots: SortedRowDots | null;
   /**
    * Runs that score every row at every step keep their train + test rows in a SIMD memory of
    * their own from the first step until the last (null before, after, or when too big).
@@ -205,7 +205,7 @@ export class DpoSimulation {
     this.testDot = this.allDots.subarray(nTrain);
     this.trainDot = this.fullBatch ? this.allDots.subarray(0, nTrain) : null;
     this.trainDots = this.trainDot ? new SortedRowDots(spec.train.rows) : null;
-    this.testDots = new SortedRowDots(spec.test.rows);
+    this.testDots = this.deferred ? null : new SortedRowDots(spec.test.rows);
     this.main = emptyCurve();
     this.groupCurves = (spec.groups ?? []).map(() => emptyCurve());
     if (spec.groups) {
@@ -288,7 +288,7 @@ export class DpoSimulation {
       this.resident = ResidentRows.create(this.m.data, this.m.dim, rows);
       if (this.resident) this.residentCoefs = new Float64Array(rows.length);
     }
-    if (this.trainDot || this.spec.groups) this.train(this.drawBatch(), null);
+    if (this.trainDot || this.spec.groups) this.train(this.drawBatch());
     else {
       // An alone run's training rows stay in a SIMD instance between its steps (RunRows).
       this.runRows ??= new RunRows(this.m.data, this.m.dim, this.spec.train.rows, this.batchSize);
@@ -329,11 +329,8 @@ export class DpoSimulation {
     for (let k = 0; k < this.m.dim; k++) this.delta[k] += f * grad[k];
   }
 
-  /** The SGD update of one batch (`rows` holds the training rows, for alone runs). */
-  private train(
-    { batch, margins }: { batch: Int32Array; margins: Float64Array },
-    rows: RunRows | null,
-  ): void {
+  /** The SGD update of one batch of a full-batch or joint run. */
+  private train({ batch, margins }: { batch: Int32Array; margins: Float64Array }): void {
     const { train } = this.spec;
     const d = this.m.dim;
     const grad = this.grad;
@@ -350,26 +347,23 @@ export class DpoSimulation {
       wsum += w;
       coefs[j] = w * sigmoidNeg(z) * train.signs[i];
     }
-    if (rows) rows.addTo(batch, this.batchRows, coefs, batch.length, grad);
+    // Full-batch and joint runs sum the batch's gradient over the training rows in training-set
+    // order (repeats add up first), whichever memory holds the rows, so the result does not
+    // depend on it (nor on the thread count, parallel-dots.ts).
+    const nTrain = this.spec.train.rows.length;
+    const all = (this.residentCoefs ??= new Float64Array(nTrain + this.spec.test.rows.length));
+    all.fill(0);
+    for (let j = 0; j < batch.length; j++) all[batch[j]] += coefs[j];
+    if (this.resident) this.resident.addTo(all, grad);
     else {
-      // Full-batch and joint runs sum the batch's gradient over the training rows in training-set
-      // order (repeats add up first), whichever memory holds the rows, so the result does not
-      // depend on it (nor on the thread count, parallel-dots.ts).
-      const nTrain = this.spec.train.rows.length;
-      const all = (this.residentCoefs ??= new Float64Array(nTrain + this.spec.test.rows.length));
-      all.fill(0);
-      for (let j = 0; j < batch.length; j++) all[batch[j]] += coefs[j];
-      if (this.resident) this.resident.addTo(all, grad);
-      else {
-        const rows = this.batchRows;
-        let n = 0;
-        for (let i = 0; i < nTrain; i++)
-          if (all[i] !== 0) {
-            rows[n] = this.spec.train.rows[i];
-            coefs[n++] = all[i];
-          }
-        addRows(this.m.data, d, rows, coefs, n, grad);
-      }
+      const rows = this.batchRows;
+      let n = 0;
+      for (let i = 0; i < nTrain; i++)
+        if (all[i] !== 0) {
+          rows[n] = this.spec.train.rows[i];
+          coefs[n++] = all[i];
+        }
+      addRows(this.m.data, d, rows, coefs, n, grad);
     }
     this.main.trainLoss.push(loss / wsum);
     const f = (2 * this.lr * this.beta) / wsum;
@@ -468,7 +462,7 @@ export class DpoSimulation {
 
   private drawBatch(): { batch: Int32Array; margins: Float64Array } {
     const batch = this.pickBatch();
-    return { batch, margins: this.scoreBatch(batch, null) };
+    return { batch, margins: this.scoreBatch(batch) };
   }
 
   /** The next batch's training-set indices (batchRows: their matrix rows). */
@@ -501,14 +495,13 @@ export class DpoSimulation {
     return batch;
   }
 
-  /** Margins beta * s * delta . g of the batch's rows (from `rows` when it holds them). */
-  private scoreBatch(batch: Int32Array, rows: RunRows | null): Float64Array {
+  /** Margins beta * s * delta . g of the batch's rows. */
+  private scoreBatch(batch: Int32Array): Float64Array {
     const { signs } = this.spec.train;
     const n = batch.length;
     const dots = this.batchDots;
     const trainDot = this.trainDot;
     if (trainDot) for (let j = 0; j < n; j++) dots[j] = trainDot[batch[j]];
-    else if (rows) rows.dots(batch, this.batchRows, n, this.delta, dots);
     else rowDots(this.m.data, this.m.dim, this.batchRows, n, this.delta, dots);
     const margins = this.margins;
     for (let j = 0; j < n; j++) margins[j] = this.beta * signs[batch[j]] * dots[j];
@@ -562,7 +555,7 @@ export class DpoSimulation {
     if (this.rowDots) this.rowDots.dots(this.delta, this.allDots);
     else if (this.resident) this.resident.dots(this.delta, this.allDots);
     else {
-      this.testDots.run(data, d, this.delta, this.testDot);
+      this.testDots!.run(data, d, this.delta, this.testDot);
       this.trainDots!.run(data, d, this.delta, this.trainDot!);
     }
     // Full batch: the scores are train rows then test rows; only joint runs' curves use the train part.
