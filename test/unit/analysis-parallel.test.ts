@@ -123,17 +123,23 @@ describe('analysis on worker threads', () => {
     for (const [name, c] of Object.entries(plain.groups())) close(one.groups()[name], c);
   });
 
-  it('the linear-algebra worker’s bootstrap intervals (float32 products) are the WebAssembly ones to 1e-6', async () => {
+  it('with the linear-algebra worker (Gram-started spectral norms, float32 bootstrap) the statistics are the WebAssembly ones to the spectral tolerance, and the same on 1 and 2 threads', async () => {
     const options = { bootstrapReps: 60, seed: 11 };
     const gemm = await GemmWorker.start(matrix, 2);
     try {
       const wasm = await behaviorStatsAll(matrix, statsJobs, options, { threads: 1 });
       const ort = await behaviorStatsAll(matrix, statsJobs, options, { threads: 2, gemm });
+      expect(await behaviorStatsAll(matrix, statsJobs, options, { threads: 1, gemm })).toEqual(ort);
       ort.forEach((s, i) => {
-        expect({ ...s, distinguishabilityCI: null }).toEqual({
+        expect({ ...s, distinguishabilityCI: null, concentration: null }).toEqual({
           ...wasm[i],
           distinguishabilityCI: null,
+          concentration: null,
         });
+        // Both decide by the same a-posteriori rule, from different start vectors.
+        expect(Math.abs(s.concentration - wasm[i].concentration)).toBeLessThanOrEqual(
+          2e-10 * wasm[i].concentration,
+        );
         s.distinguishabilityCI.forEach((x, j) =>
           expect(Math.abs(x - wasm[i].distinguishabilityCI[j])).toBeLessThanOrEqual(1e-6 * x),
         );

@@ -2,9 +2,12 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { type Matrix, meanOfRows } from '../../src/core/analysis/matrix.js';
 import { Rng } from '../../src/core/analysis/rng.js';
+import { GemmWorker } from '../../src/core/analysis/gemm-client.js';
 import {
+  type ClassGram,
   covarianceSpectralNorm,
   covarianceSummary,
+  covarianceSummaryFromGram,
   jacobiEigen,
 } from '../../src/core/analysis/spectral.js';
 import {
@@ -60,22 +63,65 @@ describe('behaviorStats', () => {
     expect(s.suspects).toEqual([]);
   });
 
+  /** Rows with a decaying spectrum and an offset (a common component), n x d. */
+  const decaying = (n: number, d: number): Matrix => {
+    const rng = new Rng(n * 1000 + d);
+    const scales = Array.from({ length: d }, (_, k) => 1 / (1 + k / 3));
+    const m: Matrix = { data: new Float32Array(n * d), rows: n, dim: d };
+    for (let i = 0; i < n; i++)
+      for (let k = 0; k < d; k++) m.data[i * d + k] = rng.normal() * scales[k] + 0.3;
+    return m;
+  };
+  const shapes = [
+    [60, 25],
+    [8, 40],
+    [300, 120],
+  ];
+
   it('Lanczos spectral norm equals the dense eigen-decomposition (full and rank-deficient)', () => {
-    for (const [n, d] of [
-      [60, 25],
-      [8, 40],
-      [300, 120],
-    ]) {
-      const rng = new Rng(n * 1000 + d);
-      const scales = Array.from({ length: d }, (_, k) => 1 / (1 + k / 3));
-      const m: Matrix = { data: new Float32Array(n * d), rows: n, dim: d };
-      for (let i = 0; i < n; i++)
-        for (let k = 0; k < d; k++) m.data[i * d + k] = rng.normal() * scales[k] + 0.3;
+    for (const [n, d] of shapes) {
+      const m = decaying(n, d);
       const rows = Int32Array.from({ length: n }, (_, i) => i);
       const { cov, mean } = denseCovariance(m, rows);
       const dense = Math.max(...jacobiEigen(cov, d).values);
       const lanczos = covarianceSpectralNorm(m, rows, mean);
       expect(Math.abs(lanczos - dense) / dense).toBeLessThan(1e-10);
+    }
+  });
+
+  it('started from the linear-algebra worker’s float32 Gram matrix ([n, n] or [d, d]), it is the dense value too, and a useless Gram matrix only costs iterations', async () => {
+    for (const [n, d] of [...shapes, [40, 400]]) {
+      const m = decaying(n, d);
+      const rows = Int32Array.from({ length: n }, (_, i) => i);
+      const gemm = await GemmWorker.start(m, 1);
+      expect(gemm).not.toBeNull();
+      try {
+        const { cov } = denseCovariance(m, rows);
+        const dense = Math.max(...jacobiEigen(cov, d).values);
+        const { grams } = await gemm!.behavior(m, {
+          positives: rows,
+          negatives: rows.subarray(0, 2),
+          grams: [true, false],
+          weights: null,
+        });
+        expect(grams[0]!.side).toBe(n <= d ? 'rows' : 'dims');
+        expect(grams[1]).toBeNull();
+        const summary = covarianceSummaryFromGram(m, rows, grams[0]);
+        expect(summary.mean).toEqual(meanOfRows(m, rows));
+        expect(summary.trace).toBe(covarianceSummary(m, rows).trace);
+        expect(Math.abs(summary.spectralNorm - dense) / dense).toBeLessThan(1e-10);
+        // An identity "Gram matrix" gives a start vector with no special relation to Cov.
+        const size = Math.min(n, d);
+        const identity: ClassGram = {
+          values: Float32Array.from({ length: size * size }, (_, i) => +(i % (size + 1) === 0)),
+          size,
+          side: n <= d ? 'rows' : 'dims',
+        };
+        const poor = covarianceSummaryFromGram(m, rows, identity).spectralNorm;
+        expect(Math.abs(poor - dense) / dense).toBeLessThan(1e-10);
+      } finally {
+        gemm?.dispose();
+      }
     }
   });
 

@@ -8,12 +8,15 @@ import { GemmChannel } from './gemm-client.js';
 import type { Matrix } from './matrix.js';
 import { sharedMatrix } from './worker-pool.js';
 import { CTRL, fixedRowDots } from './parallel-dots.js';
-import { behaviorStats } from './stats.js';
+import { behaviorStats, behaviorStatsWith } from './stats.js';
 import type { DotsWorkerData, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';
 
 const init = workerData as Exclude<WorkerData, { kind: 'gemm' }>;
 const matrix: Matrix = sharedMatrix(init.matrix);
-/** The linear-algebra worker, when the pool was given a channel to it: it scores the runs' states. */
+/**
+ * The linear-algebra worker, when the pool was given a channel to it: the statistics' Gram matrices
+ * and bootstrap products, and the scores of the runs' states.
+ */
 const gemm =
   init.kind === 'jobs' && init.gemmPort ? new GemmChannel(init.gemmPort, matrix.dim) : null;
 
@@ -27,7 +30,9 @@ const handle = async (job: WorkerRequest): Promise<WorkerReply> => {
     return {
       id: job.id,
       kind: 'stats',
-      stats: behaviorStats(matrix, job.positives, job.negatives, job.options),
+      stats: gemm
+        ? await behaviorStatsWith(matrix, job.positives, job.negatives, gemm, job.options)
+        : behaviorStats(matrix, job.positives, job.negatives, job.options),
     };
   let pending = 0;
   const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(matrix, rows) : undefined;

@@ -7,6 +7,7 @@ import {
 import { gatherRows } from './gather.js';
 import type { Matrix } from './matrix.js';
 import type { StateScorer } from './state-scoring.js';
+import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from './stats.js';
 import { sharedRows, startWorker } from './worker-pool.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
@@ -27,7 +28,7 @@ interface Endpoint {
  * started it (GemmWorker), or from an analysis worker through a port (GemmWorker.connect). The
  * worker answers every endpoint's requests in arrival order.
  */
-export class GemmChannel {
+export class GemmChannel implements StatsProducts {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private failure: Error | null = null;
@@ -64,25 +65,40 @@ export class GemmChannel {
     });
   }
 
-  /** bootstrapDistinguishability's interval, computed by the worker. */
-  async bootstrap(
-    positives: Int32Array,
-    negatives: Int32Array,
-    reps: number,
-    confidence: number,
-    seed: number,
-  ): Promise<[number, number]> {
-    const reply = await this.request({
-      id: this.nextId++,
-      kind: 'bootstrap',
-      positives,
-      negatives,
-      reps,
-      confidence,
-      seed,
-    });
-    if (reply.kind !== 'bootstrap') throw new Error(`unexpected reply ${reply.kind}`);
-    return reply.interval;
+  /**
+   * behaviorStatsWith's products of one behavior. This thread gathers the rows (float32, into a
+   * block the worker handed back before) and hands them over without a copy.
+   */
+  async behavior(m: Matrix, request: BehaviorProductsRequest): Promise<BehaviorProducts> {
+    const { positives, negatives, grams, weights } = request;
+    const np = positives.length;
+    const n = np + negatives.length;
+    const d = this.dim;
+    const rows = new Float32Array(this.spareBuffer(4 * n * d), 0, n * d);
+    for (let j = 0; j < n; j++) {
+      const r = j < np ? positives[j] : negatives[j - np];
+      rows.set(m.data.subarray(r * d, (r + 1) * d), j * d);
+    }
+    const reply = await this.request(
+      {
+        id: this.nextId++,
+        kind: 'behavior',
+        rows,
+        nPositive: np,
+        grams,
+        weights,
+      },
+      weights ? [rows.buffer, weights.buffer as ArrayBuffer] : [rows.buffer],
+    );
+    if (reply.kind !== 'behavior') throw new Error(`unexpected reply ${reply.kind}`);
+    this.spare.push(reply.rows.buffer as ArrayBuffer);
+    return { grams: reply.grams, replicates: reply.replicates };
+  }
+
+  /** A handed-back block of at least `bytes`, or a new one. */
+  private spareBuffer(bytes: number): ArrayBuffer {
+    const i = this.spare.findIndex((b) => b.byteLength >= bytes);
+    return i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
   }
 
   /**
@@ -101,9 +117,7 @@ export class GemmChannel {
           shared.set(heads);
           last = { heads, shared };
         }
-        const bytes = 8 * (to - from) * this.dim;
-        const i = this.spare.findIndex((b) => b.byteLength >= bytes);
-        const buffer = i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
+        const buffer = this.spareBuffer(8 * (to - from) * this.dim);
         const block = new Float64Array(buffer);
         gatherRows(m, rows.subarray(from, to), block);
         const reply = await this.request(

@@ -19,15 +19,12 @@ const answer = async (
 ): Promise<void> => {
   const reply = (r: GemmReply, transfer: ArrayBuffer[] = []): void => to.postMessage(r, transfer);
   try {
-    if (job.kind === 'bootstrap') {
-      const interval = await service.bootstrap(
-        job.positives,
-        job.negatives,
-        job.reps,
-        job.confidence,
-        job.seed,
-      );
-      reply({ id: job.id, kind: 'bootstrap', interval });
+    if (job.kind === 'behavior') {
+      const { rows, nPositive, grams, weights } = job;
+      const products = await service.behavior(rows, nPositive, grams, weights);
+      const transfer = [rows.buffer as ArrayBuffer];
+      for (const g of products.grams) if (g) transfer.push(g.values.buffer as ArrayBuffer);
+      reply({ id: job.id, kind: 'behavior', rows, ...products }, transfer);
     } else {
       // A copy of onnxruntime's output, which this thread can hand over without copying again.
       const out = new Float64Array(await service.scores(job.block, job.n, job.heads, job.k));

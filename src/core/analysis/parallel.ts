@@ -5,8 +5,7 @@ import { type DpoSimulation, runToCompletion, yieldToEventLoop } from './simulat
 import {
   behaviorStats,
   type BehaviorStats,
-  bootstrapDistinguishability,
-  DEFAULT_STATS_OPTIONS,
+  behaviorStatsWith,
   type StatsOptions,
 } from './stats.js';
 import { DEFAULT_ANALYSIS_THREADS, runInWorkers } from './worker-pool.js';
@@ -31,8 +30,9 @@ export interface StatsJob {
 
 /**
  * behaviorStats for each job, in the order of `jobs`; onProgress after each behavior. With a
- * linear-algebra worker (or one starting: a promise) the bootstrap intervals are computed there,
- * beside the other threads; should it not start, here afterwards (the same intervals to rounding).
+ * linear-algebra worker (or one starting: a promise) every thread takes its Gram matrices and
+ * bootstrap products from it (behaviorStatsWith); should it not start, the WebAssembly kernels
+ * compute the same quantities (the same numbers to the spectral tolerance and to rounding).
  */
 export async function behaviorStatsAll(
   m: Matrix,
@@ -43,34 +43,7 @@ export async function behaviorStatsAll(
     gemm?: GemmWorker | null | Promise<GemmWorker | null>;
   } = {},
 ): Promise<BehaviorStats[]> {
-  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
-  if (!run.gemm || reps <= 0) return statsAll(m, jobs, options, run);
-  const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
-  const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
-  const [stats, intervals] = await Promise.all([
-    statsAll(m, jobs, { ...options, bootstrapReps: 0 }, run),
-    Promise.resolve(run.gemm).then((gemm) =>
-      gemm
-        ? Promise.all(
-            jobs.map((j) => gemm.bootstrap(j.positives, j.negatives, reps, confidence, seed)),
-          )
-        : null,
-    ),
-  ]);
-  return stats.map((s, i) => ({
-    ...s,
-    distinguishabilityCI:
-      intervals?.[i] ??
-      bootstrapDistinguishability(m, jobs[i].positives, jobs[i].negatives, reps, confidence, seed),
-  }));
-}
-
-async function statsAll(
-  m: Matrix,
-  jobs: readonly StatsJob[],
-  options: StatsOptions,
-  run: ParallelOptions & { onProgress?: (done: number, total: number, name: string) => void },
-): Promise<BehaviorStats[]> {
+  const gemm = (await run.gemm) ?? null;
   const out = new Array<BehaviorStats>(jobs.length);
   let done = 0;
   const threads = Math.min(run.threads ?? DEFAULT_ANALYSIS_THREADS, jobs.length);
@@ -88,11 +61,15 @@ async function statsAll(
         },
       },
       run.signal,
+      gemm,
     ));
   if (ran) return out;
   for (let i = 0; i < jobs.length; i++) {
     run.signal?.throwIfAborted();
-    out[i] = behaviorStats(m, jobs[i].positives, jobs[i].negatives, options);
+    const { positives, negatives } = jobs[i];
+    out[i] = gemm
+      ? await behaviorStatsWith(m, positives, negatives, gemm, options)
+      : behaviorStats(m, positives, negatives, options);
     run.onProgress?.(i + 1, jobs.length, jobs[i].name);
     await yieldToEventLoop();
   }

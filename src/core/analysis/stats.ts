@@ -1,7 +1,14 @@
 import { asRows, rowDots, rowSquaredDeviations, withRowBlock } from './kernels.js';
 import { cosine, dot, type Matrix, norm, rowDot } from './matrix.js';
 import { Rng } from './rng.js';
-import { covarianceSummary, type SpectralOptions } from './spectral.js';
+import {
+  type ClassGram,
+  type CovarianceSummary,
+  covarianceSummary,
+  covarianceSummaryFromGram,
+  gramApplies,
+  type SpectralOptions,
+} from './spectral.js';
 
 export interface StatsOptions {
   /** Bootstrap replicates for the distinguishability interval (0 disables it). */
@@ -68,12 +75,92 @@ export function behaviorStats(
   negatives: ArrayLike<number>,
   options: StatsOptions = {},
 ): BehaviorStats {
-  const d = m.dim;
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
   const spectral = { seed, ...options.spectral };
   // Each class's rows are copied into the SIMD module once for its mean, trace and spectral norm.
   const positive = covarianceSummary(m, positives, spectral);
   const negative = covarianceSummary(m, negatives, spectral);
+  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
+  const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
+  const interval =
+    reps > 0 ? bootstrapDistinguishability(m, positives, negatives, reps, confidence, seed) : null;
+  return assembleStats(m, positives, negatives, positive, negative, interval, options);
+}
+
+/** What behaviorStatsWith asks of the linear-algebra worker for one behavior. */
+export interface BehaviorProductsRequest {
+  positives: Int32Array;
+  negatives: Int32Array;
+  /** Which classes' Gram matrices (positives, negatives) to compute. */
+  grams: [boolean, boolean];
+  /** The bootstrap's coefficients [reps, n+ + n-] (bootstrapCoefficients), or null: no bootstrap. */
+  weights: Float32Array | null;
+}
+
+export interface BehaviorProducts {
+  grams: [ClassGram | null, ClassGram | null];
+  /** ||mean difference|| of each bootstrap replicate (null without weights). */
+  replicates: Float64Array | null;
+}
+
+/** The linear-algebra worker as behaviorStatsWith uses it (GemmChannel). */
+export interface StatsProducts {
+  behavior(m: Matrix, request: BehaviorProductsRequest): Promise<BehaviorProducts>;
+}
+
+/**
+ * behaviorStats with the linear-algebra worker's products, one request per behavior: each class's
+ * Gram matrix, from which its spectral norm starts (covarianceSummaryFromGram), and the bootstrap
+ * replicates as one float32 product (GemmService.behavior). This thread prepares the request
+ * (means, coefficients, the rows gathered) so that the worker, which all threads share, only
+ * multiplies.
+ */
+export async function behaviorStatsWith(
+  m: Matrix,
+  positives: Int32Array,
+  negatives: Int32Array,
+  products: StatsProducts,
+  options: StatsOptions = {},
+): Promise<BehaviorStats> {
+  const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
+  const spectral = { seed, ...options.spectral };
+  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
+  const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
+  const np = positives.length;
+  const n = np + negatives.length;
+  let weights: Float32Array | null = null;
+  if (reps > 0) {
+    const w = (weights = new Float32Array(reps * n));
+    bootstrapCoefficients(np, negatives.length, reps, seed, (r, coef) => w.set(coef, r * n));
+  }
+  const { grams, replicates } = await products.behavior(m, {
+    positives,
+    negatives,
+    grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
+    weights,
+  });
+  return assembleStats(
+    m,
+    positives,
+    negatives,
+    covarianceSummaryFromGram(m, positives, grams[0], spectral),
+    covarianceSummaryFromGram(m, negatives, grams[1], spectral),
+    replicates ? percentileInterval(replicates, confidence) : null,
+    options,
+  );
+}
+
+/** The statistics from both classes' summaries and the bootstrap interval (null: none asked). */
+function assembleStats(
+  m: Matrix,
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+  positive: CovarianceSummary,
+  negative: CovarianceSummary,
+  interval: [number, number] | null,
+  options: StatsOptions,
+): BehaviorStats {
+  const d = m.dim;
   const muPositive = positive.mean;
   const muNegative = negative.mean;
   const meanDiff = new Float64Array(d);
@@ -81,12 +168,7 @@ export function behaviorStats(
   const distinguishability = norm(meanDiff, d);
   const concentration = Math.max(positive.spectralNorm, negative.spectralNorm);
   const trace = Math.max(positive.trace, negative.trace);
-  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
-  const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
-  const distinguishabilityCI =
-    reps > 0
-      ? bootstrapDistinguishability(m, positives, negatives, reps, confidence, seed)
-      : ([distinguishability, distinguishability] as [number, number]);
+  const distinguishabilityCI = interval ?? [distinguishability, distinguishability];
   let phi: number | undefined;
   if (options.head) {
     const wb = new Float64Array(d);

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { BehaviorRunsJob, BehaviorRunsResult } from './behavior-runs.js';
-import type { BehaviorStats, StatsOptions } from './stats.js';
+import type { BehaviorProducts, BehaviorStats, StatsOptions } from './stats.js';
 
 /** The embedding matrix in shared memory. */
 export interface SharedMatrix {
@@ -42,14 +42,18 @@ export interface GemmWorkerData {
 export type WorkerData = JobsWorkerData | DotsWorkerData | GemmWorkerData;
 
 export type GemmRequest =
+  /**
+   * One behavior's statistics products (GemmService.behavior): rows [n, dim], its positives then
+   * its negatives (transferred, and handed back for the next request); the rest as in
+   * BehaviorProductsRequest.
+   */
   | {
       id: number;
-      kind: 'bootstrap';
-      positives: Int32Array;
-      negatives: Int32Array;
-      reps: number;
-      confidence: number;
-      seed: number;
+      kind: 'behavior';
+      rows: Float32Array;
+      nPositive: number;
+      grams: [boolean, boolean];
+      weights: Float32Array | null;
     }
   /** Another thread's channel: the worker answers the requests that arrive on `port` too. */
   | { id: -1; kind: 'connect'; port: MessagePort }
@@ -62,7 +66,7 @@ export type GemmRequest =
 export type GemmReply =
   | { id: -1; kind: 'ready' }
   | { id: -1; kind: 'unavailable'; error: string }
-  | { id: number; kind: 'bootstrap'; interval: [number, number] }
+  | ({ id: number; kind: 'behavior'; rows: Float32Array } & BehaviorProducts)
   | { id: number; kind: 'scores'; out: Float64Array; block: Float64Array }
   | { id: number; kind: 'error'; error: string };
 
