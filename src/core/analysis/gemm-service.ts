@@ -21,12 +21,23 @@ const DOUBLE = 11;
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_INTS = 7;
 
-/** C = A B for A [m, n] and B [n, p] of the given element type, every dimension free. */
-const matmulModel = (type: number): Uint8Array =>
+/**
+ * float64 C = A B for float32 A [m, n] (the rows, converted exactly by onnxruntime's Cast: the
+ * caller gathers half the bytes) and float64 B [n, p], every dimension free.
+ */
+const scoresModel = (): Uint8Array =>
   graphModel(
-    [{ op_type: 'MatMul', input: ['a', 'b'], output: ['c'] }],
-    [createValueInfo('a', type, ['m', 'n']), createValueInfo('b', type, ['n', 'p'])],
-    createValueInfo('c', type, ['m', 'p']),
+    [
+      {
+        op_type: 'Cast',
+        input: ['a'],
+        output: ['a64'],
+        attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: DOUBLE }],
+      },
+      { op_type: 'MatMul', input: ['a64', 'b'], output: ['c'] },
+    ],
+    [createValueInfo('a', FLOAT, ['m', 'n']), createValueInfo('b', DOUBLE, ['n', 'p'])],
+    createValueInfo('c', DOUBLE, ['m', 'p']),
   );
 
 /** mu = the mean of the rows of x [n, d], as [1, d]. */
@@ -73,44 +84,54 @@ const dimsGramModel = (): Uint8Array =>
   );
 
 /**
- * float32 Gram matrix [n, n] of the rows X = [A; B] (A [h, d], B [n - h, d], views of X) centred
- * on their mean: [A A^T, A B^T; B A^T, B B^T] from three products, the lower-left block being the
- * transpose of the upper-right one (3/4 of the multiply-adds of a full product for h = n / 2).
+ * float32 Gram matrix [n, n] of the rows X [n, d] centred on their mean, X given whole (x) and as
+ * `parts` consecutive blocks of rows (x0, x1, ...: views of it): block (i, j) of the result is
+ * Ci Cj^T for i <= j and the transpose of block (j, i) below the diagonal, so the products cost
+ * (parts + 1) / (2 parts) of a full one.
  */
-const rowsGramModel = (): Uint8Array => {
-  const gemm = (a: string, b: string, out: string) => ({
-    op_type: 'Gemm',
-    input: [a, b],
-    output: [out],
-    attribute: [{ name: 'transB', type: ATTRIBUTE_INT, i: 1 }],
-  });
-  const concat = (input: string[], out: string, axis: number) => ({
+const rowsGramModel = (parts: number): Uint8Array => {
+  const attribute = (name: string, i: number) => [{ name, type: ATTRIBUTE_INT, i }];
+  const node: Record<string, unknown>[] = [rowMean('x', 'mu')];
+  for (let i = 0; i < parts; i++)
+    node.push({ op_type: 'Sub', input: [`x${i}`, 'mu'], output: [`c${i}`] });
+  for (let i = 0; i < parts; i++)
+    for (let j = 0; j < parts; j++)
+      node.push(
+        i <= j
+          ? {
+              op_type: 'Gemm',
+              input: [`c${i}`, `c${j}`],
+              output: [`g${i}_${j}`],
+              attribute: attribute('transB', 1),
+            }
+          : { op_type: 'Transpose', input: [`g${j}_${i}`], output: [`g${i}_${j}`] },
+      );
+  for (let i = 0; i < parts; i++)
+    node.push({
+      op_type: 'Concat',
+      input: Array.from({ length: parts }, (_, j) => `g${i}_${j}`),
+      output: [`r${i}`],
+      attribute: attribute('axis', 1),
+    });
+  node.push({
     op_type: 'Concat',
-    input,
-    output: [out],
-    attribute: [{ name: 'axis', type: ATTRIBUTE_INT, i: axis }],
+    input: Array.from({ length: parts }, (_, i) => `r${i}`),
+    output: ['c'],
+    attribute: attribute('axis', 0),
   });
   return graphModel(
-    [
-      rowMean('x', 'mu'),
-      { op_type: 'Sub', input: ['xa', 'mu'], output: ['ca'] },
-      { op_type: 'Sub', input: ['xb', 'mu'], output: ['cb'] },
-      gemm('ca', 'ca', 'aa'),
-      gemm('ca', 'cb', 'ab'),
-      gemm('cb', 'cb', 'bb'),
-      { op_type: 'Transpose', input: ['ab'], output: ['ba'] },
-      concat(['aa', 'ab'], 'top', 1),
-      concat(['ba', 'bb'], 'bottom', 1),
-      concat(['top', 'bottom'], 'c', 0),
-    ],
+    node,
     [
       createValueInfo('x', FLOAT, ['n', 'd']),
-      createValueInfo('xa', FLOAT, ['h', 'd']),
-      createValueInfo('xb', FLOAT, ['k', 'd']),
+      ...Array.from({ length: parts }, (_, i) => createValueInfo(`x${i}`, FLOAT, [`n${i}`, 'd'])),
     ],
     createValueInfo('c', FLOAT, ['n', 'n']),
   );
 };
+
+/** Blocks of rows of rowsGramModel for a class of at least ROWS_GRAM_SPLIT_MIN rows (fewer: one). */
+const ROWS_GRAM_PARTS = 4;
+const ROWS_GRAM_SPLIT_MIN = 64;
 
 /** A model whose nodes read `input` and write `output`. */
 const graphModel = (
@@ -148,18 +169,23 @@ export class GemmService {
      */
     private readonly single: {
       bootstrap: ort.InferenceSession;
-      gram: Record<GramSide, ort.InferenceSession>;
+      gram: {
+        rows: ort.InferenceSession;
+        rowsWhole: ort.InferenceSession;
+        dims: ort.InferenceSession;
+      };
     },
   ) {}
 
   static async create(m: Matrix, threads: number): Promise<GemmService> {
-    const [wide, bootstrap, rows, dims] = await Promise.all([
-      session(matmulModel(DOUBLE), Math.max(1, threads)),
+    const [wide, bootstrap, rows, rowsWhole, dims] = await Promise.all([
+      session(scoresModel(), Math.max(1, threads)),
       session(centredMatmulModel(), Math.max(1, threads)),
-      session(rowsGramModel(), Math.max(1, threads)),
+      session(rowsGramModel(ROWS_GRAM_PARTS), Math.max(1, threads)),
+      session(rowsGramModel(1), Math.max(1, threads)),
       session(dimsGramModel(), Math.max(1, threads)),
     ]);
-    return new GemmService(m, wide, { bootstrap, gram: { rows, dims } });
+    return new GemmService(m, wide, { bootstrap, gram: { rows, rowsWhole, dims } });
   }
 
   /**
@@ -186,14 +212,16 @@ export class GemmService {
       const [from, k] = c === 0 ? [0, np] : [np, n - np];
       const x = rows.subarray(from * d, (from + k) * d);
       const side: GramSide = k <= d ? 'rows' : 'dims';
-      const h = Math.ceil(k / 2);
-      const g = await this.single.gram[side].run({
-        x: new ort.Tensor('float32', x, [k, d]),
-        ...(side === 'rows' && {
-          xa: new ort.Tensor('float32', x.subarray(0, h * d), [h, d]),
-          xb: new ort.Tensor('float32', x.subarray(h * d), [k - h, d]),
-        }),
-      });
+      const parts = side === 'dims' ? 0 : k >= ROWS_GRAM_SPLIT_MIN ? ROWS_GRAM_PARTS : 1;
+      const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, [k, d]) };
+      for (let i = 0; i < parts; i++) {
+        const [lo, hi] = [Math.floor((i * k) / parts), Math.floor(((i + 1) * k) / parts)];
+        feeds[`x${i}`] = new ort.Tensor('float32', x.subarray(lo * d, hi * d), [hi - lo, d]);
+      }
+      const { gram } = this.single;
+      const g = await (side === 'dims' ? gram.dims : parts === 1 ? gram.rowsWhole : gram.rows).run(
+        feeds,
+      );
       // A copy of onnxruntime's output, which the caller can hand over without copying again.
       const values = Float32Array.from(g.c.data as Float32Array);
       out.grams[c] = { values, size: side === 'rows' ? k : d, side };
@@ -215,27 +243,12 @@ export class GemmService {
     return out;
   }
 
-  private async matmul(
-    s: ort.InferenceSession,
-    a: Float64Array,
-    rows: number,
-    inner: number,
-    b: Float64Array,
-    cols: number,
-  ): Promise<Float64Array> {
-    const out = await s.run({
-      a: new ort.Tensor('float64', a, [rows, inner]),
-      b: new ort.Tensor('float64', b, [inner, cols]),
-    });
-    return out.c.data as Float64Array;
-  }
-
   /**
    * out[j * k + s] = block[j] . heads[s] for the n rows of `block` ([n, d], gathered by the caller)
    * and k states `heads` ([k, d]): StateScorer.score.
    */
   async scores(
-    block: Float64Array,
+    block: Float32Array,
     n: number,
     heads: Float64Array,
     k: number,
@@ -246,7 +259,11 @@ export class GemmService {
       for (let s = 0; s < k; s++) for (let c = 0; c < d; c++) t[c * k + s] = heads[s * d + c];
       this.transposed = { heads, t };
     }
-    return this.matmul(this.wide, block.subarray(0, n * d), n, d, this.transposed.t, k);
+    const out = await this.wide.run({
+      a: new ort.Tensor('float32', block.subarray(0, n * d), [n, d]),
+      b: new ort.Tensor('float64', this.transposed.t, [d, k]),
+    });
+    return out.c.data as Float64Array;
   }
 
   /** The states of the current flush as [d, k] (every chunk of the flush uses them). */
