@@ -1,12 +1,14 @@
 import type { Matrix } from './matrix.js';
 
 /**
- * Rows of the matrix as a [rows.length, dim] block at the start of `into`: what onnxruntime
- * multiplies (it does not take shared memory). Reusing a block is about three times faster than
- * touching fresh memory, so callers hand in one.
+ * Rows of the matrix as a [rows.length, dim] float64 block: what onnxruntime multiplies (it takes
+ * neither float32 with float64 nor shared memory). Into `into` when it is big enough: reusing a
+ * block is about three times faster than touching fresh memory.
  */
-export function gatherRows(m: Matrix, rows: ArrayLike<number>, into: Float32Array): void {
+export function gatherRows(m: Matrix, rows: ArrayLike<number>, into?: Float64Array): Float64Array {
   const d = m.dim;
-  for (let j = 0; j < rows.length; j++)
-    into.set(m.data.subarray(rows[j] * d, (rows[j] + 1) * d), j * d);
+  const n = rows.length;
+  const out = into && into.length >= n * d ? into.subarray(0, n * d) : new Float64Array(n * d);
+  for (let j = 0; j < n; j++) out.set(m.data.subarray(rows[j] * d, (rows[j] + 1) * d), j * d);
+  return out;
 }

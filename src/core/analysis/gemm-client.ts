@@ -11,7 +11,7 @@ import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from '.
 import { sharedRows, startWorker } from './worker-pool.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
-/** Rows per scoring request: a float64 block of about this many bytes in the worker (after its Cast). */
+/** Rows per scoring request: a float64 block of about this many bytes in the worker. */
 const SCORE_CHUNK_BYTES = 64 << 20;
 
 type Pending = { resolve: (reply: GemmReply) => void; reject: (error: unknown) => void };
@@ -75,8 +75,10 @@ export class GemmChannel implements StatsProducts {
     const n = np + negatives.length;
     const d = this.dim;
     const rows = new Float32Array(this.spareBuffer(4 * n * d), 0, n * d);
-    gatherRows(m, positives, rows);
-    gatherRows(m, negatives, rows.subarray(np * d));
+    for (let j = 0; j < n; j++) {
+      const r = j < np ? positives[j] : negatives[j - np];
+      rows.set(m.data.subarray(r * d, (r + 1) * d), j * d);
+    }
     const reply = await this.request(
       {
         id: this.nextId++,
@@ -101,9 +103,8 @@ export class GemmChannel implements StatsProducts {
 
   /**
    * A StateScorer of a run's scoredRows() (rows of `m`, the matrix the worker was started on)
-   * whose products run in the worker. This thread gathers each chunk's rows (float32; the worker
-   * converts them) and hands the block over (no copy), so that it gathers the next chunk while the
-   * worker multiplies.
+   * whose products run in the worker. This thread gathers each chunk's rows as float64 and hands
+   * the block over (no copy), so that it gathers the next chunk while the worker multiplies.
    */
   scorer(m: Matrix, rows: Int32Array): StateScorer {
     let last: { heads: Float64Array; shared: Float64Array } | null = null;
@@ -116,8 +117,8 @@ export class GemmChannel implements StatsProducts {
           shared.set(heads);
           last = { heads, shared };
         }
-        const buffer = this.spareBuffer(4 * (to - from) * this.dim);
-        const block = new Float32Array(buffer, 0, (to - from) * this.dim);
+        const buffer = this.spareBuffer(8 * (to - from) * this.dim);
+        const block = new Float64Array(buffer);
         gatherRows(m, rows.subarray(from, to), block);
         const reply = await this.request(
           { id: this.nextId++, kind: 'scores', block, n: to - from, heads: last.shared, k },

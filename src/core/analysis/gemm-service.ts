@@ -21,22 +21,11 @@ const DOUBLE = 11;
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_INTS = 7;
 
-/**
- * float64 C = A B for float32 A [m, n] (the rows, converted exactly by onnxruntime's Cast: the
- * caller gathers half the bytes) and float64 B [n, p], every dimension free.
- */
+/** float64 C = A B for A [m, n] and B [n, p], every dimension free. */
 const scoresModel = (): Uint8Array =>
   graphModel(
-    [
-      {
-        op_type: 'Cast',
-        input: ['a'],
-        output: ['a64'],
-        attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: DOUBLE }],
-      },
-      { op_type: 'MatMul', input: ['a64', 'b'], output: ['c'] },
-    ],
-    [createValueInfo('a', FLOAT, ['m', 'n']), createValueInfo('b', DOUBLE, ['n', 'p'])],
+    [{ op_type: 'MatMul', input: ['a', 'b'], output: ['c'] }],
+    [createValueInfo('a', DOUBLE, ['m', 'n']), createValueInfo('b', DOUBLE, ['n', 'p'])],
     createValueInfo('c', DOUBLE, ['m', 'p']),
   );
 
@@ -248,7 +237,7 @@ export class GemmService {
    * and k states `heads` ([k, d]): StateScorer.score.
    */
   async scores(
-    block: Float32Array,
+    block: Float64Array,
     n: number,
     heads: Float64Array,
     k: number,
@@ -260,7 +249,7 @@ export class GemmService {
       this.transposed = { heads, t };
     }
     const out = await this.wide.run({
-      a: new ort.Tensor('float32', block.subarray(0, n * d), [n, d]),
+      a: new ort.Tensor('float64', block.subarray(0, n * d), [n, d]),
       b: new ort.Tensor('float64', this.transposed.t, [d, k]),
     });
     return out.c.data as Float64Array;

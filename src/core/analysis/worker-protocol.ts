@@ -61,13 +61,13 @@ export type GemmRequest =
    * block: the n rows [n, dim] at its start (transferred, and handed back with the answer for the
    * next chunk); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush).
    */
-  | { id: number; kind: 'scores'; block: Float32Array; n: number; heads: Float64Array; k: number };
+  | { id: number; kind: 'scores'; block: Float64Array; n: number; heads: Float64Array; k: number };
 
 export type GemmReply =
   | { id: -1; kind: 'ready' }
   | { id: -1; kind: 'unavailable'; error: string }
   | ({ id: number; kind: 'behavior'; rows: Float32Array } & BehaviorProducts)
-  | { id: number; kind: 'scores'; out: Float64Array; block: Float32Array }
+  | { id: number; kind: 'scores'; out: Float64Array; block: Float64Array }
   | { id: number; kind: 'error'; error: string };
 
 export type WorkerJob =
