@@ -37,9 +37,12 @@ export interface AnalysisBenchResult {
   runs: number;
   /** Wall-clock seconds. */
   seconds: {
-    /** Statistics and bootstrap (worker threads and the linear-algebra worker), then priority. */
+    /**
+     * Until the statistics and bootstrap are done (worker threads and the linear-algebra worker),
+     * with the joint run under way beside them.
+     */
     statistics: number;
-    /** Every behavior's alone run (worker threads) beside the joint run. */
+    /** Then priority, every behavior's alone run (worker threads) and the rest of the joint run. */
     simulation: number;
     /** The figure to compare with the embedding time. */
     total: number;
@@ -144,8 +147,8 @@ export async function benchAnalysis(
     };
     const s = result.seconds;
     log(
-      `d=${dim}, ${threads} thread(s), median of ${result.runs}: statistics with bootstrap(${reps}) + priority ${s.statistics.toFixed(2)} s, ` +
-        `${m} alone runs + joint run ${s.simulation.toFixed(2)} s => analysis ${s.total.toFixed(2)} s` +
+      `d=${dim}, ${threads} thread(s), median of ${result.runs}: statistics with bootstrap(${reps}), joint run beside them ${s.statistics.toFixed(2)} s, ` +
+        `then priority, ${m} alone runs, rest of the joint run ${s.simulation.toFixed(2)} s => analysis ${s.total.toFixed(2)} s` +
         (options.endToEnd ? ' (with flipped-label runs and rebalancing)' : ''),
     );
     results.push(result);

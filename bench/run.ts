@@ -42,12 +42,12 @@ const main = async () => {
     const ratio = a.seconds.total / embedSeconds;
     return [
       {
-        metric: `d=${a.dim}: statistics + bootstrap + priority`,
+        metric: `d=${a.dim}: statistics + bootstrap (joint run beside them)`,
         value: +a.seconds.statistics.toFixed(2),
         unit: 's',
       },
       {
-        metric: `d=${a.dim}: ${behaviors} alone runs + joint run (100 steps)`,
+        metric: `d=${a.dim}: then priority + ${behaviors} alone runs (100 steps)`,
         value: +a.seconds.simulation.toFixed(2),
         unit: 's',
       },

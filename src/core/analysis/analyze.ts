@@ -25,7 +25,7 @@ import { GemmWorker } from './gemm-client.js';
 import { stepJointRun } from './joint-steps.js';
 import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
 import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
-import { behaviorRunSteps, type BehaviorRunsResult } from './behavior-runs.js';
+import { behaviorRunSteps } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
 
@@ -206,79 +206,10 @@ async function analyzeMatrix(
     else kept.push({ rows, index, pos, neg });
   });
 
-  // Statistics.
-  onProgress?.({ stage: 'statistics', fraction: 0, message: 'statistics' });
-  const statsDone = behaviorStatsAll(
-    matrix,
-    kept.map((k) => ({ name: k.rows.name, positives: k.pos, negatives: k.neg })),
-    {
-      bootstrapReps: options.bootstrapReps,
-      seed,
-      head: input.head,
-      maxSuspects: options.maxSuspects,
-      labelErrorDepth: thresholds.labelErrorDepth,
-    },
-    {
-      threads,
-      gemm: context.gemm,
-      signal,
-      onProgress: (done, total, name) =>
-        onProgress?.({
-          stage: 'statistics',
-          fraction: done / total,
-          message: `statistics: ${done}/${total} (${name})`,
-        }),
-    },
-  );
-  // The runs' train/test splits while the worker threads compute the statistics: this thread
-  // would wait otherwise. Salted by the input's behavior index, so excluding or adding another
-  // behavior leaves this one's split alone.
-  const splits = kept.map((k) =>
-    splitBehavior(matrix, k.rows, k.index, sim.testFraction, sim.seed),
-  );
-  const stats = await statsDone;
-  const names = kept.map((k) => k.rows.name);
-  const b = stats.map((s) => s.meanDiff);
-  const sampling = kept.map((k) => input.samplingWeights?.[k.index] ?? 1);
-  const mixtureWeights = kept.map((k, i) => k.rows.rows.length * sampling[i]);
-  const levels = priorityLevels(b, mixtureWeights);
-  const gaps = priorityGaps(b);
-
-  // Simulation.
-  onProgress?.({ stage: 'simulate', fraction: 0, message: 'simulated DPO' });
-  const gemm = await context.gemm;
-  const start = input.head ? headBoundary(matrix.dim, input.head) : undefined;
-  const position = new Map(splits.map((s, i) => [s.name, i]));
-  const jointNames =
-    options.joint === false
-      ? []
-      : Array.isArray(options.joint)
-        ? names.filter((n) => (options.joint as readonly string[]).includes(n))
-        : names;
-  const jointSplits = splits.filter((s) => jointNames.includes(s.name));
-  const jointWeights = jointSplits.map((s) => sampling[position.get(s.name)!]);
-  const joint =
-    jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
-  const model = input.model ?? 'model';
-  const jobs = splits.map((split) => ({
-    split,
-    params: sim,
-    start,
-    misalignment: options.misalignment !== false,
-    model,
-  }));
-  const totalSteps = jobs.reduce((s, j) => s + behaviorRunSteps(j), joint ? joint.steps : 0);
-  let stepsDone = 0;
-  const addSteps = (n: number): void => {
-    stepsDone += n;
-    onProgress?.({
-      stage: 'simulate',
-      fraction: totalSteps ? stepsDone / totalSteps : 1,
-      message: `simulated DPO: ${stepsDone}/${totalSteps} steps`,
-    });
-  };
-  // Each behavior's own runs go to the worker threads while the joint run steps here; a failure
-  // of either stops the other.
+  // The statistics, and beside them the joint run: the statistics' threads wait for the
+  // linear-algebra worker much of the time, which leaves room for the joint run's steps and the
+  // gathering of its rows on this thread. Then each behavior's own runs, on the worker threads.
+  // A failure of any part stops the others. Progress reports the statistics, then the runs' steps.
   const inner = new AbortController();
   const relay = (): void => inner.abort(signal?.reason);
   if (signal?.aborted) relay();
@@ -287,146 +218,224 @@ async function analyzeMatrix(
     inner.abort(error);
     throw error;
   };
-  let own: BehaviorRunsResult[];
+  // Awaited below; handled here too, so that a part that fails while another is awaited is not
+  // reported as an unhandled rejection.
+  const started = <T>(p: Promise<T>): Promise<T> => {
+    const q = p.catch(stopOnFailure);
+    q.catch(() => undefined);
+    return q;
+  };
   try {
-    [own] = await Promise.all([
-      behaviorRunsAll(matrix, jobs, {
-        threads,
-        gemm,
-        signal: inner.signal,
-        onSteps: addSteps,
-      }).catch(stopOnFailure),
-      joint
-        ? stepJointRun(matrix, joint, {
+    onProgress?.({ stage: 'statistics', fraction: 0, message: 'statistics' });
+    const statsDone = started(
+      behaviorStatsAll(
+        matrix,
+        kept.map((k) => ({ name: k.rows.name, positives: k.pos, negatives: k.neg })),
+        {
+          bootstrapReps: options.bootstrapReps,
+          seed,
+          head: input.head,
+          maxSuspects: options.maxSuspects,
+          labelErrorDepth: thresholds.labelErrorDepth,
+        },
+        {
+          threads,
+          gemm: context.gemm,
+          signal: inner.signal,
+          onProgress: (done, total, name) =>
+            onProgress?.({
+              stage: 'statistics',
+              fraction: done / total,
+              message: `statistics: ${done}/${total} (${name})`,
+            }),
+        },
+      ),
+    );
+    // The runs' train/test splits while the worker threads start on the statistics. Salted by the
+    // input's behavior index, so excluding or adding another behavior leaves this one's split alone.
+    const splits = kept.map((k) =>
+      splitBehavior(matrix, k.rows, k.index, sim.testFraction, sim.seed),
+    );
+    const names = kept.map((k) => k.rows.name);
+    const sampling = kept.map((k) => input.samplingWeights?.[k.index] ?? 1);
+    const mixtureWeights = kept.map((k, i) => k.rows.rows.length * sampling[i]);
+    const gemm = await context.gemm;
+    const start = input.head ? headBoundary(matrix.dim, input.head) : undefined;
+    const position = new Map(splits.map((s, i) => [s.name, i]));
+    const jointNames =
+      options.joint === false
+        ? []
+        : Array.isArray(options.joint)
+          ? names.filter((n) => (options.joint as readonly string[]).includes(n))
+          : names;
+    const jointSplits = splits.filter((s) => jointNames.includes(s.name));
+    const jointWeights = jointSplits.map((s) => sampling[position.get(s.name)!]);
+    const joint =
+      jointSplits.length >= 2 ? jointRun(matrix, jointSplits, sim, start, jointWeights) : null;
+    const model = input.model ?? 'model';
+    const jobs = splits.map((split) => ({
+      split,
+      params: sim,
+      start,
+      misalignment: options.misalignment !== false,
+      model,
+    }));
+    const totalSteps = jobs.reduce((s, j) => s + behaviorRunSteps(j), joint ? joint.steps : 0);
+    let stepsDone = 0;
+    let statsFinished = false;
+    const reportSteps = (): void =>
+      onProgress?.({
+        stage: 'simulate',
+        fraction: totalSteps ? stepsDone / totalSteps : 1,
+        message: `simulated DPO: ${stepsDone}/${totalSteps} steps`,
+      });
+    const addSteps = (n: number): void => {
+      stepsDone += n;
+      if (statsFinished) reportSteps();
+    };
+    const jointDone = joint
+      ? started(
+          stepJointRun(matrix, joint, {
             gemm,
             threads,
             signal: inner.signal,
             onSteps: addSteps,
-          }).catch(stopOnFailure)
-        : undefined,
+          }),
+        )
+      : undefined;
+    const stats = await statsDone;
+    statsFinished = true;
+    reportSteps();
+    const b = stats.map((s) => s.meanDiff);
+    const levels = priorityLevels(b, mixtureWeights);
+    const gaps = priorityGaps(b);
+    const [own] = await Promise.all([
+      started(
+        behaviorRunsAll(matrix, jobs, { threads, gemm, signal: inner.signal, onSteps: addSteps }),
+      ),
+      jointDone,
     ]);
+    const misalignment: MisalignmentRun[] = own.flatMap((r) => r.misalignment);
+    const twoModel: TwoModelComparison[] = [];
+    if (input.aligned) {
+      const comparisons = await compareModels(
+        { matrix, model, head: input.head },
+        {
+          matrix: { data: input.aligned.data, rows: matrix.rows, dim: matrix.dim },
+          model: input.aligned.model,
+          head: input.aligned.head,
+        },
+        kept.map((k) => ({ ...k.rows, index: k.index })),
+        sim,
+        { seed, bootstrapReps: 0 },
+        signal,
+      );
+      twoModel.push(...comparisons);
+      for (const c of comparisons) misalignment.push(c.base.run, c.aligned.run);
+    }
+
+    // Rebalancing.
+    let rebalancing: Rebalancing | null = null;
+    let upsampling: number[] | undefined;
+    if (options.rebalance !== false && joint && jointSplits.length >= 2) {
+      onProgress?.({ stage: 'rebalance', fraction: 0, message: 'rebalancing' });
+      const idx = jointSplits.map((s) => position.get(s.name)!);
+      const up = suggestUpsampling(
+        idx.map((i) => b[i]),
+        idx.map((i) => mixtureWeights[i]),
+        { cap: options.rebalanceCap, relativeTarget: thresholds.priorityLevel },
+      );
+      const after = jointRun(
+        matrix,
+        jointSplits,
+        sim,
+        start,
+        jointWeights.map((w, j) => w * up.factors[j]),
+      );
+      await stepJointRun(matrix, after, {
+        gemm,
+        threads,
+        signal,
+        onProgress: (p) =>
+          onProgress?.({
+            stage: 'rebalance',
+            fraction: p.total ? p.done / p.total : 1,
+            message: 'simulating the rebalanced mixture',
+          }),
+      });
+      const record = (values: number[]): Record<string, number> =>
+        Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
+      rebalancing = {
+        weights: record(up.factors),
+        levelsBefore: record(up.levelsBefore),
+        levelsAfter: record(up.levelsAfter),
+        jointBefore: toJointRun(
+          joint,
+          jointSplits.map((s) => s.name),
+        ),
+        jointAfter: toJointRun(
+          after,
+          jointSplits.map((s) => s.name),
+        ),
+      };
+      upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
+    }
+
+    const warnings = behaviorWarnings(
+      {
+        names,
+        levels,
+        distinguishability: stats.map((s) => s.distinguishability),
+        upsampling,
+        labelErrors: stats.map((s) => ({
+          count: s.pastOppositeMeanCount,
+          deepest: s.suspects.length ? -s.suspects[0].label * s.suspects[0].projection : 0,
+          total: s.nPositive + s.nNegative,
+        })),
+      },
+      thresholds,
+    );
+    const behaviors: AnalysisBehavior[] = stats.map((s, i) => ({
+      name: names[i],
+      index: kept[i].index,
+      nPositive: s.nPositive,
+      nNegative: s.nNegative,
+      distinguishability: s.distinguishability,
+      distinguishabilityCI: s.distinguishabilityCI,
+      normalizedDistinguishability: s.normalizedDistinguishability,
+      concentration: s.concentration,
+      trace: s.trace,
+      ...(s.phi === undefined ? {} : { phi: s.phi }),
+      priorityLevel: levels[i],
+      warnings: warnings[i],
+      suspects: s.suspects,
+      wrongSideCount: s.wrongSideCount,
+      pastOppositeMeanCount: s.pastOppositeMeanCount,
+      ...(upsampling ? { upsampling: upsampling[i] } : {}),
+    }));
+    onProgress?.({ stage: 'done', fraction: 1, message: 'analysis done' });
+    return {
+      behaviors,
+      priority: { names, gaps, levels },
+      simulation: {
+        options: sim,
+        perBehavior: Object.fromEntries(own.map((r, i) => [names[i], r.alone])),
+        joint: joint
+          ? toJointRun(
+              joint,
+              jointSplits.map((s) => s.name),
+            )
+          : null,
+        misalignment,
+      },
+      rebalancing,
+      thresholds,
+      excluded,
+      twoModel,
+    };
   } finally {
     signal?.removeEventListener('abort', relay);
   }
-
-  const misalignment: MisalignmentRun[] = own.flatMap((r) => r.misalignment);
-  const twoModel: TwoModelComparison[] = [];
-  if (input.aligned) {
-    const comparisons = await compareModels(
-      { matrix, model, head: input.head },
-      {
-        matrix: { data: input.aligned.data, rows: matrix.rows, dim: matrix.dim },
-        model: input.aligned.model,
-        head: input.aligned.head,
-      },
-      kept.map((k) => ({ ...k.rows, index: k.index })),
-      sim,
-      { seed, bootstrapReps: 0 },
-      signal,
-    );
-    twoModel.push(...comparisons);
-    for (const c of comparisons) misalignment.push(c.base.run, c.aligned.run);
-  }
-
-  // Rebalancing.
-  let rebalancing: Rebalancing | null = null;
-  let upsampling: number[] | undefined;
-  if (options.rebalance !== false && joint && jointSplits.length >= 2) {
-    onProgress?.({ stage: 'rebalance', fraction: 0, message: 'rebalancing' });
-    const idx = jointSplits.map((s) => position.get(s.name)!);
-    const up = suggestUpsampling(
-      idx.map((i) => b[i]),
-      idx.map((i) => mixtureWeights[i]),
-      { cap: options.rebalanceCap, relativeTarget: thresholds.priorityLevel },
-    );
-    const after = jointRun(
-      matrix,
-      jointSplits,
-      sim,
-      start,
-      jointWeights.map((w, j) => w * up.factors[j]),
-    );
-    await stepJointRun(matrix, after, {
-      gemm,
-      threads,
-      signal,
-      onProgress: (p) =>
-        onProgress?.({
-          stage: 'rebalance',
-          fraction: p.total ? p.done / p.total : 1,
-          message: 'simulating the rebalanced mixture',
-        }),
-    });
-    const record = (values: number[]): Record<string, number> =>
-      Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
-    rebalancing = {
-      weights: record(up.factors),
-      levelsBefore: record(up.levelsBefore),
-      levelsAfter: record(up.levelsAfter),
-      jointBefore: toJointRun(
-        joint,
-        jointSplits.map((s) => s.name),
-      ),
-      jointAfter: toJointRun(
-        after,
-        jointSplits.map((s) => s.name),
-      ),
-    };
-    upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
-  }
-
-  const warnings = behaviorWarnings(
-    {
-      names,
-      levels,
-      distinguishability: stats.map((s) => s.distinguishability),
-      upsampling,
-      labelErrors: stats.map((s) => ({
-        count: s.pastOppositeMeanCount,
-        deepest: s.suspects.length ? -s.suspects[0].label * s.suspects[0].projection : 0,
-        total: s.nPositive + s.nNegative,
-      })),
-    },
-    thresholds,
-  );
-  const behaviors: AnalysisBehavior[] = stats.map((s, i) => ({
-    name: names[i],
-    index: kept[i].index,
-    nPositive: s.nPositive,
-    nNegative: s.nNegative,
-    distinguishability: s.distinguishability,
-    distinguishabilityCI: s.distinguishabilityCI,
-    normalizedDistinguishability: s.normalizedDistinguishability,
-    concentration: s.concentration,
-    trace: s.trace,
-    ...(s.phi === undefined ? {} : { phi: s.phi }),
-    priorityLevel: levels[i],
-    warnings: warnings[i],
-    suspects: s.suspects,
-    wrongSideCount: s.wrongSideCount,
-    pastOppositeMeanCount: s.pastOppositeMeanCount,
-    ...(upsampling ? { upsampling: upsampling[i] } : {}),
-  }));
-  onProgress?.({ stage: 'done', fraction: 1, message: 'analysis done' });
-  return {
-    behaviors,
-    priority: { names, gaps, levels },
-    simulation: {
-      options: sim,
-      perBehavior: Object.fromEntries(own.map((r, i) => [names[i], r.alone])),
-      joint: joint
-        ? toJointRun(
-            joint,
-            jointSplits.map((s) => s.name),
-          )
-        : null,
-      misalignment,
-    },
-    rebalancing,
-    thresholds,
-    excluded,
-    twoModel,
-  };
 }
 
 /**
