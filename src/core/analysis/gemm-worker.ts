@@ -11,6 +11,7 @@ const init = workerData as GemmWorkerData;
 const matrix: Matrix = sharedMatrix(init.matrix);
 
 type Target = Pick<MessagePort, 'postMessage'>;
+type Queued = { job: Exclude<GemmRequest, { kind: 'connect' }>; to: Target };
 
 const answer = async (
   service: GemmService,
@@ -40,10 +41,23 @@ const answer = async (
 
 GemmService.create(matrix, init.threads).then(
   (service) => {
-    let queue = Promise.resolve();
+    // One request at a time. A behavior's statistics products go before waiting state scores:
+    // the thread that asked for them waits with nothing else to do, while the scores of a joint
+    // run's flush can come later without holding anyone up for longer.
+    const waiting: { first: Queued[]; then: Queued[] } = { first: [], then: [] };
+    let busy = false;
+    const pump = (): void => {
+      const next = waiting.first.shift() ?? waiting.then.shift();
+      if (!next) return void (busy = false);
+      busy = true;
+      void answer(service, next.job, next.to).then(pump);
+    };
     const serve = (job: GemmRequest, to: Target): void => {
       if (job.kind === 'connect') job.port.on('message', (j: GemmRequest) => serve(j, job.port));
-      else queue = queue.then(() => answer(service, job, to));
+      else {
+        (job.kind === 'behavior' ? waiting.first : waiting.then).push({ job, to });
+        if (!busy) pump();
+      }
     };
     parentPort?.on('message', (job: GemmRequest) => serve(job, parentPort!));
     parentPort?.postMessage({ id: -1, kind: 'ready' } satisfies GemmReply);

@@ -81,6 +81,11 @@ export async function runInWorkers(
   signal?: AbortSignal,
   /** Gives each worker a channel to this linear-algebra worker (its runs' states are scored there). */
   gemm?: GemmWorker | null,
+  /**
+   * Jobs each worker holds at once: more than one lets a worker prepare its next job while the
+   * linear-algebra worker computes for the last (jobs that wait for it: statistics).
+   */
+  perWorker = 1,
 ): Promise<boolean> {
   if (!workerEntry()) return false;
   signal?.throwIfAborted();
@@ -126,7 +131,7 @@ export async function runInWorkers(
       w.on('exit', (code) =>
         finish(new Error(`an analysis worker thread stopped (exit code ${code})`)),
       );
-      feed(w);
+      for (let j = 0; j < perWorker; j++) feed(w);
     }
   });
   return true;
