@@ -1,14 +1,17 @@
 import type { Matrix } from './matrix.js';
 
 /**
- * Rows of the matrix as a [rows.length, dim] float64 block: what onnxruntime multiplies (it takes
- * neither float32 with float64 nor shared memory). Into `into` when it is big enough: reusing a
- * block is about three times faster than touching fresh memory.
+ * Rows of the matrix as a [rows.length, dim] block at the start of `into` (float64 for the runs'
+ * scores, float32 for the statistics' products): what onnxruntime multiplies (it takes neither
+ * float32 with float64 nor shared memory). Callers hand in a block they reuse: filling fresh
+ * memory is about three times slower than the copy.
  */
-export function gatherRows(m: Matrix, rows: ArrayLike<number>, into?: Float64Array): Float64Array {
+export function gatherRows(
+  m: Matrix,
+  rows: ArrayLike<number>,
+  into: Float32Array | Float64Array,
+): void {
   const d = m.dim;
-  const n = rows.length;
-  const out = into && into.length >= n * d ? into.subarray(0, n * d) : new Float64Array(n * d);
-  for (let j = 0; j < n; j++) out.set(m.data.subarray(rows[j] * d, (rows[j] + 1) * d), j * d);
-  return out;
+  for (let j = 0; j < rows.length; j++)
+    into.set(m.data.subarray(rows[j] * d, (rows[j] + 1) * d), j * d);
 }

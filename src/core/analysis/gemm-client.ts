@@ -7,7 +7,12 @@ import {
 import { gatherRows } from './gather.js';
 import type { Matrix } from './matrix.js';
 import type { StateScorer } from './state-scoring.js';
-import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from './stats.js';
+import {
+  type BehaviorProducts,
+  type BehaviorProductsRequest,
+  bootstrapCoefficients,
+  type StatsProducts,
+} from './stats.js';
 import { sharedRows, startWorker } from './worker-pool.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
@@ -66,39 +71,62 @@ export class GemmChannel implements StatsProducts {
   }
 
   /**
-   * behaviorStatsWith's products of one behavior. This thread gathers the rows (float32, into a
-   * block the worker handed back before) and hands them over without a copy.
+   * behaviorStatsWith's products of one behavior. This thread gathers the rows (float32) and the
+   * resampling coefficients into blocks the worker handed back before, and hands them over with a
+   * block for the Gram matrices, without copies; `use` reads the answer before the blocks serve the
+   * next request. At d = 4096 a fresh block per request was a gigabyte of short-lived memory per
+   * analysis, and the garbage collector's threads took seconds of CPU.
    */
-  async behavior(m: Matrix, request: BehaviorProductsRequest): Promise<BehaviorProducts> {
-    const { positives, negatives, grams, weights } = request;
+  async behavior<T>(
+    m: Matrix,
+    request: BehaviorProductsRequest,
+    use: (products: BehaviorProducts) => T,
+  ): Promise<T> {
+    const { positives, negatives, grams, bootstrap } = request;
     const np = positives.length;
     const n = np + negatives.length;
     const d = this.dim;
     const rows = new Float32Array(this.spareBuffer(4 * n * d), 0, n * d);
-    for (let j = 0; j < n; j++) {
-      const r = j < np ? positives[j] : negatives[j - np];
-      rows.set(m.data.subarray(r * d, (r + 1) * d), j * d);
+    gatherRows(m, positives, rows);
+    gatherRows(m, negatives, rows.subarray(np * d));
+    const sizes = [np, n - np].map((k, c) => (grams[c] ? Math.min(k, d) ** 2 : 0));
+    const gramOut = new Float32Array(
+      this.spareBuffer(4 * (sizes[0] + sizes[1])),
+      0,
+      sizes[0] + sizes[1],
+    );
+    let weights: Float32Array | null = null;
+    if (bootstrap) {
+      const w = (weights = new Float32Array(
+        this.spareBuffer(4 * bootstrap.reps * n),
+        0,
+        bootstrap.reps * n,
+      ));
+      bootstrapCoefficients(np, n - np, bootstrap.reps, bootstrap.seed, (r, coef) =>
+        w.set(coef, r * n),
+      );
     }
+    const blocks = [rows, gramOut, ...(weights ? [weights] : [])];
     const reply = await this.request(
-      {
-        id: this.nextId++,
-        kind: 'behavior',
-        rows,
-        nPositive: np,
-        grams,
-        weights,
-      },
-      weights ? [rows.buffer, weights.buffer as ArrayBuffer] : [rows.buffer],
+      { id: this.nextId++, kind: 'behavior', rows, nPositive: np, grams, gramOut, weights },
+      blocks.map((b) => b.buffer as ArrayBuffer),
     );
     if (reply.kind !== 'behavior') throw new Error(`unexpected reply ${reply.kind}`);
-    this.spare.push(reply.rows.buffer as ArrayBuffer);
-    return { grams: reply.grams, replicates: reply.replicates };
+    try {
+      return use({ grams: reply.grams, replicates: reply.replicates });
+    } finally {
+      for (const b of reply.blocks) this.spare.push(b);
+    }
   }
 
-  /** A handed-back block of at least `bytes`, or a new one. */
+  /** The smallest handed-back block of at least `bytes`, or a new one. */
   private spareBuffer(bytes: number): ArrayBuffer {
-    const i = this.spare.findIndex((b) => b.byteLength >= bytes);
-    return i >= 0 ? this.spare.splice(i, 1)[0] : new ArrayBuffer(bytes);
+    let best = -1;
+    this.spare.forEach((b, i) => {
+      if (b.byteLength >= bytes && (best < 0 || b.byteLength < this.spare[best].byteLength))
+        best = i;
+    });
+    return best >= 0 ? this.spare.splice(best, 1)[0] : new ArrayBuffer(bytes);
   }
 
   /**

@@ -191,16 +191,19 @@ export class GemmService {
     rows: Float32Array,
     np: number,
     grams: [boolean, boolean],
+    gramOut: Float32Array,
     weights: Float32Array | null,
   ): Promise<BehaviorProducts> {
     const d = this.m.dim;
     const n = rows.length / d;
     const out: BehaviorProducts = { grams: [null, null], replicates: null };
+    let at = 0;
     for (const c of [0, 1] as const) {
       if (!grams[c]) continue;
       const [from, k] = c === 0 ? [0, np] : [np, n - np];
       const x = rows.subarray(from * d, (from + k) * d);
       const side: GramSide = k <= d ? 'rows' : 'dims';
+      const size = side === 'rows' ? k : d;
       const parts = side === 'dims' ? 0 : k >= ROWS_GRAM_SPLIT_MIN ? ROWS_GRAM_PARTS : 1;
       const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, [k, d]) };
       for (let i = 0; i < parts; i++) {
@@ -208,20 +211,23 @@ export class GemmService {
         feeds[`x${i}`] = new ort.Tensor('float32', x.subarray(lo * d, hi * d), [hi - lo, d]);
       }
       const { gram } = this.single;
-      const g = await (side === 'dims' ? gram.dims : parts === 1 ? gram.rowsWhole : gram.rows).run(
-        feeds,
-      );
-      // A copy of onnxruntime's output, which the caller can hand over without copying again.
-      const values = Float32Array.from(g.c.data as Float32Array);
-      out.grams[c] = { values, size: side === 'rows' ? k : d, side };
+      const session = side === 'dims' ? gram.dims : parts === 1 ? gram.rowsWhole : gram.rows;
+      // Written straight into the caller's block: no output memory to collect afterwards.
+      const values = gramOut.subarray(at, at + size * size);
+      await session.run(feeds, { c: new ort.Tensor('float32', values, [size, size]) });
+      out.grams[c] = { values, size, side };
+      at += size * size;
     }
     if (!weights) return out;
     const reps = weights.length / n;
-    const product = await this.single.bootstrap.run({
-      a: new ort.Tensor('float32', weights, [reps, n]),
-      x: new ort.Tensor('float32', rows, [n, d]),
-    });
-    const diffs = product.c.data as Float32Array;
+    const diffs = this.scratch('diffs', reps * d);
+    await this.single.bootstrap.run(
+      {
+        a: new ort.Tensor('float32', weights, [reps, n]),
+        x: new ort.Tensor('float32', rows, [n, d]),
+      },
+      { c: new ort.Tensor('float32', diffs, [reps, d]) },
+    );
     const values = new Float64Array(reps);
     for (let r = 0; r < reps; r++) {
       let s = 0;
@@ -231,6 +237,15 @@ export class GemmService {
     out.replicates = values;
     return out;
   }
+
+  /** A float32 block reused from one request to the next. */
+  private scratch(name: string, length: number): Float32Array {
+    let b = this.blocks.get(name);
+    if (!b || b.length < length) this.blocks.set(name, (b = new Float32Array(length)));
+    return b.subarray(0, length);
+  }
+
+  private readonly blocks = new Map<string, Float32Array>();
 
   /**
    * out[j * k + s] = block[j] . heads[s] for the n rows of `block` ([n, d], gathered by the caller)

@@ -21,11 +21,12 @@ const answer = async (
   const reply = (r: GemmReply, transfer: ArrayBuffer[] = []): void => to.postMessage(r, transfer);
   try {
     if (job.kind === 'behavior') {
-      const { rows, nPositive, grams, weights } = job;
-      const products = await service.behavior(rows, nPositive, grams, weights);
-      const transfer = [rows.buffer as ArrayBuffer];
-      for (const g of products.grams) if (g) transfer.push(g.values.buffer as ArrayBuffer);
-      reply({ id: job.id, kind: 'behavior', rows, ...products }, transfer);
+      const { rows, nPositive, grams, gramOut, weights } = job;
+      const products = await service.behavior(rows, nPositive, grams, gramOut, weights);
+      const blocks = [rows, gramOut, ...(weights ? [weights] : [])].map(
+        (b) => b.buffer as ArrayBuffer,
+      );
+      reply({ id: job.id, kind: 'behavior', blocks, ...products }, blocks);
     } else {
       // A copy of onnxruntime's output, which this thread can hand over without copying again.
       const out = new Float64Array(await service.scores(job.block, job.n, job.heads, job.k));

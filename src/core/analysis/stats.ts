@@ -93,27 +93,35 @@ export interface BehaviorProductsRequest {
   negatives: Int32Array;
   /** Which classes' Gram matrices (positives, negatives) to compute. */
   grams: [boolean, boolean];
-  /** The bootstrap's coefficients [reps, n+ + n-] (bootstrapCoefficients), or null: no bootstrap. */
-  weights: Float32Array | null;
+  /** The bootstrap's replicates (bootstrapCoefficients with this seed), or null: no bootstrap. */
+  bootstrap: { reps: number; seed: number } | null;
 }
 
 export interface BehaviorProducts {
   grams: [ClassGram | null, ClassGram | null];
-  /** ||mean difference|| of each bootstrap replicate (null without weights). */
+  /** ||mean difference|| of each bootstrap replicate (null without a bootstrap). */
   replicates: Float64Array | null;
 }
 
 /** The linear-algebra worker as behaviorStatsWith uses it (GemmChannel). */
 export interface StatsProducts {
-  behavior(m: Matrix, request: BehaviorProductsRequest): Promise<BehaviorProducts>;
+  /**
+   * Calls `use` with one behavior's products, which are valid only during that call (their
+   * memory serves the next request), and returns what it returns.
+   */
+  behavior<T>(
+    m: Matrix,
+    request: BehaviorProductsRequest,
+    use: (products: BehaviorProducts) => T,
+  ): Promise<T>;
 }
 
 /**
  * behaviorStats with the linear-algebra worker's products, one request per behavior: each class's
  * Gram matrix, from which its spectral norm starts (covarianceSummaryFromGram), and the bootstrap
  * replicates as one float32 product (GemmService.behavior). This thread prepares the request
- * (means, coefficients, the rows gathered) so that the worker, which all threads share, only
- * multiplies.
+ * (the rows gathered, the resampling coefficients) so that the worker, which all threads share,
+ * only multiplies.
  */
 export async function behaviorStatsWith(
   m: Matrix,
@@ -127,26 +135,24 @@ export async function behaviorStatsWith(
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
   const np = positives.length;
-  const n = np + negatives.length;
-  let weights: Float32Array | null = null;
-  if (reps > 0) {
-    const w = (weights = new Float32Array(reps * n));
-    bootstrapCoefficients(np, negatives.length, reps, seed, (r, coef) => w.set(coef, r * n));
-  }
-  const { grams, replicates } = await products.behavior(m, {
-    positives,
-    negatives,
-    grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
-    weights,
-  });
-  return assembleStats(
+  return products.behavior(
     m,
-    positives,
-    negatives,
-    covarianceSummaryFromGram(m, positives, grams[0], spectral),
-    covarianceSummaryFromGram(m, negatives, grams[1], spectral),
-    replicates ? percentileInterval(replicates, confidence) : null,
-    options,
+    {
+      positives,
+      negatives,
+      grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
+      bootstrap: reps > 0 ? { reps, seed } : null,
+    },
+    ({ grams, replicates }) =>
+      assembleStats(
+        m,
+        positives,
+        negatives,
+        covarianceSummaryFromGram(m, positives, grams[0], spectral),
+        covarianceSummaryFromGram(m, negatives, grams[1], spectral),
+        replicates ? percentileInterval(replicates, confidence) : null,
+        options,
+      ),
   );
 }
 

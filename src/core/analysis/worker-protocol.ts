@@ -44,8 +44,9 @@ export type WorkerData = JobsWorkerData | DotsWorkerData | GemmWorkerData;
 export type GemmRequest =
   /**
    * One behavior's statistics products (GemmService.behavior): rows [n, dim], its positives then
-   * its negatives (transferred, and handed back for the next request); the rest as in
-   * BehaviorProductsRequest.
+   * its negatives; gramOut receives the asked-for Gram matrices one after the other; weights are
+   * the bootstrap's coefficients [reps, n] (null: no bootstrap). All three blocks are transferred
+   * and handed back with the answer, for the next request.
    */
   | {
       id: number;
@@ -53,6 +54,7 @@ export type GemmRequest =
       rows: Float32Array;
       nPositive: number;
       grams: [boolean, boolean];
+      gramOut: Float32Array;
       weights: Float32Array | null;
     }
   /** Another thread's channel: the worker answers the requests that arrive on `port` too. */
@@ -66,7 +68,8 @@ export type GemmRequest =
 export type GemmReply =
   | { id: -1; kind: 'ready' }
   | { id: -1; kind: 'unavailable'; error: string }
-  | ({ id: number; kind: 'behavior'; rows: Float32Array } & BehaviorProducts)
+  /** grams are views of the handed-back gramOut; blocks: the request's blocks, handed back. */
+  | ({ id: number; kind: 'behavior'; blocks: ArrayBuffer[] } & BehaviorProducts)
   | { id: number; kind: 'scores'; out: Float64Array; block: Float64Array }
   | { id: number; kind: 'error'; error: string };
 
