@@ -104,7 +104,7 @@ describe('analysis on worker threads', () => {
         run.deferScoring();
         run.run();
         expect(run.pendingStates).toBe(sim.steps + 1);
-        await run.flushWith(gemm!.scorer(matrix, run.scoredRows()!));
+        await run.flushWith(gemm!.scorer(run.scoredRows()!));
         return run;
       } finally {
         gemm!.dispose();

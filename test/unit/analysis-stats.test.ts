@@ -99,7 +99,6 @@ describe('behaviorStats', () => {
         const { cov } = denseCovariance(m, rows);
         const dense = Math.max(...jacobiEigen(cov, d).values);
         const summary = await gemm!.behavior(
-          m,
           {
             positives: rows,
             negatives: rows.subarray(0, 2),

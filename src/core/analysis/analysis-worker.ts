@@ -35,7 +35,7 @@ const handle = async (job: WorkerRequest): Promise<WorkerReply> => {
         : behaviorStats(matrix, job.positives, job.negatives, job.options),
     };
   let pending = 0;
-  const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(matrix, rows) : undefined;
+  const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(rows) : undefined;
   const result = await runBehavior(
     matrix,
     job,

@@ -4,15 +4,9 @@ import {
   type Transferable,
   type Worker,
 } from 'node:worker_threads';
-import { gatherRows } from './gather.js';
 import type { Matrix } from './matrix.js';
 import type { StateScorer } from './state-scoring.js';
-import {
-  type BehaviorProducts,
-  type BehaviorProductsRequest,
-  bootstrapCoefficients,
-  type StatsProducts,
-} from './stats.js';
+import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from './stats.js';
 import { sharedRows, startWorker } from './worker-pool.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
@@ -37,8 +31,6 @@ export class GemmChannel implements StatsProducts {
   private nextId = 0;
   private readonly pending = new Map<number, Pending>();
   private failure: Error | null = null;
-  /** Row blocks the worker handed back, for the next chunks (fresh memory is slow to fill). */
-  private readonly spare: ArrayBuffer[] = [];
 
   constructor(
     private readonly endpoint: Endpoint,
@@ -62,98 +54,56 @@ export class GemmChannel implements StatsProducts {
     this.pending.clear();
   }
 
-  private request(job: GemmRequest, transfer: ArrayBuffer[] = []): Promise<GemmReply> {
+  private request(job: GemmRequest): Promise<GemmReply> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       this.pending.set(job.id, { resolve, reject });
-      this.endpoint.postMessage(job, transfer);
+      this.endpoint.postMessage(job);
     });
   }
 
   /**
-   * behaviorStatsWith's products of one behavior. This thread gathers the rows (float32) and the
-   * resampling coefficients into blocks the worker handed back before, and hands them over with a
-   * block for the Gram matrices, without copies; `use` reads the answer before the blocks serve the
-   * next request. At d = 4096 a fresh block per request was a gigabyte of short-lived memory per
-   * analysis, and the garbage collector's threads took seconds of CPU.
+   * behaviorStatsWith's products of one behavior. Only the row indices travel: the worker reads
+   * the rows from the shared matrix (at d = 4096 a block per request was gigabytes of short-lived
+   * memory per analysis, and the garbage collector's threads took seconds of CPU). `use` reads the
+   * answer.
    */
   async behavior<T>(
-    m: Matrix,
     request: BehaviorProductsRequest,
     use: (products: BehaviorProducts) => T,
   ): Promise<T> {
-    const { positives, negatives, grams, bootstrap } = request;
-    const np = positives.length;
-    const n = np + negatives.length;
-    const d = this.dim;
-    const rows = new Float32Array(this.spareBuffer(4 * n * d), 0, n * d);
-    gatherRows(m, positives, rows);
-    gatherRows(m, negatives, rows.subarray(np * d));
-    const sizes = [np, n - np].map((k, c) => (grams[c] ? Math.min(k, d) ** 2 : 0));
-    const gramOut = new Float32Array(
-      this.spareBuffer(4 * (sizes[0] + sizes[1])),
-      0,
-      sizes[0] + sizes[1],
-    );
-    let weights: Float32Array | null = null;
-    if (bootstrap) {
-      const w = (weights = new Float32Array(
-        this.spareBuffer(4 * bootstrap.reps * n),
-        0,
-        bootstrap.reps * n,
-      ));
-      bootstrapCoefficients(np, n - np, bootstrap.reps, bootstrap.seed, (r, coef) =>
-        w.set(coef, r * n),
-      );
-    }
-    const blocks = [rows, gramOut, ...(weights ? [weights] : [])];
-    const reply = await this.request(
-      { id: this.nextId++, kind: 'behavior', rows, nPositive: np, grams, gramOut, weights },
-      blocks.map((b) => b.buffer as ArrayBuffer),
-    );
+    const reply = await this.request({ id: this.nextId++, kind: 'behavior', ...request });
     if (reply.kind !== 'behavior') throw new Error(`unexpected reply ${reply.kind}`);
-    try {
-      return use({ grams: reply.grams, replicates: reply.replicates });
-    } finally {
-      for (const b of reply.blocks) this.spare.push(b);
-    }
-  }
-
-  /** The smallest handed-back block of at least `bytes`, or a new one. */
-  private spareBuffer(bytes: number): ArrayBuffer {
-    let best = -1;
-    this.spare.forEach((b, i) => {
-      if (b.byteLength >= bytes && (best < 0 || b.byteLength < this.spare[best].byteLength))
-        best = i;
-    });
-    return best >= 0 ? this.spare.splice(best, 1)[0] : new ArrayBuffer(bytes);
+    return use({ grams: reply.grams, replicates: reply.replicates });
   }
 
   /**
-   * A StateScorer of a run's scoredRows() (rows of `m`, the matrix the worker was started on)
-   * whose products run in the worker. This thread gathers each chunk's rows as float64 and hands
-   * the block over (no copy), so that it gathers the next chunk while the worker multiplies.
+   * A StateScorer of a run's scoredRows() (rows of the matrix the worker was started on) whose
+   * products run in the worker, which reads the rows from the shared matrix. The row indices and
+   * the states go over once per flush, in shared memory; each request names a range of rows.
    */
-  scorer(m: Matrix, rows: Int32Array): StateScorer {
+  scorer(rows: Int32Array): StateScorer {
+    const shared = new Int32Array(new SharedArrayBuffer(rows.byteLength));
+    shared.set(rows);
     let last: { heads: Float64Array; shared: Float64Array } | null = null;
     return {
       chunkRows: Math.max(64, Math.floor(SCORE_CHUNK_BYTES / (8 * this.dim))),
       score: async (from, to, heads, k) => {
-        // The states go over once per flush, in shared memory; each chunk sends only its rows.
         if (last?.heads !== heads) {
-          const shared = new Float64Array(new SharedArrayBuffer(heads.byteLength));
-          shared.set(heads);
-          last = { heads, shared };
+          const states = new Float64Array(new SharedArrayBuffer(heads.byteLength));
+          states.set(heads);
+          last = { heads, shared: states };
         }
-        const buffer = this.spareBuffer(8 * (to - from) * this.dim);
-        const block = new Float64Array(buffer);
-        gatherRows(m, rows.subarray(from, to), block);
-        const reply = await this.request(
-          { id: this.nextId++, kind: 'scores', block, n: to - from, heads: last.shared, k },
-          [buffer],
-        );
+        const reply = await this.request({
+          id: this.nextId++,
+          kind: 'scores',
+          rows: shared,
+          from,
+          to,
+          heads: last.shared,
+          k,
+        });
         if (reply.kind !== 'scores') throw new Error(`unexpected reply ${reply.kind}`);
-        this.spare.push(reply.block.buffer as ArrayBuffer);
         return reply.out;
       },
     };

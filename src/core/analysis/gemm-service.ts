@@ -7,7 +7,12 @@ import {
 } from '../embed/causal/onnx-proto.js';
 import type { Matrix } from './matrix.js';
 import type { GramSide } from './spectral.js';
-import type { BehaviorProducts } from './stats.js';
+import { gatherRows } from './gather.js';
+import {
+  type BehaviorProducts,
+  type BehaviorProductsRequest,
+  bootstrapCoefficients,
+} from './stats.js';
 
 // The linear-algebra worker's side (gemm-client.ts starts it): the analysis's large matrix
 // products as small ONNX graphs on onnxruntime, whose BLAS kernels run several times faster than
@@ -187,15 +192,17 @@ export class GemmService {
    * add up to 0, so it is the same, and the common component that dominates every row does not
    * cost float32 digits.
    */
-  async behavior(
-    rows: Float32Array,
-    np: number,
-    grams: [boolean, boolean],
-    gramOut: Float32Array,
-    weights: Float32Array | null,
-  ): Promise<BehaviorProducts> {
+  async behavior(request: BehaviorProductsRequest): Promise<BehaviorProducts> {
+    const { positives, negatives, grams, bootstrap } = request;
     const d = this.m.dim;
-    const n = rows.length / d;
+    const np = positives.length;
+    const n = np + negatives.length;
+    const rows = this.scratch32('rows', n * d);
+    gatherRows(this.m, positives, rows);
+    gatherRows(this.m, negatives, rows.subarray(np * d));
+    const sizes = [np, n - np].map((k, c) => (grams[c] ? (k <= d ? k : d) : 0));
+    // The Gram matrices are written into one block that is handed over to the caller.
+    const gramOut = new Float32Array(sizes[0] ** 2 + sizes[1] ** 2);
     const out: BehaviorProducts = { grams: [null, null], replicates: null };
     let at = 0;
     for (const c of [0, 1] as const) {
@@ -203,7 +210,7 @@ export class GemmService {
       const [from, k] = c === 0 ? [0, np] : [np, n - np];
       const x = rows.subarray(from * d, (from + k) * d);
       const side: GramSide = k <= d ? 'rows' : 'dims';
-      const size = side === 'rows' ? k : d;
+      const size = sizes[c];
       const parts = side === 'dims' ? 0 : k >= ROWS_GRAM_SPLIT_MIN ? ROWS_GRAM_PARTS : 1;
       const feeds: Record<string, ort.Tensor> = { x: new ort.Tensor('float32', x, [k, d]) };
       for (let i = 0; i < parts; i++) {
@@ -212,15 +219,16 @@ export class GemmService {
       }
       const { gram } = this.single;
       const session = side === 'dims' ? gram.dims : parts === 1 ? gram.rowsWhole : gram.rows;
-      // Written straight into the caller's block: no output memory to collect afterwards.
       const values = gramOut.subarray(at, at + size * size);
       await session.run(feeds, { c: new ort.Tensor('float32', values, [size, size]) });
       out.grams[c] = { values, size, side };
       at += size * size;
     }
-    if (!weights) return out;
-    const reps = weights.length / n;
-    const diffs = this.scratch('diffs', reps * d);
+    if (!bootstrap) return out;
+    const { reps, seed } = bootstrap;
+    const weights = this.scratch32('weights', reps * n);
+    bootstrapCoefficients(np, n - np, reps, seed, (r, coef) => weights.set(coef, r * n));
+    const diffs = this.scratch32('diffs', reps * d);
     await this.single.bootstrap.run(
       {
         a: new ort.Tensor('float32', weights, [reps, n]),
@@ -238,36 +246,44 @@ export class GemmService {
     return out;
   }
 
-  /** A float32 block reused from one request to the next. */
-  private scratch(name: string, length: number): Float32Array {
-    let b = this.blocks.get(name);
-    if (!b || b.length < length) this.blocks.set(name, (b = new Float32Array(length)));
+  /** Blocks reused from one request to the next: filling fresh memory costs more than the copy. */
+  private scratch32(name: string, length: number): Float32Array {
+    let b = this.blocks32.get(name);
+    if (!b || b.length < length) this.blocks32.set(name, (b = new Float32Array(length)));
     return b.subarray(0, length);
   }
 
-  private readonly blocks = new Map<string, Float32Array>();
+  private scratch64(length: number): Float64Array {
+    if (this.block64.length < length) this.block64 = new Float64Array(length);
+    return this.block64.subarray(0, length);
+  }
+
+  private readonly blocks32 = new Map<string, Float32Array>();
+  private block64 = new Float64Array(0);
 
   /**
-   * out[j * k + s] = block[j] . heads[s] for the n rows of `block` ([n, d], gathered by the caller)
-   * and k states `heads` ([k, d]): StateScorer.score.
+   * out[j * k + s] = g(rows[j]) . heads[s] for the given rows of the matrix and the k states
+   * `heads` ([k, d]): StateScorer.score. The rows are gathered here, as float64, into a reused block.
    */
-  async scores(
-    block: Float64Array,
-    n: number,
-    heads: Float64Array,
-    k: number,
-  ): Promise<Float64Array> {
+  async scores(rows: Int32Array, heads: Float64Array, k: number): Promise<Float64Array> {
     const d = this.m.dim;
+    const n = rows.length;
     if (this.transposed?.heads !== heads) {
       const t = new Float64Array(d * k);
       for (let s = 0; s < k; s++) for (let c = 0; c < d; c++) t[c * k + s] = heads[s * d + c];
       this.transposed = { heads, t };
     }
-    const out = await this.wide.run({
-      a: new ort.Tensor('float64', block.subarray(0, n * d), [n, d]),
-      b: new ort.Tensor('float64', this.transposed.t, [d, k]),
-    });
-    return out.c.data as Float64Array;
+    const block = this.scratch64(n * d);
+    gatherRows(this.m, rows, block);
+    const out = new Float64Array(n * k);
+    await this.wide.run(
+      {
+        a: new ort.Tensor('float64', block, [n, d]),
+        b: new ort.Tensor('float64', this.transposed.t, [d, k]),
+      },
+      { c: new ort.Tensor('float64', out, [n, k]) },
+    );
+    return out;
   }
 
   /** The states of the current flush as [d, k] (every chunk of the flush uses them). */

@@ -21,19 +21,12 @@ const answer = async (
   const reply = (r: GemmReply, transfer: ArrayBuffer[] = []): void => to.postMessage(r, transfer);
   try {
     if (job.kind === 'behavior') {
-      const { rows, nPositive, grams, gramOut, weights } = job;
-      const products = await service.behavior(rows, nPositive, grams, gramOut, weights);
-      const blocks = [rows, gramOut, ...(weights ? [weights] : [])].map(
-        (b) => b.buffer as ArrayBuffer,
-      );
-      reply({ id: job.id, kind: 'behavior', blocks, ...products }, blocks);
+      const products = await service.behavior(job);
+      const transfer = products.grams.flatMap((g) => (g ? [g.values.buffer as ArrayBuffer] : []));
+      reply({ id: job.id, kind: 'behavior', ...products }, [...new Set(transfer)]);
     } else {
-      // A copy of onnxruntime's output, which this thread can hand over without copying again.
-      const out = new Float64Array(await service.scores(job.block, job.n, job.heads, job.k));
-      reply({ id: job.id, kind: 'scores', out, block: job.block }, [
-        out.buffer,
-        job.block.buffer as ArrayBuffer,
-      ]);
+      const out = await service.scores(job.rows.subarray(job.from, job.to), job.heads, job.k);
+      reply({ id: job.id, kind: 'scores', out }, [out.buffer as ArrayBuffer]);
     }
   } catch (error) {
     reply({ id: job.id, kind: 'error', error: String(error) });

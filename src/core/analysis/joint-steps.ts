@@ -37,10 +37,7 @@ export async function stepJointRun(
   if (rows) {
     run.deferScoring();
     await runToCompletion([run], options);
-    await run.flushWith(
-      options.gemm?.scorer(m, rows) ?? yielding(syncStateScorer(m, rows)),
-      signal,
-    );
+    await run.flushWith(options.gemm?.scorer(rows) ?? yielding(syncStateScorer(m, rows)), signal);
     return;
   }
   const all = run.evaluatedRows()!;

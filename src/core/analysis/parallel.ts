@@ -112,7 +112,7 @@ export async function behaviorRunsAll(
   const step = (sims: DpoSimulation[]): Promise<void> =>
     runToCompletion(sims, { signal: run.signal, onSteps });
   const { gemm } = run;
-  const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(m, rows) : undefined;
+  const scorerFor = gemm ? (rows: Int32Array) => gemm.scorer(rows) : undefined;
   for (let i = 0; i < jobs.length; i++) out[i] = await runBehavior(m, jobs[i], step, scorerFor);
   return out;
 }

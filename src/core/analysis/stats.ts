@@ -109,11 +109,7 @@ export interface StatsProducts {
    * Calls `use` with one behavior's products, which are valid only during that call (their
    * memory serves the next request), and returns what it returns.
    */
-  behavior<T>(
-    m: Matrix,
-    request: BehaviorProductsRequest,
-    use: (products: BehaviorProducts) => T,
-  ): Promise<T>;
+  behavior<T>(request: BehaviorProductsRequest, use: (products: BehaviorProducts) => T): Promise<T>;
 }
 
 /**
@@ -136,7 +132,6 @@ export async function behaviorStatsWith(
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
   const np = positives.length;
   return products.behavior(
-    m,
     {
       positives,
       negatives,

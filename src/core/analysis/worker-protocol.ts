@@ -1,6 +1,11 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { BehaviorRunsJob, BehaviorRunsResult } from './behavior-runs.js';
-import type { BehaviorProducts, BehaviorStats, StatsOptions } from './stats.js';
+import type {
+  BehaviorProducts,
+  BehaviorProductsRequest,
+  BehaviorStats,
+  StatsOptions,
+} from './stats.js';
 
 /** The embedding matrix in shared memory. */
 export interface SharedMatrix {
@@ -43,34 +48,32 @@ export type WorkerData = JobsWorkerData | DotsWorkerData | GemmWorkerData;
 
 export type GemmRequest =
   /**
-   * One behavior's statistics products (GemmService.behavior): rows [n, dim], its positives then
-   * its negatives; gramOut receives the asked-for Gram matrices one after the other; weights are
-   * the bootstrap's coefficients [reps, n] (null: no bootstrap). All three blocks are transferred
-   * and handed back with the answer, for the next request.
+   * One behavior's statistics products (GemmService.behavior): its rows are read from the shared
+   * matrix there, so that no large block travels (each block received is memory for the garbage
+   * collector to account for).
    */
-  | {
-      id: number;
-      kind: 'behavior';
-      rows: Float32Array;
-      nPositive: number;
-      grams: [boolean, boolean];
-      gramOut: Float32Array;
-      weights: Float32Array | null;
-    }
+  | ({ id: number; kind: 'behavior' } & BehaviorProductsRequest)
   /** Another thread's channel: the worker answers the requests that arrive on `port` too. */
   | { id: -1; kind: 'connect'; port: MessagePort }
   /**
-   * block: the n rows [n, dim] at its start (transferred, and handed back with the answer for the
-   * next chunk); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush).
+   * rows: a run's scored rows in a SharedArrayBuffer (one per flush), of which this request
+   * scores rows[from..to); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush).
    */
-  | { id: number; kind: 'scores'; block: Float64Array; n: number; heads: Float64Array; k: number };
+  | {
+      id: number;
+      kind: 'scores';
+      rows: Int32Array;
+      from: number;
+      to: number;
+      heads: Float64Array;
+      k: number;
+    };
 
 export type GemmReply =
   | { id: -1; kind: 'ready' }
   | { id: -1; kind: 'unavailable'; error: string }
-  /** grams are views of the handed-back gramOut; blocks: the request's blocks, handed back. */
-  | ({ id: number; kind: 'behavior'; blocks: ArrayBuffer[] } & BehaviorProducts)
-  | { id: number; kind: 'scores'; out: Float64Array; block: Float64Array }
+  | ({ id: number; kind: 'behavior' } & BehaviorProducts)
+  | { id: number; kind: 'scores'; out: Float64Array }
   | { id: number; kind: 'error'; error: string };
 
 export type WorkerJob =
