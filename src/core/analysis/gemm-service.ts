@@ -183,10 +183,10 @@ export class GemmService {
   }
 
   /**
-   * behaviorStatsWith's products of one behavior whose rows [n, d] (positives, then negatives)
-   * are in `rows`: each asked-for class's float32 Gram matrix of its rows centred on their mean
-   * (the smaller of [n, n] and [d, d]), and with `weights` the norms of the bootstrap replicates'
-   * mean differences from one product W X (float32: the interval is a Monte Carlo estimate whose
+   * behaviorStatsWith's products of one behavior, its rows read here from the shared matrix: each
+   * asked-for class's float32 Gram matrix of its rows centred on their mean (the smaller of [n, n]
+   * and [d, d]), and with a bootstrap the norms of the replicates' mean differences from one
+   * product W X, W their resampling coefficients (float32: the interval is a Monte Carlo estimate whose
    * sampling error, about 1% with 200 replicates, is orders of magnitude above float32 rounding).
    * The product runs on the rows centred on the behavior's mean: each replicate's coefficients
    * add up to 0, so it is the same, and the common component that dominates every row does not

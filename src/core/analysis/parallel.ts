@@ -63,7 +63,7 @@ export async function behaviorStatsAll(
       run.signal,
       gemm,
       // A statistics job waits for the linear-algebra worker's products: with two at once, the
-      // thread prepares one while the other's are computed.
+      // thread works on one while the other's are computed.
       gemm ? 2 : 1,
     ));
   if (ran) return out;

@@ -115,9 +115,8 @@ export interface StatsProducts {
 /**
  * behaviorStats with the linear-algebra worker's products, one request per behavior: each class's
  * Gram matrix, from which its spectral norm starts (covarianceSummaryFromGram), and the bootstrap
- * replicates as one float32 product (GemmService.behavior). This thread prepares the request
- * (the rows gathered, the resampling coefficients) so that the worker, which all threads share,
- * only multiplies.
+ * replicates as one float32 product (GemmService.behavior, which reads the rows from the shared
+ * matrix). This thread computes the means, traces and float64 Lanczos passes.
  */
 export async function behaviorStatsWith(
   m: Matrix,
