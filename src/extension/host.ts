@@ -2,7 +2,7 @@
  * The extension's controller: the analyze command, runs with progress and cancellation, the warm
  * embedder, diagnostics, the report panel and their refresh on save and edit.
  */
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
 import type { AnalyzeResult, PipelineProgress } from '../core/pipeline.js';
@@ -505,7 +505,11 @@ export class ExtensionHost implements vscode.Disposable {
   private async storePayload(payload: ReportPayload): Promise<void> {
     const file = this.storageFile().fsPath;
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFile(file, JSON.stringify(payload));
+    // Written beside it and renamed over it: a reader (a restoring window, another run) never
+    // sees a half-written report.
+    const partial = `${file}.${process.pid}.partial`;
+    await writeFile(partial, JSON.stringify(payload));
+    await rename(partial, file);
   }
 
   private async readStoredPayload(): Promise<ReportPayload | undefined> {
