@@ -98,20 +98,16 @@ describe('behaviorStats', () => {
       try {
         const { cov } = denseCovariance(m, rows);
         const dense = Math.max(...jacobiEigen(cov, d).values);
-        const summary = await gemm!.behavior(
-          {
-            positives: rows,
-            negatives: rows.subarray(0, 2),
-            grams: [true, false],
-            bootstrap: null,
-          },
-          ({ grams, replicates }) => {
-            expect(grams[0]!.side).toBe(n <= d ? 'rows' : 'dims');
-            expect(grams[1]).toBeNull();
-            expect(replicates).toBeNull();
-            return covarianceSummaryFromGram(m, rows, grams[0]);
-          },
-        );
+        const { grams, replicates } = await gemm!.behavior({
+          positives: rows,
+          negatives: rows.subarray(0, 2),
+          grams: [true, false],
+          bootstrap: null,
+        });
+        expect(grams[0]!.side).toBe(n <= d ? 'rows' : 'dims');
+        expect(grams[1]).toBeNull();
+        expect(replicates).toBeNull();
+        const summary = covarianceSummaryFromGram(m, rows, grams[0]);
         expect(summary.mean).toEqual(meanOfRows(m, rows));
         expect(summary.trace).toBe(covarianceSummary(m, rows).trace);
         expect(Math.abs(summary.spectralNorm - dense) / dense).toBeLessThan(1e-10);

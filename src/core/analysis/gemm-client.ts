@@ -65,16 +65,12 @@ export class GemmChannel implements StatsProducts {
   /**
    * behaviorStatsWith's products of one behavior. Only the row indices travel: the worker reads
    * the rows from the shared matrix (at d = 4096 a block per request was gigabytes of short-lived
-   * memory per analysis, and the garbage collector's threads took seconds of CPU). `use` reads the
-   * answer.
+   * memory per analysis, and the garbage collector's threads took seconds of CPU).
    */
-  async behavior<T>(
-    request: BehaviorProductsRequest,
-    use: (products: BehaviorProducts) => T,
-  ): Promise<T> {
+  async behavior(request: BehaviorProductsRequest): Promise<BehaviorProducts> {
     const reply = await this.request({ id: this.nextId++, kind: 'behavior', ...request });
     if (reply.kind !== 'behavior') throw new Error(`unexpected reply ${reply.kind}`);
-    return use({ grams: reply.grams, replicates: reply.replicates });
+    return { grams: reply.grams, replicates: reply.replicates };
   }
 
   /**

@@ -105,11 +105,7 @@ export interface BehaviorProducts {
 
 /** The linear-algebra worker as behaviorStatsWith uses it (GemmChannel). */
 export interface StatsProducts {
-  /**
-   * Calls `use` with one behavior's products, which are valid only during that call (their
-   * memory serves the next request), and returns what it returns.
-   */
-  behavior<T>(request: BehaviorProductsRequest, use: (products: BehaviorProducts) => T): Promise<T>;
+  behavior(request: BehaviorProductsRequest): Promise<BehaviorProducts>;
 }
 
 /**
@@ -130,23 +126,20 @@ export async function behaviorStatsWith(
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
   const np = positives.length;
-  return products.behavior(
-    {
-      positives,
-      negatives,
-      grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
-      bootstrap: reps > 0 ? { reps, seed } : null,
-    },
-    ({ grams, replicates }) =>
-      assembleStats(
-        m,
-        positives,
-        negatives,
-        covarianceSummaryFromGram(m, positives, grams[0], spectral),
-        covarianceSummaryFromGram(m, negatives, grams[1], spectral),
-        replicates ? percentileInterval(replicates, confidence) : null,
-        options,
-      ),
+  const { grams, replicates } = await products.behavior({
+    positives,
+    negatives,
+    grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
+    bootstrap: reps > 0 ? { reps, seed } : null,
+  });
+  return assembleStats(
+    m,
+    positives,
+    negatives,
+    covarianceSummaryFromGram(m, positives, grams[0], spectral),
+    covarianceSummaryFromGram(m, negatives, grams[1], spectral),
+    replicates ? percentileInterval(replicates, confidence) : null,
+    options,
   );
 }
 
