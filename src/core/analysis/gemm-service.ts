@@ -158,8 +158,8 @@ export class GemmService {
     /** float64, `threads` intra-op threads: the runs' scores (a joint run's while the others wait). */
     private readonly wide: ort.InferenceSession,
     /**
-     * float32, one intra-op thread each (they run beside the per-behavior workers): the
-     * bootstrap, and the Gram matrices that start the covariances' Lanczos iterations.
+     * float32, `threads` intra-op threads too: the bootstrap, and the Gram matrices that start the
+     * covariances' Lanczos iterations.
      */
     private readonly single: {
       bootstrap: ort.InferenceSession;

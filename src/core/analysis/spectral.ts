@@ -79,7 +79,7 @@ export interface ClassGram {
  * Classes whose Gram matrix (the smaller side) is at most this wide start from it when a
  * linear-algebra worker is there (covarianceSummaryFromGram): its float32 block stays within 16 MiB.
  */
-export const GRAM_MAX_SIZE = 2048;
+const GRAM_MAX_SIZE = 2048;
 
 /** Whether covarianceSummaryFromGram can start from a Gram matrix of n rows of dimension d. */
 export const gramApplies = (n: number, d: number): boolean =>
