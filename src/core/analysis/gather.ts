@@ -1,3 +1,4 @@
+import { bytesOf, copyRowRuns } from './kernels.js';
 import type { Matrix } from './matrix.js';
 
 /**
@@ -12,6 +13,14 @@ export function gatherRows(
   into: Float32Array | Float64Array,
 ): void {
   const d = m.dim;
-  for (let j = 0; j < rows.length; j++)
-    into.set(m.data.subarray(rows[j] * d, (rows[j] + 1) * d), j * d);
+  if (into instanceof Float32Array) return copyRowRuns(m.data, d, rows, 0, rows.length, into, 0);
+  // Each row as bytes into unshared memory first, then converted: faster than converting out of
+  // shared memory (copyRowRuns).
+  const source = bytesOf(m.data);
+  const row = new Float32Array(d);
+  const rowBytes = bytesOf(row);
+  for (let j = 0; j < rows.length; j++) {
+    rowBytes.set(source.subarray(rows[j] * 4 * d, (rows[j] + 1) * 4 * d));
+    into.set(row, j * d);
+  }
 }

@@ -225,9 +225,8 @@ export class GemmService {
       at += size * size;
     }
     if (!bootstrap) return out;
-    const { reps, seed } = bootstrap;
-    const weights = this.scratch32('weights', reps * n);
-    bootstrapCoefficients(np, n - np, reps, seed, (r, coef) => weights.set(coef, r * n));
+    const weights = this.bootstrapWeights(np, n - np, bootstrap);
+    const { reps } = bootstrap;
     const diffs = this.scratch32('diffs', reps * d);
     await this.single.bootstrap.run(
       {
@@ -245,6 +244,27 @@ export class GemmService {
     out.replicates = values;
     return out;
   }
+
+  /**
+   * The resampling coefficients as a [reps, np + nn] block. They depend only on the class sizes
+   * and the seed, so behaviors of the same sizes (most of a persona mixture) share one draw.
+   */
+  private bootstrapWeights(
+    np: number,
+    nn: number,
+    { reps, seed }: { reps: number; seed: number },
+  ): Float32Array {
+    const key = `${np},${nn},${reps},${seed}`;
+    if (this.weights?.key !== key) {
+      const n = np + nn;
+      const values = new Float32Array(reps * n);
+      bootstrapCoefficients(np, nn, reps, seed, (r, coef) => values.set(coef, r * n));
+      this.weights = { key, values };
+    }
+    return this.weights.values;
+  }
+
+  private weights: { key: string; values: Float32Array } | null = null;
 
   /** Blocks reused from one request to the next: filling fresh memory costs more than the copy. */
   private scratch32(name: string, length: number): Float32Array {

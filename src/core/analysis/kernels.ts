@@ -163,16 +163,7 @@ export function withGramBlock<T>(
     return fn(directBlock(data, dim, rows)); // the memory could not grow
   }
   const copy = scratch(k, dim);
-  const v32 = copy.f32;
-  const base = rowsAt / 4;
-  let j = 0;
-  while (j < n) {
-    let e = j + 1;
-    while (e < n && rows[e] === rows[e - 1] + 1) e++;
-    const o = rows[j] * dim;
-    v32.set(data.subarray(o, o + (e - j) * dim), base + j * dim);
-    j = e;
-  }
+  copyRowRuns(data, dim, rows, 0, n, copy.f32, rowsAt / 4);
   const f64 = (): Float64Array => scratch(k, dim).f64;
   const block: GramBlock = {
     n,
@@ -289,6 +280,37 @@ function scratch(k: SimdKernels, dim: number): Scratch {
   return { f32: views.f32, f64: views.f64, vec, coef, rows, cap, end };
 }
 
+/**
+ * rows[from], ..., rows[from + count - 1] of data into target from element `base` on, each run of
+ * consecutive rows in one copy. The copy goes byte-wise: out of shared memory (the embedder's
+ * matrix) V8 copies float32 elements about half as fast as bytes (measured on Node 20).
+ */
+export function copyRowRuns(
+  data: Float32Array,
+  dim: number,
+  rows: ArrayLike<number>,
+  from: number,
+  count: number,
+  target: Float32Array,
+  base: number,
+): void {
+  const source = bytesOf(data);
+  const into = bytesOf(target);
+  const rowBytes = 4 * dim;
+  let j = 0;
+  while (j < count) {
+    let e = j + 1;
+    while (e < count && rows[from + e] === rows[from + e - 1] + 1) e++;
+    const o = rows[from + j] * rowBytes;
+    into.set(source.subarray(o, o + (e - j) * rowBytes), 4 * base + j * rowBytes);
+    j = e;
+  }
+}
+
+/** The bytes under a float32 view. */
+export const bytesOf = (a: Float32Array): Uint8Array =>
+  new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
 /** rows[from .. from + m) into the scratch block, one copy per run of consecutive rows. */
 function copyRows(
   data: Float32Array,
@@ -298,15 +320,7 @@ function copyRows(
   m: number,
   s: Scratch,
 ): void {
-  const base = s.rows / 4;
-  let j = 0;
-  while (j < m) {
-    let e = j + 1;
-    while (e < m && rows[from + e] === rows[from + e - 1] + 1) e++;
-    const o = rows[from + j] * dim;
-    s.f32.set(data.subarray(o, o + (e - j) * dim), base + j * dim);
-    j = e;
-  }
+  copyRowRuns(data, dim, rows, from, m, s.f32, s.rows / 4);
 }
 
 export function rowDotsJs(
@@ -458,16 +472,7 @@ export class ResidentRows {
     const at = coef + align16(8 * n);
     const k = newSimdKernels(at + 4 * n * dim);
     if (!k) return null;
-    const f32 = new Float32Array(k.memory.buffer);
-    const base = at / 4;
-    let j = 0;
-    while (j < n) {
-      let e = j + 1;
-      while (e < n && rows[e] === rows[e - 1] + 1) e++;
-      const o = rows[j] * dim;
-      f32.set(data.subarray(o, o + (e - j) * dim), base + j * dim);
-      j = e;
-    }
+    copyRowRuns(data, dim, rows, 0, n, new Float32Array(k.memory.buffer), at / 4);
     return new ResidentRows(k, n, dim, vec, coef, at);
   }
 
@@ -543,16 +548,7 @@ export class RunRows {
       } catch {
         return null;
       }
-      const f32 = new Float32Array(k.memory.buffer);
-      const base = at / 4;
-      let j = 0;
-      while (j < n) {
-        let e = j + 1;
-        while (e < n && this.rows[e] === this.rows[e - 1] + 1) e++;
-        const o = this.rows[j] * d;
-        f32.set(this.data.subarray(o, o + (e - j) * d), base + j * d);
-        j = e;
-      }
+      copyRowRuns(this.data, d, this.rows, 0, n, new Float32Array(k.memory.buffer), at / 4);
       runKernels.owner = this;
     }
     return { k, vec, acc, vals, bs, sg, idx, at };

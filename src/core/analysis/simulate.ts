@@ -160,6 +160,8 @@ export class DpoSimulation {
   private flushesItself = true;
   private ownScorer: StateScorer | null = null;
   private runRows: RunRows | null = null;
+  /** The boundary of the state evaluate() records (reused). */
+  private w: Float64Array | null = null;
   private betaSigns: Float64Array | null = null;
   private batchSigns: Float64Array | null = null;
   /** ||mu+ - mu-|| of the run, then of each group. */
@@ -528,24 +530,38 @@ export class DpoSimulation {
   private evaluate(): void {
     const { groups } = this.spec;
     const d = this.m.dim;
-    const w = this.boundary();
-    const headChange = Math.SQRT1_2 * norm(this.delta, d);
+    // boundary(), norm(delta), norm(w) and w . meanDiff in one pass, each sum in its own order
+    // (the numbers of the separate loops): this runs after every step of every run.
+    const w = (this.w ??= new Float64Array(d));
+    const { start, delta } = this;
+    const main = this.spec.meanDiff;
+    let dd = 0;
+    let ww = 0;
+    let wm = 0;
+    for (let k = 0; k < d; k++) {
+      const x = start[k] + delta[k];
+      w[k] = x;
+      dd += delta[k] * delta[k];
+      ww += x * x;
+      wm += x * main[k];
+    }
+    const headChange = Math.SQRT1_2 * Math.sqrt(dd);
     const rate = 6 * this.beta * this.lr * this.t;
     // cosine() of matrix.ts, with the norms computed once (a joint run has a direction per behavior).
-    const wNorm = norm(w, d);
-    const cos = (b: Float64Array, bNorm: number): number =>
-      wNorm === 0 || bNorm === 0 ? 0 : dot(w, b, d) / (wNorm * bNorm);
+    const wNorm = Math.sqrt(ww);
+    const cos = (wb: number, bNorm: number): number =>
+      wNorm === 0 || bNorm === 0 ? 0 : wb / (wNorm * bNorm);
     const c = this.main;
     c.step.push(this.t);
     c.headChange.push(headChange);
     c.bound.push(rate * this.meanDiffNorms[0]);
-    c.cosine.push(cos(this.spec.meanDiff, this.meanDiffNorms[0]));
+    c.cosine.push(cos(wm, this.meanDiffNorms[0]));
     (groups ?? []).forEach((g, gi) => {
       const gc = this.groupCurves[gi];
       gc.step.push(this.t);
       gc.headChange.push(headChange);
       gc.bound.push(rate * this.meanDiffNorms[gi + 1]);
-      gc.cosine.push(cos(g.meanDiff, this.meanDiffNorms[gi + 1]));
+      gc.cosine.push(cos(dot(w, g.meanDiff, d), this.meanDiffNorms[gi + 1]));
     });
     if (this.deferred) {
       this.pending.push(this.delta.slice());
