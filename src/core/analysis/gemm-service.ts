@@ -26,11 +26,18 @@ const DOUBLE = 11;
 const ATTRIBUTE_INT = 2;
 const ATTRIBUTE_INTS = 7;
 
-/** float64 C = A B for A [m, n] and B [n, p], every dimension free. */
+/** float64 C = A B^T for A [m, n] and B [p, n] (the states as the runs keep them), every dimension free. */
 const scoresModel = (): Uint8Array =>
   graphModel(
-    [{ op_type: 'MatMul', input: ['a', 'b'], output: ['c'] }],
-    [createValueInfo('a', DOUBLE, ['m', 'n']), createValueInfo('b', DOUBLE, ['n', 'p'])],
+    [
+      {
+        op_type: 'Gemm',
+        input: ['a', 'b'],
+        output: ['c'],
+        attribute: [{ name: 'transB', type: ATTRIBUTE_INT, i: 1 }],
+      },
+    ],
+    [createValueInfo('a', DOUBLE, ['m', 'n']), createValueInfo('b', DOUBLE, ['p', 'n'])],
     createValueInfo('c', DOUBLE, ['m', 'p']),
   );
 
@@ -45,16 +52,34 @@ const rowMean = (x: string, mu: string) => ({
   ],
 });
 
-/** float32 C = W (X - mean(X)) for W [r, n], X [n, d]: the bootstrap's product on centred rows. */
-const centredMatmulModel = (): Uint8Array =>
+/**
+ * The squared norms [r] of the rows of the float32 product W (X - mean(X)) for W [r, n], X [n, d]:
+ * the bootstrap's replicates on centred rows, summed in float64.
+ */
+const replicateNormsModel = (): Uint8Array =>
   graphModel(
     [
       rowMean('x', 'mu'),
       { op_type: 'Sub', input: ['x', 'mu'], output: ['xc'] },
       { op_type: 'MatMul', input: ['a', 'xc'], output: ['c'] },
+      {
+        op_type: 'Cast',
+        input: ['c'],
+        output: ['c64'],
+        attribute: [{ name: 'to', type: ATTRIBUTE_INT, i: DOUBLE }],
+      },
+      {
+        op_type: 'ReduceSumSquare',
+        input: ['c64'],
+        output: ['s'],
+        attribute: [
+          { name: 'axes', type: ATTRIBUTE_INTS, ints: [1] },
+          { name: 'keepdims', type: ATTRIBUTE_INT, i: 0 },
+        ],
+      },
     ],
     [createValueInfo('a', FLOAT, ['r', 'n']), createValueInfo('x', FLOAT, ['n', 'd'])],
-    createValueInfo('c', FLOAT, ['r', 'd']),
+    createValueInfo('s', DOUBLE, ['r']),
   );
 
 /**
@@ -174,7 +199,7 @@ export class GemmService {
   static async create(m: Matrix, threads: number): Promise<GemmService> {
     const [wide, bootstrap, rows, rowsWhole, dims] = await Promise.all([
       session(scoresModel(), Math.max(1, threads)),
-      session(centredMatmulModel(), Math.max(1, threads)),
+      session(replicateNormsModel(), Math.max(1, threads)),
       session(rowsGramModel(ROWS_GRAM_PARTS), Math.max(1, threads)),
       session(rowsGramModel(1), Math.max(1, threads)),
       session(dimsGramModel(), Math.max(1, threads)),
@@ -227,20 +252,15 @@ export class GemmService {
     if (!bootstrap) return out;
     const weights = this.bootstrapWeights(np, n - np, bootstrap);
     const { reps } = bootstrap;
-    const diffs = this.scratch32('diffs', reps * d);
+    const values = new Float64Array(reps);
     await this.single.bootstrap.run(
       {
         a: new ort.Tensor('float32', weights, [reps, n]),
         x: new ort.Tensor('float32', rows, [n, d]),
       },
-      { c: new ort.Tensor('float32', diffs, [reps, d]) },
+      { s: new ort.Tensor('float64', values, [reps]) },
     );
-    const values = new Float64Array(reps);
-    for (let r = 0; r < reps; r++) {
-      let s = 0;
-      for (let k = r * d; k < (r + 1) * d; k++) s += diffs[k] * diffs[k];
-      values[r] = Math.sqrt(s);
-    }
+    for (let r = 0; r < reps; r++) values[r] = Math.sqrt(values[r]);
     out.replicates = values;
     return out;
   }
@@ -288,24 +308,20 @@ export class GemmService {
   async scores(rows: Int32Array, heads: Float64Array, k: number): Promise<Float64Array> {
     const d = this.m.dim;
     const n = rows.length;
-    if (this.transposed?.heads !== heads) {
-      const t = new Float64Array(d * k);
-      for (let s = 0; s < k; s++) for (let c = 0; c < d; c++) t[c * k + s] = heads[s * d + c];
-      this.transposed = { heads, t };
-    }
+    // onnxruntime does not read shared memory: one copy of the flush's states serves its chunks.
+    if (this.states?.from !== heads) this.states = { from: heads, copy: heads.slice(0, k * d) };
     const block = this.scratch64(n * d);
     gatherRows(this.m, rows, block);
     const out = new Float64Array(n * k);
     await this.wide.run(
       {
         a: new ort.Tensor('float64', block, [n, d]),
-        b: new ort.Tensor('float64', this.transposed.t, [d, k]),
+        b: new ort.Tensor('float64', this.states.copy, [k, d]),
       },
       { c: new ort.Tensor('float64', out, [n, k]) },
     );
     return out;
   }
 
-  /** The states of the current flush as [d, k] (every chunk of the flush uses them). */
-  private transposed: { heads: Float64Array; t: Float64Array } | null = null;
+  private states: { from: Float64Array; copy: Float64Array } | null = null;
 }
