@@ -86,8 +86,11 @@ export class GemmChannel implements StatsProducts {
       chunkRows: Math.max(64, Math.floor(SCORE_CHUNK_BYTES / (8 * this.dim))),
       score: async (from, to, heads, k) => {
         if (last?.heads !== heads) {
-          const states = new Float64Array(new SharedArrayBuffer(heads.byteLength));
-          states.set(heads);
+          let states = heads;
+          if (!(heads.buffer instanceof SharedArrayBuffer)) {
+            states = new Float64Array(new SharedArrayBuffer(heads.byteLength));
+            states.set(heads);
+          }
           last = { heads, shared: states };
         }
         const reply = await this.request({

@@ -155,7 +155,12 @@ export class DpoSimulation {
   /** Whether the curves' scores are computed after the steps (minibatch runs). */
   private readonly deferred: boolean;
   /** States (delta snapshots) whose scores are not yet in the curves. */
-  private pending: Float64Array[] = [];
+  /**
+   * The states recorded but not scored yet, [pendingCount, d]: in shared memory, so that a scorer
+   * on another thread reads them without a copy; grown by doubling.
+   */
+  private pending: Float64Array = new Float64Array(0);
+  private pendingCount = 0;
   /** Scores pending states itself when they pile up or the run ends; false once useScorer() takes over. */
   private flushesItself = true;
   private ownScorer: StateScorer | null = null;
@@ -270,11 +275,13 @@ export class DpoSimulation {
   deferScoring(): void {
     if (!this.deferred) throw new Error('a full-batch run scores its states every step');
     this.flushesItself = false;
+    // Every state from now on waits for the caller's flush: room for them all at once.
+    this.reservePending(this.pendingCount + this.steps - this.t);
   }
 
   /** States stepped but not yet scored. */
   get pendingStates(): number {
-    return this.pending.length;
+    return this.pendingCount;
   }
 
   get done(): boolean {
@@ -404,13 +411,13 @@ export class DpoSimulation {
   }
 
   private assertScored(): void {
-    if (this.pending.length)
-      throw new Error(`${this.pending.length} states of this run are not scored yet (flushWith)`);
+    if (this.pendingCount)
+      throw new Error(`${this.pendingCount} states of this run are not scored yet (flushWith)`);
   }
 
   private flushIfDue(): void {
-    if (!this.flushesItself || this.pending.length === 0) return;
-    if (this.done || this.pending.length >= FLUSH_STATES) {
+    if (!this.flushesItself || this.pendingCount === 0) return;
+    if (this.done || this.pendingCount >= FLUSH_STATES) {
       this.ownScorer ??= syncStateScorer(this.m, this.scoredRows()!);
       void this.flushWith(this.ownScorer);
     }
@@ -421,16 +428,15 @@ export class DpoSimulation {
    * scorer this completes before it returns.
    */
   flushWith(scorer: StateScorer, signal?: AbortSignal): Promise<void> | void {
-    const k = this.pending.length;
+    const k = this.pendingCount;
     if (k === 0) return;
     const d = this.m.dim;
-    const heads = new Float64Array(k * d);
-    this.pending.forEach((p, s) => heads.set(p, s * d));
+    const heads = this.pending.subarray(0, k * d);
     const acc = new ScoreSums(k, this.groupCurves.length);
     const nRows = (this.spec.groups ? this.spec.train.rows.length : 0) + this.spec.test.rows.length;
     const step = Math.max(1, scorer.chunkRows);
     const finish = (): void => {
-      this.pending = [];
+      this.pendingCount = 0;
       this.record(acc);
     };
     const chunks: [number, number][] = [];
@@ -523,6 +529,23 @@ export class DpoSimulation {
     return wsum > 0 ? loss / wsum : Number.NaN;
   }
 
+  /** Appends a state to the pending block. */
+  private keepPending(state: Float64Array): void {
+    this.reservePending(this.pendingCount + 1);
+    this.pending.set(state, this.pendingCount * this.m.dim);
+    this.pendingCount++;
+  }
+
+  /** Room in the pending block for `states` states (at least FLUSH_STATES, or twice as many as now). */
+  private reservePending(states: number): void {
+    const d = this.m.dim;
+    if (states * d <= this.pending.length) return;
+    const room = Math.max(states, FLUSH_STATES, (2 * this.pending.length) / d);
+    const grown = new Float64Array(new SharedArrayBuffer(8 * room * d));
+    grown.set(this.pending.subarray(0, this.pendingCount * d));
+    this.pending = grown;
+  }
+
   /**
    * Records state t: its geometry now; its scores now (full batch) or when the pending states are
    * flushed (minibatch).
@@ -564,7 +587,7 @@ export class DpoSimulation {
       gc.cosine.push(cos(dot(w, g.meanDiff, d), this.meanDiffNorms[gi + 1]));
     });
     if (this.deferred) {
-      this.pending.push(this.delta.slice());
+      this.keepPending(this.delta);
       return;
     }
     const { data } = this.m;
