@@ -309,19 +309,25 @@ export class GemmService {
     const d = this.m.dim;
     const n = rows.length;
     // onnxruntime does not read shared memory: one copy of the flush's states serves its chunks.
-    if (this.states?.from !== heads) this.states = { from: heads, copy: heads.slice(0, k * d) };
+    if (this.states?.from !== heads) {
+      if (this.states === null || this.states.block.length < k * d)
+        this.states = { from: heads, block: new Float64Array(k * d) };
+      this.states.from = heads;
+      this.states.block.set(heads.subarray(0, k * d));
+    }
     const block = this.scratch64(n * d);
     gatherRows(this.m, rows, block);
     const out = new Float64Array(n * k);
     await this.wide.run(
       {
         a: new ort.Tensor('float64', block, [n, d]),
-        b: new ort.Tensor('float64', this.states.copy, [k, d]),
+        b: new ort.Tensor('float64', this.states.block.subarray(0, k * d), [k, d]),
       },
       { c: new ort.Tensor('float64', out, [n, k]) },
     );
     return out;
   }
 
-  private states: { from: Float64Array; copy: Float64Array } | null = null;
+  /** The states being scored, copied into a block reused from one flush to the next. */
+  private states: { from: Float64Array; block: Float64Array } | null = null;
 }
