@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeEmbeddings } from '../../src/core/analysis/analyze.js';
 import { behaviorRunsAll, behaviorStatsAll } from '../../src/core/analysis/parallel.js';
-import { groupRows, jointRun, splitBehavior } from '../../src/core/analysis/index.js';
+import { aloneRun, groupRows, jointRun, splitBehavior } from '../../src/core/analysis/index.js';
 import { fixedRowDots, ParallelRowDots } from '../../src/core/analysis/parallel-dots.js';
 import { FAST_PREVIEW } from '../../src/core/analysis/simulate.js';
 import { runInWorkers } from '../../src/core/analysis/worker-pool.js';
@@ -121,6 +121,28 @@ describe('analysis on worker threads', () => {
       );
     close(one.curve(), plain.curve());
     for (const [name, c] of Object.entries(plain.groups())) close(one.groups()[name], c);
+  });
+
+  it('runs flushed one after another through one linear-algebra worker each get their own states’ scores', async () => {
+    const gemm = await GemmWorker.start(matrix, 1);
+    expect(gemm).not.toBeNull();
+    try {
+      for (const { split } of runJobs.slice(0, 3)) {
+        // The same number of states each time: the worker's copy of them is reused, not stale.
+        const run = aloneRun(matrix, split, sim);
+        run.deferScoring();
+        run.run();
+        await run.flushWith(gemm!.scorer(run.scoredRows()!));
+        const own = aloneRun(matrix, split, sim).run().curve();
+        (['testLoss', 'testAccuracy'] as const).forEach((key) =>
+          own[key].forEach((x, t) =>
+            expect(Math.abs(x - run.curve()[key][t])).toBeLessThanOrEqual(1e-12),
+          ),
+        );
+      }
+    } finally {
+      gemm!.dispose();
+    }
   });
 
   it('with the linear-algebra worker (Gram-started spectral norms, float32 bootstrap) the statistics are the WebAssembly ones to the spectral tolerance, and the same on 1 and 2 threads', async () => {

@@ -1,6 +1,7 @@
 import {
   MessageChannel,
   type MessagePort,
+  threadId,
   type Transferable,
   type Worker,
 } from 'node:worker_threads';
@@ -9,6 +10,9 @@ import type { StateScorer } from './state-scoring.js';
 import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from './stats.js';
 import { sharedRows, startWorker } from './worker-pool.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
+
+/** Flushes scored from this thread so far: with threadId, a name for each flush's states. */
+let nextStates = 0;
 
 /** Rows per scoring request: a float64 block of about this many bytes in the worker. */
 const SCORE_CHUNK_BYTES = 64 << 20;
@@ -81,7 +85,7 @@ export class GemmChannel implements StatsProducts {
   scorer(rows: Int32Array): StateScorer {
     const shared = new Int32Array(new SharedArrayBuffer(rows.byteLength));
     shared.set(rows);
-    let last: { heads: Float64Array; shared: Float64Array } | null = null;
+    let last: { heads: Float64Array; shared: Float64Array; key: string } | null = null;
     return {
       chunkRows: Math.max(64, Math.floor(SCORE_CHUNK_BYTES / (8 * this.dim))),
       score: async (from, to, heads, k) => {
@@ -91,7 +95,8 @@ export class GemmChannel implements StatsProducts {
             states = new Float64Array(new SharedArrayBuffer(heads.byteLength));
             states.set(heads);
           }
-          last = { heads, shared: states };
+          // Unique in the process: this thread's id and a count.
+          last = { heads, shared: states, key: `${threadId}:${nextStates++}` };
         }
         const reply = await this.request({
           id: this.nextId++,
@@ -100,6 +105,7 @@ export class GemmChannel implements StatsProducts {
           from,
           to,
           heads: last.shared,
+          states: last.key,
           k,
         });
         if (reply.kind !== 'scores') throw new Error(`unexpected reply ${reply.kind}`);

@@ -305,14 +305,20 @@ export class GemmService {
    * out[j * k + s] = g(rows[j]) . heads[s] for the given rows of the matrix and the k states
    * `heads` ([k, d]): StateScorer.score. The rows are gathered here, as float64, into a reused block.
    */
-  async scores(rows: Int32Array, heads: Float64Array, k: number): Promise<Float64Array> {
+  async scores(
+    rows: Int32Array,
+    heads: Float64Array,
+    k: number,
+    /** Names the states: the same for every chunk of a flush. */
+    key: string,
+  ): Promise<Float64Array> {
     const d = this.m.dim;
     const n = rows.length;
     // onnxruntime does not read shared memory: one copy of the flush's states serves its chunks.
-    if (this.states?.from !== heads) {
+    if (this.states?.key !== key) {
       if (this.states === null || this.states.block.length < k * d)
-        this.states = { from: heads, block: new Float64Array(k * d) };
-      this.states.from = heads;
+        this.states = { key, block: new Float64Array(k * d) };
+      this.states.key = key;
       this.states.block.set(heads.subarray(0, k * d));
     }
     const block = this.scratch64(n * d);
@@ -329,5 +335,5 @@ export class GemmService {
   }
 
   /** The states being scored, copied into a block reused from one flush to the next. */
-  private states: { from: Float64Array; block: Float64Array } | null = null;
+  private states: { key: string; block: Float64Array } | null = null;
 }

@@ -25,7 +25,12 @@ const answer = async (
       const transfer = products.grams.flatMap((g) => (g ? [g.values.buffer as ArrayBuffer] : []));
       reply({ id: job.id, kind: 'behavior', ...products }, [...new Set(transfer)]);
     } else {
-      const out = await service.scores(job.rows.subarray(job.from, job.to), job.heads, job.k);
+      const out = await service.scores(
+        job.rows.subarray(job.from, job.to),
+        job.heads,
+        job.k,
+        job.states,
+      );
       reply({ id: job.id, kind: 'scores', out }, [out.buffer as ArrayBuffer]);
     }
   } catch (error) {

@@ -57,7 +57,9 @@ export type GemmRequest =
   | { id: -1; kind: 'connect'; port: MessagePort }
   /**
    * rows: a run's scored rows in a SharedArrayBuffer (one per flush), of which this request
-   * scores rows[from..to); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush).
+   * scores rows[from..to); heads: the k states [k, dim] in a SharedArrayBuffer (one per flush),
+   * named by `states`, the same for every request of the flush (each message brings a new view of
+   * the memory, so the worker cannot tell by the view).
    */
   | {
       id: number;
@@ -66,6 +68,7 @@ export type GemmRequest =
       from: number;
       to: number;
       heads: Float64Array;
+      states: string;
       k: number;
     };
 
