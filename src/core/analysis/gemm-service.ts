@@ -180,13 +180,13 @@ const session = (bytes: Uint8Array, threads: number): Promise<ort.InferenceSessi
 export class GemmService {
   private constructor(
     private readonly m: Matrix,
-    /** float64, `threads` intra-op threads: the runs' scores (a joint run's while the others wait). */
-    private readonly wide: ort.InferenceSession,
+    /** float64: the runs' scores. */
+    private readonly scoring: ort.InferenceSession,
     /**
-     * float32, `threads` intra-op threads too: the bootstrap, and the Gram matrices that start the
-     * covariances' Lanczos iterations.
+     * float32: the bootstrap, and the Gram matrices that start the covariances' Lanczos
+     * iterations. Every session has `threads` intra-op threads.
      */
-    private readonly single: {
+    private readonly statistics: {
       bootstrap: ort.InferenceSession;
       gram: {
         rows: ort.InferenceSession;
@@ -197,14 +197,14 @@ export class GemmService {
   ) {}
 
   static async create(m: Matrix, threads: number): Promise<GemmService> {
-    const [wide, bootstrap, rows, rowsWhole, dims] = await Promise.all([
+    const [scoring, bootstrap, rows, rowsWhole, dims] = await Promise.all([
       session(scoresModel(), Math.max(1, threads)),
       session(replicateNormsModel(), Math.max(1, threads)),
       session(rowsGramModel(ROWS_GRAM_PARTS), Math.max(1, threads)),
       session(rowsGramModel(1), Math.max(1, threads)),
       session(dimsGramModel(), Math.max(1, threads)),
     ]);
-    return new GemmService(m, wide, { bootstrap, gram: { rows, rowsWhole, dims } });
+    return new GemmService(m, scoring, { bootstrap, gram: { rows, rowsWhole, dims } });
   }
 
   /**
@@ -242,7 +242,7 @@ export class GemmService {
         const [lo, hi] = [Math.floor((i * k) / parts), Math.floor(((i + 1) * k) / parts)];
         feeds[`x${i}`] = new ort.Tensor('float32', x.subarray(lo * d, hi * d), [hi - lo, d]);
       }
-      const { gram } = this.single;
+      const { gram } = this.statistics;
       const session = side === 'dims' ? gram.dims : parts === 1 ? gram.rowsWhole : gram.rows;
       const values = gramOut.subarray(at, at + size * size);
       await session.run(feeds, { c: new ort.Tensor('float32', values, [size, size]) });
@@ -253,7 +253,7 @@ export class GemmService {
     const weights = this.bootstrapWeights(np, n - np, bootstrap);
     const { reps } = bootstrap;
     const values = new Float64Array(reps);
-    await this.single.bootstrap.run(
+    await this.statistics.bootstrap.run(
       {
         a: new ort.Tensor('float32', weights, [reps, n]),
         x: new ort.Tensor('float32', rows, [n, d]),
@@ -324,7 +324,7 @@ export class GemmService {
     const block = this.scratch64(n * d);
     gatherRows(this.m, rows, block);
     const out = new Float64Array(n * k);
-    await this.wide.run(
+    await this.scoring.run(
       {
         a: new ort.Tensor('float64', block, [n, d]),
         b: new ort.Tensor('float64', this.states.block.subarray(0, k * d), [k, d]),

@@ -154,10 +154,9 @@ export class DpoSimulation {
   private readonly originalAccuracy: number[] = [];
   /** Whether the curves' scores are computed after the steps (minibatch runs). */
   private readonly deferred: boolean;
-  /** States (delta snapshots) whose scores are not yet in the curves. */
   /**
-   * The states recorded but not scored yet, [pendingCount, d]: in shared memory, so that a scorer
-   * on another thread reads them without a copy; grown by doubling.
+   * The states (delta snapshots) whose scores are not yet in the curves, [pendingCount, d]: in
+   * shared memory, so that a scorer on another thread reads them without a copy.
    */
   private pending: Float64Array = new Float64Array(0);
   private pendingCount = 0;
