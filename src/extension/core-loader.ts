@@ -8,3 +8,6 @@ export { analyze } from '../core/pipeline.js';
 export { createEmbedder } from '../core/embed/index.js';
 export { buildScatter } from '../core/report/scatter.js';
 export { loadReportAssets, renderHtml } from '../core/report/html.js';
+
+/** This module's shape: what the extension gets once the core has loaded. */
+export type Core = typeof import('./core-loader.js');

@@ -1,18 +1,19 @@
 /**
- * Activation stays tiny: it registers commands, providers and the panel serializer. The model,
- * onnxruntime and the pipeline load on the first analysis (see core-loader.ts).
+ * Activation stays tiny: the context registers the commands, providers and the panel serializer.
+ * The model, onnxruntime and the pipeline load on the first analysis (see core-loader.ts).
  */
 import type * as vscode from 'vscode';
-import { ExtensionHost } from './host.js';
+import { createCommands, panelMessages } from './commands.js';
+import { Ctx } from './ctx.js';
 
-let host: ExtensionHost | undefined;
+let ctx: Ctx | undefined;
 
 export function activate(context: vscode.ExtensionContext): void {
-  host = new ExtensionHost(context);
-  context.subscriptions.push(host);
+  ctx = new Ctx(context, createCommands(), panelMessages);
+  context.subscriptions.push(ctx);
 }
 
 export function deactivate(): void {
-  host?.dispose();
-  host = undefined;
+  ctx?.dispose();
+  ctx = undefined;
 }

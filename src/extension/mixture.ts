@@ -12,7 +12,7 @@ import {
   resolveFields,
 } from '../core/dataset/schema.js';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
-import type { MixtureScope } from './settings.js';
+import type { MixtureScope } from './config.js';
 
 export interface Mixture {
   /** Absolute paths, sorted, no duplicates. */

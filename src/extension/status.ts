@@ -1,7 +1,7 @@
 /** The status bar item: which model and device the analysis uses, and the progress of a run. */
 import * as vscode from 'vscode';
 import type { ModelInfo } from '../core/embed/types.js';
-import type { ExtensionSettings } from './settings.js';
+import type { ExtensionSettings } from './config.js';
 
 export const COMMAND_SHOW_REPORT = 'preferenceLens.showReport';
 

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   analyzeOptions,
@@ -7,7 +9,7 @@ import {
   RESTRICTED_SETTINGS,
   type InspectedValue,
   type SettingsReader,
-} from '../../src/extension/settings.js';
+} from '../../src/extension/config.js';
 import manifest from '../../package.json' with { type: 'json' };
 
 /** Settings as VS Code's inspect() reports them: per key, the value at each level. */
@@ -125,5 +127,39 @@ describe('settings: mapping to the core options', () => {
     expect(embedderKey(otherSimulation)).toBe(embedderKey(base));
     expect(embedderKey(otherModel)).not.toBe(embedderKey(base));
     expect(embedderKey(otherDevice)).not.toBe(embedderKey(base));
+  });
+});
+
+describe('settings: package.json is the only source of defaults and choices', () => {
+  // Read from disk, apart from the module under test, which imports the same file.
+  const declared = (
+    JSON.parse(readFileSync(path.resolve(__dirname, '../../package.json'), 'utf8')) as {
+      contributes: {
+        configuration: { properties: Record<string, { default: unknown; enum?: string[] }> };
+      };
+    }
+  ).contributes.configuration.properties;
+  const keys = Object.keys(declared).map((name) => name.replace(/^preferenceLens\./, ''));
+  const at = (settings: object, key: string): unknown =>
+    key.split('.').reduce<unknown>((o, k) => (o as Record<string, unknown>)[k], settings);
+
+  it('reads every declared setting, unset, as its declared default', () => {
+    const s = readSettings(reader({}), true);
+    expect(keys.length).toBeGreaterThan(20);
+    for (const key of keys)
+      expect(at(s, key), key).toEqual(declared[`preferenceLens.${key}`].default);
+  });
+
+  it('accepts every value of a declared enum and nothing else', () => {
+    const enums = keys.filter((key) => declared[`preferenceLens.${key}`].enum);
+    expect(enums).toEqual(['device', 'pooling', 'schema', 'simulation.preset', 'mixtureScope']);
+    for (const key of enums) {
+      const { enum: values, default: fallback } = declared[`preferenceLens.${key}`];
+      for (const value of values!)
+        expect(at(readSettings(reader({ [key]: { globalValue: value } }), true), key)).toBe(value);
+      expect(at(readSettings(reader({ [key]: { globalValue: 'not-a-choice' } }), true), key)).toBe(
+        fallback,
+      );
+    }
   });
 });

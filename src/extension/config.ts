@@ -1,14 +1,23 @@
 /**
- * The `preferenceLens.*` settings as plain data, and their mapping to the core's AnalyzeOptions.
- * No vscode import: the host passes a reader built on `WorkspaceConfiguration.inspect`, so the
- * workspace-trust filtering is unit-tested here.
+ * The extension's one config module: the `preferenceLens.*` settings as plain data, and their
+ * mapping to the core's AnalyzeOptions. Defaults and allowed values come from package.json's
+ * `contributes.configuration` only (through src/shared/settings-manifest.ts); this file says how
+ * each value is validated and where it goes. vscode is imported for its types only: the reader is
+ * built on `WorkspaceConfiguration.inspect`, so the workspace-trust filtering is unit-tested here.
  */
+import type * as vscode from 'vscode';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
 import type { DeviceRequest, EmbedderOptions, Pooling } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
 import type { SimulationOptions } from '../core/report/types.js';
+import {
+  RESTRICTED_SETTINGS,
+  SETTINGS_SECTION,
+  settingChoices,
+  settingDefault,
+} from '../shared/settings-manifest.js';
 
-export const SECTION = 'preferenceLens';
+export const SECTION = SETTINGS_SECTION;
 
 /** What `WorkspaceConfiguration.inspect(key)` returns, reduced to what we read. */
 export interface InspectedValue<T> {
@@ -54,17 +63,10 @@ export interface ExtensionSettings {
 
 /**
  * Settings a workspace must not control in Restricted Mode: they choose which files are loaded as a
- * model (or downloaded) and which native execution providers run. Mirrors
- * `capabilities.untrustedWorkspaces.restrictedConfigurations` in package.json.
+ * model (or downloaded) and which native execution providers run. Read from package.json's
+ * `capabilities.untrustedWorkspaces.restrictedConfigurations`.
  */
-export const RESTRICTED_SETTINGS = [
-  'model',
-  'allowDownload',
-  'device',
-  'pooling',
-  'threads',
-  'batchSize',
-] as const;
+export { RESTRICTED_SETTINGS };
 
 /** Changing these needs a new embedding child process (a different model or execution provider). */
 export const EMBEDDER_SETTINGS = [
@@ -76,34 +78,6 @@ export const EMBEDDER_SETTINGS = [
   'threads',
   'cache',
 ] as const;
-
-const DEFAULTS: ExtensionSettings = {
-  model: 'bundled',
-  allowDownload: false,
-  device: 'auto',
-  pooling: 'auto',
-  schema: 'auto',
-  behaviorField: '',
-  fields: {},
-  thresholds: { priorityLevel: null, relativeDistinguishability: null },
-  simulation: {
-    preset: 'fast-preview',
-    steps: null,
-    lr: null,
-    beta: null,
-    batchSize: null,
-    testFraction: null,
-    seed: null,
-  },
-  maxLabelErrorHints: 20,
-  mixtureScope: 'folder',
-  batchSize: null,
-  threads: null,
-  analysisThreads: null,
-  cache: true,
-  diagnosticsOnEdit: true,
-  editDebounceMs: 1500,
-};
 
 const FIELD_NAMES: readonly FieldName[] = [
   'prompt',
@@ -135,28 +109,24 @@ export const effectiveValue = <T>(
 
 export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionSettings => {
   const restricted = new Set<string>(RESTRICTED_SETTINGS);
-  const get = <T>(key: string, fallback: T, valid: (v: unknown) => boolean): T => {
+  /** The effective value if valid, else package.json's default. */
+  const get = <T>(key: string, valid: (v: unknown) => boolean): T => {
     const value = effectiveValue<T>(read<T>(key), trusted, restricted.has(key.split('.')[0]));
-    return value !== undefined && value !== null && valid(value) ? value : fallback;
+    return value !== undefined && value !== null && valid(value) ? value : settingDefault<T>(key);
   };
-  const nullableNumber = (key: string, positive = false): number | null => {
-    const v = get<number | null>(
+  const nullableNumber = (key: string, positive = false): number | null =>
+    get<number | null>(
       key,
-      null,
       (x) => typeof x === 'number' && Number.isFinite(x) && (!positive || x > 0),
     );
-    return v;
-  };
-  const oneOf =
-    <T extends string>(values: readonly T[]) =>
-    (v: unknown): boolean =>
-      values.includes(v as T);
+  const oneOf = <T extends string>(key: string): T =>
+    get<T>(key, (v) => settingChoices<T>(key).includes(v as T));
   const isString = (v: unknown): boolean => typeof v === 'string';
   const isBool = (v: unknown): boolean => typeof v === 'boolean';
+  const isNonNegative = (v: unknown): boolean => typeof v === 'number' && v >= 0;
 
   const rawFields = get<Record<string, unknown>>(
     'fields',
-    {},
     (v) => typeof v === 'object' && !Array.isArray(v),
   );
   const fields: Partial<Record<FieldName, string>> = {};
@@ -164,38 +134,22 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     const value = rawFields[name];
     if (typeof value === 'string' && value.trim()) fields[name] = value.trim();
   }
-  const model = get('model', DEFAULTS.model, isString).trim() || DEFAULTS.model;
+  const model = get<string>('model', isString).trim() || settingDefault<string>('model');
 
   return {
     model,
-    allowDownload: get('allowDownload', DEFAULTS.allowDownload, isBool),
-    device: get(
-      'device',
-      DEFAULTS.device,
-      oneOf(['auto', 'cpu', 'cuda', 'dml', 'coreml'] as const),
-    ),
-    pooling: get(
-      'pooling',
-      DEFAULTS.pooling,
-      oneOf(['auto', 'mean', 'cls', 'last-token'] as const),
-    ),
-    schema: get(
-      'schema',
-      DEFAULTS.schema,
-      oneOf(['auto', 'evals', 'pairwise', 'hh-rlhf'] as const),
-    ),
-    behaviorField: get('behaviorField', DEFAULTS.behaviorField, isString).trim(),
+    allowDownload: get('allowDownload', isBool),
+    device: oneOf<DeviceRequest>('device'),
+    pooling: oneOf<Pooling | 'auto'>('pooling'),
+    schema: oneOf<SchemaName | 'auto'>('schema'),
+    behaviorField: get<string>('behaviorField', isString).trim(),
     fields,
     thresholds: {
       priorityLevel: nullableNumber('thresholds.priorityLevel'),
       relativeDistinguishability: nullableNumber('thresholds.relativeDistinguishability'),
     },
     simulation: {
-      preset: get(
-        'simulation.preset',
-        DEFAULTS.simulation.preset,
-        oneOf(['reference', 'fast-preview'] as const),
-      ),
+      preset: oneOf<ExtensionSettings['simulation']['preset']>('simulation.preset'),
       steps: nullableNumber('simulation.steps', true),
       lr: nullableNumber('simulation.lr', true),
       beta: nullableNumber('simulation.beta', true),
@@ -203,27 +157,24 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
       testFraction: nullableNumber('simulation.testFraction', true),
       seed: nullableNumber('simulation.seed'),
     },
-    maxLabelErrorHints: get(
-      'maxLabelErrorHints',
-      DEFAULTS.maxLabelErrorHints,
-      (v) => typeof v === 'number' && v >= 0,
-    ),
-    mixtureScope: get(
-      'mixtureScope',
-      DEFAULTS.mixtureScope,
-      oneOf(['file', 'folder', 'workspace'] as const),
-    ),
+    maxLabelErrorHints: get('maxLabelErrorHints', isNonNegative),
+    mixtureScope: oneOf<MixtureScope>('mixtureScope'),
     batchSize: nullableNumber('batchSize', true),
     threads: nullableNumber('threads', true),
     analysisThreads: nullableNumber('analysisThreads', true),
-    cache: get('cache', DEFAULTS.cache, isBool),
-    diagnosticsOnEdit: get('diagnosticsOnEdit', DEFAULTS.diagnosticsOnEdit, isBool),
-    editDebounceMs: get(
-      'editDebounceMs',
-      DEFAULTS.editDebounceMs,
-      (v) => typeof v === 'number' && v >= 0,
-    ),
+    cache: get('cache', isBool),
+    diagnosticsOnEdit: get('diagnosticsOnEdit', isBool),
+    editDebounceMs: get('editDebounceMs', isNonNegative),
   };
+};
+
+/** The settings that apply to a resource (its workspace folder's, else the workspace's). */
+export const readConfig = (
+  workspace: Pick<typeof vscode.workspace, 'getConfiguration' | 'isTrusted'>,
+  scope?: vscode.Uri,
+): ExtensionSettings => {
+  const config = workspace.getConfiguration(SECTION, scope);
+  return readSettings((key) => config.inspect(key), workspace.isTrusted);
 };
 
 /** The embedder's options. `bundledCacheDir` undefined keeps the core's default cache folder. */

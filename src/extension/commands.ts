@@ -1,0 +1,91 @@
+/**
+ * The commands, as a table of factories: each takes the context and returns the callback VS Code
+ * calls. The webview's requests (reveal a line, similar examples, export) are handled here too.
+ */
+import * as vscode from 'vscode';
+import { COMMAND_OPEN_SIMILAR, COMMAND_SHOW_IN_REPORT } from './diagnostics.js';
+import type { CommandFactory, Ctx } from './ctx.js';
+import { exportReport } from './export.js';
+import { selectMixture, type Mixture } from './mixture.js';
+import { openSimilar, reveal } from './navigation.js';
+import { errorMessage, ReportPanel, type PanelMessageHandler } from './panel.js';
+import { COMMAND_SHOW_REPORT } from './status.js';
+
+export const COMMAND_ANALYZE = 'preferenceLens.analyze';
+
+export const createCommands = (): Record<string, CommandFactory> => ({
+  [COMMAND_ANALYZE]: analyze,
+  [COMMAND_SHOW_REPORT]: (ctx) => () => showReport(ctx),
+  [COMMAND_SHOW_IN_REPORT]: (ctx) => async (behavior: string) => {
+    await showReport(ctx);
+    ReportPanel.active?.focusBehavior(behavior);
+  },
+  [COMMAND_OPEN_SIMILAR]: (ctx) => (file: string, line: number) =>
+    openSimilar(ctx.runs.last?.result, file, line),
+});
+
+/** Explorer: (clicked, selection); editor title / palette: (document) or nothing. */
+const analyze: CommandFactory = (ctx) => async (uri?: vscode.Uri, uris?: vscode.Uri[]) => {
+  const targets = (uris && uris.length ? uris : uri ? [uri] : []).filter(
+    (u) => u.scheme === 'file',
+  );
+  if (targets.length === 0) {
+    const doc = ctx.editors.current();
+    if (doc && doc.uri.scheme === 'file') targets.push(doc.uri);
+  }
+  if (targets.length === 0) {
+    void vscode.window.showWarningMessage(
+      'Preference Lens: open a JSONL dataset or select JSONL files or folders in the Explorer.',
+    );
+    return;
+  }
+  const settings = ctx.config(targets[0]);
+  let mixture: Mixture;
+  try {
+    mixture = await selectMixture({
+      selected: targets.map((u) => u.fsPath),
+      scope: settings.mixtureScope,
+      workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+      schema: settings.schema === 'auto' ? null : settings.schema,
+      fields: settings.fields,
+      behaviorField: settings.behaviorField || undefined,
+      overlays: ctx.overlays(),
+    });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Preference Lens: ${errorMessage(error)}`);
+    return;
+  }
+  await ctx.runs.run(mixture, true);
+};
+
+const showReport = async (ctx: Ctx): Promise<void> => {
+  const payload = await ctx.lastPayload();
+  if (!payload) {
+    void vscode.window.showInformationMessage(
+      'Preference Lens: no report yet. Run "Preference Lens: Analyze priority" on a JSONL file.',
+    );
+    return;
+  }
+  ctx.showPanel(false).setPayload(payload);
+};
+
+/** The webview's requests: intents about lines of the datasets, or an export. */
+export const panelMessages =
+  (ctx: Ctx): PanelMessageHandler =>
+  async (message) => {
+    switch (message.type) {
+      case 'ready':
+        return;
+      case 'reveal':
+        await reveal(message.file, message.line);
+        return;
+      case 'openSimilar':
+        await openSimilar(ctx.runs.last?.result, message.file, message.line);
+        return;
+      case 'export': {
+        const payload = await ctx.lastPayload();
+        if (payload) await exportReport(payload, message.format, ctx);
+        return;
+      }
+    }
+  };

@@ -1,0 +1,203 @@
+/**
+ * Run control: one analysis at a time (a new run aborts the one in flight and waits for it), with
+ * progress in a notification or the window, cancellation, and the automatic re-runs of the last
+ * mixture after a save or an edit of one of its files. A run the user started is never superseded
+ * by an automatic one.
+ */
+import * as vscode from 'vscode';
+import type { AnalyzeResult, PipelineProgress } from '../core/pipeline.js';
+import type { SkippedLine } from '../core/dataset/types.js';
+import type { Report } from '../core/report/types.js';
+import type { ReportPayload } from '../shared/protocol.js';
+import { abortSignalFromToken, isCancellation } from './cancellation.js';
+import { analyzeOptions, embedderKey, type ExtensionSettings } from './config.js';
+import type { Core } from './core-loader.js';
+import { formatNumber } from './diagnostics-model.js';
+import type { EmbedderPool } from './embedder-pool.js';
+import type { Mixture } from './mixture.js';
+import { errorMessage, ReportPanel } from './panel.js';
+import { incrementTracker, overallFraction, progressMessage } from './progress.js';
+import type { StatusView } from './status.js';
+
+const PROGRESS_INTERVAL_MS = 200;
+
+/** The last finished run: its result (embeddings included), what it analyzed, what it showed. */
+export interface LastRun {
+  result: AnalyzeResult;
+  mixture: Mixture;
+  payload: ReportPayload;
+}
+
+interface RunHandle {
+  interactive: boolean;
+  controller: AbortController;
+  done: Promise<void>;
+}
+
+/** What a run needs from the extension's context (the context implements it). */
+export interface RunHost {
+  config(scope?: vscode.Uri): ExtensionSettings;
+  core(): Promise<Core>;
+  readonly embedders: EmbedderPool;
+  readonly status: StatusView;
+  showIdleStatus(): void;
+  /** The panel for a run the user started: shown (created if needed) beside the editor. */
+  showPanel(): ReportPanel;
+  showDiagnostics(
+    report: Report,
+    skipped: readonly SkippedLine[],
+    files: number,
+    settings: ExtensionSettings,
+  ): void;
+  storeReport(payload: ReportPayload): Promise<void>;
+  overlays(): Map<string, string>;
+}
+
+export class RunControl implements vscode.Disposable {
+  private lastRun: LastRun | undefined;
+  private inflight: RunHandle | undefined;
+  private refreshTimer: NodeJS.Timeout | undefined;
+  private readonly disposables: vscode.Disposable[];
+
+  constructor(private readonly host: RunHost) {
+    this.disposables = [
+      vscode.workspace.onDidSaveTextDocument((doc) => this.scheduleRefresh(doc, 0)),
+      vscode.workspace.onDidChangeTextDocument((e) => {
+        if (e.contentChanges.length === 0) return;
+        const settings = this.host.config(e.document.uri);
+        if (settings.diagnosticsOnEdit) this.scheduleRefresh(e.document, settings.editDebounceMs);
+      }),
+    ];
+  }
+
+  get last(): LastRun | undefined {
+    return this.lastRun;
+  }
+
+  private scheduleRefresh(doc: vscode.TextDocument, delayMs: number): void {
+    const last = this.lastRun;
+    if (!last || doc.uri.scheme !== 'file' || !last.mixture.files.includes(doc.uri.fsPath)) return;
+    clearTimeout(this.refreshTimer);
+    this.refreshTimer = setTimeout(() => {
+      // A run the user started is never superseded by an automatic refresh.
+      if (this.inflight?.interactive) return;
+      void this.run(last.mixture, false);
+    }, delayMs);
+  }
+
+  /** Analyzes the mixture; `interactive`: the user asked (notification, cancellable, panel). */
+  async run(mixture: Mixture, interactive: boolean): Promise<void> {
+    if (this.inflight) {
+      this.inflight.controller.abort();
+      await this.inflight.done.catch(() => undefined);
+    }
+    const controller = new AbortController();
+    const handle: RunHandle = { interactive, controller, done: Promise.resolve() };
+    this.inflight = handle;
+    handle.done = Promise.resolve(
+      vscode.window.withProgress(
+        {
+          location: interactive
+            ? vscode.ProgressLocation.Notification
+            : vscode.ProgressLocation.Window,
+          title: 'Preference Lens',
+          cancellable: interactive,
+        },
+        (progress, token) =>
+          this.runWithProgress(mixture, interactive, controller, progress, token),
+      ),
+    ).then(() => {
+      if (this.inflight === handle) this.inflight = undefined;
+    });
+    await handle.done;
+  }
+
+  private async runWithProgress(
+    mixture: Mixture,
+    interactive: boolean,
+    controller: AbortController,
+    progress: vscode.Progress<{ message?: string; increment?: number }>,
+    token: vscode.CancellationToken,
+  ): Promise<void> {
+    const host = this.host;
+    const fromToken = abortSignalFromToken(token);
+    const signal = AbortSignal.any([fromToken.signal, controller.signal]);
+    const settings = host.config(vscode.Uri.file(mixture.files[0]));
+    const increment = incrementTracker();
+    const started = Date.now();
+    progress.report({
+      message: `reading ${mixture.files.length} file${mixture.files.length === 1 ? '' : 's'}`,
+    });
+    if (interactive)
+      ReportPanel.active?.post({ type: 'progress', message: 'Analyzing…', fraction: 0 });
+    try {
+      const core = await host.core();
+      host.status.running('starting the embedding model', 0);
+      const embedder = await host.embedders.get(embedderKey(settings));
+      host.status.loaded(embedder.info);
+      signal.throwIfAborted();
+      // The simulation reports every step; the UI needs a few updates a second.
+      let lastUpdate = { stage: '', at: 0 };
+      const onProgress = (p: PipelineProgress): void => {
+        const now = Date.now();
+        if (p.stage === lastUpdate.stage && now - lastUpdate.at < PROGRESS_INTERVAL_MS) return;
+        lastUpdate = { stage: p.stage, at: now };
+        const fraction = overallFraction(p);
+        const message = progressMessage(p);
+        progress.report({ message, increment: increment(fraction) });
+        host.status.running(message, fraction);
+        ReportPanel.active?.post({ type: 'progress', message, fraction });
+      };
+      const options = { ...analyzeOptions(settings, host.overlays()), embedder };
+      const result = await core.analyze(mixture.files, options, signal, onProgress);
+      const scatter = core.buildScatter(result.examples, result.embeddings, result.report);
+      const payload: ReportPayload = {
+        report: result.report,
+        scatter,
+        mixture: mixture.description,
+      };
+      this.lastRun = { result, mixture, payload };
+      host.showDiagnostics(result.report, result.skipped, mixture.files.length, settings);
+      const panel = interactive ? host.showPanel() : ReportPanel.active;
+      panel?.setPayload(payload);
+      void host.storeReport(payload);
+      const warnings = result.report.behaviors.reduce((n: number, b) => n + b.warnings.length, 0);
+      vscode.window.setStatusBarMessage(
+        `Preference Lens: ${result.report.behaviors.length} behaviors, ${warnings} warning${warnings === 1 ? '' : 's'} ` +
+          `(${formatNumber((Date.now() - started) / 1000)} s)`,
+        10_000,
+      );
+    } catch (error) {
+      if (isCancellation(error, signal)) {
+        ReportPanel.active?.post({
+          type: 'progress',
+          message: 'Analysis cancelled.',
+          fraction: null,
+        });
+        // Only the user's cancel is news; a superseded refresh is not.
+        if (fromToken.signal.aborted)
+          void vscode.window.showInformationMessage('Preference Lens: analysis cancelled.');
+        return;
+      }
+      // Whatever failed, a fresh embedding process for the next run is the safe way back
+      // (a crashed child cannot be reused).
+      await host.embedders.reset();
+      host.status.forgetModel();
+      const message = errorMessage(error);
+      ReportPanel.active?.post({ type: 'error', message });
+      void vscode.window.showErrorMessage(
+        `Preference Lens: the analysis failed: ${message} The next run starts a new embedding process.`,
+      );
+    } finally {
+      fromToken.dispose();
+      host.showIdleStatus();
+    }
+  }
+
+  /** Stops the automatic re-runs and aborts the run in flight. */
+  dispose(): void {
+    clearTimeout(this.refreshTimer);
+    this.inflight?.controller.abort();
+    while (this.disposables.length) this.disposables.pop()?.dispose();
+  }
+}
