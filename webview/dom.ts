@@ -61,24 +61,6 @@ export function section(id: string, title: string, lead?: string): HTMLElement {
   );
 }
 
-export function fmt(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
-  return x.toFixed(digits);
-}
-
 export function last(xs: readonly number[]): number | undefined {
   return xs.length ? xs[xs.length - 1] : undefined;
 }
-
-export function median(xs: readonly number[]): number {
-  if (!xs.length) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-/** The analysis decides what is deprioritized; the UI follows its warnings. */
-export const isDeprioritized = (b: { warnings: { kind: string }[] }): boolean =>
-  b.warnings.some((w) => w.kind === 'deprioritized');

@@ -1,5 +1,6 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
-import { fmt, h, last, section } from '../dom.js';
+import { h, last, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
 import { mix } from '../theme.js';
 import type { Ctx, Curve, Section } from '../types.js';
 
@@ -141,7 +142,7 @@ export function curvesSection(ctx: Ctx): Section {
           : { xTitle: 'step', yTitle: 'head change', yMin: 0 },
       ),
     );
-    summary.textContent = `final train loss ${fmt(last(c.trainLoss))} · test loss ${fmt(last(c.testLoss))} · test accuracy ${fmt(last(c.testAccuracy))} · head change ${fmt(last(c.headChange))} (bound ${fmt(last(c.bound))})`;
+    summary.textContent = `final train loss ${formatNumber(last(c.trainLoss))} · test loss ${formatNumber(last(c.testLoss))} · test accuracy ${formatNumber(last(c.testAccuracy))} · head change ${formatNumber(last(c.headChange))} (bound ${formatNumber(last(c.bound))})`;
   };
   return {
     el,

@@ -1,4 +1,5 @@
-import { fmt, h } from '../dom.js';
+import { h } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, Section } from '../types.js';
 
 function stat(label: string, value: string, tone?: string): HTMLElement {
@@ -46,7 +47,7 @@ export function headerSection(ctx: Ctx): Section {
         }),
         h('p', {
           class: 'meta',
-          text: `${Number.isNaN(created.getTime()) ? r.createdAt : created.toLocaleString()} · ${r.tool.name} ${r.tool.version} · ${r.inputs.length} input file${r.inputs.length === 1 ? '' : 's'} · read ${fmt(r.timings.readMs / 1000, 1)} s, embed ${fmt(r.timings.embedMs / 1000, 1)} s, analysis ${fmt(r.timings.analysisMs / 1000, 1)} s`,
+          text: `${Number.isNaN(created.getTime()) ? r.createdAt : created.toLocaleString()} · ${r.tool.name} ${r.tool.version} · ${r.inputs.length} input file${r.inputs.length === 1 ? '' : 's'} · read ${formatNumber(r.timings.readMs / 1000, 1)} s, embed ${formatNumber(r.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(r.timings.analysisMs / 1000, 1)} s`,
         }),
         ...(ctx.payload.mixture
           ? [h('p', { id: 'mixture-line', class: 'meta', text: ctx.payload.mixture })]

@@ -1,5 +1,6 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
-import { fmt, h, last, section } from '../dom.js';
+import { h, last, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, JointRun, Section } from '../types.js';
 import { rankColors } from './curves.js';
 
@@ -58,7 +59,7 @@ export function jointSection(ctx: Ctx): Section {
     ),
     h('p', {
       class: 'meta',
-      text: `Joint run over ${run.behaviors.length} behaviors: final test loss ${fmt(last(run.curve.testLoss))}, test accuracy ${fmt(last(run.curve.testAccuracy))}.`,
+      text: `Joint run over ${run.behaviors.length} behaviors: final test loss ${formatNumber(last(run.curve.testLoss))}, test accuracy ${formatNumber(last(run.curve.testAccuracy))}.`,
     }),
   );
   const legend = run.behaviors.length <= 8;

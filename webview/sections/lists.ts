@@ -1,4 +1,5 @@
-import { fmt, h, section } from '../dom.js';
+import { h, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, Section } from '../types.js';
 
 const MAX_SKIPPED_ROWS = 200;
@@ -67,7 +68,7 @@ export function suspectsSection(ctx: Ctx): Section {
         { data: { file: x.file, line: String(x.line) } },
         h('td', { class: 'mono', text: `${x.file.split(/[\\/]/).pop()}:${x.line}`, title: x.file }),
         h('td', { text: x.label === 1 ? 'positive' : 'negative' }),
-        h('td', { class: 'num', text: fmt(x.projection) }),
+        h('td', { class: 'num', text: formatNumber(x.projection) }),
         h('td', { class: 'example-text', text: x.text }),
         h('td', {}, similar),
       );

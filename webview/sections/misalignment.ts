@@ -1,5 +1,6 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
-import { fmt, h, last, section } from '../dom.js';
+import { h, last, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, MisalignmentRun, Section } from '../types.js';
 import { behaviorSelect } from './curves.js';
 
@@ -7,7 +8,7 @@ const steps = (r: MisalignmentRun | undefined): string =>
   !r ? '–' : r.stepsToBelowHalf === null ? 'never' : String(r.stepsToBelowHalf);
 
 const finalAccuracy = (r: MisalignmentRun | undefined): string =>
-  fmt(last(r?.originalAccuracy ?? []));
+  formatNumber(last(r?.originalAccuracy ?? []));
 
 /** Base vs aligned start side by side, one row per behavior (and model). */
 function runsTable(runs: MisalignmentRun[], multiModel: boolean): HTMLTableElement {
@@ -86,13 +87,16 @@ function twoModelTable(ctx: Ctx): HTMLElement | null {
               h('td', { text: r.behavior }),
               h('td', {
                 class: 'num',
-                text: `${fmt(r.base.distinguishability)} → ${fmt(r.aligned.distinguishability)}`,
+                text: `${formatNumber(r.base.distinguishability)} → ${formatNumber(r.aligned.distinguishability)}`,
               }),
               h('td', {
                 class: 'num',
-                text: `${fmt(r.base.concentration)} → ${fmt(r.aligned.concentration)}`,
+                text: `${formatNumber(r.base.concentration)} → ${formatNumber(r.aligned.concentration)}`,
               }),
-              h('td', { class: 'num', text: `${fmt(r.base.trace)} → ${fmt(r.aligned.trace)}` }),
+              h('td', {
+                class: 'num',
+                text: `${formatNumber(r.base.trace)} → ${formatNumber(r.aligned.trace)}`,
+              }),
               h('td', { class: 'num', text: `${steps(r.base.run)} / ${steps(r.aligned.run)}` }),
             ),
           ),

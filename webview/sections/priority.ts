@@ -1,6 +1,8 @@
 import type { ChartConfiguration } from 'chart.js';
 import { baseOptions, canvasIn, chartBox, clippedTicks } from '../charts.js';
-import { fmt, h, isDeprioritized, median, s, section } from '../dom.js';
+import { h, s, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
+import { isDeprioritized, median } from '../../src/shared/report-facts.js';
 import { diverging } from '../theme.js';
 import type { Ctx, Section } from '../types.js';
 
@@ -32,7 +34,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         ...base.plugins,
         legend: { display: false },
         tooltip: {
-          callbacks: { label: (item) => `priority level ${fmt(item.parsed.x)}` },
+          callbacks: { label: (item) => `priority level ${formatNumber(item.parsed.x)}` },
         },
       },
       scales: {
@@ -40,7 +42,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
           title: {
             display: true,
             text: Number.isFinite(threshold)
-              ? `priority level (red: deprioritized, below ${fmt(threshold)} = ${fmt(ctx.report.thresholds.priorityLevel, 2)} × median)`
+              ? `priority level (red: deprioritized, below ${formatNumber(threshold)} = ${formatNumber(ctx.report.thresholds.priorityLevel, 2)} × median)`
               : 'priority level',
             color: t.muted,
           },
@@ -125,7 +127,7 @@ function heatmap(ctx: Ctx): SVGSVGElement {
             'data-gap': g,
             class: 'cell',
           },
-          s('title', {}, `gap(${names[i]}, ${names[j]}) = ${fmt(g)}`),
+          s('title', {}, `gap(${names[i]}, ${names[j]}) = ${formatNumber(g)}`),
         ),
       );
       if (cell >= 40) {
@@ -138,7 +140,7 @@ function heatmap(ctx: Ctx): SVGSVGElement {
               'text-anchor': 'middle',
               class: Math.abs(g / maxAbs) > 0.55 ? 'cell-label strong' : 'cell-label',
             },
-            fmt(g, 2),
+            formatNumber(g, 2),
           ),
         );
       }
@@ -159,12 +161,12 @@ function heatmap(ctx: Ctx): SVGSVGElement {
       }),
     );
   }
-  svg.append(s('text', { x: labelW, y: ly + 24, class: 'axis-label' }, fmt(-maxAbs, 2)));
+  svg.append(s('text', { x: labelW, y: ly + 24, class: 'axis-label' }, formatNumber(-maxAbs, 2)));
   svg.append(
     s(
       'text',
       { x: labelW + lw, y: ly + 24, 'text-anchor': 'end', class: 'axis-label' },
-      `+${fmt(maxAbs, 2)}`,
+      `+${formatNumber(maxAbs, 2)}`,
     ),
   );
   svg.append(

@@ -1,4 +1,6 @@
-import { fmt, h, isDeprioritized, median, section } from '../dom.js';
+import { h, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
+import { isDeprioritized, median } from '../../src/shared/report-facts.js';
 import type { BehaviorReport, Ctx, Section } from '../types.js';
 
 const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
@@ -44,17 +46,17 @@ function row(
       'td',
       { class: 'num dist' },
       h('span', { class: 'bar-track' }, bar),
-      h('span', { text: fmt(b.distinguishability) }),
+      h('span', { text: formatNumber(b.distinguishability) }),
       h('span', {
         class: 'ci',
-        text: ` [${fmt(b.distinguishabilityCI[0])}, ${fmt(b.distinguishabilityCI[1])}]`,
+        text: ` [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
       }),
     ),
-    h('td', { class: 'num', text: fmt(b.normalizedDistinguishability) }),
-    h('td', { class: 'num', text: fmt(b.concentration) }),
-    h('td', { class: 'num', text: fmt(b.trace) }),
-    withPhi ? h('td', { class: 'num', text: fmt(b.phi) }) : null,
-    h('td', { class: `num${low ? ' low' : ''}`, text: fmt(b.priorityLevel) }),
+    h('td', { class: 'num', text: formatNumber(b.normalizedDistinguishability) }),
+    h('td', { class: 'num', text: formatNumber(b.concentration) }),
+    h('td', { class: 'num', text: formatNumber(b.trace) }),
+    withPhi ? h('td', { class: 'num', text: formatNumber(b.phi) }) : null,
+    h('td', { class: `num${low ? ' low' : ''}`, text: formatNumber(b.priorityLevel) }),
     warnings,
   );
   const activate = (): void => {
@@ -111,10 +113,10 @@ export function rankingSection(ctx: Ctx): Section {
   const medDist = median(ctx.report.behaviors.map((b) => b.distinguishability));
   const rules = [
     Number.isFinite(t.priorityLevel)
-      ? `a priority level below ${fmt(t.priorityLevel, 2)} × the median level (${fmt(medLevel)}), or not positive, is flagged as deprioritized`
+      ? `a priority level below ${formatNumber(t.priorityLevel, 2)} × the median level (${formatNumber(medLevel)}), or not positive, is flagged as deprioritized`
       : '',
     Number.isFinite(t.relativeDistinguishability)
-      ? `a distinguishability below ${fmt(t.relativeDistinguishability, 2)} × the median (${fmt(medDist)}) is flagged as low`
+      ? `a distinguishability below ${formatNumber(t.relativeDistinguishability, 2)} × the median (${formatNumber(medDist)}) is flagged as low`
       : '',
   ].filter(Boolean);
   if (rules.length) el.append(h('p', { class: 'meta', text: `Thresholds: ${rules.join('; ')}.` }));

@@ -7,7 +7,8 @@ import {
   lineConfig,
   type LineSeries,
 } from '../charts.js';
-import { fmt, h, last, section } from '../dom.js';
+import { h, last, section } from '../dom.js';
+import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, Section } from '../types.js';
 
 export function rebalancingSection(ctx: Ctx): Section {
@@ -51,9 +52,9 @@ export function rebalancingSection(ctx: Ctx): Section {
           'tr',
           { data: { behavior: n }, class: rb.weights[n] !== 1 ? 'changed' : undefined },
           h('td', { text: n }),
-          h('td', { class: 'num', text: `×${fmt(rb.weights[n], 2)}` }),
-          h('td', { class: 'num', text: fmt(rb.levelsBefore[n]) }),
-          h('td', { class: 'num', text: fmt(rb.levelsAfter[n]) }),
+          h('td', { class: 'num', text: `×${formatNumber(rb.weights[n], 2)}` }),
+          h('td', { class: 'num', text: formatNumber(rb.levelsBefore[n]) }),
+          h('td', { class: 'num', text: formatNumber(rb.levelsAfter[n]) }),
         ),
       ),
     ),
@@ -78,7 +79,7 @@ export function rebalancingSection(ctx: Ctx): Section {
     jointBox,
     h('p', {
       class: 'meta',
-      text: `Joint test loss ${fmt(last(rb.jointBefore.curve.testLoss))} → ${fmt(last(rb.jointAfter.curve.testLoss))}; joint test accuracy ${fmt(last(rb.jointBefore.curve.testAccuracy))} → ${fmt(last(rb.jointAfter.curve.testAccuracy))}.`,
+      text: `Joint test loss ${formatNumber(last(rb.jointBefore.curve.testLoss))} → ${formatNumber(last(rb.jointAfter.curve.testLoss))}; joint test accuracy ${formatNumber(last(rb.jointBefore.curve.testAccuracy))} → ${formatNumber(last(rb.jointAfter.curve.testAccuracy))}.`,
     }),
   );
   const draw = (): void => {

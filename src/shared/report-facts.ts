@@ -1,0 +1,15 @@
+/**
+ * What the faces read off a report the same way: whether a behavior is deprioritized (the
+ * analysis decides it; a face follows its warnings) and the mixture's median of a quantity (the
+ * thresholds are fractions of it).
+ */
+export const isDeprioritized = (b: { readonly warnings: readonly { kind: string }[] }): boolean =>
+  b.warnings.some((w) => w.kind === 'deprioritized');
+
+/** The median of the values (NaN for none). */
+export function median(xs: readonly number[]): number {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
