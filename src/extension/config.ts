@@ -15,6 +15,7 @@ import {
   SETTINGS_SECTION,
   settingChoices,
   settingDefault,
+  settingProperties,
 } from '../shared/settings-manifest.js';
 
 export const SECTION = SETTINGS_SECTION;
@@ -79,14 +80,8 @@ export const EMBEDDER_SETTINGS = [
   'cache',
 ] as const;
 
-const FIELD_NAMES: readonly FieldName[] = [
-  'prompt',
-  'chosen',
-  'rejected',
-  'question',
-  'matching',
-  'notMatching',
-];
+/** The field overrides package.json declares under `preferenceLens.fields`. */
+const FIELD_NAMES = settingProperties<FieldName>('fields');
 
 /**
  * Effective value of one setting. In an untrusted workspace a restricted setting only honours the

@@ -14,6 +14,8 @@ export interface DeclaredSetting {
   readonly default: unknown;
   readonly enum?: readonly string[];
   readonly minimum?: number;
+  /** An object setting's keys (`preferenceLens.fields`). */
+  readonly properties?: Readonly<Record<string, unknown>>;
 }
 
 const declared = manifest.contributes.configuration.properties as Record<string, DeclaredSetting>;
@@ -33,6 +35,14 @@ export const settingChoices = <T extends string>(key: string): readonly T[] => {
   const choices = declaredSetting(key).enum;
   if (!choices) throw new Error(`package.json declares no enum for ${SETTINGS_SECTION}.${key}`);
   return choices as readonly T[];
+};
+
+/** The keys an object setting declares under `properties`, in package.json's order. */
+export const settingProperties = <T extends string>(key: string): readonly T[] => {
+  const properties = declaredSetting(key).properties;
+  if (!properties)
+    throw new Error(`package.json declares no properties for ${SETTINGS_SECTION}.${key}`);
+  return Object.keys(properties) as T[];
 };
 
 /**

@@ -11,6 +11,7 @@ import {
   type SettingsReader,
 } from '../../src/extension/config.js';
 import manifest from '../../package.json' with { type: 'json' };
+import { settingChoices, settingDefault } from '../../src/shared/settings-manifest.js';
 
 /** Settings as VS Code's inspect() reports them: per key, the value at each level. */
 const reader =
@@ -161,5 +162,20 @@ describe('settings: package.json is the only source of defaults and choices', ()
         fallback,
       );
     }
+  });
+});
+
+describe('settings: the declarations behind them', () => {
+  it('refuses a setting package.json does not declare, instead of inventing a default', () => {
+    expect(() => settingDefault('no.such.setting')).toThrow(/declares no setting/);
+    expect(() => settingChoices('model')).toThrow(/no enum/);
+  });
+
+  it('keeps only the field overrides package.json declares', () => {
+    const s = readSettings(
+      reader({ fields: { globalValue: { notMatching: 'b', question: 'q', answer: 'x' } } }),
+      true,
+    );
+    expect(s.fields).toEqual({ notMatching: 'b', question: 'q' });
   });
 });
