@@ -5,7 +5,7 @@
  * defaults and choices from here. The TypeScript unions (DeviceRequest, Pooling, …) stay the
  * types; package.json holds the values.
  */
-import manifest from '../../package.json';
+import { capabilities, contributes } from '../../package.json';
 
 export const SETTINGS_SECTION = 'preferenceLens';
 
@@ -18,7 +18,7 @@ export interface DeclaredSetting {
   readonly properties?: Readonly<Record<string, unknown>>;
 }
 
-const declared = manifest.contributes.configuration.properties as Record<string, DeclaredSetting>;
+const declared = contributes.configuration.properties as Record<string, DeclaredSetting>;
 
 /** The declaration of `preferenceLens.<key>`; a key package.json does not declare is a bug. */
 export const declaredSetting = (key: string): DeclaredSetting => {
@@ -50,6 +50,6 @@ export const settingProperties = <T extends string>(key: string): readonly T[] =
  * `capabilities.untrustedWorkspaces.restrictedConfigurations` lists them.
  */
 export const RESTRICTED_SETTINGS: readonly string[] =
-  manifest.capabilities.untrustedWorkspaces.restrictedConfigurations.map((name) =>
+  capabilities.untrustedWorkspaces.restrictedConfigurations.map((name) =>
     name.slice(SETTINGS_SECTION.length + 1),
   );
