@@ -39,7 +39,11 @@ interface Pending {
   line: number;
   text: string;
   parsed: { ok: true; value: unknown } | { ok: false; error: unknown };
+  /** The line was longer than the reader's limit: its length in bytes (text is then empty). */
+  tooLongBytes?: number;
 }
+
+const tooLongMessage = (bytes: number): string => `line too long (${bytes} bytes)`;
 
 /** Reads one JSONL dataset. `file` is resolved to an absolute path, which every row carries. */
 export async function readDataset(file: string, options: ReadOptions = {}): Promise<DatasetFile> {
@@ -213,6 +217,10 @@ class FileReader {
 
   accept(pending: Pending): void {
     const { line, text, parsed } = pending;
+    if (pending.tooLongBytes !== undefined) {
+      this.skip(line, 1, 'line-too-long', tooLongMessage(pending.tooLongBytes));
+      return;
+    }
     if (!parsed.ok) {
       const where = locateJsonError(text, parsed.error);
       this.skip(line, where.column, 'invalid-json', where.message);
@@ -299,12 +307,19 @@ async function readResolved(
   };
 
   try {
-    for await (const { line, text } of readLines(file, {
+    for await (const { line, text, tooLongBytes } of readLines(file, {
       overlay: options.overlays?.get(file),
       signal: options.signal,
       onProgress: onProgress && ((read) => onProgress(read)),
+      maxLineBytes: options.maxLineBytes,
     })) {
       totalLines = line;
+      if (tooLongBytes !== undefined) {
+        const entry: Pending = { line, text, parsed: { ok: true, value: null }, tooLongBytes };
+        if (reader) reader.accept(entry);
+        else if (pending.push(entry) >= DETECTION_WINDOW) break;
+        continue;
+      }
       if (text.trim() === '') {
         if (reader) reader.counts.blank += 1;
         else blankBeforeStart += 1;
@@ -383,9 +398,12 @@ function schemaError(
     );
   }
   const first = pending[0];
-  const why = first.parsed.ok
-    ? 'it is not a JSON object'
-    : locateJsonError(first.text, first.parsed.error).message;
+  const why =
+    first.tooLongBytes !== undefined
+      ? tooLongMessage(first.tooLongBytes)
+      : first.parsed.ok
+        ? 'it is not a JSON object'
+        : locateJsonError(first.text, first.parsed.error).message;
   return new DatasetSchemaError(
     file,
     first.line,

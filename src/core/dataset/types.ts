@@ -34,7 +34,9 @@ export type SkipReason =
   | 'empty-text'
   | 'duplicate'
   | 'unknown-answer'
-  | 'not-an-object';
+  | 'not-an-object'
+  /** Longer than ReadOptions.maxLineBytes: counted, never held in memory. */
+  | 'line-too-long';
 
 /** A line that was reported and left out of the analysis; nothing is dropped silently. */
 export interface SkippedLine extends SourcePosition {
@@ -60,6 +62,11 @@ export interface ReadOptions {
    */
   duplicates?: 'skip' | 'keep';
   signal?: AbortSignal;
+  /**
+   * Lines longer than this many UTF-8 bytes are skipped as 'line-too-long' without being held in
+   * memory (default MAX_LINE_BYTES, 256 MiB, below V8's string limit).
+   */
+  maxLineBytes?: number;
   /**
    * Bytes consumed so far and the total, across all files of one readDatasets call; called about
    * once per 64 KiB chunk.
