@@ -1,4 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
 import path from 'node:path';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
@@ -55,7 +56,8 @@ export async function readDataset(file: string, options: ReadOptions = {}): Prom
 
 /**
  * Reads files and folders (a folder stands for its own *.jsonl files, not its subfolders, in
- * code-point order of their names). Paths named twice are read once. Pair ids are unique across
+ * code-point order of their names). Symbolic links are followed, to files and to folders.
+ * Paths that name the same file twice (also through links) are read once. Pair ids are unique across
  * the returned files. The first file that fails (unreadable, or no known schema) rejects the call.
  */
 export async function readDatasets(
@@ -86,46 +88,81 @@ export async function readDatasets(
   return results;
 }
 
-/** The absolute *.jsonl files that `paths` stand for, deduplicated, in a deterministic order. */
+/**
+ * The absolute *.jsonl files that `paths` stand for, deduplicated, in a deterministic order.
+ * Symbolic links are followed (Hugging Face caches, DVC and git-annex store data as links); a
+ * file keeps the name of the link that led to it, which is what names its behavior. A link that
+ * leads nowhere, or in a circle, rejects the call with a message saying so.
+ */
 export async function expandDatasetPaths(
   paths: readonly string[],
   options: Pick<ReadOptions, 'overlays'> = {},
 ): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
-  const add = (file: string) => {
-    if (!seen.has(file)) {
-      seen.add(file);
+  // Keyed by the real path, so a file named directly and through a link is read once.
+  const add = async (file: string) => {
+    const key = await realpath(file).catch(() => file);
+    if (!seen.has(key)) {
+      seen.add(key);
       out.push(file);
     }
   };
   for (const given of paths) {
     const absolute = path.resolve(given);
     if (options.overlays?.has(absolute)) {
-      add(absolute);
+      // Unsaved editor text: it may have no file on disk.
+      await add(absolute);
       continue;
     }
-    let info;
-    try {
-      info = await stat(absolute);
-    } catch (error) {
-      throw new DatasetInputError(given, `${given}: no such file or folder`, { cause: error });
-    }
+    const info = await statFollowing(absolute, given);
     if (!info.isDirectory()) {
-      add(absolute);
+      await add(absolute);
       continue;
     }
     const entries = await readdir(absolute, { withFileTypes: true });
-    const names = entries
-      .filter((e) => e.isFile() && /\.jsonl$/i.test(e.name))
-      .map((e) => e.name)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names: string[] = [];
+    for (const entry of entries) {
+      if (!/\.jsonl$/i.test(entry.name)) continue;
+      if (await isDataFile(entry, path.join(absolute, entry.name), given)) names.push(entry.name);
+    }
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (names.length === 0) {
       throw new DatasetInputError(given, `${given}: the folder has no .jsonl files`);
     }
-    for (const name of names) add(path.join(absolute, name));
+    for (const name of names) await add(path.join(absolute, name));
   }
   return out;
+}
+
+/** A folder entry that is a file, or a link to one (a link to a folder is a subfolder). */
+async function isDataFile(entry: Dirent, full: string, folder: string): Promise<boolean> {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  const shown = path.join(folder, entry.name);
+  return (await statFollowing(full, shown)).isFile();
+}
+
+/** stat() with a message naming what went wrong: a missing path, a broken link, a link loop. */
+async function statFollowing(absolute: string, shown: string): Promise<Stats> {
+  try {
+    return await stat(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    let message = `${shown}: no such file or folder`;
+    if (code === 'ELOOP') {
+      message = `${shown}: symlink loop`;
+    } else if (code === 'EACCES' || code === 'EPERM') {
+      message = `${shown}: permission denied`;
+    } else if (code === 'ENOENT' || code === 'ENOTDIR') {
+      const link = await lstat(absolute).catch(() => null);
+      if (link?.isSymbolicLink()) {
+        const target = await readlink(absolute).catch(() => '?');
+        message = `${shown}: broken symlink -> ${target}`;
+      }
+    }
+    throw new DatasetInputError(shown, message, { cause: error });
+  }
 }
 
 async function sizeOf(file: string, options: ReadOptions): Promise<number> {
