@@ -21,7 +21,7 @@ export interface CheckReport {
 }
 
 /**
- * Reads `paths` exactly as analyze() does (same reader, same options) and sums up what an
+ * Reads `paths` with analyze()'s reader and options (keeping no rows) and sums up what an
  * analysis would get, without loading a model: for CI and pre-commit checks. Rejects, as
  * analyze() does, with DatasetInputError or DatasetSchemaError on unusable input.
  */
@@ -29,16 +29,17 @@ export async function checkDatasets(
   paths: readonly string[],
   options: ReadOptions = {},
 ): Promise<CheckReport> {
-  const files = await readDatasets(paths, options);
+  // Rows are counted, not kept: memory stays small whatever the size of the files.
+  const files = await readDatasets(paths, { ...options, keepRows: false });
   const counts = new Map<string, { positive: number; negative: number }>();
   const skipped: SkippedLine[] = [];
   const byReason: CheckReport['skipped']['byReason'] = {};
   for (const f of files) {
-    for (const e of f.examples) {
-      let c = counts.get(e.behavior);
-      if (!c) counts.set(e.behavior, (c = { positive: 0, negative: 0 }));
-      if (e.label === 1) c.positive += 1;
-      else c.negative += 1;
+    for (const [behavior, n] of Object.entries(f.rowCounts ?? {})) {
+      let c = counts.get(behavior);
+      if (!c) counts.set(behavior, (c = { positive: 0, negative: 0 }));
+      c.positive += n.positive;
+      c.negative += n.negative;
     }
     for (const s of f.skipped) {
       skipped.push(s);

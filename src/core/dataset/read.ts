@@ -1,5 +1,6 @@
 import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
@@ -16,6 +17,7 @@ import {
   type FieldNames,
 } from './schema.js';
 import type {
+  BehaviorRowCounts,
   DatasetFile,
   Example,
   LineCounts,
@@ -181,16 +183,28 @@ function parseLine(text: string): Pending['parsed'] {
   }
 }
 
+/**
+ * A record's identity for duplicate detection: SHA-256 of its behavior and its rows (labels and
+ * texts, each length-prefixed so that no two different records give the same input). Holding
+ * 32 bytes per record instead of its texts lets `check` validate a file of any size in little
+ * memory; two different records colliding has probability about 2^-128.
+ */
+function recordKey(behavior: string, rows: readonly RowContent[]): string {
+  const hash = createHash('sha256');
+  hash.update(`${behavior.length}:`).update(behavior);
+  for (const row of rows) hash.update(`|${row.label}:${row.text.length}:`).update(row.text);
+  return hash.digest('binary');
+}
+
 /** Per-file state: rows and skips gathered as lines stream by. */
 class FileReader {
   readonly examples: Example[] = [];
   readonly skipped: SkippedLine[] = [];
   readonly counts: LineCounts = { lines: 0, records: 0, skipped: 0, blank: 0 };
-  /**
-   * First-row text -> index in `examples` of each record starting with it. Keyed by a string the
-   * examples already hold, so finding duplicates costs no copy of the text.
-   */
-  private readonly seen = new Map<string, number[]>();
+  /** Rows per behavior and answer, counted whether or not the rows are kept. */
+  readonly rowCounts: Record<string, BehaviorRowCounts> = {};
+  /** recordKey -> line of the first record with that key. */
+  private readonly seen = new Map<string, number>();
   private readonly defaultBehavior: string;
   private nextPair: number;
 
@@ -201,6 +215,7 @@ class FileReader {
     readonly behaviorField: string | null,
     pairBase: number,
     private readonly keepDuplicates: boolean,
+    private readonly keepRows: boolean,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.nextPair = pairBase;
@@ -237,21 +252,6 @@ class FileReader {
     return String(value).trim();
   }
 
-  /**
-   * Line of an earlier record with the same behavior and the same rows (texts and labels). One
-   * file has one schema, so every record there has the same number of rows.
-   */
-  private findEarlier(behavior: string, rows: readonly RowContent[]): number | undefined {
-    for (const start of this.seen.get(rows[0].text) ?? []) {
-      const same = rows.every((row, i) => {
-        const e = this.examples[start + i];
-        return e.text === row.text && e.label === row.label && e.behavior === behavior;
-      });
-      if (same) return this.examples[start].line;
-    }
-    return undefined;
-  }
-
   accept(pending: Pending): void {
     const { line, text, parsed } = pending;
     if (pending.tooLongBytes !== undefined) {
@@ -278,18 +278,23 @@ class FileReader {
       this.skip(line, column, outcome.reason, outcome.message);
       return;
     }
-    const earlier = this.keepDuplicates ? undefined : this.findEarlier(behavior, outcome.rows);
-    if (earlier !== undefined) {
-      this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
-      return;
-    }
-    const firstIndex = this.examples.length;
     if (!this.keepDuplicates) {
-      const bucket = this.seen.get(outcome.rows[0].text);
-      if (bucket) bucket.push(firstIndex);
-      else this.seen.set(outcome.rows[0].text, [firstIndex]);
+      // Same behavior and the same rows (texts and labels) as an earlier record of this file.
+      const key = recordKey(behavior, outcome.rows);
+      const earlier = this.seen.get(key);
+      if (earlier !== undefined) {
+        this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
+        return;
+      }
+      this.seen.set(key, line);
     }
     this.counts.records += 1;
+    const tally = (this.rowCounts[behavior] ??= { positive: 0, negative: 0 });
+    for (const row of outcome.rows) {
+      if (row.label === 1) tally.positive += 1;
+      else tally.negative += 1;
+    }
+    if (!this.keepRows) return;
     const column = firstColumn(text);
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
     for (const row of outcome.rows) {
@@ -315,6 +320,7 @@ class FileReader {
       skipped: this.skipped,
       counts: this.counts,
     };
+    if (!this.keepRows) out.rowCounts = this.rowCounts;
     if (this.behaviorField !== null) out.behaviorField = this.behaviorField;
     return out;
   }
@@ -336,7 +342,8 @@ async function readResolved(
     const record = isRecord(deciding) ? deciding : {};
     const field = chooseBehaviorField(schema, record, options.behaviorField, names);
     const keep = options.duplicates === 'keep';
-    const created = new FileReader(file, schema, names, field, pairBase, keep);
+    const rows = options.keepRows ?? true;
+    const created = new FileReader(file, schema, names, field, pairBase, keep, rows);
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;
