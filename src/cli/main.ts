@@ -20,6 +20,7 @@ import {
   toAnalyzeOptions,
 } from './options.js';
 import { usageErrorMessage } from './errors.js';
+import { addCheckCommand } from './check.js';
 
 declare const PACKAGE_VERSION: string | undefined;
 
@@ -205,6 +206,7 @@ export const buildProgram = (): Command => {
     .action(async (paths: string[], opts: CliOptions) => {
       process.exitCode = await runAnalyze(paths, opts);
     });
+  addCheckCommand(program);
   return program;
 };
 

@@ -3,7 +3,7 @@
  * trained together, so a file that holds a single behavior is analyzed with the other JSONL files of
  * the same schema around it (`preferenceLens.mixtureScope`). No vscode import: unit-tested on disk.
  */
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
   chooseBehaviorField,
@@ -90,23 +90,33 @@ const readHead = async (file: string, bytes: number): Promise<string> => {
   }
 };
 
-/** JSONL files under a folder; `recursive` walks subfolders except build and VCS folders. */
+/**
+ * JSONL files under a folder; `recursive` walks subfolders except build and VCS folders.
+ * Symbolic links are followed (Hugging Face caches, DVC and git-annex store data as links); a
+ * folder reached twice (a link loop) is walked once, and links that lead nowhere are left out
+ * here: named directly, the reader reports them.
+ */
 export const listJsonl = async (
   dir: string,
   recursive: boolean,
   limit = Infinity,
 ): Promise<string[]> => {
   const out: string[] = [];
+  const walked = new Set<string>();
   const walk = async (current: string): Promise<void> => {
+    const real = await realpath(current).catch(() => current);
+    if (walked.has(real)) return;
+    walked.add(real);
     const entries = await readdir(current, { withFileTypes: true }).catch(() => []);
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const entry of entries) {
       if (out.length >= limit) return;
       const full = path.join(current, entry.name);
-      if (entry.isFile() && isJsonl(entry.name)) out.push(full);
+      const target = entry.isSymbolicLink() ? await stat(full).catch(() => null) : entry;
+      if (target?.isFile() && isJsonl(entry.name)) out.push(full);
       else if (
         recursive &&
-        entry.isDirectory() &&
+        target?.isDirectory() &&
         !entry.name.startsWith('.') &&
         !SKIP_DIRS.has(entry.name)
       ) {

@@ -10,6 +10,7 @@ import type {
 export type { TwoModelComparison } from '../report/types.js';
 import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
+import { exclusionReason } from './requirements.js';
 import { suggestUpsampling } from './rebalance.js';
 import {
   type BehaviorRows,
@@ -198,11 +199,8 @@ async function analyzeMatrix(
   const kept: { rows: BehaviorRows; index: number; pos: Int32Array; neg: Int32Array }[] = [];
   grouped.forEach((rows, index) => {
     const { pos, neg } = classRows(rows);
-    if (pos.length < 2 || neg.length < 2)
-      excluded.push({
-        name: rows.name,
-        reason: `needs at least 2 examples of each answer (has ${pos.length} yes, ${neg.length} no)`,
-      });
+    const reason = exclusionReason(pos.length, neg.length);
+    if (reason !== null) excluded.push({ name: rows.name, reason });
     else kept.push({ rows, index, pos, neg });
   });
 

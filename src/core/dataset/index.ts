@@ -1,6 +1,6 @@
 export { answerLabel, normalizeAnswer, type AnswerLabel } from './answers.js';
 export { DatasetInputError, DatasetSchemaError } from './errors.js';
-export { readLines, type LineSourceOptions, type SourceLine } from './lines.js';
+export { MAX_LINE_BYTES, readLines, type LineSourceOptions, type SourceLine } from './lines.js';
 export {
   behaviorFromFileName,
   DETECTION_WINDOW,

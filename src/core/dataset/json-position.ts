@@ -1,10 +1,4 @@
-import {
-  findNodeAtLocation,
-  parse,
-  printParseErrorCode,
-  parseTree,
-  type ParseError,
-} from 'jsonc-parser';
+import { firstJsonSyntaxError, valueOffset } from './json-scan.js';
 
 /** Where JSON.parse gave up on a line, 1-based, plus a readable reason. */
 export interface JsonErrorLocation {
@@ -38,21 +32,13 @@ const JSON_ERROR_TEXT: Record<string, string> = {
  */
 export function locateJsonError(text: string, error: unknown): JsonErrorLocation {
   const v8Message = error instanceof Error ? error.message : String(error);
-  const errors: ParseError[] = [];
-  parse(text, errors, {
-    disallowComments: true,
-    allowTrailingComma: false,
-    allowEmptyContent: false,
-  });
-  const first = errors[0];
+  const first = firstJsonSyntaxError(text);
   const v8Position = /at position (\d+)/.exec(v8Message);
   let offset = 0;
   if (v8Position) offset = Number(v8Position[1]);
   else if (first) offset = first.offset;
   // jsonc-parser calls a stray word after the value an invalid symbol; V8 knows it is trailing.
-  const code = / after JSON/.test(v8Message)
-    ? 'EndOfFileExpected'
-    : first && printParseErrorCode(first.error);
+  const code = / after JSON/.test(v8Message) ? 'EndOfFileExpected' : first?.code;
   const reason = code
     ? (JSON_ERROR_TEXT[code] ?? 'syntax error')
     : v8Message.replace(/ in JSON at position \d+.*$/, '');
@@ -61,13 +47,12 @@ export function locateJsonError(text: string, error: unknown): JsonErrorLocation
 
 /**
  * 1-based column of the value at `path` (e.g. ['prompt', 2]) in a line holding one JSON object,
- * or 1 when it cannot be found. Only called for lines being reported, so it may re-parse.
+ * or 1 when it cannot be found. Of a key given twice, the last one: the value JSON.parse kept.
+ * Only called for lines being reported, so it may re-scan.
  */
 export function valueColumn(text: string, path: ReadonlyArray<string | number>): number {
-  const root = parseTree(text);
-  if (!root) return 1;
-  const node = findNodeAtLocation(root, [...path]);
-  return node ? node.offset + 1 : 1;
+  const offset = valueOffset(text, path);
+  return offset === undefined ? 1 : offset + 1;
 }
 
 /** 1-based column of the first non-blank character: where the record starts on its line. */

@@ -1,4 +1,6 @@
-import { readdir, stat } from 'node:fs/promises';
+import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
+import type { Dirent, Stats } from 'node:fs';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
@@ -15,6 +17,7 @@ import {
   type FieldNames,
 } from './schema.js';
 import type {
+  BehaviorRowCounts,
   DatasetFile,
   Example,
   LineCounts,
@@ -39,7 +42,11 @@ interface Pending {
   line: number;
   text: string;
   parsed: { ok: true; value: unknown } | { ok: false; error: unknown };
+  /** The line was longer than the reader's limit: its length in bytes (text is then empty). */
+  tooLongBytes?: number;
 }
+
+const tooLongMessage = (bytes: number): string => `line too long (${bytes} bytes)`;
 
 /** Reads one JSONL dataset. `file` is resolved to an absolute path, which every row carries. */
 export async function readDataset(file: string, options: ReadOptions = {}): Promise<DatasetFile> {
@@ -51,7 +58,8 @@ export async function readDataset(file: string, options: ReadOptions = {}): Prom
 
 /**
  * Reads files and folders (a folder stands for its own *.jsonl files, not its subfolders, in
- * code-point order of their names). Paths named twice are read once. Pair ids are unique across
+ * code-point order of their names). Symbolic links are followed, to files and to folders.
+ * Paths that name the same file twice (also through links) are read once. Pair ids are unique across
  * the returned files. The first file that fails (unreadable, or no known schema) rejects the call.
  */
 export async function readDatasets(
@@ -82,46 +90,81 @@ export async function readDatasets(
   return results;
 }
 
-/** The absolute *.jsonl files that `paths` stand for, deduplicated, in a deterministic order. */
+/**
+ * The absolute *.jsonl files that `paths` stand for, deduplicated, in a deterministic order.
+ * Symbolic links are followed (Hugging Face caches, DVC and git-annex store data as links); a
+ * file keeps the name of the link that led to it, which is what names its behavior. A link that
+ * leads nowhere, or in a circle, rejects the call with a message saying so.
+ */
 export async function expandDatasetPaths(
   paths: readonly string[],
   options: Pick<ReadOptions, 'overlays'> = {},
 ): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
-  const add = (file: string) => {
-    if (!seen.has(file)) {
-      seen.add(file);
+  // Keyed by the real path, so a file named directly and through a link is read once.
+  const add = async (file: string) => {
+    const key = await realpath(file).catch(() => file);
+    if (!seen.has(key)) {
+      seen.add(key);
       out.push(file);
     }
   };
   for (const given of paths) {
     const absolute = path.resolve(given);
     if (options.overlays?.has(absolute)) {
-      add(absolute);
+      // Unsaved editor text: it may have no file on disk.
+      await add(absolute);
       continue;
     }
-    let info;
-    try {
-      info = await stat(absolute);
-    } catch (error) {
-      throw new DatasetInputError(given, `${given}: no such file or folder`, { cause: error });
-    }
+    const info = await statFollowing(absolute, given);
     if (!info.isDirectory()) {
-      add(absolute);
+      await add(absolute);
       continue;
     }
     const entries = await readdir(absolute, { withFileTypes: true });
-    const names = entries
-      .filter((e) => e.isFile() && /\.jsonl$/i.test(e.name))
-      .map((e) => e.name)
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    const names: string[] = [];
+    for (const entry of entries) {
+      if (!/\.jsonl$/i.test(entry.name)) continue;
+      if (await isDataFile(entry, path.join(absolute, entry.name), given)) names.push(entry.name);
+    }
+    names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (names.length === 0) {
       throw new DatasetInputError(given, `${given}: the folder has no .jsonl files`);
     }
-    for (const name of names) add(path.join(absolute, name));
+    for (const name of names) await add(path.join(absolute, name));
   }
   return out;
+}
+
+/** A folder entry that is a file, or a link to one (a link to a folder is a subfolder). */
+async function isDataFile(entry: Dirent, full: string, folder: string): Promise<boolean> {
+  if (entry.isFile()) return true;
+  if (!entry.isSymbolicLink()) return false;
+  const shown = path.join(folder, entry.name);
+  return (await statFollowing(full, shown)).isFile();
+}
+
+/** stat() with a message naming what went wrong: a missing path, a broken link, a link loop. */
+async function statFollowing(absolute: string, shown: string): Promise<Stats> {
+  try {
+    return await stat(absolute);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    let message = `${shown}: no such file or folder`;
+    if (code === 'ELOOP') {
+      message = `${shown}: symlink loop`;
+    } else if (code === 'EACCES' || code === 'EPERM') {
+      message = `${shown}: permission denied`;
+    } else if (code === 'ENOENT' || code === 'ENOTDIR') {
+      const link = await lstat(absolute).catch(() => null);
+      if (link?.isSymbolicLink()) {
+        const target = await readlink(absolute).catch(() => '?');
+        message = `${shown}: broken symlink -> ${target}`;
+      }
+    }
+    throw new DatasetInputError(shown, message, { cause: error });
+  }
 }
 
 async function sizeOf(file: string, options: ReadOptions): Promise<number> {
@@ -140,16 +183,28 @@ function parseLine(text: string): Pending['parsed'] {
   }
 }
 
+/**
+ * A record's identity for duplicate detection: SHA-256 of its behavior and its rows (labels and
+ * texts, each length-prefixed so that no two different records give the same input). Holding
+ * 32 bytes per record instead of its texts lets `check` validate a file of any size in little
+ * memory; two different records colliding has probability about 2^-128.
+ */
+function recordKey(behavior: string, rows: readonly RowContent[]): string {
+  const hash = createHash('sha256');
+  hash.update(`${behavior.length}:`).update(behavior);
+  for (const row of rows) hash.update(`|${row.label}:${row.text.length}:`).update(row.text);
+  return hash.digest('binary');
+}
+
 /** Per-file state: rows and skips gathered as lines stream by. */
 class FileReader {
   readonly examples: Example[] = [];
   readonly skipped: SkippedLine[] = [];
   readonly counts: LineCounts = { lines: 0, records: 0, skipped: 0, blank: 0 };
-  /**
-   * First-row text -> index in `examples` of each record starting with it. Keyed by a string the
-   * examples already hold, so finding duplicates costs no copy of the text.
-   */
-  private readonly seen = new Map<string, number[]>();
+  /** Rows per behavior and answer, counted whether or not the rows are kept. */
+  readonly rowCounts: Record<string, BehaviorRowCounts> = {};
+  /** recordKey -> line of the first record with that key. */
+  private readonly seen = new Map<string, number>();
   private readonly defaultBehavior: string;
   private nextPair: number;
 
@@ -160,6 +215,7 @@ class FileReader {
     readonly behaviorField: string | null,
     pairBase: number,
     private readonly keepDuplicates: boolean,
+    private readonly keepRows: boolean,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.nextPair = pairBase;
@@ -196,23 +252,12 @@ class FileReader {
     return String(value).trim();
   }
 
-  /**
-   * Line of an earlier record with the same behavior and the same rows (texts and labels). One
-   * file has one schema, so every record there has the same number of rows.
-   */
-  private findEarlier(behavior: string, rows: readonly RowContent[]): number | undefined {
-    for (const start of this.seen.get(rows[0].text) ?? []) {
-      const same = rows.every((row, i) => {
-        const e = this.examples[start + i];
-        return e.text === row.text && e.label === row.label && e.behavior === behavior;
-      });
-      if (same) return this.examples[start].line;
-    }
-    return undefined;
-  }
-
   accept(pending: Pending): void {
     const { line, text, parsed } = pending;
+    if (pending.tooLongBytes !== undefined) {
+      this.skip(line, 1, 'line-too-long', tooLongMessage(pending.tooLongBytes));
+      return;
+    }
     if (!parsed.ok) {
       const where = locateJsonError(text, parsed.error);
       this.skip(line, where.column, 'invalid-json', where.message);
@@ -233,18 +278,23 @@ class FileReader {
       this.skip(line, column, outcome.reason, outcome.message);
       return;
     }
-    const earlier = this.keepDuplicates ? undefined : this.findEarlier(behavior, outcome.rows);
-    if (earlier !== undefined) {
-      this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
-      return;
-    }
-    const firstIndex = this.examples.length;
     if (!this.keepDuplicates) {
-      const bucket = this.seen.get(outcome.rows[0].text);
-      if (bucket) bucket.push(firstIndex);
-      else this.seen.set(outcome.rows[0].text, [firstIndex]);
+      // Same behavior and the same rows (texts and labels) as an earlier record of this file.
+      const key = recordKey(behavior, outcome.rows);
+      const earlier = this.seen.get(key);
+      if (earlier !== undefined) {
+        this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
+        return;
+      }
+      this.seen.set(key, line);
     }
     this.counts.records += 1;
+    const tally = (this.rowCounts[behavior] ??= { positive: 0, negative: 0 });
+    for (const row of outcome.rows) {
+      if (row.label === 1) tally.positive += 1;
+      else tally.negative += 1;
+    }
+    if (!this.keepRows) return;
     const column = firstColumn(text);
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
     for (const row of outcome.rows) {
@@ -270,6 +320,7 @@ class FileReader {
       skipped: this.skipped,
       counts: this.counts,
     };
+    if (!this.keepRows) out.rowCounts = this.rowCounts;
     if (this.behaviorField !== null) out.behaviorField = this.behaviorField;
     return out;
   }
@@ -291,7 +342,8 @@ async function readResolved(
     const record = isRecord(deciding) ? deciding : {};
     const field = chooseBehaviorField(schema, record, options.behaviorField, names);
     const keep = options.duplicates === 'keep';
-    const created = new FileReader(file, schema, names, field, pairBase, keep);
+    const rows = options.keepRows ?? true;
+    const created = new FileReader(file, schema, names, field, pairBase, keep, rows);
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;
@@ -299,12 +351,19 @@ async function readResolved(
   };
 
   try {
-    for await (const { line, text } of readLines(file, {
+    for await (const { line, text, tooLongBytes } of readLines(file, {
       overlay: options.overlays?.get(file),
       signal: options.signal,
       onProgress: onProgress && ((read) => onProgress(read)),
+      maxLineBytes: options.maxLineBytes,
     })) {
       totalLines = line;
+      if (tooLongBytes !== undefined) {
+        const entry: Pending = { line, text, parsed: { ok: true, value: null }, tooLongBytes };
+        if (reader) reader.accept(entry);
+        else if (pending.push(entry) >= DETECTION_WINDOW) break;
+        continue;
+      }
       if (text.trim() === '') {
         if (reader) reader.counts.blank += 1;
         else blankBeforeStart += 1;
@@ -383,9 +442,12 @@ function schemaError(
     );
   }
   const first = pending[0];
-  const why = first.parsed.ok
-    ? 'it is not a JSON object'
-    : locateJsonError(first.text, first.parsed.error).message;
+  const why =
+    first.tooLongBytes !== undefined
+      ? tooLongMessage(first.tooLongBytes)
+      : first.parsed.ok
+        ? 'it is not a JSON object'
+        : locateJsonError(first.text, first.parsed.error).message;
   return new DatasetSchemaError(
     file,
     first.line,

@@ -34,7 +34,9 @@ export type SkipReason =
   | 'empty-text'
   | 'duplicate'
   | 'unknown-answer'
-  | 'not-an-object';
+  | 'not-an-object'
+  /** Longer than ReadOptions.maxLineBytes: counted, never held in memory. */
+  | 'line-too-long';
 
 /** A line that was reported and left out of the analysis; nothing is dropped silently. */
 export interface SkippedLine extends SourcePosition {
@@ -61,6 +63,16 @@ export interface ReadOptions {
   duplicates?: 'skip' | 'keep';
   signal?: AbortSignal;
   /**
+   * Lines longer than this many UTF-8 bytes are skipped as 'line-too-long' without being held in
+   * memory (default MAX_LINE_BYTES, 256 MiB, below V8's string limit).
+   */
+  maxLineBytes?: number;
+  /**
+   * false: count the rows per behavior (DatasetFile.rowCounts) but keep none of them, so reading
+   * takes memory for the skipped lines and 32 bytes per record only (`check`). Default true.
+   */
+  keepRows?: boolean;
+  /**
    * Bytes consumed so far and the total, across all files of one readDatasets call; called about
    * once per 64 KiB chunk.
    */
@@ -77,10 +89,19 @@ export interface LineCounts {
   blank: number;
 }
 
+/** Rows of one behavior by answer: +1 (positive) and -1 (negative). */
+export interface BehaviorRowCounts {
+  positive: number;
+  negative: number;
+}
+
 export interface DatasetFile {
   file: string;
   schema: SchemaName;
+  /** The rows; empty when read with keepRows: false. */
   examples: Example[];
+  /** Rows per behavior, present when read with keepRows: false. */
+  rowCounts?: Record<string, BehaviorRowCounts>;
   skipped: SkippedLine[];
   counts?: LineCounts;
   /** The field the behavior names came from; absent when the file name is the behavior. */
