@@ -28,6 +28,9 @@ import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
 import { behaviorRunSteps } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
 import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
+import { benjaminiHochberg } from './significance.js';
+import { priorityConflicts } from './conflicts.js';
+import { applyVerdicts, DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './verdicts.js';
 
 export interface AnswerRows {
   yes: ArrayLike<number>;
@@ -56,8 +59,10 @@ export interface AnalysisInput {
 export interface AnalysisOptions {
   /** Overrides of the preset (the reference preset unless `preset: 'fast-preview'`). */
   simulation?: Partial<SimulationOptions>;
-  thresholds?: Partial<Thresholds>;
+  thresholds?: Partial<Thresholds & VerdictThresholds>;
   maxSuspects?: number;
+  /** Permutation-test draws per behavior (default 999; 0 skips the test: every p-value is 1, so every behavior is indistinguishable). */
+  permutations?: number;
   bootstrapReps?: number;
   /** Seed of the statistics (bootstrap, Lanczos start); the simulation has its own. */
   seed?: number;
@@ -100,7 +105,7 @@ export interface AnalysisResult {
   priority: Report['priority'];
   simulation: Report['simulation'];
   rebalancing: Rebalancing | null;
-  thresholds: Thresholds;
+  thresholds: Thresholds & VerdictThresholds;
   /** Behaviors left out: fewer than two examples in a class. */
   excluded: { name: string; reason: string }[];
   twoModel: TwoModelComparison[];
@@ -190,7 +195,11 @@ async function analyzeMatrix(
   },
 ): Promise<AnalysisResult> {
   const { threads, signal, onProgress } = context;
-  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+  const thresholds: Thresholds & VerdictThresholds = {
+    ...DEFAULT_THRESHOLDS,
+    ...DEFAULT_VERDICT_THRESHOLDS,
+    ...options.thresholds,
+  };
   const sim = resolveSimulationOptions(options.simulation);
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
   const grouped = groupRows(input);
@@ -237,6 +246,7 @@ async function analyzeMatrix(
           head: input.head,
           maxSuspects: options.maxSuspects,
           labelErrorDepth: thresholds.labelErrorDepth,
+          permutations: options.permutations,
         },
         {
           threads,
@@ -308,7 +318,7 @@ async function analyzeMatrix(
     reportSteps();
     const b = stats.map((s) => s.meanDiff);
     const levels = priorityLevels(b, mixtureWeights);
-    const gaps = priorityGaps(b);
+    const gaps = priorityGaps(b, mixtureWeights);
     const [own] = await Promise.all([
       started(
         behaviorRunsAll(matrix, jobs, { threads, gemm, signal: inner.signal, onSteps: addSteps }),
@@ -395,6 +405,20 @@ async function analyzeMatrix(
       },
       thresholds,
     );
+    const pValues = stats.map((s) => s.pValue);
+    const pAdjusted = benjaminiHochberg(pValues);
+    const verdicts = applyVerdicts(
+      {
+        names,
+        levels,
+        distinguishability: stats.map((s) => s.distinguishability),
+        pValues,
+        pAdjusted,
+        warnings,
+        conflicts: (n, i) => priorityConflicts(n, b, mixtureWeights, i),
+      },
+      thresholds,
+    );
     const behaviors: AnalysisBehavior[] = stats.map((s, i) => ({
       name: names[i],
       index: kept[i].index,
@@ -402,12 +426,18 @@ async function analyzeMatrix(
       nNegative: s.nNegative,
       distinguishability: s.distinguishability,
       distinguishabilityCI: s.distinguishabilityCI,
+      distinguishabilityUnbiased: s.distinguishabilityUnbiased,
+      pValue: s.pValue,
+      pValueAdjusted: pAdjusted[i],
+      permutations: s.permutations,
       normalizedDistinguishability: s.normalizedDistinguishability,
       concentration: s.concentration,
       trace: s.trace,
       ...(s.phi === undefined ? {} : { phi: s.phi }),
       priorityLevel: levels[i],
-      warnings: warnings[i],
+      priorityMeaningful: verdicts.priorityMeaningful[i],
+      warnings: verdicts.warnings[i],
+      ...(verdicts.deprioritized[i] ? { conflicts: verdicts.conflicts[i] } : {}),
       suspects: s.suspects,
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
