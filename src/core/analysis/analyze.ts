@@ -1,6 +1,7 @@
 import type {
   BehaviorReport,
   MisalignmentRun,
+  MixtureWarning,
   Rebalancing,
   Report,
   SimulationOptions,
@@ -24,13 +25,24 @@ import { FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.
 import { GemmWorker } from './gemm-client.js';
 import { stepJointRun } from './joint-steps.js';
 import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
-import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
+import { behaviorStats, DEFAULT_STATS_OPTIONS, median, type Suspect } from './stats.js';
 import { behaviorRunSteps } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
-import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
+import {
+  behaviorWarnings,
+  DEFAULT_THRESHOLDS,
+  isDeprioritized,
+  type Thresholds,
+} from './warnings.js';
+import { correctedReplicates, flagStability, rankIntervals } from './stability.js';
 import { benjaminiHochberg } from './significance.js';
 import { priorityConflicts } from './conflicts.js';
-import { applyVerdicts, DEFAULT_VERDICT_THRESHOLDS, type VerdictThresholds } from './verdicts.js';
+import {
+  applyVerdicts,
+  DEFAULT_VERDICT_THRESHOLDS,
+  SINGLE_BEHAVIOR_NOTE,
+  type VerdictThresholds,
+} from './verdicts.js';
 
 export interface AnswerRows {
   yes: ArrayLike<number>;
@@ -106,6 +118,8 @@ export interface AnalysisResult {
   simulation: Report['simulation'];
   rebalancing: Rebalancing | null;
   thresholds: Thresholds & VerdictThresholds;
+  /** About the mixture as a whole (a single behavior: no priority claim). */
+  warnings: MixtureWarning[];
   /** Behaviors left out: fewer than two examples in a class. */
   excluded: { name: string; reason: string }[];
   twoModel: TwoModelComparison[];
@@ -405,6 +419,25 @@ async function analyzeMatrix(
       },
       thresholds,
     );
+    const corrected = stats.map((s) =>
+      correctedReplicates(
+        s.replicates,
+        s.distinguishability ** 2 - s.tracePositive / s.nPositive - s.traceNegative / s.nNegative,
+      ),
+    );
+    const rankCI = rankIntervals(corrected);
+    const deprioritizedRule = (lv: readonly number[]): boolean[] => {
+      const med = median(lv);
+      return lv.map(
+        (p) => isDeprioritized(p, med, thresholds) || p < thresholds.priorityLevelAbsolute,
+      );
+    };
+    const stability = flagStability(
+      b,
+      mixtureWeights,
+      stats.map((s) => s.replicates),
+      deprioritizedRule,
+    );
     const pValues = stats.map((s) => s.pValue);
     const pAdjusted = benjaminiHochberg(pValues);
     const verdicts = applyVerdicts(
@@ -416,6 +449,7 @@ async function analyzeMatrix(
         pAdjusted,
         warnings,
         conflicts: (n, i) => priorityConflicts(n, b, mixtureWeights, i),
+        ...(stability ? { flagStability: stability } : {}),
       },
       thresholds,
     );
@@ -438,6 +472,8 @@ async function analyzeMatrix(
       priorityMeaningful: verdicts.priorityMeaningful[i],
       warnings: verdicts.warnings[i],
       ...(verdicts.deprioritized[i] ? { conflicts: verdicts.conflicts[i] } : {}),
+      ...(verdicts.deprioritized[i] && stability ? { flagStability: stability[i] } : {}),
+      ...(rankCI[i] ? { rankCI: rankCI[i]! } : {}),
       suspects: s.suspects,
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
@@ -460,6 +496,8 @@ async function analyzeMatrix(
       },
       rebalancing,
       thresholds,
+      warnings:
+        names.length === 1 ? [{ kind: 'single-behavior', message: SINGLE_BEHAVIOR_NOTE }] : [],
       excluded,
       twoModel,
     };

@@ -123,3 +123,23 @@ export function applyVerdicts(input: VerdictInput, t: VerdictThresholds): Verdic
 /** Mixture-level notes (report.warnings). */
 export const SINGLE_BEHAVIOR_NOTE =
   'Only one behavior: priority needs a mixture (levels compare behaviors trained together), so no priority claim is made; see behavior discovery to split a dataset into behaviors, or analyze it together with others.';
+
+/** A mixture read from files of different schemas (report.warnings), or null. */
+export function mixedSchemaWarning(
+  inputs: readonly { file: string; schema: string }[],
+): { kind: 'mixed-schemas'; message: string } | null {
+  const bySchema = new Map<string, string[]>();
+  for (const i of inputs) bySchema.set(i.schema, [...(bySchema.get(i.schema) ?? []), i.file]);
+  if (bySchema.size < 2) return null;
+  const parts = [...bySchema].map(
+    ([schema, files]) =>
+      `${schema} (${files.length} file${files.length === 1 ? '' : 's'}: ${files
+        .slice(0, 3)
+        .map((f) => f.split(/[\\/]/).pop())
+        .join(', ')}${files.length > 3 ? ', …' : ''})`,
+  );
+  return {
+    kind: 'mixed-schemas',
+    message: `The inputs mix ${bySchema.size} schemas: ${parts.join('; ')}. They were analyzed as one mixture; check that they were meant to be trained together (their texts are built differently, so their embeddings may differ for that reason alone).`,
+  };
+}
