@@ -32,7 +32,12 @@ export interface ExtensionSettings {
   schema: SchemaName | 'auto';
   behaviorField: string;
   fields: Partial<Record<FieldName, string>>;
-  thresholds: { priorityLevel: number | null; relativeDistinguishability: number | null };
+  thresholds: {
+    priorityLevel: number | null;
+    relativeDistinguishability: number | null;
+    significance: number | null;
+    flagStability: number | null;
+  };
   simulation: {
     preset: 'reference' | 'fast-preview';
     steps: number | null;
@@ -85,7 +90,12 @@ const DEFAULTS: ExtensionSettings = {
   schema: 'auto',
   behaviorField: '',
   fields: {},
-  thresholds: { priorityLevel: null, relativeDistinguishability: null },
+  thresholds: {
+    priorityLevel: null,
+    relativeDistinguishability: null,
+    significance: null,
+    flagStability: null,
+  },
   simulation: {
     preset: 'fast-preview',
     steps: null,
@@ -189,6 +199,8 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     thresholds: {
       priorityLevel: nullableNumber('thresholds.priorityLevel'),
       relativeDistinguishability: nullableNumber('thresholds.relativeDistinguishability'),
+      significance: nullableNumber('thresholds.significance'),
+      flagStability: nullableNumber('thresholds.flagStability'),
     },
     simulation: {
       preset: get(
@@ -264,6 +276,8 @@ export const analyzeOptions = (
   if (s.thresholds.relativeDistinguishability !== null) {
     thresholds.relativeDistinguishability = s.thresholds.relativeDistinguishability;
   }
+  if (s.thresholds.significance !== null) thresholds.significance = s.thresholds.significance;
+  if (s.thresholds.flagStability !== null) thresholds.flagStability = s.thresholds.flagStability;
 
   return {
     read,

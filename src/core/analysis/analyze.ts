@@ -105,6 +105,11 @@ export interface AnalysisProgress {
 export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspects'> {
   /** Index into the input's behaviorNames. */
   index: number;
+  distinguishabilityUnbiased: number;
+  pValue: number;
+  pValueAdjusted: number;
+  permutations: number;
+  priorityMeaningful: boolean;
   suspects: Suspect[];
   wrongSideCount: number;
   pastOppositeMeanCount: number;
