@@ -1,3 +1,4 @@
+import { boundNote } from '../core/report/notes.js';
 import type { Report } from '../core/report/types.js';
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
@@ -42,6 +43,7 @@ export const formatSummary = (report: Report): string => {
     b.warnings.filter((w) => w.kind === 'borderline').map((w) => `  ? ${b.name}: ${w.message}`),
   );
   if (borderline.length > 0) lines.push('', 'Borderline (not warnings):', ...borderline);
+  if (report.simulation.boundCheck) lines.push('', boundNote(report.simulation.boundCheck));
   if (report.rebalancing) {
     const weights = Object.entries(report.rebalancing.weights)
       .filter(([, w]) => w > 1.0001)

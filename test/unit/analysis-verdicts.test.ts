@@ -223,3 +223,59 @@ describe('the analysis on bundled MiniLM persona embeddings', async () => {
     expect(one.warnings[0].message).toContain('behavior discovery');
   });
 });
+
+describe('misalignment and the Theorem 4.1 bound, honestly', async () => {
+  const { meta, input } = personaFixture();
+  const fast = await analyzeEmbeddings(input, {
+    simulation: { preset: 'fast-preview', steps: 40 },
+    bootstrapReps: 0,
+    permutations: 0,
+    rebalance: false,
+  });
+
+  it('checks the step-size condition beta^2 eta (||mu|| + sqrt(tr Cov))^2 <= 1/4 from the rows', () => {
+    const d = meta.dim;
+    for (const [b, name] of meta.names.entries()) {
+      let worst = 0;
+      for (const s of [1, -1]) {
+        const rows = meta.labels.flatMap((l, r) => (l === s && meta.behavior[r] === b ? [r] : []));
+        const mu = new Float64Array(d);
+        for (const r of rows)
+          for (let k = 0; k < d; k++) mu[k] += input.data[r * d + k] / rows.length;
+        let tr = 0;
+        for (const r of rows)
+          for (let k = 0; k < d; k++)
+            tr += (input.data[r * d + k] - mu[k]) ** 2 / (rows.length - 1);
+        worst = Math.max(worst, Math.hypot(...mu) + Math.sqrt(tr));
+      }
+      // fast-preview: beta 0.1, lr 100, so beta^2 eta = 1.
+      expect(fast.simulation.boundCheck!.perBehavior[name]).toBeCloseTo(worst * worst, 10);
+    }
+    expect(fast.simulation.boundCheck!.status).toBe('empirical');
+    expect(fast.simulation.boundCheck!.stepSizeProduct).toBeGreaterThan(1);
+  });
+
+  it('the reference preset meets it', async () => {
+    const reference = await analyzeEmbeddings(input, {
+      simulation: { steps: 5 },
+      bootstrapReps: 0,
+      permutations: 0,
+      rebalance: false,
+      misalignment: false,
+    });
+    expect(reference.simulation.boundCheck!.status).toBe('guaranteed');
+    expect(reference.simulation.boundCheck!.stepSizeProduct).toBeLessThan(1e-6);
+  });
+
+  it('a zero head starts at accuracy 0.5 (ties) and has no preference to undo', () => {
+    for (const c of Object.values(fast.simulation.perBehavior)) expect(c.testAccuracy[0]).toBe(0.5);
+    const base = fast.simulation.misalignment.filter((m) => m.start === 'base');
+    expect(base).toHaveLength(4);
+    for (const m of base) {
+      expect(m.preferenceAtStart).toBe(false);
+      expect(m.stepsToBelowHalf).toBeNull();
+    }
+    for (const m of fast.simulation.misalignment.filter((x) => x.start === 'aligned'))
+      expect(m.preferenceAtStart).toBe(m.originalAccuracy![0] > 0.5);
+  });
+});

@@ -98,6 +98,14 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     const markdown = await readFile(md, 'utf8');
     expect(markdown).toMatch(new RegExp(`\\*\\*${SHUFFLED}\\*\\* \\(indistinguishable\\)`));
     expect(markdown).toMatch(/\| n\/a \(-?\d\.\d{3}\) \|/);
+    // Misalignment: the base start (a zero head) has no preference to undo, and the text says
+    // so; the fast-preview preset breaks Theorem 4.1's step-size condition.
+    expect(markdown).toContain('"Steps to < 50%" counts steps until accuracy');
+    expect(markdown).toMatch(/\| base \| no preference at start \|/);
+    expect(markdown).not.toMatch(/\| base \| 0 \|/);
+    expect(markdown).toContain('Theorem 4.1 bound: empirical.');
+    expect(result.stdout).toContain('Theorem 4.1 bound: empirical.');
+    expect(report.simulation.boundCheck?.status).toBe('empirical');
     // The duplicate line is skipped, and --fail-on error does not fail on it.
     expect(report.skipped.byReason.duplicate).toBe(1);
   });

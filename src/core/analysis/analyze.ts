@@ -37,6 +37,7 @@ import {
 import { correctedReplicates, flagStability, rankIntervals } from './stability.js';
 import { benjaminiHochberg } from './significance.js';
 import { priorityConflicts } from './conflicts.js';
+import { boundCheck } from './bound-check.js';
 import {
   applyVerdicts,
   DEFAULT_VERDICT_THRESHOLDS,
@@ -498,6 +499,11 @@ async function analyzeMatrix(
             )
           : null,
         misalignment,
+        boundCheck: boundCheck(
+          sim.beta,
+          sim.lr,
+          stats.map((s, i) => ({ ...s, name: names[i] })),
+        ),
       },
       rebalancing,
       thresholds,

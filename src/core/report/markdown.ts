@@ -1,5 +1,6 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
 import type { BehaviorReport, Curve, Report } from './types.js';
+import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from './notes.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -108,6 +109,7 @@ const CURVE_HEADER = [
   'Head change',
   'Thm 4.1 bound',
 ];
+// (The bound column's status, guaranteed or empirical, is stated above the table.)
 const CURVE_NUMERIC = [false, true, true, true, true, true];
 
 function simulation(report: Report, ranked: BehaviorReport[]): string[] {
@@ -118,6 +120,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     '',
     `β = ${o.beta}, learning rate ${o.lr.toExponential()}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
     '',
+    ...(sim.boundCheck ? [boundNote(sim.boundCheck), ''] : []),
   ];
   const names = ranked.map((b) => b.name).filter((n) => sim.perBehavior[n]);
   out.push(
@@ -150,6 +153,8 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     out.push(
       '### Misalignment (flipped labels)',
       '',
+      MISALIGNMENT_NOTE,
+      '',
       table(
         [
           'Behavior',
@@ -162,7 +167,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
           escapeMarkdown(m.behavior),
           escapeMarkdown(m.model),
           m.start,
-          m.stepsToBelowHalf === null ? 'never' : String(m.stepsToBelowHalf),
+          stepsToBelowHalfText(m),
           formatNumber(last(m.originalAccuracy)),
         ]),
         [false, false, false, true, true],
@@ -171,7 +176,6 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     );
   }
   if (report.twoModel?.length) {
-    const steps = (n: number | null): string => (n === null ? 'never' : String(n));
     out.push(
       '### Base vs aligned checkpoint',
       '',
@@ -188,7 +192,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
           `${formatNumber(t.base.distinguishability)} → ${formatNumber(t.aligned.distinguishability)}`,
           `${formatNumber(t.base.concentration)} → ${formatNumber(t.aligned.concentration)}`,
           `${formatNumber(t.base.trace)} → ${formatNumber(t.aligned.trace)}`,
-          `${steps(t.base.run.stepsToBelowHalf)} / ${steps(t.aligned.run.stepsToBelowHalf)}`,
+          `${stepsToBelowHalfText(t.base.run)} / ${stepsToBelowHalfText(t.aligned.run)}`,
         ]),
         [false, true, true, true, true],
       ),

@@ -111,9 +111,14 @@ export interface MisalignmentRun {
   curve: Curve;
   /**
    * First step whose test accuracy on the ORIGINAL labels (originalAccuracy) is below 0.5, or null
-   * if it never gets there. 0 when the start head is not aligned (e.g. a zero head: ties count wrong).
+   * if it never gets there or if the start has no preference to undo (preferenceAtStart false).
    */
   stepsToBelowHalf: number | null;
+  /**
+   * Whether the start head prefers the original labels (accuracy on them above 0.5 at t = 0; ties
+   * count 1/2). false for a zero head, whose every example is a tie.
+   */
+  preferenceAtStart?: boolean;
   /** Test accuracy on the original (unflipped) labels per step: how much alignment is left. */
   originalAccuracy?: number[];
 }
@@ -130,6 +135,21 @@ export interface TwoModelComparison {
   behavior: string;
   base: TwoModelSide;
   aligned: TwoModelSide;
+}
+
+/**
+ * Theorem 4.1's step-size condition beta'^2 eta c_n^2 <= 1/4, with beta' = beta sqrt(d) and
+ * c_n sqrt(d) = max over the classes of ||mu|| + tr(Cov)^(1/2): i.e.
+ * beta^2 eta (||mu|| + tr(Cov)^(1/2))^2 <= 1/4, per behavior. 'guaranteed': it holds for every
+ * behavior (the bound is then the theorem's, which holds with high probability under its
+ * covariance condition too); 'empirical': it fails for some, so the drawn bound is a reference
+ * line the run happens to stay under or not, not a guarantee.
+ */
+export interface BoundCheck {
+  status: 'guaranteed' | 'empirical';
+  /** max over behaviors of beta'^2 eta c_n^2. */
+  stepSizeProduct: number;
+  perBehavior: Record<string, number>;
 }
 
 export interface Rebalancing {
@@ -171,6 +191,8 @@ export interface Report {
     perBehavior: Record<string, Curve>;
     joint: JointRun | null;
     misalignment: MisalignmentRun[];
+    /** Whether Theorem 4.1's step-size condition holds for these runs (bound-check.ts). */
+    boundCheck?: BoundCheck;
   };
   rebalancing: Rebalancing | null;
   /** Counts of skipped lines per reason, and the lines themselves. */
