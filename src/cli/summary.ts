@@ -1,4 +1,4 @@
-import { boundNote } from '../core/report/notes.js';
+import { boundNote } from '../shared/report-notes.js';
 import type { Report } from '../core/report/types.js';
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');

@@ -1,7 +1,7 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { fmt, h, last, section } from '../dom.js';
 import { mix } from '../theme.js';
-import { boundNote } from '../../src/core/report/notes.js';
+import { boundNote } from '../../src/shared/report-notes.js';
 import type { Ctx, Curve, Section } from '../types.js';
 
 export function behaviorSelect(

@@ -2,7 +2,7 @@ import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { fmt, h, last, section } from '../dom.js';
 import type { Ctx, MisalignmentRun, Section } from '../types.js';
 import { behaviorSelect } from './curves.js';
-import { MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../src/core/report/notes.js';
+import { MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../src/shared/report-notes.js';
 
 const steps = stepsToBelowHalfText;
 

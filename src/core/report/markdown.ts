@@ -1,6 +1,6 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
 import type { BehaviorReport, Curve, Report } from './types.js';
-import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from './notes.js';
+import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
