@@ -220,3 +220,26 @@ describe('unbiased distinguishability and the bias-corrected interval', () => {
     expect(biasCorrectedInterval(reps, 2, 4, 0.5)).toEqual([0, Math.sqrt(11)]);
   });
 });
+
+describe('the low-rank bound (permutation-bound.ts)', () => {
+  it('on real MiniLM embeddings it decides draws the spectral bound cannot, with the same p-values', () => {
+    const { meta, input } = personaFixture();
+    const m: Matrix = { data: input.data, rows: meta.labels.length, dim: meta.dim };
+    for (let b = 0; b < meta.names.length; b++) {
+      const rows = rowsWhere((i) => meta.behavior[i] === b, m.rows);
+      const pos = rows.filter((r) => meta.labels[r] > 0);
+      const neg = rows.filter((r) => meta.labels[r] < 0);
+      const s = behaviorStats(m, pos, neg, { bootstrapReps: 0, permutations: 0 });
+      const input2 = {
+        meanDiff: s.meanDiff,
+        spectralNorms: [s.concentration, s.concentration] as [number, number],
+        means: [s.muPositive, s.muNegative] as [Float64Array, Float64Array],
+      };
+      const withBound = permutationTest(m, pos, neg, input2, { seed: 3 });
+      const without = permutationTest(m, pos, neg, input2, { seed: 3, lowRank: false });
+      expect(withBound.pValue).toBe(without.pValue);
+      expect(withBound.exceedances).toBe(without.exceedances);
+      expect(withBound.computed).toBeLessThan(without.computed / 5);
+    }
+  });
+});

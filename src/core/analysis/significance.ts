@@ -1,6 +1,7 @@
 import { asRows, withRowBlock } from './kernels.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
+import { type LowRankBound, lowRankBound, lowRankRulesOut } from './permutation-bound.js';
 
 /**
  * Is a behavior's mean difference more than noise? A seeded permutation test, labels shuffled
@@ -27,7 +28,9 @@ import { Rng } from './rng.js';
  * and a draw with |a| ||m+ - m-|| + rho < ||m+ - m-|| cannot reach T_obs. Only the others are
  * computed from the rows (exactly, in float64). k alone is drawn first (hypergeometric: the true
  * positives among n+ of n examples drawn without replacement), then, for a draw that needs its
- * rows, which k positives and n+ - k negatives: together a uniformly random S.
+ * rows, which k positives and n+ - k negatives: together a uniformly random S. A draw the first
+ * bound does not rule out meets a tighter one (permutation-bound.ts: the statistic in a few
+ * leading directions of the residuals, exactly, plus a bound on the rest) before it is computed.
  */
 export interface PermutationOptions {
   /** Draws B (default 999: p down to 1e-3). */
@@ -35,6 +38,8 @@ export interface PermutationOptions {
   /** Stop once this many draws reach the observed statistic (default 50). */
   stopAfter?: number;
   seed?: number;
+  /** Use the low-rank bound when `means` are given (default true; false: for tests). */
+  lowRank?: boolean;
 }
 
 export const DEFAULT_PERMUTATIONS = 999;
@@ -55,6 +60,8 @@ export interface PermutationInput {
   meanDiff: Float64Array;
   /** Spectral norms of the two class covariances (n - 1 divisor). */
   spectralNorms: [number, number];
+  /** The class means m+ and m-: enable the low-rank bound (permutation-bound.ts). */
+  means?: [Float64Array, Float64Array];
 }
 
 /** Relative slack on the bound and the comparison: Lanczos norms and rounding never decide a draw. */
@@ -93,6 +100,8 @@ export function permutationTest(
   const permPos = new Int32Array(np);
   const permNeg = new Int32Array(nn);
   const coef = new Float64Array(n);
+  const chosen = new Int32Array(np);
+  let low: LowRankBound | undefined;
   const alpha = 1 / np + 1 / nn;
   let exceedances = 0;
   let computed = 0;
@@ -107,9 +116,7 @@ export function permutationTest(
       const k = kMin + searchCdf(cdf, rng.float());
       const a = k / np - (np - k) / nn;
       if (Math.abs(a) * len + rho < len * (1 - SLACK)) continue;
-      computed++;
-      coef.fill(0);
-      const pick = new Rng(seed, 0x9e48, np, nn, draws);
+      const pick = new DrawRng(seed, np, nn, draws);
       for (let i = 0; i < np; i++) permPos[i] = i;
       for (let j = 0; j < nn; j++) permNeg[j] = np + j;
       for (let i = 0; i < k; i++) {
@@ -117,15 +124,22 @@ export function permutationTest(
         const t = permPos[j];
         permPos[j] = permPos[i];
         permPos[i] = t;
-        coef[t] = alpha;
+        chosen[i] = t;
       }
       for (let i = 0; i < np - k; i++) {
         const j = i + pick.int(nn - i);
         const t = permNeg[j];
         permNeg[j] = permNeg[i];
         permNeg[i] = t;
-        coef[t] = alpha;
+        chosen[k + i] = t;
       }
+      if (input.means && options.lowRank !== false) {
+        low ??= lowRankBound(block, d, np, input.means, input.meanDiff, seed);
+        if (lowRankRulesOut(low, chosen, a * len, alpha, 1 / np + 1 / nn, observed)) continue;
+      }
+      computed++;
+      coef.fill(0);
+      for (let i = 0; i < np; i++) coef[chosen[i]] = alpha;
       for (let q = 0; q < d; q++) diff[q] = -total[q] / nn;
       block.addTo(coef, diff);
       if (dot(diff, diff, d) >= observed * (1 - SLACK)) exceedances++;
@@ -236,4 +250,40 @@ function quantileSorted(sorted: Float64Array, q: number): number {
   const lo = Math.floor(h);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
+}
+
+/**
+ * The per-draw stream of the subset picks: mulberry32 seeded by a hash of (seed, sizes, draw), with
+ * exactly uniform integers by rejection. A draw's picks need hundreds of integers, and a fresh
+ * pure-rand generator per draw cost most of the test's time.
+ */
+class DrawRng {
+  private state: number;
+
+  constructor(seed: number, np: number, nn: number, draw: number) {
+    let h = Math.imul(seed ^ 0x9e48, 0x9e3779b1);
+    for (const x of [np, nn, draw]) {
+      h = Math.imul(h ^ x, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+    }
+    this.state = h | 0;
+  }
+
+  private next(): number {
+    this.state = (this.state + 0x6d2b79f5) | 0;
+    let t = this.state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  }
+
+  /** Uniform integer in [0, n), n <= 2^32: rejection keeps it exactly uniform. */
+  int(n: number): number {
+    const limit = 4294967296 - (4294967296 % n);
+    let u = this.next();
+    while (u >= limit) u = this.next();
+    return u % n;
+  }
 }

@@ -210,7 +210,11 @@ function assembleStats(
           m,
           positives,
           negatives,
-          { meanDiff, spectralNorms: [positive.spectralNorm, negative.spectralNorm] },
+          {
+            meanDiff,
+            spectralNorms: [positive.spectralNorm, negative.spectralNorm],
+            means: [muPositive, muNegative],
+          },
           { permutations: draws, seed: options.seed ?? DEFAULT_STATS_OPTIONS.seed },
         )
       : { pValue: 1, permutations: 0 };
