@@ -70,7 +70,7 @@ function row(
       }),
     ),
     h('td', {
-      class: `num${meaningless ? ' low' : ''}`,
+      class: `num${meaningless ? ' not-significant' : ''}`,
       text: b.pValueAdjusted === undefined ? '–' : formatP(b.pValueAdjusted),
       title:
         b.pValue === undefined

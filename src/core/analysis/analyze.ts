@@ -41,6 +41,7 @@ import { boundCheck } from './bound-check.js';
 import {
   applyVerdicts,
   DEFAULT_VERDICT_THRESHOLDS,
+  isSignificant,
   SINGLE_BEHAVIOR_NOTE,
   type VerdictThresholds,
 } from './verdicts.js';
@@ -480,7 +481,8 @@ async function analyzeMatrix(
       ...(verdicts.deprioritized[i] ? { conflicts: verdicts.conflicts[i] } : {}),
       ...(verdicts.deprioritized[i] && stability ? { flagStability: stability[i] } : {}),
       ...(rankCI[i] ? { rankCI: rankCI[i]! } : {}),
-      suspects: s.suspects,
+      // An indistinguishable behavior makes no label claim: no hints either.
+      suspects: isSignificant(pAdjusted[i], thresholds) ? s.suspects : [],
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
       ...(upsampling ? { upsampling: upsampling[i] } : {}),
