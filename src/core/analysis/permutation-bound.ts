@@ -1,4 +1,4 @@
-import type { RowBlock } from './kernels.js';
+import type { GramBlock } from './kernels.js';
 import { dot } from './matrix.js';
 import { Rng } from './rng.js';
 import { jacobiEigen } from './spectral.js';
@@ -69,7 +69,7 @@ const FIRST_ITERATIONS = 32;
 const SECOND_ITERATIONS = 24;
 
 export function lowRankBound(
-  block: RowBlock,
+  block: GramBlock,
   d: number,
   np: number,
   means: [Float64Array, Float64Array],
@@ -78,21 +78,16 @@ export function lowRankBound(
 ): LowRankBound {
   const n = block.n;
   const proj = new Float64Array(n);
-  // out = W v = sum_i (r_i . v) r_i, from two passes over the rows.
+  // out = W v = sum_i (r_i . v) r_i = sum_i (g_i . v) g_i - n+ (m+ . v) m+ - n- (m- . v) m-
+  // (expand r_i = g_i - m_{y_i} and use sum over a class of g_i = n m): one fused pass over the
+  // rows (GramBlock.gram) and a rank-2 correction.
+  const nn = n - np;
   const applyW = (v: Float64Array, out: Float64Array): void => {
-    block.dots(v, proj);
-    const mp = dot(means[0], v, d);
-    const mn = dot(means[1], v, d);
-    let sp = 0;
-    let sn = 0;
-    for (let i = 0; i < n; i++) {
-      proj[i] -= i < np ? mp : mn;
-      if (i < np) sp += proj[i];
-      else sn += proj[i];
-    }
     out.fill(0);
-    block.addTo(proj, out);
-    for (let k = 0; k < d; k++) out[k] -= sp * means[0][k] + sn * means[1][k];
+    block.gram(v, 0, proj, out);
+    const cp = np * dot(means[0], v, d);
+    const cn = nn * dot(means[1], v, d);
+    for (let k = 0; k < d; k++) out[k] -= cp * means[0][k] + cn * means[1][k];
   };
   const len = Math.sqrt(dot(meanDiff, meanDiff, d));
   const basis: Float64Array[] = [meanDiff.map((x) => x / len)];

@@ -1,4 +1,4 @@
-import { asRows, withRowBlock } from './kernels.js';
+import { asRows, withGramBlock } from './kernels.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 import { type LowRankBound, lowRankBound, lowRankRulesOut } from './permutation-bound.js';
@@ -106,7 +106,7 @@ export function permutationTest(
   let exceedances = 0;
   let computed = 0;
   let draws = 0;
-  withRowBlock(m.data, d, both, (block) => {
+  withGramBlock(m.data, d, both, (block) => {
     // m_S - m_notS = alpha * sum_S g - (1/n-) * sum_all g.
     const total = new Float64Array(d);
     block.addTo(new Float64Array(n).fill(1), total);
