@@ -164,6 +164,7 @@ export async function analyze(
       labels,
       behaviorIndex,
       behaviorNames,
+      pairs: Int32Array.from(examples, (e) => e.pair ?? -1),
       head,
       model: embedder.info.id,
       aligned,

@@ -204,8 +204,8 @@ describe('the analysis on bundled MiniLM persona embeddings', async () => {
     }
     // The interval contains the unbiased estimate; rank intervals lie in 1..4.
     for (const x of result.behaviors) {
-      expect(x.distinguishabilityCI[0]).toBeLessThanOrEqual(x.distinguishabilityUnbiased);
-      expect(x.distinguishabilityCI[1]).toBeGreaterThanOrEqual(x.distinguishabilityUnbiased);
+      expect(x.distinguishabilityCI[0]).toBeLessThanOrEqual(x.distinguishabilityUnbiased!);
+      expect(x.distinguishabilityCI[1]).toBeGreaterThanOrEqual(x.distinguishabilityUnbiased!);
       expect(x.rankCI![0]).toBeGreaterThanOrEqual(1);
       expect(x.rankCI![1]).toBeLessThanOrEqual(4);
     }

@@ -149,6 +149,25 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     expect(await readFile(md, 'utf8')).toContain('see behavior discovery');
   });
 
+  it('paired rows (HH-RLHF) get no permutation verdict and keep the percentile interval', async () => {
+    // Shuffling labels across pairs would call this behavior noise: chosen and rejected share
+    // their prompt, so the plain mean difference is smaller than a shuffle's (p = 1 here).
+    const json = path.join(work, 'hh.json');
+    const result = await analyze(
+      [path.join(root, 'examples/hh-rlhf/harmless-base-test-first300.jsonl')],
+      '--json',
+      json,
+    );
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8')) as Report;
+    const b = report.behaviors[0];
+    expect(b.pValue).toBeUndefined();
+    expect(b.distinguishabilityUnbiased).toBeUndefined();
+    expect(b.warnings.map((w) => w.kind)).not.toContain('indistinguishable');
+    expect(b.distinguishabilityCI[0]).toBeLessThan(b.distinguishabilityCI[1]);
+    expect(report.warnings?.map((w) => w.kind)).toEqual(['single-behavior']);
+  });
+
   it('a folder of mixed schemas is analyzed with a warning that names them', async () => {
     const mixed = path.join(work, 'mixed');
     await mkdir(mixed);

@@ -25,7 +25,13 @@ import { FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.
 import { GemmWorker } from './gemm-client.js';
 import { stepJointRun } from './joint-steps.js';
 import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
-import { behaviorStats, DEFAULT_STATS_OPTIONS, median, type Suspect } from './stats.js';
+import {
+  behaviorStats,
+  DEFAULT_STATS_OPTIONS,
+  median,
+  percentileInterval,
+  type Suspect,
+} from './stats.js';
 import { behaviorRunSteps } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
 import {
@@ -64,6 +70,12 @@ export interface AnalysisInput {
   head?: AnswerRows;
   /** Per behavior sampling weight w_i (default 1): the mixture weight of behavior i is n_i * w_i. */
   samplingWeights?: readonly number[];
+  /**
+   * Per row: the pair id shared by the chosen and rejected rows of one pairwise record (negative:
+   * none). Behaviors with paired rows get no permutation test and no bias correction (both assume
+   * independent classes; see docs/science.md).
+   */
+  pairs?: ArrayLike<number>;
   /** Name of the model that made `data` (goes into misalignment runs). */
   model?: string;
   /** Two-model misalignment: the same rows embedded by an aligned checkpoint. */
@@ -107,10 +119,6 @@ export interface AnalysisProgress {
 export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspects'> {
   /** Index into the input's behaviorNames. */
   index: number;
-  distinguishabilityUnbiased: number;
-  pValue: number;
-  pValueAdjusted: number;
-  permutations: number;
   priorityMeaningful: boolean;
   suspects: Suspect[];
   wrongSideCount: number;
@@ -426,11 +434,22 @@ async function analyzeMatrix(
       },
       thresholds,
     );
-    const corrected = stats.map((s) =>
-      correctedReplicates(
-        s.replicates,
-        s.distinguishability ** 2 - s.tracePositive / s.nPositive - s.traceNegative / s.nNegative,
-      ),
+    // Paired rows (pairwise, HH-RLHF: a chosen and a rejected response to one prompt) are not
+    // independent classes: shuffling labels across pairs, and the trace correction, both assume
+    // they are, and would call a paired behavior noise (its pairs share most of their text, so the
+    // plain mean difference is smaller than a shuffle's). Such a behavior keeps the percentile
+    // interval and gets no p-value (so no significance verdict either way).
+    const pairs = input.pairs;
+    const paired = kept.map((k) => (pairs ? k.rows.rows.some((r) => pairs[r] >= 0) : false));
+    const corrected = stats.map((s, i) =>
+      paired[i]
+        ? s.replicates
+        : correctedReplicates(
+            s.replicates,
+            s.distinguishability ** 2 -
+              s.tracePositive / s.nPositive -
+              s.traceNegative / s.nNegative,
+          ),
     );
     const rankCI = rankIntervals(corrected);
     const deprioritizedRule = (lv: readonly number[]): boolean[] => {
@@ -445,8 +464,12 @@ async function analyzeMatrix(
       stats.map((s) => s.replicates),
       deprioritizedRule,
     );
-    const pValues = stats.map((s) => s.pValue);
-    const pAdjusted = benjaminiHochberg(pValues);
+    const tested = stats.flatMap((_, i) => (paired[i] ? [] : [i]));
+    const adjusted = benjaminiHochberg(tested.map((i) => stats[i].pValue));
+    const pValues = stats.map((s, i) => (paired[i] ? 0 : s.pValue));
+    // A paired behavior makes no significance claim: it counts as significant for the verdicts.
+    const pAdjusted = stats.map(() => 0);
+    tested.forEach((i, j) => (pAdjusted[i] = adjusted[j]));
     const verdicts = applyVerdicts(
       {
         names,
@@ -466,11 +489,19 @@ async function analyzeMatrix(
       nPositive: s.nPositive,
       nNegative: s.nNegative,
       distinguishability: s.distinguishability,
-      distinguishabilityCI: s.distinguishabilityCI,
-      distinguishabilityUnbiased: s.distinguishabilityUnbiased,
-      pValue: s.pValue,
-      pValueAdjusted: pAdjusted[i],
-      permutations: s.permutations,
+      ...(paired[i]
+        ? {
+            distinguishabilityCI: s.replicates.length
+              ? percentileInterval(Float64Array.from(s.replicates), 0.95)
+              : s.distinguishabilityCI,
+          }
+        : {
+            distinguishabilityCI: s.distinguishabilityCI,
+            distinguishabilityUnbiased: s.distinguishabilityUnbiased,
+            pValue: s.pValue,
+            pValueAdjusted: pAdjusted[i],
+            permutations: s.permutations,
+          }),
       normalizedDistinguishability: s.normalizedDistinguishability,
       concentration: s.concentration,
       trace: s.trace,
