@@ -2,6 +2,7 @@
  * Reproduces the paper's persona experiments with the bundled model and writes
  * docs/reproduction.md + docs/figures/*.svg.   npx tsx scripts/reproduce.ts [--preset fast-preview]
  */
+import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../src/shared/report-notes.js';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { analyze } from '../src/core/pipeline.js';
@@ -163,7 +164,9 @@ const main = async () => {
     out.push(
       '## (c) Misalignment (flipped labels) from the aligned head vs the base head',
       '',
-      'Accuracy here is measured on the original labels: misalignment succeeds when it falls below 50%.',
+      'Accuracy here is measured on the original labels (a tie counts 1/2): misalignment succeeds when it falls below 50%.',
+      '',
+      MISALIGNMENT_NOTE,
       '',
       '| behavior | original acc. at start, base head | steps to < 50%, base | original acc. at start, aligned head | steps to < 50%, aligned | flipped-label test loss after 50 steps, base / aligned |',
       '|---|---|---|---|---|---|',
@@ -175,7 +178,7 @@ const main = async () => {
       const al = mis(b, 'aligned');
       const at = (c: Curve, t: number) => c.testLoss[Math.min(t, c.testLoss.length - 1)];
       out.push(
-        `| ${b} | ${f3(base.originalAccuracy?.[0] ?? NaN)} | ${base.stepsToBelowHalf ?? 'never'} | ${f3(al.originalAccuracy?.[0] ?? NaN)} | ${al.stepsToBelowHalf ?? 'never'} | ${f3(at(base.curve, 50))} / ${f3(at(al.curve, 50))} |`,
+        `| ${b} | ${f3(base.originalAccuracy?.[0] ?? NaN)} | ${stepsToBelowHalfText(base)} | ${f3(al.originalAccuracy?.[0] ?? NaN)} | ${stepsToBelowHalfText(al)} | ${f3(at(base.curve, 50))} / ${f3(at(al.curve, 50))} |`,
       );
     }
     const b0 = FIVE[FIVE.length - 1];
@@ -198,6 +201,8 @@ const main = async () => {
       '## (d) Head change stays under the Theorem 4.1 bound',
       '',
       `For every behavior and every step, ||W(t) - W(0)||_F <= 6 * beta * lr * t * ||mu+ - mu-||: **${boundsOk ? 'holds' : 'VIOLATED'}**.`,
+      '',
+      boundNote(five.simulation.boundCheck),
       '',
       '![head change](figures/five-head-change.svg)',
       '',

@@ -6,7 +6,6 @@ import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
 import { buildScatter } from '../core/report/scatter.js';
 import { writeEmbeddingsNpy, writeRebalancedJsonl } from '../core/io/index.js';
-import type { Report } from '../core/report/types.js';
 import { createProgressReporter } from './progress.js';
 import { formatSummary } from './summary.js';
 import {
@@ -21,6 +20,7 @@ import {
 } from './options.js';
 import { usageErrorMessage } from './errors.js';
 import { addCheckCommand } from './check.js';
+import { GATE_KINDS, gateFindings, parseFailOn } from './gate.js';
 
 declare const PACKAGE_VERSION: string | undefined;
 
@@ -65,15 +65,6 @@ const writeOutputs = async (
   return written;
 };
 
-const gateFails = (report: Report, failOn: CliOptions['failOn']): boolean => {
-  if (failOn === 'none') return false;
-  const warnings = report.behaviors.some((b) =>
-    b.warnings.some((w) => w.kind !== 'possible-label-error'),
-  );
-  if (failOn === 'warning') return warnings || report.skipped.total > 0;
-  return report.skipped.total > 0;
-};
-
 const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> => {
   const controller = new AbortController();
   let interrupts = 0;
@@ -97,8 +88,11 @@ const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> =
     process.stdout.write(formatSummary(result.report));
     const written = await writeOutputs(opts, result);
     for (const file of written) process.stderr.write(`wrote ${file}\n`);
-    if (gateFails(result.report, opts.failOn)) {
-      process.stderr.write(`preference-lens: failing because of --fail-on ${opts.failOn}\n`);
+    const findings = gateFindings(result.report, opts.failOn);
+    if (findings.length > 0) {
+      process.stderr.write(
+        `preference-lens: failing because of --fail-on ${opts.failOn.join(',')}: ${findings.join('; ')}\n`,
+      );
       return EXIT.gate;
     }
     return EXIT.ok;
@@ -182,6 +176,16 @@ export const buildProgram = (): Command => {
       Number,
     )
     .option(
+      '--significance <p>',
+      'adjusted permutation p-value at or above which a behavior is indistinguishable (default 0.05)',
+      Number,
+    )
+    .option(
+      '--flag-stability <x>',
+      'deprioritized flags holding in fewer bootstrap replicates than this fraction are borderline (default 0.9)',
+      Number,
+    )
+    .option(
       '--max-suspects <n>',
       'possible label errors kept per behavior',
       parseNonNegativeInt,
@@ -198,9 +202,12 @@ export const buildProgram = (): Command => {
     .option('--html <file>', 'write a self-contained HTML report')
     .option('--save-embeddings <dir>', 'write embeddings.npy and rows.jsonl')
     .addOption(
-      new Option('--fail-on <level>', 'exit 1 on warnings or skipped lines (CI gate)')
-        .choices(['none', 'warning', 'error'])
-        .default('none'),
+      new Option(
+        '--fail-on <level|kinds>',
+        `CI gate, exit 1 on: none, warning (deprioritized, indistinguishable, low distinguishability, mixed schemas, malformed lines), error (malformed lines), or a comma list of ${GATE_KINDS.join(', ')}`,
+      )
+        .argParser(parseFailOn)
+        .default([], 'none'),
     )
     .option('--no-progress', 'no progress bar')
     .action(async (paths: string[], opts: CliOptions) => {

@@ -3,6 +3,7 @@ import type { SchemaName } from '../core/dataset/types.js';
 import type { DeviceRequest, Pooling } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
 import type { SimulationOptions } from '../core/report/types.js';
+import type { GateKind } from './gate.js';
 
 /** Raw option values as commander parses them from `preference-lens analyze`. */
 export interface CliOptions {
@@ -27,6 +28,8 @@ export interface CliOptions {
   seed?: number;
   priorityThreshold?: number;
   distinguishabilityThreshold?: number;
+  significance?: number;
+  flagStability?: number;
   maxSuspects: number;
   alignedModel?: string;
   rebalance: boolean;
@@ -35,7 +38,8 @@ export interface CliOptions {
   markdown?: string;
   html?: string;
   saveEmbeddings?: string;
-  failOn: 'none' | 'warning' | 'error';
+  /** The gated finding kinds (gate.ts); empty: never fails. */
+  failOn: GateKind[];
   progress: boolean;
 }
 
@@ -106,6 +110,8 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
     thresholds: {
       priorityLevel: o.priorityThreshold,
       relativeDistinguishability: o.distinguishabilityThreshold,
+      significance: o.significance,
+      flagStability: o.flagStability,
     },
     maxSuspects: o.maxSuspects,
     rebalance: o.rebalance || o.rebalanceOut !== undefined,

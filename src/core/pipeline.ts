@@ -16,6 +16,7 @@ import {
   type SimulationOptions,
 } from './report/types.js';
 import { TOOL_VERSION } from './version.js';
+import { mixedSchemaWarning } from './analysis/verdicts.js';
 
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
@@ -23,7 +24,13 @@ export interface AnalyzeOptions {
   /** An already running embedder (the extension keeps one child process warm). */
   embedder?: Embedder;
   simulation?: Partial<SimulationOptions>;
-  thresholds?: { priorityLevel?: number; relativeDistinguishability?: number };
+  thresholds?: {
+    priorityLevel?: number;
+    relativeDistinguishability?: number;
+    significance?: number;
+    priorityLevelAbsolute?: number;
+    flagStability?: number;
+  };
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
@@ -157,6 +164,7 @@ export async function analyze(
       labels,
       behaviorIndex,
       behaviorNames,
+      pairs: Int32Array.from(examples, (e) => e.pair ?? -1),
       head,
       model: embedder.info.id,
       aligned,
@@ -227,6 +235,12 @@ export async function analyze(
       skipped: f.skipped.length,
     })),
     behaviors,
+    warnings: [
+      ...analysis.warnings,
+      ...[mixedSchemaWarning(files.map((f) => ({ file: f.file, schema: f.schema })))].filter(
+        (w) => w !== null,
+      ),
+    ],
     excluded: analysis.excluded,
     priority: analysis.priority,
     simulation: analysis.simulation,

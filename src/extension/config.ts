@@ -42,7 +42,12 @@ export interface ExtensionSettings {
   schema: SchemaName | 'auto';
   behaviorField: string;
   fields: Partial<Record<FieldName, string>>;
-  thresholds: { priorityLevel: number | null; relativeDistinguishability: number | null };
+  thresholds: {
+    priorityLevel: number | null;
+    relativeDistinguishability: number | null;
+    significance: number | null;
+    flagStability: number | null;
+  };
   simulation: {
     preset: 'reference' | 'fast-preview';
     steps: number | null;
@@ -142,6 +147,8 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     thresholds: {
       priorityLevel: nullableNumber('thresholds.priorityLevel'),
       relativeDistinguishability: nullableNumber('thresholds.relativeDistinguishability'),
+      significance: nullableNumber('thresholds.significance'),
+      flagStability: nullableNumber('thresholds.flagStability'),
     },
     simulation: {
       preset: oneOf<ExtensionSettings['simulation']['preset']>('simulation.preset'),
@@ -210,6 +217,8 @@ export const analyzeOptions = (
   if (s.thresholds.relativeDistinguishability !== null) {
     thresholds.relativeDistinguishability = s.thresholds.relativeDistinguishability;
   }
+  if (s.thresholds.significance !== null) thresholds.significance = s.thresholds.significance;
+  if (s.thresholds.flagStability !== null) thresholds.flagStability = s.thresholds.flagStability;
 
   return {
     read,

@@ -4,11 +4,16 @@
  * unit-tested on real reports.
  */
 import type { SkippedLine } from '../core/dataset/types.js';
-import type { BehaviorReport, Report, WarningKind } from '../core/report/types.js';
+import type {
+  BehaviorReport,
+  MixtureWarningKind,
+  Report,
+  WarningKind,
+} from '../core/report/types.js';
 
 export const DIAGNOSTIC_SOURCE = 'Preference Lens';
 
-export type DiagnosticCode = WarningKind | 'malformed-line' | 'skipped-line';
+export type DiagnosticCode = WarningKind | MixtureWarningKind | 'malformed-line' | 'skipped-line';
 export type PlainSeverity = 'error' | 'warning' | 'information' | 'hint';
 
 export interface PlainDiagnostic {
@@ -34,7 +39,12 @@ export interface DiagnosticsOptions {
   mixture?: string;
 }
 
-const BEHAVIOR_LEVEL: readonly WarningKind[] = ['deprioritized', 'low-distinguishability'];
+// Borderline flags and label hints are information, not warnings.
+const BEHAVIOR_LEVEL: readonly WarningKind[] = [
+  'deprioritized',
+  'indistinguishable',
+  'low-distinguishability',
+];
 
 export const buildDiagnostics = (
   report: Report,
@@ -79,6 +89,22 @@ export const buildDiagnostics = (
           ...(behaviorLevel ? { related: peers(behavior.name) } : {}),
         });
       }
+    }
+  }
+
+  // Mixture-level warnings on the first line of every input file (mixed schemas: a warning; a
+  // single behavior: information, since nothing is wrong with the data).
+  for (const w of report.warnings ?? []) {
+    for (const input of report.inputs) {
+      push({
+        file: input.file,
+        line: 0,
+        startColumn: 0,
+        endColumn: null,
+        severity: w.kind === 'mixed-schemas' ? 'warning' : 'information',
+        code: w.kind,
+        message: w.message,
+      });
     }
   }
 
@@ -142,12 +168,28 @@ export const behaviorHoverMarkdown = (report: Report, behavior: BehaviorReport):
   const rows: [string, string][] = [
     [
       'Priority level',
-      `${formatNumber(behavior.priorityLevel)} (rank ${rank + 1} of ${report.behaviors.length})`,
+      behavior.priorityMeaningful === false
+        ? `${formatNumber(behavior.priorityLevel)}: not meaningful (${report.behaviors.length === 1 ? 'one behavior: priority needs a mixture' : 'indistinguishable from shuffled labels'})`
+        : `${formatNumber(behavior.priorityLevel)} (rank ${rank + 1} of ${report.behaviors.length})`,
     ],
     [
-      'Distinguishability ‖μ⁺ − μ⁻‖',
-      `${formatNumber(behavior.distinguishability)} [${formatNumber(behavior.distinguishabilityCI[0])}, ${formatNumber(behavior.distinguishabilityCI[1])}]`,
+      'Distinguishability ‖μ⁺ − μ⁻‖ (unbiased) [95% CI]',
+      `${formatNumber(behavior.distinguishability)}${behavior.distinguishabilityUnbiased === undefined ? '' : ` (${formatNumber(behavior.distinguishabilityUnbiased)})`} [${formatNumber(behavior.distinguishabilityCI[0])}, ${formatNumber(behavior.distinguishabilityCI[1])}]`,
     ],
+    ...(behavior.pValue === undefined
+      ? []
+      : ([
+          [
+            'Permutation p-value (BH-adjusted)',
+            `${formatNumber(behavior.pValue)} (${formatNumber(behavior.pValueAdjusted ?? behavior.pValue)})`,
+          ],
+        ] as [string, string][])),
+    ...(behavior.rankCI
+      ? ([['Rank by distinguishability, 95%', `${behavior.rankCI[0]}–${behavior.rankCI[1]}`]] as [
+          string,
+          string,
+        ][])
+      : []),
     ['Normalized distinguishability', formatNumber(behavior.normalizedDistinguishability)],
     ['Concentration', formatNumber(behavior.concentration)],
     ['Trace', formatNumber(behavior.trace)],
@@ -168,7 +210,11 @@ export const behaviorHoverMarkdown = (report: Report, behavior: BehaviorReport):
     '|---|---|',
     ...rows.map(([k, v]) => `| ${k} | ${v} |`),
   ];
-  for (const w of behavior.warnings) lines.push('', `⚠ ${w.message}`);
+  for (const w of behavior.warnings)
+    lines.push(
+      '',
+      `${w.kind === 'borderline' || w.kind === 'possible-label-error' ? 'ℹ' : '⚠'} ${w.message}`,
+    );
   lines.push('', `Model: ${report.model.id} on ${report.model.device}.`);
   return lines.join('\n');
 };

@@ -53,9 +53,13 @@ describe('analyzeEmbeddings on real MiniLM embeddings of persona behaviors', asy
     );
     // The most distinguishable behavior is not deprioritized; the least distinguishable is.
     expect(byName[BUDDHISM].warnings.map((w) => w.kind)).not.toContain('deprioritized');
-    const weak = byName[AVG_UTIL].warnings.find((w) => w.kind === 'deprioritized');
+    // With 150 examples per behavior the flag holds in fewer than 90% of the bootstrap replicates
+    // (flagStability about 0.89), so since the stability rule it is shown as borderline.
+    const weak = byName[AVG_UTIL].warnings.find(
+      (w) => w.kind === 'deprioritized' || w.kind === 'borderline',
+    );
     expect(weak?.message).toMatch(
-      /^Priority level 0\.\d\d is the lowest of 4 behaviors \(median 0\.\d\d\): .*upsample it ×\d+\.\d/,
+      /Priority level 0\.\d\d is the lowest of 4 behaviors \(median 0\.\d\d\): .*upsample it ×\d+\.\d/,
     );
   });
 

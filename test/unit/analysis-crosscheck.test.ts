@@ -45,6 +45,7 @@ interface Fixture {
     levelsUniform: number[];
     levelsExampleWeighted: number[];
     gaps: number[][];
+    gapsExampleWeighted: number[][];
     alone: Record<string, CurveJson>;
     joint: {
       curve: CurveJson;
@@ -132,6 +133,25 @@ describe('analysis agrees with the numpy reference (tools/crosscheck)', () => {
         expect(Math.abs(g - fixture.expected.gaps[i][j])).toBeLessThanOrEqual(1e-14),
       ),
     );
+  });
+
+  it('the example-weighted pairwise gaps agree with the numpy oracle and with the levels’ order', () => {
+    const b = stats.map((s) => s.meanDiff);
+    const n = stats.map((s) => s.nPositive + s.nNegative);
+    const gaps = priorityGaps(b, n);
+    gaps.forEach((row, i) =>
+      row.forEach((g, j) =>
+        expect(Math.abs(g - fixture.expected.gapsExampleWeighted[i][j])).toBeLessThanOrEqual(1e-14),
+      ),
+    );
+    // Sizes 37, 24, 51: for the pair (1, 2) the unweighted gap and the weighted one disagree in
+    // sign; the weighted one agrees with the pair's own example-weighted levels.
+    expect(Math.sign(fixture.expected.gaps[1][2])).not.toBe(Math.sign(gaps[1][2]));
+    for (let i = 0; i < 3; i++)
+      for (let j = i + 1; j < 3; j++) {
+        const [pi, pj] = priorityLevels([b[i], b[j]], [n[i], n[j]]);
+        expect(Math.sign(gaps[i][j])).toBe(Math.sign(pi - pj));
+      }
   });
 
   const options = { ...fixture.simulation, batchSize: 'full' as const, testFraction: 0, seed: 1 };

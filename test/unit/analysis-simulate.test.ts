@@ -148,7 +148,7 @@ describe('simulated DPO on the head', () => {
         .curve(),
     );
     expect(c0.testLoss[60]).toBeLessThan(c1.testLoss[60]);
-    expect(c0.testAccuracy[0]).toBe(0); // zero head: every example is a tie
+    expect(c0.testAccuracy[0]).toBe(0.5); // zero head: every example is a tie, which counts 1/2
     expect(c0.testAccuracy[60]).toBeGreaterThan(0.8);
     expect(c0.cosine[60]).toBeGreaterThan(0.8);
   });
@@ -212,22 +212,38 @@ describe('simulated DPO on the head', () => {
     const split = splitBehavior(mix.matrix, behaviors[0], 0, 0.1, 1234);
     const opts = { ...REFERENCE_SIMULATION, lr: 2, beta: 1, steps: 80 };
     const aligned = aloneRun(mix.matrix, split, opts).run();
-    const fromBase = toMisalignmentRun(
-      misalignmentRun(mix.matrix, split, opts).run(),
-      'b0',
-      'base',
-      'm',
-    );
-    const fromAligned = toMisalignmentRun(
+    // The flipped run retraces the aligned one (the reference policy is its start): after the
+    // same 80 steps the head is back at zero, every example a tie (accuracy 0.5, not below). It
+    // falls below 50% only when it runs longer than the alignment did.
+    const same = toMisalignmentRun(
       misalignmentRun(mix.matrix, split, opts, aligned.boundary()).run(),
       'b0',
       'aligned',
       'm',
     );
+    expect(same.originalAccuracy.at(-1)).toBe(0.5);
+    expect(same.stepsToBelowHalf).toBeNull();
+    const longer = { ...opts, steps: 120 };
+    const fromBase = toMisalignmentRun(
+      misalignmentRun(mix.matrix, split, longer).run(),
+      'b0',
+      'base',
+      'm',
+    );
+    const fromAligned = toMisalignmentRun(
+      misalignmentRun(mix.matrix, split, longer, aligned.boundary()).run(),
+      'b0',
+      'aligned',
+      'm',
+    );
     expect(fromAligned.curve.trainLoss).toEqual(fromBase.curve.trainLoss);
-    expect(fromBase.stepsToBelowHalf).toBe(0);
+    // The zero base head prefers nothing (accuracy 0.5 from ties): nothing to undo, no step count.
+    expect(fromBase.originalAccuracy![0]).toBe(0.5);
+    expect(fromBase.preferenceAtStart).toBe(false);
+    expect(fromBase.stepsToBelowHalf).toBeNull();
+    expect(fromAligned.preferenceAtStart).toBe(true);
     expect(fromAligned.originalAccuracy![0]).toBeGreaterThan(0.8);
-    expect(fromAligned.stepsToBelowHalf).toBeGreaterThan(0);
+    expect(fromAligned.stepsToBelowHalf).toBeGreaterThan(80);
     expect(fromAligned.originalAccuracy![fromAligned.stepsToBelowHalf!]).toBeLessThan(0.5);
   });
 

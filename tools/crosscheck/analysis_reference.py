@@ -79,8 +79,17 @@ def gap(i, j):
     return float((pi - pj) / max(np.linalg.norm(B[i]), np.linalg.norm(B[j])))
 
 
+def weighted_gap(i, j):
+    # The example-weighted gap (reference.md): b_bar = (n_i b_i + n_j b_j) / (n_i + n_j).
+    bbar = (n[i] * B[i] + n[j] * B[j]) / (n[i] + n[j])
+    pi = bbar @ B[i] / np.linalg.norm(bbar)
+    pj = bbar @ B[j] / np.linalg.norm(bbar)
+    return float((pi - pj) / max(np.linalg.norm(B[i]), np.linalg.norm(B[j])))
+
+
 m = len(SIZES)
 gaps = [[0.0 if i == j else gap(i, j) for j in range(m)] for i in range(m)]
+gaps_weighted = [[0.0 if i == j else weighted_gap(i, j) for j in range(m)] for i in range(m)]
 
 # A fixed train/test split per behavior (every 5th row of the behavior is a test row).
 split = {}
@@ -173,6 +182,7 @@ fixture = {
         "levelsUniform": levels(np.ones(m)),
         "levelsExampleWeighted": levels(n),
         "gaps": gaps,
+        "gapsExampleWeighted": gaps_weighted,
         "alone": alone,
         "joint": {"curve": joint_curve, "perBehavior": {str(b): joint_per[b] for b in range(m)}},
     },

@@ -2,6 +2,7 @@ import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { h, last, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import { mix } from '../theme.js';
+import { boundNote } from '../../src/shared/report-notes.js';
 import type { Ctx, Curve, Section } from '../types.js';
 
 export function behaviorSelect(
@@ -86,7 +87,17 @@ export function curvesSection(ctx: Ctx): Section {
       'div',
       { class: 'grid-2' },
       h('div', {}, h('h3', { text: 'Loss and accuracy' }), selBox),
-      h('div', {}, h('h3', { text: 'Head change vs the Theorem 4.1 bound' }), boundBox),
+      h(
+        'div',
+        {},
+        h('h3', { text: `Head change vs the Theorem 4.1 bound (${boundStatus(ctx)})` }),
+        boundBox,
+        h('p', {
+          id: 'bound-status',
+          class: 'meta',
+          text: boundNote(ctx.report.simulation.boundCheck),
+        }),
+      ),
     ),
   );
 
@@ -129,7 +140,7 @@ export function curvesSection(ctx: Ctx): Section {
         [
           { label: '‖W(t) − W(0)‖', x: c.step, y: c.headChange, color: ctx.theme.series[0] },
           {
-            label: '6βηt‖μ+ − μ−‖ bound',
+            label: `6βηt‖μ+ − μ−‖ bound (${boundStatus(ctx)})`,
             x: c.step,
             y: c.bound,
             color: ctx.theme.muted,
@@ -154,4 +165,9 @@ export function curvesSection(ctx: Ctx): Section {
       if (names.includes(name)) drawSelected();
     },
   };
+}
+
+/** 'guaranteed' or 'empirical': whether Theorem 4.1's step-size condition holds (report.simulation.boundCheck). */
+function boundStatus(ctx: Ctx): string {
+  return ctx.report.simulation.boundCheck?.status ?? 'not checked';
 }

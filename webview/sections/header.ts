@@ -68,8 +68,25 @@ export function headerSection(ctx: Ctx): Section {
 
   // DPO-level warnings one by one; label-error warnings (often one per behavior) in one line.
   const major = r.behaviors.flatMap((b) =>
-    b.warnings.filter((w) => w.kind !== 'possible-label-error').map((w) => ({ b, w })),
+    b.warnings
+      .filter((w) => w.kind !== 'possible-label-error' && w.kind !== 'borderline')
+      .map((w) => ({ b, w })),
   );
+  // Borderline flags are information, not warnings: listed apart.
+  const borderline = r.behaviors.flatMap((b) =>
+    b.warnings.filter((w) => w.kind === 'borderline').map((w) => ({ b, w })),
+  );
+  for (const w of r.warnings ?? []) {
+    el.append(
+      h(
+        'div',
+        { class: 'callout warn mixture-warning', id: `mixture-${w.kind}` },
+        h('span', { class: `badge ${w.kind}`, text: w.kind }),
+        ' ',
+        w.message,
+      ),
+    );
+  }
   const labelErrors = r.behaviors.filter((b) =>
     b.warnings.some((w) => w.kind === 'possible-label-error'),
   );
@@ -113,6 +130,30 @@ export function headerSection(ctx: Ctx): Section {
         'div',
         { class: `callout ${deprioritized ? 'danger' : 'warn'}`, id: 'warnings' },
         h('h3', { text: 'Warnings' }),
+        list,
+      ),
+    );
+  }
+  if (borderline.length) {
+    const list = h('ul', { id: 'borderline-list' });
+    for (const { b, w } of borderline) {
+      const item = h(
+        'li',
+        { class: 'warning borderline', data: { behavior: b.name } },
+        h('span', { class: 'badge borderline', text: 'borderline' }),
+        ' ',
+        h('strong', { text: b.name }),
+        ': ',
+        w.message,
+      );
+      item.addEventListener('click', () => ctx.select(b.name));
+      list.append(item);
+    }
+    el.append(
+      h(
+        'div',
+        { class: 'callout', id: 'borderline' },
+        h('h3', { text: 'Borderline (not warnings)' }),
         list,
       ),
     );

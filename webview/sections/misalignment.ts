@@ -3,9 +3,9 @@ import { h, last, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, MisalignmentRun, Section } from '../types.js';
 import { behaviorSelect } from './curves.js';
+import { MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../src/shared/report-notes.js';
 
-const steps = (r: MisalignmentRun | undefined): string =>
-  !r ? '–' : r.stepsToBelowHalf === null ? 'never' : String(r.stepsToBelowHalf);
+const steps = stepsToBelowHalfText;
 
 const finalAccuracy = (r: MisalignmentRun | undefined): string =>
   formatNumber(last(r?.originalAccuracy ?? []));
@@ -108,11 +108,7 @@ function twoModelTable(ctx: Ctx): HTMLElement | null {
 
 export function misalignmentSection(ctx: Ctx): Section {
   const runs = ctx.report.simulation.misalignment;
-  const el = section(
-    'misalignment',
-    'Misalignment (flipped labels)',
-    'DPO with chosen and rejected swapped, from the base head and from the aligned head. The paper finds the aligned start is undone faster.',
-  );
+  const el = section('misalignment', 'Misalignment (flipped labels)', MISALIGNMENT_NOTE);
   if (!runs.length) {
     el.append(h('p', { text: 'No misalignment runs in this report.' }));
     return { el, draw: () => undefined };

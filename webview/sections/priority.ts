@@ -11,6 +11,10 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
   const order = names.map((_, i) => i).sort((a, b) => levels[b] - levels[a]);
   const flagged = new Set(ctx.report.behaviors.filter(isDeprioritized).map((b) => b.name));
   const threshold = ctx.report.thresholds.priorityLevel * median(levels);
+  // Indistinguishable behaviors (and a lone behavior) have a level that means nothing: grey.
+  const meaningless = new Set(
+    ctx.report.behaviors.filter((b) => b.priorityMeaningful === false).map((b) => b.name),
+  );
   const t = ctx.theme;
   const base = baseOptions(t);
   const config: ChartConfiguration<'bar'> = {
@@ -21,7 +25,9 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         {
           label: 'priority level',
           data: order.map((i) => levels[i]),
-          backgroundColor: order.map((i) => (flagged.has(names[i]) ? t.danger : t.accent)),
+          backgroundColor: order.map((i) =>
+            meaningless.has(names[i]) ? t.muted : flagged.has(names[i]) ? t.danger : t.accent,
+          ),
           borderRadius: 2,
           barPercentage: 0.8,
         },
@@ -34,7 +40,12 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         ...base.plugins,
         legend: { display: false },
         tooltip: {
-          callbacks: { label: (item) => `priority level ${formatNumber(item.parsed.x)}` },
+          callbacks: {
+            label: (item) =>
+              meaningless.has(names[order[item.dataIndex]])
+                ? `priority level ${formatNumber(item.parsed.x)} (not meaningful)`
+                : `priority level ${formatNumber(item.parsed.x)}`,
+          },
         },
       },
       scales: {
@@ -42,7 +53,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
           title: {
             display: true,
             text: Number.isFinite(threshold)
-              ? `priority level (red: deprioritized, below ${formatNumber(threshold)} = ${formatNumber(ctx.report.thresholds.priorityLevel, 2)} × median)`
+              ? `priority level (red: deprioritized, below ${formatNumber(threshold)} = ${formatNumber(ctx.report.thresholds.priorityLevel, 2)} × median${ctx.report.thresholds.priorityLevelAbsolute === undefined ? '' : ` or below ${formatNumber(ctx.report.thresholds.priorityLevelAbsolute, 2)}`}; grey: not meaningful)`
               : 'priority level',
             color: t.muted,
           },

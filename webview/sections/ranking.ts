@@ -1,6 +1,8 @@
 import { h, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import { isDeprioritized, median } from '../../src/shared/report-facts.js';
+
+const formatP = (p: number): string => (p >= 0.01 ? p.toFixed(2) : p.toPrecision(1));
 import type { BehaviorReport, Ctx, Section } from '../types.js';
 
 const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
@@ -8,7 +10,23 @@ const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
   { label: 'Behavior', title: 'Behavior (click to open its file)' },
   { label: 'n+', title: 'Positive examples (the behavior-matching side)', numeric: true },
   { label: 'n−', title: 'Negative examples', numeric: true },
-  { label: 'Distinguishability', title: '‖μ+ − μ−‖ with its bootstrap interval', numeric: true },
+  {
+    label: 'Distinguishability',
+    title:
+      '‖m+ − m−‖ (the reference estimate), the unbiased estimate in parentheses, and the bias-corrected 95% bootstrap interval (it contains the unbiased estimate)',
+    numeric: true,
+  },
+  {
+    label: 'p (adj.)',
+    title:
+      'Permutation-test p-value (labels shuffled within the behavior), Benjamini–Hochberg adjusted across the behaviors; at or above the significance setting the behavior is indistinguishable from noise',
+    numeric: true,
+  },
+  {
+    label: 'Rank 95%',
+    title: '95% interval of its rank by distinguishability over the bootstrap replicates',
+    numeric: true,
+  },
   { label: 'Normalized', title: 'Distinguishability / √trace', numeric: true },
   { label: 'Concentration', title: 'max spectral norm of the class covariances', numeric: true },
   { label: 'Trace', title: 'max trace of the class covariances', numeric: true },
@@ -24,6 +42,7 @@ function row(
   withPhi: boolean,
 ): HTMLTableRowElement {
   const low = isDeprioritized(b);
+  const meaningless = b.priorityMeaningful === false;
   const bar = h('span', { class: 'bar' });
   bar.style.width = `${maxD > 0 ? Math.max(2, (100 * b.distinguishability) / maxD) : 0}%`;
   const warnings = h('td', { class: 'warnings' });
@@ -49,14 +68,29 @@ function row(
       h('span', { text: formatNumber(b.distinguishability) }),
       h('span', {
         class: 'ci',
-        text: ` [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
+        text: `${b.distinguishabilityUnbiased === undefined ? '' : ` (${formatNumber(b.distinguishabilityUnbiased)})`} [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
       }),
     ),
+    h('td', {
+      class: `num${meaningless ? ' not-significant' : ''}`,
+      text: b.pValueAdjusted === undefined ? '–' : formatP(b.pValueAdjusted),
+      title:
+        b.pValue === undefined
+          ? undefined
+          : `p = ${formatP(b.pValue)} (${b.permutations ?? 0} permutations)`,
+    }),
+    h('td', { class: 'num', text: b.rankCI ? `${b.rankCI[0]}–${b.rankCI[1]}` : '–' }),
     h('td', { class: 'num', text: formatNumber(b.normalizedDistinguishability) }),
     h('td', { class: 'num', text: formatNumber(b.concentration) }),
     h('td', { class: 'num', text: formatNumber(b.trace) }),
     withPhi ? h('td', { class: 'num', text: formatNumber(b.phi) }) : null,
-    h('td', { class: `num${low ? ' low' : ''}`, text: formatNumber(b.priorityLevel) }),
+    h('td', {
+      class: `num${low ? ' low' : ''}${meaningless ? ' not-meaningful' : ''}`,
+      text: meaningless ? `n/a (${formatNumber(b.priorityLevel)})` : formatNumber(b.priorityLevel),
+      title: meaningless
+        ? 'Not meaningful: the behavior is indistinguishable from shuffled labels, or the mixture has one behavior'
+        : undefined,
+    }),
     warnings,
   );
   const activate = (): void => {
@@ -85,9 +119,9 @@ export function rankingSection(ctx: Ctx): Section {
   const withPhi = ctx.ranked.some((b) => b.phi !== undefined);
   const columns = withPhi
     ? [
-        ...COLUMNS.slice(0, 8),
+        ...COLUMNS.slice(0, 10),
         { label: 'φ', title: 'cos(W_B, μ+ − μ−): initial alignment of the LM head', numeric: true },
-        ...COLUMNS.slice(8),
+        ...COLUMNS.slice(10),
       ]
     : COLUMNS;
   const table = h(
@@ -117,6 +151,15 @@ export function rankingSection(ctx: Ctx): Section {
       : '',
     Number.isFinite(t.relativeDistinguishability)
       ? `a distinguishability below ${formatNumber(t.relativeDistinguishability, 2)} × the median (${formatNumber(medDist)}) is flagged as low`
+      : '',
+    t.priorityLevelAbsolute !== undefined
+      ? `so is any level below ${formatNumber(t.priorityLevelAbsolute, 2)}`
+      : '',
+    t.significance !== undefined
+      ? `a behavior whose adjusted permutation p-value is not below ${formatNumber(t.significance, 2)} is indistinguishable (no priority or label claim)`
+      : '',
+    t.flagStability !== undefined
+      ? `a deprioritized flag that holds in fewer than ${Math.round(100 * t.flagStability)}% of the bootstrap replicates is borderline`
       : '',
   ].filter(Boolean);
   if (rules.length) el.append(h('p', { class: 'meta', text: `Thresholds: ${rules.join('; ')}.` }));

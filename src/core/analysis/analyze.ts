@@ -1,6 +1,7 @@
 import type {
   BehaviorReport,
   MisalignmentRun,
+  MixtureWarning,
   Rebalancing,
   Report,
   SimulationOptions,
@@ -25,10 +26,32 @@ import { FAST_PREVIEW, REFERENCE_SIMULATION, runToCompletion } from './simulate.
 import { GemmWorker } from './gemm-client.js';
 import { stepJointRun } from './joint-steps.js';
 import { DEFAULT_ANALYSIS_THREADS } from './worker-pool.js';
-import { behaviorStats, DEFAULT_STATS_OPTIONS, type Suspect } from './stats.js';
+import {
+  behaviorStats,
+  DEFAULT_STATS_OPTIONS,
+  median,
+  percentileInterval,
+  type Suspect,
+} from './stats.js';
 import { behaviorRunSteps } from './behavior-runs.js';
 import { behaviorRunsAll, behaviorStatsAll } from './parallel.js';
-import { behaviorWarnings, DEFAULT_THRESHOLDS, type Thresholds } from './warnings.js';
+import {
+  behaviorWarnings,
+  DEFAULT_THRESHOLDS,
+  isDeprioritized,
+  type Thresholds,
+} from './warnings.js';
+import { correctedReplicates, flagStability, rankIntervals } from './stability.js';
+import { benjaminiHochberg } from './significance.js';
+import { priorityConflicts } from './conflicts.js';
+import { boundCheck } from './bound-check.js';
+import {
+  applyVerdicts,
+  DEFAULT_VERDICT_THRESHOLDS,
+  isSignificant,
+  SINGLE_BEHAVIOR_NOTE,
+  type VerdictThresholds,
+} from './verdicts.js';
 
 export interface AnswerRows {
   yes: ArrayLike<number>;
@@ -48,6 +71,12 @@ export interface AnalysisInput {
   head?: AnswerRows;
   /** Per behavior sampling weight w_i (default 1): the mixture weight of behavior i is n_i * w_i. */
   samplingWeights?: readonly number[];
+  /**
+   * Per row: the pair id shared by the chosen and rejected rows of one pairwise record (negative:
+   * none). Behaviors with paired rows get no permutation test and no bias correction (both assume
+   * independent classes; see docs/science.md).
+   */
+  pairs?: ArrayLike<number>;
   /** Name of the model that made `data` (goes into misalignment runs). */
   model?: string;
   /** Two-model misalignment: the same rows embedded by an aligned checkpoint. */
@@ -57,8 +86,10 @@ export interface AnalysisInput {
 export interface AnalysisOptions {
   /** Overrides of the preset (the reference preset unless `preset: 'fast-preview'`). */
   simulation?: Partial<SimulationOptions>;
-  thresholds?: Partial<Thresholds>;
+  thresholds?: Partial<Thresholds & VerdictThresholds>;
   maxSuspects?: number;
+  /** Permutation-test draws per behavior (default 999; 0 skips the test: every p-value is 1, so every behavior is indistinguishable). */
+  permutations?: number;
   bootstrapReps?: number;
   /** Seed of the statistics (bootstrap, Lanczos start); the simulation has its own. */
   seed?: number;
@@ -89,6 +120,7 @@ export interface AnalysisProgress {
 export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspects'> {
   /** Index into the input's behaviorNames. */
   index: number;
+  priorityMeaningful: boolean;
   suspects: Suspect[];
   wrongSideCount: number;
   pastOppositeMeanCount: number;
@@ -101,7 +133,9 @@ export interface AnalysisResult {
   priority: Report['priority'];
   simulation: Report['simulation'];
   rebalancing: Rebalancing | null;
-  thresholds: Thresholds;
+  thresholds: Thresholds & VerdictThresholds;
+  /** About the mixture as a whole (a single behavior: no priority claim). */
+  warnings: MixtureWarning[];
   /** Behaviors left out: fewer than two examples in a class. */
   excluded: { name: string; reason: string }[];
   twoModel: TwoModelComparison[];
@@ -191,7 +225,11 @@ async function analyzeMatrix(
   },
 ): Promise<AnalysisResult> {
   const { threads, signal, onProgress } = context;
-  const thresholds: Thresholds = { ...DEFAULT_THRESHOLDS, ...options.thresholds };
+  const thresholds: Thresholds & VerdictThresholds = {
+    ...DEFAULT_THRESHOLDS,
+    ...DEFAULT_VERDICT_THRESHOLDS,
+    ...options.thresholds,
+  };
   const sim = resolveSimulationOptions(options.simulation);
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
   const grouped = groupRows(input);
@@ -235,6 +273,7 @@ async function analyzeMatrix(
           head: input.head,
           maxSuspects: options.maxSuspects,
           labelErrorDepth: thresholds.labelErrorDepth,
+          permutations: options.permutations,
         },
         {
           threads,
@@ -306,7 +345,7 @@ async function analyzeMatrix(
     reportSteps();
     const b = stats.map((s) => s.meanDiff);
     const levels = priorityLevels(b, mixtureWeights);
-    const gaps = priorityGaps(b);
+    const gaps = priorityGaps(b, mixtureWeights);
     const [own] = await Promise.all([
       started(
         behaviorRunsAll(matrix, jobs, { threads, gemm, signal: inner.signal, onSteps: addSteps }),
@@ -393,20 +432,86 @@ async function analyzeMatrix(
       },
       thresholds,
     );
+    // Paired rows (pairwise, HH-RLHF: a chosen and a rejected response to one prompt) are not
+    // independent classes: shuffling labels across pairs, and the trace correction, both assume
+    // they are, and would call a paired behavior noise (its pairs share most of their text, so the
+    // plain mean difference is smaller than a shuffle's). Such a behavior keeps the percentile
+    // interval and gets no p-value (so no significance verdict either way).
+    const pairs = input.pairs;
+    const paired = kept.map((k) => (pairs ? k.rows.rows.some((r) => pairs[r] >= 0) : false));
+    const corrected = stats.map((s, i) =>
+      paired[i]
+        ? s.replicates
+        : correctedReplicates(
+            s.replicates,
+            s.distinguishability ** 2 -
+              s.tracePositive / s.nPositive -
+              s.traceNegative / s.nNegative,
+          ),
+    );
+    const rankCI = rankIntervals(corrected);
+    const deprioritizedRule = (lv: readonly number[]): boolean[] => {
+      const med = median(lv);
+      return lv.map(
+        (p) => isDeprioritized(p, med, thresholds) || p < thresholds.priorityLevelAbsolute,
+      );
+    };
+    const stability = flagStability(
+      b,
+      mixtureWeights,
+      stats.map((s) => s.replicates),
+      deprioritizedRule,
+    );
+    const tested = stats.flatMap((_, i) => (paired[i] ? [] : [i]));
+    const adjusted = benjaminiHochberg(tested.map((i) => stats[i].pValue));
+    const pValues = stats.map((s, i) => (paired[i] ? 0 : s.pValue));
+    // A paired behavior makes no significance claim: it counts as significant for the verdicts.
+    const pAdjusted = stats.map(() => 0);
+    tested.forEach((i, j) => (pAdjusted[i] = adjusted[j]));
+    const verdicts = applyVerdicts(
+      {
+        names,
+        levels,
+        distinguishability: stats.map((s) => s.distinguishability),
+        pValues,
+        pAdjusted,
+        warnings,
+        conflicts: (n, i) => priorityConflicts(n, b, mixtureWeights, i),
+        ...(stability ? { flagStability: stability } : {}),
+      },
+      thresholds,
+    );
     const behaviors: AnalysisBehavior[] = stats.map((s, i) => ({
       name: names[i],
       index: kept[i].index,
       nPositive: s.nPositive,
       nNegative: s.nNegative,
       distinguishability: s.distinguishability,
-      distinguishabilityCI: s.distinguishabilityCI,
+      ...(paired[i]
+        ? {
+            distinguishabilityCI: s.replicates.length
+              ? percentileInterval(Float64Array.from(s.replicates), 0.95)
+              : s.distinguishabilityCI,
+          }
+        : {
+            distinguishabilityCI: s.distinguishabilityCI,
+            distinguishabilityUnbiased: s.distinguishabilityUnbiased,
+            pValue: s.pValue,
+            pValueAdjusted: pAdjusted[i],
+            permutations: s.permutations,
+          }),
       normalizedDistinguishability: s.normalizedDistinguishability,
       concentration: s.concentration,
       trace: s.trace,
       ...(s.phi === undefined ? {} : { phi: s.phi }),
       priorityLevel: levels[i],
-      warnings: warnings[i],
-      suspects: s.suspects,
+      priorityMeaningful: verdicts.priorityMeaningful[i],
+      warnings: verdicts.warnings[i],
+      ...(verdicts.deprioritized[i] ? { conflicts: verdicts.conflicts[i] } : {}),
+      ...(verdicts.deprioritized[i] && stability ? { flagStability: stability[i] } : {}),
+      ...(rankCI[i] ? { rankCI: rankCI[i]! } : {}),
+      // An indistinguishable behavior makes no label claim: no hints either.
+      suspects: isSignificant(pAdjusted[i], thresholds) ? s.suspects : [],
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
       ...(upsampling ? { upsampling: upsampling[i] } : {}),
@@ -425,9 +530,16 @@ async function analyzeMatrix(
             )
           : null,
         misalignment,
+        boundCheck: boundCheck(
+          sim.beta,
+          sim.lr,
+          stats.map((s, i) => ({ ...s, name: names[i] })),
+        ),
       },
       rebalancing,
       thresholds,
+      warnings:
+        names.length === 1 ? [{ kind: 'single-behavior', message: SINGLE_BEHAVIOR_NOTE }] : [],
       excluded,
       twoModel,
     };

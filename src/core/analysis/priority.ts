@@ -31,8 +31,13 @@ export function priorityLevels(b: readonly Float64Array[], weights?: ArrayLike<n
  * Reference pairwise gap: for (i, j), b_bar = (b_i + b_j)/2, p = (b_bar . b)/||b_bar||,
  * gap = (p_i - p_j) / max(||b_i||, ||b_j||). Filled for i < j and mirrored, so it is exactly
  * antisymmetric; the diagonal is 0.
+ *
+ * With `weights` (n_i w_i, as for priorityLevels) b_bar = (n_i b_i + n_j b_j)/(n_i + n_j), the
+ * direction of the first step on the pair trained together: the gap's sign then always agrees
+ * with P_i - P_j of that pair (both are b_bar . (b_i - b_j) over positive numbers). For equal
+ * weights this is the reference's gap, to the last bit (the weights are then left out).
  */
-export function priorityGaps(b: readonly Float64Array[]): number[][] {
+export function priorityGaps(b: readonly Float64Array[], weights?: ArrayLike<number>): number[][] {
   const m = b.length;
   const gaps = Array.from({ length: m }, () => new Array<number>(m).fill(0));
   if (m === 0) return gaps;
@@ -42,12 +47,16 @@ export function priorityGaps(b: readonly Float64Array[]): number[][] {
     const bi = b[i];
     for (let j = i + 1; j < m; j++) {
       const bj = b[j];
+      const wi =
+        weights && weights[i] !== weights[j] ? weights[i] / (weights[i] + weights[j]) : 0.5;
+      const wj = 1 - wi;
+      const equal = wi === 0.5;
       // ||bbar||^2, bbar . bi and bbar . bj in one pass, each summed in the order of norm() and dot().
       let nn = 0;
       let di = 0;
       let dj = 0;
       for (let k = 0; k < d; k++) {
-        const x = (bi[k] + bj[k]) / 2;
+        const x = equal ? (bi[k] + bj[k]) / 2 : wi * bi[k] + wj * bj[k];
         nn += x * x;
         di += x * bi[k];
         dj += x * bj[k];

@@ -214,13 +214,17 @@ export function toMisalignmentRun(
   model: string,
 ): MisalignmentRun & { originalAccuracy: number[] } {
   const originalAccuracy = sim.originalTestAccuracy();
-  const idx = originalAccuracy.findIndex((a) => a < 0.5);
+  // Only a start that prefers the original labels (accuracy above 1/2) has something to undo; from
+  // a start without preference (a zero head: every example a tie) "below 50%" says nothing.
+  const preferenceAtStart = originalAccuracy[0] > 0.5;
+  const idx = preferenceAtStart ? originalAccuracy.findIndex((a) => a < 0.5) : -1;
   return {
     behavior,
     start,
     model,
     curve: sim.curve(),
     stepsToBelowHalf: idx < 0 ? null : idx,
+    preferenceAtStart,
     originalAccuracy,
   };
 }

@@ -99,7 +99,7 @@ export function sigmoidNeg(z: number): number {
  *   at least the size of the training set) it is the whole training set's loss.
  * - testLoss[t], testAccuracy[t] on the test set; accuracy counts s * w(t) . g > 0 with the full
  *   boundary w(t) = w(0) + delta, i.e. log pi(c) > log pi(r); a tie (e.g. a zero head at t = 0)
- *   counts as wrong. With an empty test set both are NaN (null in JSON).
+ *   counts 1/2 (no preference). With an empty test set both are NaN (null in JSON).
  * - headChange[t] = ||W(t) - W(0)||_F, bound[t] = 6 beta lr t ||mu+ - mu-|| (Theorem 4.1),
  *   cosine[t] = cos(w(t), mu+ - mu-) (0 while w is the zero vector).
  * Group curves (joint runs) evaluate each behavior's loss on its whole training set, its test loss
@@ -640,10 +640,10 @@ export class DpoSimulation {
         const dot = scores[at + s];
         const loss = softplusNeg(bs * dot);
         const full = start + dot;
-        const right = sign * full > 0 ? 1 : 0;
+        const right = hit(sign * full);
         acc.testLoss[s] += loss;
         acc.testCorrect[s] += right;
-        if (original * full > 0) acc.originalCorrect[s]++;
+        acc.originalCorrect[s] += hit(original * full);
         if (g >= 0) {
           acc.groupTestLoss[g * k + s] += loss;
           acc.groupTestCorrect[g * k + s] += right;
@@ -672,6 +672,13 @@ export class DpoSimulation {
     }
   }
 }
+
+/**
+ * One example's contribution to accuracy from its signed score s * w . g: 1 when the chosen answer
+ * is preferred, 0 when the rejected one is, 1/2 for a tie (no preference either way; a zero head
+ * at t = 0 scores every example as a tie, so its accuracy is 0.5, not 0).
+ */
+const hit = (signed: number): number => (signed > 0 ? 1 : signed === 0 ? 0.5 : 0);
 
 /** Per-state sums of the scored rows' losses and hits (k states; per group g at g * k + state). */
 class ScoreSums {

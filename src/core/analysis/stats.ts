@@ -9,6 +9,12 @@ import {
   gramApplies,
   type SpectralOptions,
 } from './spectral.js';
+import {
+  biasCorrectedInterval,
+  DEFAULT_PERMUTATIONS,
+  permutationTest,
+  unbiasedDistinguishability,
+} from './significance.js';
 
 export interface StatsOptions {
   /** Bootstrap replicates for the distinguishability interval (0 disables it). */
@@ -22,6 +28,8 @@ export interface StatsOptions {
   /** A suspect at least this many half mean-differences past the midpoint counts as a likely label error. */
   labelErrorDepth?: number;
   spectral?: SpectralOptions;
+  /** Draws of the permutation test (significance.ts; default 999; 0 skips it and reports pValue 1). */
+  permutations?: number;
 }
 
 export const DEFAULT_STATS_OPTIONS = {
@@ -47,7 +55,16 @@ export interface BehaviorStats {
   /** b = mu+ - mu-. */
   meanDiff: Float64Array;
   distinguishability: number;
+  /** Bias-corrected bootstrap interval (biasCorrectedInterval); contains distinguishabilityUnbiased. */
   distinguishabilityCI: [number, number];
+  /** sqrt(max(0, ||m+ - m-||^2 - tr S+/n+ - tr S-/n-)) (unbiasedDistinguishability). */
+  distinguishabilityUnbiased: number;
+  /** Permutation-test p-value (labels shuffled within the behavior; significance.ts); 1 when disabled. */
+  pValue: number;
+  /** Permutation draws made for pValue. */
+  permutations: number;
+  /** The bootstrap replicates of ||m+* - m-*|| in draw order (empty without a bootstrap). */
+  replicates: Float64Array;
   /**
    * ||mu+ - mu-|| / sqrt(trace): the mean difference in units of the per-example spread around the
    * class means. It does not change when every embedding is scaled and, unlike the raw norm, can
@@ -56,6 +73,9 @@ export interface BehaviorStats {
   normalizedDistinguishability: number;
   concentration: number;
   trace: number;
+  /** tr S+ and tr S- (n - 1 divisor), each class's own. */
+  tracePositive: number;
+  traceNegative: number;
   phi?: number;
   /** Examples on the wrong side of the midpoint, most wrong first, capped at maxSuspects. */
   suspects: Suspect[];
@@ -82,9 +102,17 @@ export function behaviorStats(
   const negative = covarianceSummary(m, negatives, spectral);
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
-  const interval =
-    reps > 0 ? bootstrapDistinguishability(m, positives, negatives, reps, confidence, seed) : null;
-  return assembleStats(m, positives, negatives, positive, negative, interval, options);
+  const replicates = reps > 0 ? bootstrapReplicates(m, positives, negatives, reps, seed) : null;
+  return assembleStats(
+    m,
+    positives,
+    negatives,
+    positive,
+    negative,
+    replicates,
+    confidence,
+    options,
+  );
 }
 
 /** What behaviorStatsWith asks of the linear-algebra worker for one behavior. */
@@ -138,7 +166,8 @@ export async function behaviorStatsWith(
     negatives,
     covarianceSummaryFromGram(m, positives, grams[0], spectral),
     covarianceSummaryFromGram(m, negatives, grams[1], spectral),
-    replicates ? percentileInterval(replicates, confidence) : null,
+    replicates,
+    confidence,
     options,
   );
 }
@@ -150,7 +179,8 @@ function assembleStats(
   negatives: ArrayLike<number>,
   positive: CovarianceSummary,
   negative: CovarianceSummary,
-  interval: [number, number] | null,
+  replicates: Float64Array | null,
+  confidence: number,
   options: StatsOptions,
 ): BehaviorStats {
   const d = m.dim;
@@ -161,7 +191,33 @@ function assembleStats(
   const distinguishability = norm(meanDiff, d);
   const concentration = Math.max(positive.spectralNorm, negative.spectralNorm);
   const trace = Math.max(positive.trace, negative.trace);
-  const distinguishabilityCI = interval ?? [distinguishability, distinguishability];
+  const sizes: [number, number] = [positives.length, negatives.length];
+  const distinguishabilityUnbiased = unbiasedDistinguishability(
+    distinguishability,
+    [positive.trace, negative.trace],
+    sizes,
+  );
+  const unbiasedSquare =
+    distinguishability * distinguishability - positive.trace / sizes[0] - negative.trace / sizes[1];
+  const kept = replicates ? Float64Array.from(replicates) : new Float64Array(0);
+  const distinguishabilityCI: [number, number] = replicates
+    ? biasCorrectedInterval(replicates, distinguishabilityUnbiased, unbiasedSquare, confidence)
+    : [distinguishabilityUnbiased, distinguishabilityUnbiased];
+  const draws = options.permutations ?? DEFAULT_PERMUTATIONS;
+  const test =
+    draws > 0
+      ? permutationTest(
+          m,
+          positives,
+          negatives,
+          {
+            meanDiff,
+            spectralNorms: [positive.spectralNorm, negative.spectralNorm],
+            means: [muPositive, muNegative],
+          },
+          { permutations: draws, seed: options.seed ?? DEFAULT_STATS_OPTIONS.seed },
+        )
+      : { pValue: 1, permutations: 0 };
   let phi: number | undefined;
   if (options.head) {
     const wb = new Float64Array(d);
@@ -186,9 +242,15 @@ function assembleStats(
     meanDiff,
     distinguishability,
     distinguishabilityCI,
+    distinguishabilityUnbiased,
+    pValue: test.pValue,
+    permutations: test.permutations,
+    replicates: kept,
     normalizedDistinguishability: trace > 0 ? distinguishability / Math.sqrt(trace) : 0,
     concentration,
     trace,
+    tracePositive: positive.trace,
+    traceNegative: negative.trace,
     ...(phi === undefined ? {} : { phi }),
     suspects,
     wrongSideCount,
@@ -216,6 +278,17 @@ export function bootstrapDistinguishability(
   confidence: number,
   seed: number,
 ): [number, number] {
+  return percentileInterval(bootstrapReplicates(m, positives, negatives, reps, seed), confidence);
+}
+
+/** The replicates of bootstrapDistinguishability, in draw order. */
+export function bootstrapReplicates(
+  m: Matrix,
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+  reps: number,
+  seed: number,
+): Float64Array {
   const d = m.dim;
   const np = positives.length;
   const nn = negatives.length;
@@ -234,7 +307,7 @@ export function bootstrapDistinguishability(
       values[r] = Math.sqrt(dot(diff, diff, d));
     });
   });
-  return percentileInterval(values, confidence);
+  return values;
 }
 
 /**

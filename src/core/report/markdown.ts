@@ -1,5 +1,6 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
 import type { BehaviorReport, Curve, Report } from './types.js';
+import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -46,6 +47,8 @@ function rankingTable(ranked: BehaviorReport[]): string {
     'n+',
     'n−',
     'Distinguishability [CI]',
+    'p (adj.)',
+    'Rank 95%',
     'Normalized',
     'Concentration',
     'Trace',
@@ -59,12 +62,18 @@ function rankingTable(ranked: BehaviorReport[]): string {
       escapeMarkdown(b.name),
       String(b.nPositive),
       String(b.nNegative),
-      `${formatNumber(b.distinguishability)} [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
+      `${formatNumber(b.distinguishability)}${b.distinguishabilityUnbiased === undefined ? '' : ` (${formatNumber(b.distinguishabilityUnbiased)})`} [${formatNumber(b.distinguishabilityCI[0])}, ${formatNumber(b.distinguishabilityCI[1])}]`,
+      b.pValueAdjusted === undefined ? '–' : formatP(b.pValueAdjusted),
+      b.rankCI ? `${b.rankCI[0]}–${b.rankCI[1]}` : '–',
       formatNumber(b.normalizedDistinguishability),
       formatNumber(b.concentration),
       formatNumber(b.trace),
       ...(withPhi ? [formatNumber(b.phi)] : []),
-      isDeprioritized(b) ? `**${formatNumber(b.priorityLevel)}**` : formatNumber(b.priorityLevel),
+      b.priorityMeaningful === false
+        ? `n/a (${formatNumber(b.priorityLevel)})`
+        : isDeprioritized(b)
+          ? `**${formatNumber(b.priorityLevel)}**`
+          : formatNumber(b.priorityLevel),
       b.warnings.map((w) => w.kind).join(', ') || '—',
     ]),
     header.map((h) => h !== 'Behavior' && h !== 'Warnings'),
@@ -100,6 +109,7 @@ const CURVE_HEADER = [
   'Head change',
   'Thm 4.1 bound',
 ];
+// (The bound column's status, guaranteed or empirical, is stated above the table.)
 const CURVE_NUMERIC = [false, true, true, true, true, true];
 
 function simulation(report: Report, ranked: BehaviorReport[]): string[] {
@@ -110,6 +120,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     '',
     `β = ${o.beta}, learning rate ${o.lr.toExponential()}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
     '',
+    ...(sim.boundCheck ? [boundNote(sim.boundCheck), ''] : []),
   ];
   const names = ranked.map((b) => b.name).filter((n) => sim.perBehavior[n]);
   out.push(
@@ -142,6 +153,8 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     out.push(
       '### Misalignment (flipped labels)',
       '',
+      MISALIGNMENT_NOTE,
+      '',
       table(
         [
           'Behavior',
@@ -154,7 +167,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
           escapeMarkdown(m.behavior),
           escapeMarkdown(m.model),
           m.start,
-          m.stepsToBelowHalf === null ? 'never' : String(m.stepsToBelowHalf),
+          stepsToBelowHalfText(m),
           formatNumber(last(m.originalAccuracy)),
         ]),
         [false, false, false, true, true],
@@ -163,7 +176,6 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     );
   }
   if (report.twoModel?.length) {
-    const steps = (n: number | null): string => (n === null ? 'never' : String(n));
     out.push(
       '### Base vs aligned checkpoint',
       '',
@@ -180,7 +192,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
           `${formatNumber(t.base.distinguishability)} → ${formatNumber(t.aligned.distinguishability)}`,
           `${formatNumber(t.base.concentration)} → ${formatNumber(t.aligned.concentration)}`,
           `${formatNumber(t.base.trace)} → ${formatNumber(t.aligned.trace)}`,
-          `${steps(t.base.run.stepsToBelowHalf)} / ${steps(t.aligned.run.stepsToBelowHalf)}`,
+          `${stepsToBelowHalfText(t.base.run)} / ${stepsToBelowHalfText(t.aligned.run)}`,
         ]),
         [false, true, true, true, true],
       ),
@@ -263,6 +275,8 @@ function skipped(report: Report): string[] {
 const isDeprioritized = (b: BehaviorReport): boolean =>
   b.warnings.some((w) => w.kind === 'deprioritized');
 
+const formatP = (p: number): string => (p >= 0.01 ? p.toFixed(2) : p.toPrecision(1));
+
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -283,21 +297,45 @@ function thresholdNote(report: Report): string[] {
       ? `distinguishability below ${formatNumber(t.relativeDistinguishability, 2)} × the median ${formatNumber(medDist)} is flagged as low`
       : '',
   ].filter(Boolean);
+  if (t.priorityLevelAbsolute !== undefined)
+    parts.push(`a level below ${formatNumber(t.priorityLevelAbsolute, 2)} is always deprioritized`);
+  if (t.significance !== undefined)
+    parts.push(
+      `a behavior whose Benjamini–Hochberg adjusted permutation p-value is not below ${formatNumber(t.significance, 2)} is indistinguishable from shuffled labels: its level is shown as n/a and it gets no deprioritized or label claim`,
+    );
+  if (t.flagStability !== undefined)
+    parts.push(
+      `a deprioritized flag that holds in fewer than ${Math.round(100 * t.flagStability)}% of the bootstrap replicates is borderline (listed apart, not a warning)`,
+    );
+  parts.push(
+    'distinguishability shows the reference estimate ‖m₊ − m₋‖, the unbiased estimate in parentheses and the bias-corrected 95% bootstrap interval, which contains the unbiased estimate',
+  );
   return parts.length ? [`Thresholds: ${parts.join('; ')}.`, ''] : [];
 }
 
 export function renderMarkdown(report: Report): string {
   const m = report.model;
   const ranked = [...report.behaviors].sort((a, b) => b.distinguishability - a.distinguishability);
-  // What DPO will do first (deprioritized, low distinguishability), then data-quality warnings.
-  const severity: Record<string, number> = { deprioritized: 0, 'low-distinguishability': 1 };
+  // What DPO will do first (no signal, deprioritized, low distinguishability), then data quality.
+  const severity: Record<string, number> = {
+    indistinguishable: 0,
+    deprioritized: 1,
+    'low-distinguishability': 2,
+  };
   const warnings = ranked
-    .flatMap((b) => b.warnings.map((w) => ({ b, w })))
-    .sort((x, y) => (severity[x.w.kind] ?? 2) - (severity[y.w.kind] ?? 2));
+    .flatMap((b) => b.warnings.filter((w) => w.kind !== 'borderline').map((w) => ({ b, w })))
+    .sort((x, y) => (severity[x.w.kind] ?? 3) - (severity[y.w.kind] ?? 3));
+  const borderline = ranked.flatMap((b) =>
+    b.warnings.filter((w) => w.kind === 'borderline').map((w) => ({ b, w })),
+  );
   const levels = report.priority.names
     .map((name, i) => ({ name, level: report.priority.levels[i] }))
     .sort((a, b) => b.level - a.level);
   const flagged = new Set(report.behaviors.filter(isDeprioritized).map((b) => b.name));
+  const meaningless = new Set(
+    report.behaviors.filter((b) => b.priorityMeaningful === false).map((b) => b.name),
+  );
+  const borderlineNames = new Set(borderline.map(({ b }) => b.name));
   const out: string[] = [
     '# Preference Lens report',
     '',
@@ -307,6 +345,14 @@ export function renderMarkdown(report: Report): string {
     `- Inputs: ${report.inputs.map((i) => `\`${i.file.replace(/`/g, "'")}\` (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
     `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s`,
     '',
+    ...(report.warnings?.length
+      ? [
+          '## About this mixture',
+          '',
+          ...report.warnings.map((w) => `- **${w.kind}**: ${escapeMarkdown(w.message)}`),
+          '',
+        ]
+      : []),
     '## Warnings',
     '',
     ...(warnings.length
@@ -315,6 +361,16 @@ export function renderMarkdown(report: Report): string {
         )
       : ['No warnings.']),
     '',
+    ...(borderline.length
+      ? [
+          '## Borderline (not warnings)',
+          '',
+          ...borderline.map(
+            ({ b, w }) => `- **${escapeMarkdown(b.name)}**: ${escapeMarkdown(w.message)}`,
+          ),
+          '',
+        ]
+      : []),
     ...(report.excluded?.length
       ? [
           '## Behaviors left out',
@@ -337,14 +393,20 @@ export function renderMarkdown(report: Report): string {
       levels.map(({ name, level }) => [
         escapeMarkdown(name),
         formatNumber(level),
-        flagged.has(name) ? 'deprioritized' : '',
+        meaningless.has(name)
+          ? 'not meaningful'
+          : flagged.has(name)
+            ? 'deprioritized'
+            : borderlineNames.has(name)
+              ? 'borderline'
+              : '',
       ]),
       [false, true, false],
     ),
     '',
     '## Pairwise priority gaps',
     '',
-    'gap(row, column): positive when the row behavior is prioritized over the column behavior.',
+    'gap(row, column): positive when the row behavior is prioritized over the column behavior (b̄ weighted by the two behaviors’ example counts, so its sign agrees with their levels).',
     '',
     gapMatrix(report),
     '',

@@ -4,7 +4,22 @@ import type { ModelInfo } from '../embed/types.js';
 /** Bumped only on breaking changes to the JSON report; documented in the README. */
 export const REPORT_VERSION = 1;
 
-export type WarningKind = 'deprioritized' | 'low-distinguishability' | 'possible-label-error';
+export type WarningKind =
+  | 'deprioritized'
+  /** A deprioritized flag that does not hold in enough bootstrap replicates: information, not a warning. */
+  | 'borderline'
+  /** Not distinguishable from shuffled labels (adjusted permutation p-value at or above the setting). */
+  | 'indistinguishable'
+  | 'low-distinguishability'
+  | 'possible-label-error';
+
+/** Warnings about the mixture as a whole (report.warnings). */
+export type MixtureWarningKind = 'single-behavior' | 'mixed-schemas';
+
+export interface MixtureWarning {
+  kind: MixtureWarningKind;
+  message: string;
+}
 
 export interface BehaviorWarning {
   kind: WarningKind;
@@ -19,8 +34,26 @@ export interface BehaviorReport {
   nPositive: number;
   nNegative: number;
   distinguishability: number;
-  /** [low, high] seeded bootstrap interval for distinguishability. */
+  /**
+   * [low, high] seeded 95% bias-corrected bootstrap interval for ||mu+ - mu-|| (it contains
+   * distinguishabilityUnbiased; see docs/science.md).
+   */
   distinguishabilityCI: [number, number];
+  /** sqrt(max(0, ||m+ - m-||^2 - tr S+/n+ - tr S-/n-)): from the unbiased estimate of ||mu+ - mu-||^2. */
+  distinguishabilityUnbiased?: number;
+  /** Seeded permutation-test p-value (labels shuffled within the behavior), and its draws. */
+  pValue?: number;
+  permutations?: number;
+  /** Benjamini-Hochberg adjusted pValue across the behaviors of the mixture. */
+  pValueAdjusted?: number;
+  /** false: the level means nothing (indistinguishable behavior, or a single behavior). */
+  priorityMeaningful?: boolean;
+  /** For a deprioritized (or borderline) behavior: the behaviors that pull against its level. */
+  conflicts?: { name: string; cosine: number; contribution: number }[];
+  /** 95% interval of its rank by distinguishability (1 = most distinguishable) over the bootstrap replicates. */
+  rankCI?: [number, number];
+  /** For a deprioritized or borderline behavior: the fraction of bootstrap replicates in which the flag holds. */
+  flagStability?: number;
   /** distinguishability / sqrt(trace): comparable across models and dimensions. */
   normalizedDistinguishability: number;
   concentration: number;
@@ -78,9 +111,14 @@ export interface MisalignmentRun {
   curve: Curve;
   /**
    * First step whose test accuracy on the ORIGINAL labels (originalAccuracy) is below 0.5, or null
-   * if it never gets there. 0 when the start head is not aligned (e.g. a zero head: ties count wrong).
+   * if it never gets there or if the start has no preference to undo (preferenceAtStart false).
    */
   stepsToBelowHalf: number | null;
+  /**
+   * Whether the start head prefers the original labels (accuracy on them above 0.5 at t = 0; ties
+   * count 1/2). false for a zero head, whose every example is a tie.
+   */
+  preferenceAtStart?: boolean;
   /** Test accuracy on the original (unflipped) labels per step: how much alignment is left. */
   originalAccuracy?: number[];
 }
@@ -97,6 +135,21 @@ export interface TwoModelComparison {
   behavior: string;
   base: TwoModelSide;
   aligned: TwoModelSide;
+}
+
+/**
+ * Theorem 4.1's step-size condition beta'^2 eta c_n^2 <= 1/4, with beta' = beta sqrt(d) and
+ * c_n sqrt(d) = max over the classes of ||mu|| + tr(Cov)^(1/2): i.e.
+ * beta^2 eta (||mu|| + tr(Cov)^(1/2))^2 <= 1/4, per behavior. 'guaranteed': it holds for every
+ * behavior (the bound is then the theorem's, which holds with high probability under its
+ * covariance condition too); 'empirical': it fails for some, so the drawn bound is a reference
+ * line the run happens to stay under or not, not a guarantee.
+ */
+export interface BoundCheck {
+  status: 'guaranteed' | 'empirical';
+  /** max over behaviors of beta'^2 eta c_n^2. */
+  stepSizeProduct: number;
+  perBehavior: Record<string, number>;
 }
 
 export interface Rebalancing {
@@ -117,13 +170,18 @@ export interface Report {
   /** The files that formed the mixture, with their schema. */
   inputs: { file: string; schema: SchemaName; rows: number; skipped?: number }[];
   behaviors: BehaviorReport[];
+  /** About the mixture as a whole: a single behavior (no priority claim), inputs of mixed schemas. */
+  warnings?: MixtureWarning[];
   /** Behaviors left out of the statistics, with why (e.g. fewer than two examples of a class). */
   excluded?: { name: string; reason: string }[];
   /** Two-model misalignment (base vs aligned checkpoint), one entry per behavior. */
   twoModel?: TwoModelComparison[];
   priority: {
     names: string[];
-    /** gaps[i][j] = gap(names[i], names[j]) (reference pairwise definition). */
+    /**
+     * gaps[i][j] = gap(names[i], names[j]): the reference pairwise gap with the example-weighted
+     * b_bar = (n_i b_i + n_j b_j)/(n_i + n_j) (the reference's own for equal sizes).
+     */
     gaps: number[][];
     /** Example-weighted eq. (5) levels for the whole mixture, aligned with names. */
     levels: number[];
@@ -133,6 +191,8 @@ export interface Report {
     perBehavior: Record<string, Curve>;
     joint: JointRun | null;
     misalignment: MisalignmentRun[];
+    /** Whether Theorem 4.1's step-size condition holds for these runs (bound-check.ts). */
+    boundCheck?: BoundCheck;
   };
   rebalancing: Rebalancing | null;
   /** Counts of skipped lines per reason, and the lines themselves. */
@@ -141,6 +201,12 @@ export interface Report {
     priorityLevel: number;
     relativeDistinguishability: number;
     labelErrorDepth?: number;
+    /** Adjusted p-value at or above which a behavior is indistinguishable. */
+    significance?: number;
+    /** Levels below this are deprioritized whatever the median. */
+    priorityLevelAbsolute?: number;
+    /** Deprioritized flags holding in fewer bootstrap replicates than this are borderline. */
+    flagStability?: number;
   };
   timings: {
     readMs: number;
