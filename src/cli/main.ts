@@ -14,6 +14,7 @@ import {
   parseBatch,
   parseFieldMapping,
   parseFraction,
+  parseMaxSuspects,
   parseNonNegativeInt,
   parsePositiveInt,
   parsePositiveNumber,
@@ -181,10 +182,15 @@ export const buildProgram = (): Command => {
       Number,
     )
     .option(
-      '--max-suspects <n>',
-      'possible label errors kept per behavior',
-      parseNonNegativeInt,
+      '--max-suspects <n|all>',
+      'label hints listed per behavior (all: every flagged example)',
+      parseMaxSuspects,
       20,
+    )
+    .option(
+      '--label-hint-cutoff <p>',
+      'flag an example when the out-of-sample probability of its label is below p (default 0.17)',
+      parseFraction,
     )
     .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
     .option('--no-rebalance', 'skip the rebalancing suggestion and its simulated joint run')

@@ -27,7 +27,9 @@ export interface CliOptions {
   seed?: number;
   priorityThreshold?: number;
   distinguishabilityThreshold?: number;
+  /** Infinity for `all`. */
   maxSuspects: number;
+  labelHintCutoff?: number;
   alignedModel?: string;
   rebalance: boolean;
   rebalanceOut?: string;
@@ -62,6 +64,10 @@ export const parseFraction = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected 0 <= x < 1');
   return n;
 };
+
+/** A count of label hints to list, or `all` (Infinity): every flagged example. */
+export const parseMaxSuspects = (value: string): number =>
+  value === 'all' ? Number.POSITIVE_INFINITY : parseNonNegativeInt(value);
 
 export const parseBatch = (value: string): number | 'full' =>
   value === 'full' ? 'full' : parsePositiveInt(value);
@@ -106,6 +112,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
     thresholds: {
       priorityLevel: o.priorityThreshold,
       relativeDistinguishability: o.distinguishabilityThreshold,
+      labelHintCutoff: o.labelHintCutoff,
     },
     maxSuspects: o.maxSuspects,
     rebalance: o.rebalance || o.rebalanceOut !== undefined,

@@ -24,6 +24,15 @@ export const formatSummary = (report: Report): string => {
       .map((w) => `  ! ${b.name}: ${w.message}`),
   );
   if (warnings.length > 0) lines.push('', 'Warnings:', ...warnings);
+  // Label hints are information: one line with the same count as the reports' sections.
+  const hinted = rows.filter((b) => (b.suspectCount ?? 0) > 0);
+  if (hinted.length > 0) {
+    const total = hinted.reduce((s, b) => s + (b.suspectCount ?? 0), 0);
+    lines.push(
+      '',
+      `Label hints (information): ${total} example(s) in ${hinted.length} behavior(s) whose label an out-of-sample classifier contradicts; see the report's "Possible label errors".`,
+    );
+  }
   if (report.rebalancing) {
     const weights = Object.entries(report.rebalancing.weights)
       .filter(([, w]) => w > 1.0001)

@@ -23,7 +23,11 @@ export interface AnalyzeOptions {
   /** An already running embedder (the extension keeps one child process warm). */
   embedder?: Embedder;
   simulation?: Partial<SimulationOptions>;
-  thresholds?: { priorityLevel?: number; relativeDistinguishability?: number };
+  thresholds?: {
+    priorityLevel?: number;
+    relativeDistinguishability?: number;
+    labelHintCutoff?: number;
+  };
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
@@ -200,6 +204,7 @@ export async function analyze(
         line: examples[s.row].line,
         label: s.label,
         projection: s.projection,
+        confidence: s.confidence,
         text: examples[s.row].display ?? examples[s.row].text,
       })),
     };

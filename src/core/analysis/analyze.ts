@@ -237,6 +237,7 @@ async function analyzeMatrix(
           head: input.head,
           maxSuspects: options.maxSuspects,
           labelErrorDepth: thresholds.labelErrorDepth,
+          labelHints: { cutoff: thresholds.labelHintCutoff },
         },
         {
           threads,
@@ -388,8 +389,8 @@ async function analyzeMatrix(
         distinguishability: stats.map((s) => s.distinguishability),
         upsampling,
         labelErrors: stats.map((s) => ({
-          count: s.pastOppositeMeanCount,
-          deepest: s.suspects.length ? -s.suspects[0].label * s.suspects[0].projection : 0,
+          count: s.suspectCount,
+          lowest: s.suspects.length ? s.suspects[0].confidence : 1,
           total: s.nPositive + s.nNegative,
         })),
       },
@@ -409,6 +410,7 @@ async function analyzeMatrix(
       priorityLevel: levels[i],
       warnings: warnings[i],
       suspects: s.suspects,
+      suspectCount: s.suspectCount,
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
       ...(upsampling ? { upsampling: upsampling[i] } : {}),
@@ -464,6 +466,7 @@ export async function compareModels(
         ...statsOptions,
         bootstrapReps: statsOptions.bootstrapReps ?? 0,
         maxSuspects: 0,
+        labelHints: false,
       });
       const split = splitBehavior(
         x.matrix,

@@ -218,14 +218,24 @@ function rebalancing(report: Report): string[] {
 function suspects(ranked: BehaviorReport[]): string[] {
   const withSuspects = ranked.filter((b) => b.suspects.length);
   if (!withSuspects.length) return [];
-  const out = ['## Possible label errors', ''];
+  const out = [
+    '## Possible label errors',
+    '',
+    'Information, not warnings: examples whose label a logistic regression fitted on the rest of their behavior (5-fold, out of sample) gives a low probability.',
+    '',
+  ];
   for (const b of withSuspects) {
+    const total = b.suspectCount ?? b.wrongSideCount ?? b.suspects.length;
     out.push(
-      `- **${escapeMarkdown(b.name)}**: ${b.wrongSideCount ?? b.suspects.length} example(s) on the wrong side of the mean-difference boundary${b.wrongSideCount !== undefined && b.wrongSideCount > b.suspects.length ? ` (the ${b.suspects.length} deepest are kept in the JSON report)` : ''}`,
+      `- **${escapeMarkdown(b.name)}**: ${total} example(s)${total > b.suspects.length ? ` (the ${b.suspects.length} least confident are kept in the JSON report; \`--max-suspects all\` keeps every one)` : ''}`,
     );
     for (const s of b.suspects.slice(0, SUSPECTS_PER_BEHAVIOR)) {
+      const evidence =
+        s.confidence === undefined
+          ? `projection ${formatNumber(s.projection)}`
+          : `probability of its label ${formatNumber(s.confidence)}`;
       out.push(
-        `  - \`${s.file.replace(/`/g, "'")}:${s.line}\` (${s.label === 1 ? 'positive' : 'negative'}, projection ${formatNumber(s.projection)}): ${escapeMarkdown(clip(s.text, 160))}`,
+        `  - \`${s.file.replace(/`/g, "'")}:${s.line}\` (${s.label === 1 ? 'positive' : 'negative'}, ${evidence}): ${escapeMarkdown(clip(s.text, 160))}`,
       );
     }
   }

@@ -29,14 +29,27 @@ export interface BehaviorReport {
   phi?: number;
   priorityLevel: number;
   warnings: BehaviorWarning[];
-  /** Examples whose projection falls on the other class's side of the midpoint. */
+  /** Examples whose projection falls on the other class's side of the midpoint (descriptive). */
   wrongSideCount?: number;
-  /** Examples past the other class's mean (the deeper suspects the warnings count). */
+  /** Examples past the other class's mean (descriptive: the classes' overlap, not label hints). */
   pastOppositeMeanCount?: number;
+  /** Label hints in total (suspects lists the first maxSuspects of them; the one count every face shows). */
+  suspectCount?: number;
   /** Suggested upsampling factor when a rebalancing was computed. */
   upsampling?: number;
-  /** Examples on the wrong side of the mean-difference boundary (possible label errors). */
-  suspects: { file: string; line: number; label: 1 | -1; projection: number; text: string }[];
+  /**
+   * Label hints, least confident first: examples whose label a logistic regression fitted without
+   * them contradicts (confidence: its out-of-sample probability of the given label; projection:
+   * the position on the mean-difference axis, for the scatter and the old reports).
+   */
+  suspects: {
+    file: string;
+    line: number;
+    label: 1 | -1;
+    projection: number;
+    confidence?: number;
+    text: string;
+  }[];
 }
 
 export interface Curve {
@@ -141,6 +154,8 @@ export interface Report {
     priorityLevel: number;
     relativeDistinguishability: number;
     labelErrorDepth?: number;
+    /** A label hint's out-of-sample probability of its label is below this. */
+    labelHintCutoff?: number;
   };
   timings: {
     readMs: number;
