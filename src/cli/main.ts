@@ -57,9 +57,14 @@ const writeOutputs = async (
     await writeEmbeddingsNpy(opts.saveEmbeddings, result.embeddings, result.examples);
     written.push(path.join(opts.saveEmbeddings, 'embeddings.npy'));
   }
-  if (opts.rebalanceOut && result.report.rebalancing) {
+  const rb = result.report.rebalancing;
+  if (opts.rebalanceOut && rb && rb.suggested === false) {
+    process.stderr.write(
+      `not writing ${opts.rebalanceOut}: ${rb.note ?? 'no rebalancing suggested'}\n`,
+    );
+  } else if (opts.rebalanceOut && rb) {
     await ensureParent(opts.rebalanceOut);
-    await writeRebalancedJsonl(opts.rebalanceOut, result.files, result.report.rebalancing.weights);
+    await writeRebalancedJsonl(opts.rebalanceOut, result.files, rb.weights);
     written.push(opts.rebalanceOut);
   }
   return written;
@@ -197,6 +202,11 @@ export const buildProgram = (): Command => {
     .option(
       '--rebalance-out <path>',
       'write the rebalanced dataset: a folder (one file per source, keeps persona behavior names) or one .jsonl',
+    )
+    .option(
+      '--rebalance-tolerance <x>',
+      'largest simulated test-accuracy loss a rebalancing may cost any behavior (default 0.02)',
+      parseFraction,
     )
     .option('--json <file>', 'write the JSON report')
     .option('--markdown <file>', 'write a Markdown report')

@@ -33,6 +33,7 @@ export interface CliOptions {
   alignedModel?: string;
   rebalance: boolean;
   rebalanceOut?: string;
+  rebalanceTolerance?: number;
   json?: string;
   markdown?: string;
   html?: string;
@@ -116,6 +117,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
     },
     maxSuspects: o.maxSuspects,
     rebalance: o.rebalance || o.rebalanceOut !== undefined,
+    rebalanceTolerance: o.rebalanceTolerance,
     analysisThreads: o.analysisThreads,
     alignedModel: o.alignedModel
       ? {

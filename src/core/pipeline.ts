@@ -31,6 +31,8 @@ export interface AnalyzeOptions {
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
+  /** Largest simulated accuracy loss a rebalancing may cost any behavior (default 0.02). */
+  rebalanceTolerance?: number;
   /** Worker threads of the analysis (default: the machine's parallelism, at most 8). */
   analysisThreads?: number;
   /** Two-model misalignment: the aligned checkpoint (the main model is the base). */
@@ -170,6 +172,7 @@ export async function analyze(
       thresholds: definedOnly(options.thresholds),
       maxSuspects: options.maxSuspects,
       rebalance: options.rebalance ?? true,
+      rebalanceTolerance: options.rebalanceTolerance,
       threads: options.analysisThreads ?? undefined,
     },
     signal,

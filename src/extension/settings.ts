@@ -43,6 +43,8 @@ export interface ExtensionSettings {
     seed: number | null;
   };
   maxLabelErrorHints: number;
+  /** Largest simulated test-accuracy loss a rebalancing suggestion may cost any behavior. */
+  rebalanceTolerance: number;
   mixtureScope: MixtureScope;
   batchSize: number | null;
   threads: number | null;
@@ -96,6 +98,7 @@ const DEFAULTS: ExtensionSettings = {
     seed: null,
   },
   maxLabelErrorHints: 20,
+  rebalanceTolerance: 0.02,
   mixtureScope: 'folder',
   batchSize: null,
   threads: null,
@@ -208,6 +211,11 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
       DEFAULTS.maxLabelErrorHints,
       (v) => typeof v === 'number' && v >= 0,
     ),
+    rebalanceTolerance: get(
+      'rebalanceTolerance',
+      DEFAULTS.rebalanceTolerance,
+      (v) => typeof v === 'number' && v >= 0 && v <= 1,
+    ),
     mixtureScope: get(
       'mixtureScope',
       DEFAULTS.mixtureScope,
@@ -271,6 +279,7 @@ export const analyzeOptions = (
     simulation,
     thresholds,
     maxSuspects: s.maxLabelErrorHints,
+    rebalanceTolerance: s.rebalanceTolerance,
     ...(s.analysisThreads === null ? {} : { analysisThreads: Math.round(s.analysisThreads) }),
   };
 };

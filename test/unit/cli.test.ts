@@ -124,16 +124,71 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
   });
 
   it('writes the rebalanced dataset with the suggested upsampling', async () => {
+    // A loose tolerance, so that a weighting is suggested on these small samples (the default
+    // 0.02 may rightly find none; analysis-rebalance-search.test.ts pins the rule).
     const json = path.join(work, 'rebalanced.json');
     const out = path.join(work, 'rebalanced');
-    const result = await quick('--json', json, '--rebalance-out', out);
+    const loose = ['--rebalance-tolerance', '0.9'];
+    const result = await quick('--json', json, '--rebalance-out', out, ...loose);
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Report;
+    expect(report.rebalancing!.suggested).toBe(true);
     const weights = report.rebalancing!.weights;
     for (const b of BEHAVIORS) {
       const lines = (await readFile(path.join(out, `${b}.jsonl`), 'utf8')).trim().split('\n');
       const w = weights[b];
       expect(lines.length).toBe(Math.floor(w) * 160 + Math.round((w - Math.floor(w)) * 160));
+    }
+    expect(result.stdout).toContain('Rebalancing suggestion (upsample):');
+
+    // One merged file: re-analyzing it keeps every line and every behavior's name, and
+    // reproduces the levels the suggestion predicted.
+    const merged = path.join(work, 'rebalanced-one.jsonl');
+    expect((await quick('--rebalance-out', merged, ...loose)).code).toBe(0);
+    const againJson = path.join(work, 'rebalanced-again.json');
+    const again = await cli([
+      'analyze',
+      merged,
+      '--cache-dir',
+      cache,
+      '--steps',
+      '5',
+      '--no-rebalance',
+      '--json',
+      againJson,
+    ]);
+    expect(again.code).toBe(0);
+    const reanalyzed = JSON.parse(await readFile(againJson, 'utf8')) as Report;
+    expect(reanalyzed.skipped.total).toBe(0);
+    expect(reanalyzed.behaviors.map((b) => b.name).sort()).toEqual([...BEHAVIORS].sort());
+    for (const b of reanalyzed.behaviors) {
+      const w = weights[b.name];
+      expect(b.nPositive + b.nNegative).toBe(
+        Math.floor(w) * 160 + Math.round((w - Math.floor(w)) * 160),
+      );
+      expect(Math.abs(b.priorityLevel - report.rebalancing!.levelsAfter[b.name])).toBeLessThan(
+        0.02,
+      );
+    }
+  });
+
+  it('writes the rebalanced output exactly when a weighting is suggested, else says why', async () => {
+    const out = path.join(work, 'strict.jsonl');
+    const json = path.join(work, 'strict.json');
+    const result = await quick(
+      '--rebalance-out',
+      out,
+      '--rebalance-tolerance',
+      '0',
+      '--json',
+      json,
+    );
+    expect(result.code).toBe(0);
+    const rb = (JSON.parse(await readFile(json, 'utf8')) as Report).rebalancing!;
+    expect(existsSync(out)).toBe(rb.suggested);
+    if (!rb.suggested) {
+      expect(result.stdout).toContain(`Rebalancing: ${rb.note}`);
+      expect(result.stderr).toContain(`not writing ${out}`);
     }
   });
 

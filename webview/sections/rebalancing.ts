@@ -15,7 +15,7 @@ export function rebalancingSection(ctx: Ctx): Section {
   const el = section(
     'rebalancing',
     'Rebalancing suggestion',
-    'Upsampling factors that raise the lowest priority levels, and the joint run before and after applying them.',
+    'Upsampling factors chosen by simulating the joint run: the worst behavior gains and no behavior loses more than the tolerance. The joint run before and after applying them.',
   );
   if (!rb) {
     el.append(
@@ -25,6 +25,9 @@ export function rebalancingSection(ctx: Ctx): Section {
     );
     return { el, draw: () => undefined };
   }
+  if (rb.note) el.append(h('p', { id: 'rebalance-note', text: rb.note }));
+  if (rb.suggested === false) return { el, draw: () => undefined };
+  const per = rb.perBehavior;
   const names = Object.keys(rb.weights).sort(
     (a, b) => (rb.levelsBefore[a] ?? 0) - (rb.levelsBefore[b] ?? 0),
   );
@@ -41,6 +44,12 @@ export function rebalancingSection(ctx: Ctx): Section {
         h('th', { class: 'num', text: 'Weight' }),
         h('th', { class: 'num', text: 'Level before' }),
         h('th', { class: 'num', text: 'Level after' }),
+        ...(per
+          ? [
+              h('th', { class: 'num', text: 'Accuracy before' }),
+              h('th', { class: 'num', text: 'Accuracy after' }),
+            ]
+          : []),
       ),
     ),
     h(
@@ -54,6 +63,12 @@ export function rebalancingSection(ctx: Ctx): Section {
           h('td', { class: 'num', text: `×${fmt(rb.weights[n], 2)}` }),
           h('td', { class: 'num', text: fmt(rb.levelsBefore[n]) }),
           h('td', { class: 'num', text: fmt(rb.levelsAfter[n]) }),
+          ...(per
+            ? [
+                h('td', { class: 'num', text: per[n] ? fmt(per[n].accuracyBefore) : '' }),
+                h('td', { class: 'num', text: per[n] ? fmt(per[n].accuracyAfter) : '' }),
+              ]
+            : []),
         ),
       ),
     ),

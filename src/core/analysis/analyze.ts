@@ -1,5 +1,6 @@
 import type {
   BehaviorReport,
+  JointRun,
   MisalignmentRun,
   Rebalancing,
   Report,
@@ -11,6 +12,12 @@ export type { TwoModelComparison } from '../report/types.js';
 import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
 import { suggestUpsampling } from './rebalance.js';
+import {
+  candidateWeightings,
+  chooseWeighting,
+  DEFAULT_REBALANCE_TOLERANCE,
+  finalAccuracy as smoothedAccuracy,
+} from './rebalance-search.js';
 import {
   type BehaviorRows,
   headBoundary,
@@ -69,6 +76,8 @@ export interface AnalysisOptions {
   rebalance?: boolean;
   /** Largest upsampling factor (default 10). */
   rebalanceCap?: number;
+  /** Largest simulated test-accuracy loss a rebalancing may cost any behavior (default 0.02). */
+  rebalanceTolerance?: number;
   /**
    * Worker threads for the per-behavior statistics and each behavior's own runs (default: the
    * machine's parallelism, at most 8; 1 keeps them on the calling thread). The results do not
@@ -335,51 +344,99 @@ async function analyzeMatrix(
       for (const c of comparisons) misalignment.push(c.base.run, c.aligned.run);
     }
 
-    // Rebalancing.
+    // Rebalancing: candidate weightings, each simulated as a joint run (rebalance-search.ts).
     let rebalancing: Rebalancing | null = null;
     let upsampling: number[] | undefined;
     if (options.rebalance !== false && joint && jointSplits.length >= 2) {
       onProgress?.({ stage: 'rebalance', fraction: 0, message: 'rebalancing' });
       const idx = jointSplits.map((s) => position.get(s.name)!);
+      const jointNamesOrdered = jointSplits.map((s) => s.name);
+      const jointBefore = toJointRun(joint, jointNamesOrdered);
+      const finalAccuracy = (run: JointRun): number[] =>
+        jointNamesOrdered.map((n) => smoothedAccuracy(run.perBehavior[n].testAccuracy));
+      const accuracyBefore = finalAccuracy(jointBefore);
       const up = suggestUpsampling(
         idx.map((i) => b[i]),
         idx.map((i) => mixtureWeights[i]),
         { cap: options.rebalanceCap, relativeTarget: thresholds.priorityLevel },
       );
-      const after = jointRun(
-        matrix,
-        jointSplits,
-        sim,
-        start,
-        jointWeights.map((w, j) => w * up.factors[j]),
+      const candidates = candidateWeightings(up.factors, accuracyBefore);
+      const runs: JointRun[] = [];
+      for (let c = 0; c < candidates.length; c++) {
+        const after = jointRun(
+          matrix,
+          jointSplits,
+          sim,
+          start,
+          jointWeights.map((w, j) => w * candidates[c][j]),
+        );
+        await stepJointRun(matrix, after, {
+          gemm,
+          threads,
+          signal,
+          onProgress: (p) =>
+            onProgress?.({
+              stage: 'rebalance',
+              fraction: (c + (p.total ? p.done / p.total : 1)) / candidates.length,
+              message: `simulating rebalanced mixture ${c + 1}/${candidates.length}`,
+            }),
+        });
+        runs.push(toJointRun(after, jointNamesOrdered));
+      }
+      const tolerance = options.rebalanceTolerance ?? DEFAULT_REBALANCE_TOLERANCE;
+      const chosen = chooseWeighting(
+        accuracyBefore,
+        runs.map((r, c) => ({ factors: candidates[c], accuracy: finalAccuracy(r) })),
+        tolerance,
       );
-      await stepJointRun(matrix, after, {
-        gemm,
-        threads,
-        signal,
-        onProgress: (p) =>
-          onProgress?.({
-            stage: 'rebalance',
-            fraction: p.total ? p.done / p.total : 1,
-            message: 'simulating the rebalanced mixture',
-          }),
-      });
-      const record = (values: number[]): Record<string, number> =>
-        Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
+      const factors = chosen === null ? jointSplits.map(() => 1) : candidates[chosen];
+      const levelsAfter =
+        chosen === null
+          ? up.levelsBefore
+          : priorityLevels(
+              idx.map((i) => b[i]),
+              idx.map((i, j) => mixtureWeights[i] * factors[j]),
+            );
+      const jointAfter = chosen === null ? jointBefore : runs[chosen];
+      const accuracyAfter = finalAccuracy(jointAfter);
+      const record = (values: readonly number[]): Record<string, number> =>
+        Object.fromEntries(jointNamesOrdered.map((n, j) => [n, values[j]]));
+      const worst = accuracyBefore.indexOf(Math.min(...accuracyBefore));
       rebalancing = {
-        weights: record(up.factors),
+        suggested: chosen !== null,
+        note:
+          chosen === null
+            ? `No rebalancing suggested: none of ${candidates.length} simulated weightings raised the worst behavior's accuracy (${jointNamesOrdered[worst]}, ${accuracyBefore[worst].toFixed(2)}) without costing another behavior more than ${tolerance} accuracy.`
+            : `Upsampling raises the worst simulated accuracy from ${Math.min(...accuracyBefore).toFixed(2)} to ${Math.min(...accuracyAfter).toFixed(2)}; no behavior loses more than ${tolerance} (best of ${candidates.length} simulated weightings).`,
+        tolerance,
+        candidates: candidates.length,
+        tried: runs.map((r, c) => {
+          const acc = finalAccuracy(r);
+          return {
+            weights: record(candidates[c]),
+            worstAccuracy: Math.min(...acc),
+            largestLoss: Math.max(...acc.map((a, j) => accuracyBefore[j] - a)),
+          };
+        }),
+        perBehavior: Object.fromEntries(
+          jointNamesOrdered.map((n, j) => [
+            n,
+            {
+              weight: factors[j],
+              levelBefore: up.levelsBefore[j],
+              levelAfter: levelsAfter[j],
+              accuracyBefore: accuracyBefore[j],
+              accuracyAfter: accuracyAfter[j],
+            },
+          ]),
+        ),
+        weights: record(factors),
         levelsBefore: record(up.levelsBefore),
-        levelsAfter: record(up.levelsAfter),
-        jointBefore: toJointRun(
-          joint,
-          jointSplits.map((s) => s.name),
-        ),
-        jointAfter: toJointRun(
-          after,
-          jointSplits.map((s) => s.name),
-        ),
+        levelsAfter: record(levelsAfter),
+        jointBefore,
+        jointAfter,
       };
-      upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
+      if (chosen !== null) upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
     }
 
     const warnings = behaviorWarnings(

@@ -84,7 +84,7 @@ export function behaviorWarnings(
           : 'the first DPO step on this mixture barely moves its loss';
       const u = input.upsampling?.[i];
       const fix =
-        u !== undefined && u > 1.005
+        u !== undefined && u >= 1.05
           ? `upsample it ×${u.toFixed(1)} or train it separately`
           : 'train it separately or upsample it';
       out.push({

@@ -196,18 +196,36 @@ function rebalancing(report: Report): string[] {
   const names = Object.keys(rb.weights).sort(
     (a, b) => (rb.levelsBefore[a] ?? 0) - (rb.levelsBefore[b] ?? 0),
   );
+  const note = rb.note ? [rb.note, ''] : [];
+  if (rb.suggested === false) return ['## Rebalancing suggestion', '', ...note];
+  const per = rb.perBehavior;
   return [
     '## Rebalancing suggestion',
     '',
+    ...note,
     table(
-      ['Behavior', 'Upsampling weight', 'Level before', 'Level after'],
+      per
+        ? [
+            'Behavior',
+            'Upsampling weight',
+            'Level before',
+            'Level after',
+            'Accuracy before',
+            'Accuracy after',
+          ]
+        : ['Behavior', 'Upsampling weight', 'Level before', 'Level after'],
       names.map((n) => [
         escapeMarkdown(n),
         `×${formatNumber(rb.weights[n], 2)}`,
         formatNumber(rb.levelsBefore[n]),
         formatNumber(rb.levelsAfter[n]),
+        ...(per?.[n]
+          ? [formatNumber(per[n].accuracyBefore), formatNumber(per[n].accuracyAfter)]
+          : per
+            ? ['', '']
+            : []),
       ]),
-      [false, true, true, true],
+      per ? [false, true, true, true, true, true] : [false, true, true, true],
     ),
     '',
     `Joint run: test loss ${formatNumber(last(rb.jointBefore.curve.testLoss))} → ${formatNumber(last(rb.jointAfter.curve.testLoss))}, test accuracy ${formatNumber(last(rb.jointBefore.curve.testAccuracy))} → ${formatNumber(last(rb.jointAfter.curve.testAccuracy))}.`,

@@ -112,7 +112,33 @@ export interface TwoModelComparison {
   aligned: TwoModelSide;
 }
 
+/** One behavior under the suggested weighting (rebalance-search.ts). */
+export interface RebalancedBehavior {
+  /** Upsampling factor (1 = unchanged). */
+  weight: number;
+  levelBefore: number;
+  levelAfter: number;
+  /** Simulated test accuracy in the joint run before and after the weighting (mean of the last tenth of the steps). */
+  accuracyBefore: number;
+  accuracyAfter: number;
+}
+
+/** Reports before issue #17 lack suggested, note, tolerance, candidates and perBehavior. */
 export interface Rebalancing {
+  /**
+   * True when a weighting was found that raises the worst behavior's simulated accuracy while no
+   * behavior loses more than `tolerance`; false: no suggestion (weights all 1, after = before).
+   */
+  suggested?: boolean;
+  /** One sentence: what the suggestion does, or why there is none. */
+  note?: string;
+  /** Largest simulated test-accuracy loss allowed for any behavior. */
+  tolerance?: number;
+  /** Candidate weightings simulated (one joint run each). */
+  candidates?: number;
+  /** Each simulated candidate: its weights, its worst behavior's accuracy, its largest loss. */
+  tried?: { weights: Record<string, number>; worstAccuracy: number; largestLoss: number }[];
+  perBehavior?: Record<string, RebalancedBehavior>;
   /** Upsampling factor per behavior (1 = unchanged). */
   weights: Record<string, number>;
   levelsBefore: Record<string, number>;
