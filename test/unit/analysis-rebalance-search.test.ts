@@ -9,6 +9,7 @@ import {
   candidateWeightings,
   chooseWeighting,
   finalAccuracy,
+  milderCandidate,
   snapFactors,
 } from '../../src/core/analysis/rebalance-search.js';
 import { personaFixture, syntheticMixture } from './analysis-helpers.js';
@@ -33,6 +34,22 @@ describe('chooseWeighting', () => {
       chooseWeighting(before, [{ factors: [1, 2, 1], accuracy: [0.85, 0.7, 0.8] }], 0.02),
     ).toBeNull();
     expect(chooseWeighting(before, [], 0.02)).toBeNull();
+  });
+});
+
+describe('milderCandidate', () => {
+  it('halves the log-weights of the cheapest candidate that helped the worst behavior', () => {
+    const before = [0.9, 0.6];
+    const outcomes = [
+      { factors: [1, 4], accuracy: [0.7, 0.8] }, // helps, costs 0.2
+      { factors: [1, 2.25], accuracy: [0.86, 0.7] }, // helps, costs 0.04: the near miss
+      { factors: [3, 1], accuracy: [0.95, 0.55] }, // does not help the worst
+    ];
+    expect(milderCandidate(before, outcomes)).toEqual([1, 1.5]);
+    // Nothing helped the worst: nothing to refine.
+    expect(milderCandidate(before, [outcomes[2]])).toBeNull();
+    // The milder version rounds to no change.
+    expect(milderCandidate(before, [{ factors: [1, 1.08], accuracy: [0.8, 0.7] }])).toBeNull();
   });
 });
 

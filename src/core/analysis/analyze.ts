@@ -15,8 +15,11 @@ import { suggestUpsampling } from './rebalance.js';
 import {
   candidateWeightings,
   chooseWeighting,
+  type CandidateOutcome,
   DEFAULT_REBALANCE_TOLERANCE,
   finalAccuracy as smoothedAccuracy,
+  MAX_REFINEMENTS,
+  milderCandidate,
 } from './rebalance-search.js';
 import {
   type BehaviorRows,
@@ -361,14 +364,18 @@ async function analyzeMatrix(
         { cap: options.rebalanceCap, relativeTarget: thresholds.priorityLevel },
       );
       const candidates = candidateWeightings(up.factors, accuracyBefore);
+      const tolerance = options.rebalanceTolerance ?? DEFAULT_REBALANCE_TOLERANCE;
       const runs: JointRun[] = [];
-      for (let c = 0; c < candidates.length; c++) {
+      const outcomes: CandidateOutcome[] = [];
+      const budget = candidates.length + MAX_REFINEMENTS;
+      const simulate = async (factors: number[]): Promise<void> => {
+        const c = runs.length;
         const after = jointRun(
           matrix,
           jointSplits,
           sim,
           start,
-          jointWeights.map((w, j) => w * candidates[c][j]),
+          jointWeights.map((w, j) => w * factors[j]),
         );
         await stepJointRun(matrix, after, {
           gemm,
@@ -377,18 +384,23 @@ async function analyzeMatrix(
           onProgress: (p) =>
             onProgress?.({
               stage: 'rebalance',
-              fraction: (c + (p.total ? p.done / p.total : 1)) / candidates.length,
-              message: `simulating rebalanced mixture ${c + 1}/${candidates.length}`,
+              fraction: Math.min(1, (c + (p.total ? p.done / p.total : 1)) / budget),
+              message: `simulating rebalanced mixture ${c + 1}`,
             }),
         });
-        runs.push(toJointRun(after, jointNamesOrdered));
+        const run = toJointRun(after, jointNamesOrdered);
+        runs.push(run);
+        outcomes.push({ factors, accuracy: finalAccuracy(run) });
+      };
+      for (const factors of candidates) await simulate(factors);
+      for (let k = 0; k < MAX_REFINEMENTS; k++) {
+        if (chooseWeighting(accuracyBefore, outcomes, tolerance) !== null) break;
+        const milder = milderCandidate(accuracyBefore, outcomes);
+        if (!milder) break;
+        candidates.push(milder);
+        await simulate(milder);
       }
-      const tolerance = options.rebalanceTolerance ?? DEFAULT_REBALANCE_TOLERANCE;
-      const chosen = chooseWeighting(
-        accuracyBefore,
-        runs.map((r, c) => ({ factors: candidates[c], accuracy: finalAccuracy(r) })),
-        tolerance,
-      );
+      const chosen = chooseWeighting(accuracyBefore, outcomes, tolerance);
       const factors = chosen === null ? jointSplits.map(() => 1) : candidates[chosen];
       const levelsAfter =
         chosen === null

@@ -16,7 +16,8 @@
  * The candidates (at most MAX_CANDIDATES joint runs, each as long as the report's joint run):
  * the level-based factors u and their square root (a milder version of the same direction), and
  * direct upsampling of the behaviors that do worst in the joint run (the worst ×1.5, ×2 and ×4,
- * the two worst ×2).
+ * the two worst ×2). When none qualifies, up to MAX_REFINEMENTS milder versions of the near miss
+ * (milderCandidate). At most 8 joint runs in all.
  *
  * A behavior's accuracy is its simulated test accuracy averaged over the last tenth of the joint
  * run's steps (finalAccuracy): the last step alone moves by a few test examples from one
@@ -26,6 +27,8 @@
 
 export const DEFAULT_REBALANCE_TOLERANCE = 0.02;
 export const MAX_CANDIDATES = 6;
+/** Milder versions of a near miss tried after the candidates (one joint run each). */
+export const MAX_REFINEMENTS = 2;
 /** Factors closer than this to 1 are 1 (a few percent more copies change nothing measurable). */
 export const SNAP = 0.05;
 
@@ -74,6 +77,32 @@ export function candidateWeightings(
 export interface CandidateOutcome {
   factors: number[];
   accuracy: number[];
+}
+
+/**
+ * After the candidates, when none qualifies: the candidate that raised the worst behavior's
+ * accuracy at the smallest cost to another is a near miss; its factors' square root (half the
+ * log-weights) costs less and may still help. Returns that milder weighting, or null (nothing
+ * raised the worst behavior, or the milder one rounds to no change or was tried).
+ */
+export function milderCandidate(
+  before: readonly number[],
+  outcomes: readonly CandidateOutcome[],
+): number[] | null {
+  const worstBefore = Math.min(...before);
+  let pick: CandidateOutcome | null = null;
+  let pickLoss = Infinity;
+  for (const o of outcomes) {
+    if (Math.min(...o.accuracy) <= worstBefore + 1e-12) continue;
+    const loss = Math.max(...o.accuracy.map((a, k) => before[k] - a));
+    if (loss < pickLoss) [pick, pickLoss] = [o, loss];
+  }
+  if (!pick) return null;
+  const milder = snapFactors(pick.factors.map((f) => Math.sqrt(f)));
+  if (milder.every((f) => f === 1)) return null;
+  const key = (f: readonly number[]): string => f.map((x) => x.toFixed(3)).join(',');
+  if (outcomes.some((o) => key(o.factors) === key(milder))) return null;
+  return milder;
 }
 
 /**
