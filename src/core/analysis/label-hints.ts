@@ -19,7 +19,7 @@ import { Rng } from './rng.js';
  *
  * Features: each row minus the behavior's mean, in units of the behavior's root-mean-square
  * distance to that mean (so `lambda` means the same for every model and scale), reduced to
- * `dims` coordinates by a seeded sparse random projection when the embedding is wider (each
+ * `dims` coordinates by a seeded count sketch when the embedding is wider (each
  * pass of the fit costs n·width; see regressionRows).
  *
  * Defaults, measured with bench/label-hints.ts on the 24 bundled persona behaviors (README):
@@ -66,11 +66,11 @@ export interface LabelHintResult {
 }
 
 /**
- * The rows the regression sees: the behavior's own rows when dim <= dims, else their very sparse
- * seeded random projection onto `dims` coordinates (Li, Hastie & Church, 2006: entries
- * ±sqrt(sqrt(d) / dims) with probability 1 / (2 sqrt(d)) each, 0 otherwise), which keeps inner
- * products in expectation and costs n · dims · sqrt(d) multiply-adds instead of n · dims · d.
- * Then the mean and the scale 1 / (root-mean-square norm of the centred rows).
+ * The rows the regression sees: the behavior's own rows when dim <= dims, else their seeded count
+ * sketch onto `dims` coordinates (Charikar, Chen & Farach-Colton 2002; each input coordinate added
+ * with a random sign to one random output coordinate), which keeps inner products in expectation
+ * and costs n · d additions. Then the mean and the scale 1 / (root-mean-square norm of the
+ * centred rows).
  */
 export function regressionRows<T>(
   m: Matrix,
@@ -86,32 +86,26 @@ export function regressionRows<T>(
   let at = rows;
   if (d > dims) {
     const k = dims;
-    const density = 1 / Math.sqrt(d);
-    const value = Math.sqrt(Math.sqrt(d) / k);
-    // Per input coordinate j, its nonzero entries (output q, sign). Depends only on (seed, d, k).
+    // Count sketch: input coordinate j goes to one output coordinate with a random sign. Inner
+    // products are kept in expectation, and a row costs d additions (a sparse Gaussian-like
+    // projection with sqrt(d) / k density cost 6x more at d = 4096 and was the analysis's
+    // largest added cost there). Depends only on (seed, d, k).
     const rng = new Rng(seed, 0x1abe1, d, k);
-    const starts = new Int32Array(d + 1);
-    const outs: number[] = [];
-    const signs: number[] = [];
+    const bucket = new Int32Array(d);
+    const sign = new Float64Array(d);
     for (let j = 0; j < d; j++) {
-      for (let q = 0; q < k; q++) {
-        const u = rng.float();
-        if (u < density) {
-          outs.push(q);
-          signs.push(u < density / 2 ? value : -value);
-        }
-      }
-      starts[j + 1] = outs.length;
+      bucket[j] = rng.int(k);
+      sign[j] = rng.float() < 0.5 ? -1 : 1;
     }
     const projected = new Float32Array(n * k);
     const row = new Float64Array(k);
+    // One row at a time out of the (possibly shared) matrix: a typed-array copy is a memcpy,
+    // element reads from shared memory are slower.
+    const local = new Float32Array(d);
     for (let i = 0; i < n; i++) {
       row.fill(0);
-      const o = rows[i] * d;
-      for (let j = 0; j < d; j++) {
-        const g = m.data[o + j];
-        for (let e = starts[j]; e < starts[j + 1]; e++) row[outs[e]] += g * signs[e];
-      }
+      local.set(m.data.subarray(rows[i] * d, rows[i] * d + d));
+      for (let j = 0; j < d; j++) row[bucket[j]] += sign[j] * local[j];
       projected.set(row, i * k);
     }
     data = projected;
