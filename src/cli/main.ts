@@ -13,6 +13,7 @@ import {
   parseBatch,
   parseFieldMapping,
   parseFraction,
+  parseMaxSuspects,
   parseNonNegativeInt,
   parsePositiveInt,
   parsePositiveNumber,
@@ -57,9 +58,14 @@ const writeOutputs = async (
     await writeEmbeddingsNpy(opts.saveEmbeddings, result.embeddings, result.examples);
     written.push(path.join(opts.saveEmbeddings, 'embeddings.npy'));
   }
-  if (opts.rebalanceOut && result.report.rebalancing) {
+  const rb = result.report.rebalancing;
+  if (opts.rebalanceOut && rb && rb.suggested === false) {
+    process.stderr.write(
+      `not writing ${opts.rebalanceOut}: ${rb.note ?? 'no rebalancing suggested'}\n`,
+    );
+  } else if (opts.rebalanceOut && rb) {
     await ensureParent(opts.rebalanceOut);
-    await writeRebalancedJsonl(opts.rebalanceOut, result.files, result.report.rebalancing.weights);
+    await writeRebalancedJsonl(opts.rebalanceOut, result.files, rb.weights);
     written.push(opts.rebalanceOut);
   }
   return written;
@@ -186,16 +192,26 @@ export const buildProgram = (): Command => {
       Number,
     )
     .option(
-      '--max-suspects <n>',
-      'possible label errors kept per behavior',
-      parseNonNegativeInt,
+      '--max-suspects <n|all>',
+      'label hints listed per behavior (all: every flagged example)',
+      parseMaxSuspects,
       20,
+    )
+    .option(
+      '--label-hint-cutoff <p>',
+      'flag an example when the out-of-sample probability of its label is below p (default 0.17)',
+      parseFraction,
     )
     .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
     .option('--no-rebalance', 'skip the rebalancing suggestion and its simulated joint run')
     .option(
       '--rebalance-out <path>',
       'write the rebalanced dataset: a folder (one file per source, keeps persona behavior names) or one .jsonl',
+    )
+    .option(
+      '--rebalance-tolerance <x>',
+      'largest simulated test-accuracy loss a rebalancing may cost any behavior (default 0.02)',
+      parseFraction,
     )
     .option('--json <file>', 'write the JSON report')
     .option('--markdown <file>', 'write a Markdown report')

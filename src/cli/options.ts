@@ -30,10 +30,13 @@ export interface CliOptions {
   distinguishabilityThreshold?: number;
   significance?: number;
   flagStability?: number;
+  /** Infinity for `all`. */
   maxSuspects: number;
+  labelHintCutoff?: number;
   alignedModel?: string;
   rebalance: boolean;
   rebalanceOut?: string;
+  rebalanceTolerance?: number;
   json?: string;
   markdown?: string;
   html?: string;
@@ -66,6 +69,10 @@ export const parseFraction = (value: string): number => {
   if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected 0 <= x < 1');
   return n;
 };
+
+/** A count of label hints to list, or `all` (Infinity): every flagged example. */
+export const parseMaxSuspects = (value: string): number =>
+  value === 'all' ? Number.POSITIVE_INFINITY : parseNonNegativeInt(value);
 
 export const parseBatch = (value: string): number | 'full' =>
   value === 'full' ? 'full' : parsePositiveInt(value);
@@ -112,9 +119,11 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       relativeDistinguishability: o.distinguishabilityThreshold,
       significance: o.significance,
       flagStability: o.flagStability,
+      labelHintCutoff: o.labelHintCutoff,
     },
     maxSuspects: o.maxSuspects,
     rebalance: o.rebalance || o.rebalanceOut !== undefined,
+    rebalanceTolerance: o.rebalanceTolerance,
     analysisThreads: o.analysisThreads,
     alignedModel: o.alignedModel
       ? {

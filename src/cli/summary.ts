@@ -44,12 +44,29 @@ export const formatSummary = (report: Report): string => {
   );
   if (borderline.length > 0) lines.push('', 'Borderline (not warnings):', ...borderline);
   if (report.simulation.boundCheck) lines.push('', boundNote(report.simulation.boundCheck));
-  if (report.rebalancing) {
-    const weights = Object.entries(report.rebalancing.weights)
-      .filter(([, w]) => w > 1.0001)
-      .map(([name, w]) => `${name} x${w.toFixed(2)}`);
-    if (weights.length > 0)
-      lines.push('', `Rebalancing suggestion: upsample ${weights.join(', ')}`);
+  // Label hints are information: one line with the same count as the reports' sections.
+  const hinted = rows.filter((b) => (b.suspectCount ?? 0) > 0);
+  if (hinted.length > 0) {
+    const total = hinted.reduce((s, b) => s + (b.suspectCount ?? 0), 0);
+    lines.push(
+      '',
+      `Label hints (information): ${total} example(s) in ${hinted.length} behavior(s) whose label an out-of-sample classifier contradicts; see the report's "Possible label errors".`,
+    );
+  }
+  const rb = report.rebalancing;
+  if (rb) {
+    const per = rb.perBehavior;
+    const weights = Object.entries(rb.weights)
+      .filter(([, w]) => w !== 1)
+      .map(([name, w]) => {
+        const p = per?.[name];
+        return p
+          ? `  ${name} x${w.toFixed(2)}: level ${fmt(p.levelBefore, 2)} -> ${fmt(p.levelAfter, 2)}, simulated accuracy ${fmt(p.accuracyBefore, 2)} -> ${fmt(p.accuracyAfter, 2)}`
+          : `  ${name} x${w.toFixed(2)}`;
+      });
+    if (rb.suggested !== false && weights.length > 0)
+      lines.push('', 'Rebalancing suggestion (upsample):', ...weights);
+    if (rb.note) lines.push('', `Rebalancing: ${rb.note}`);
   }
   return lines.join('\n') + '\n';
 };

@@ -30,10 +30,13 @@ export interface AnalyzeOptions {
     significance?: number;
     priorityLevelAbsolute?: number;
     flagStability?: number;
+    labelHintCutoff?: number;
   };
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
+  /** Largest simulated accuracy loss a rebalancing may cost any behavior (default 0.02). */
+  rebalanceTolerance?: number;
   /** Worker threads of the analysis (default: the machine's parallelism, at most 8). */
   analysisThreads?: number;
   /** Two-model misalignment: the aligned checkpoint (the main model is the base). */
@@ -174,6 +177,7 @@ export async function analyze(
       thresholds: definedOnly(options.thresholds),
       maxSuspects: options.maxSuspects,
       rebalance: options.rebalance ?? true,
+      rebalanceTolerance: options.rebalanceTolerance,
       threads: options.analysisThreads ?? undefined,
     },
     signal,
@@ -208,6 +212,7 @@ export async function analyze(
         line: examples[s.row].line,
         label: s.label,
         projection: s.projection,
+        confidence: s.confidence,
         text: examples[s.row].display ?? examples[s.row].text,
       })),
     };

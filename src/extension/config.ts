@@ -58,6 +58,8 @@ export interface ExtensionSettings {
     seed: number | null;
   };
   maxLabelErrorHints: number;
+  /** Largest simulated test-accuracy loss a rebalancing suggestion may cost any behavior. */
+  rebalanceTolerance: number;
   mixtureScope: MixtureScope;
   batchSize: number | null;
   threads: number | null;
@@ -160,6 +162,7 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
       seed: nullableNumber('simulation.seed'),
     },
     maxLabelErrorHints: get('maxLabelErrorHints', isNonNegative),
+    rebalanceTolerance: get('rebalanceTolerance', (v) => typeof v === 'number' && v >= 0 && v <= 1),
     mixtureScope: oneOf<MixtureScope>('mixtureScope'),
     batchSize: nullableNumber('batchSize', true),
     threads: nullableNumber('threads', true),
@@ -226,6 +229,7 @@ export const analyzeOptions = (
     simulation,
     thresholds,
     maxSuspects: s.maxLabelErrorHints,
+    rebalanceTolerance: s.rebalanceTolerance,
     ...(s.analysisThreads === null ? {} : { analysisThreads: Math.round(s.analysisThreads) }),
   };
 };

@@ -108,10 +108,13 @@ export const buildDiagnostics = (
     }
   }
 
-  // Label-error hints: the strongest suspects first, capped per file so a noisy file stays readable.
+  // Label hints: the least confident first (older reports without a confidence: the deepest on
+  // the mean-difference axis), capped per file so a noisy file stays readable.
+  const strength = (s: { confidence?: number; label: number; projection: number }): number =>
+    s.confidence ?? -Math.abs(s.projection);
   const suspects = report.behaviors
     .flatMap((b) => b.suspects.map((s) => ({ ...s, behavior: b.name })))
-    .sort((a, b) => Math.abs(b.projection) - Math.abs(a.projection));
+    .sort((a, b) => strength(a) - strength(b));
   const perFile = new Map<string, number>();
   for (const s of suspects) {
     const count = perFile.get(s.file) ?? 0;
@@ -125,9 +128,13 @@ export const buildDiagnostics = (
       severity: 'information',
       code: 'possible-label-error',
       message:
-        `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'} ` +
-        `but on the ${s.label > 0 ? 'negative' : 'positive'} side of the mean-difference boundary ` +
-        `(projection ${formatNumber(s.projection)}).`,
+        s.confidence === undefined
+          ? `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'} ` +
+            `but on the ${s.label > 0 ? 'negative' : 'positive'} side of the mean-difference boundary ` +
+            `(projection ${formatNumber(s.projection)}).`
+          : `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'}, ` +
+            `but a classifier fitted on the behavior's other examples gives this label probability ` +
+            `${formatNumber(s.confidence)}.`,
       behavior: s.behavior,
     });
   }

@@ -59,8 +59,13 @@ describe('analyzeEmbeddings on real MiniLM embeddings of persona behaviors', asy
       (w) => w.kind === 'deprioritized' || w.kind === 'borderline',
     );
     expect(weak?.message).toMatch(
-      /Priority level 0\.\d\d is the lowest of 4 behaviors \(median 0\.\d\d\): .*upsample it ×\d+\.\d/,
+      /Priority level 0\.\d\d is the lowest of 4 behaviors \(median 0\.\d\d\): /,
     );
+    // The fix names a factor only when the simulated search suggested one (issue #17, item 6).
+    const w = result.rebalancing!.weights[AVG_UTIL];
+    if (result.rebalancing!.suggested && w >= 1.05)
+      expect(weak?.message).toContain(`upsample it ×${w.toFixed(1)}`);
+    else expect(weak?.message).toContain('train it separately or upsample it.');
   });
 
   it('simulates every behavior (fast preview): the most distinguishable learns fastest', () => {
@@ -80,15 +85,18 @@ describe('analyzeEmbeddings on real MiniLM embeddings of persona behaviors', asy
     expect(fromAligned.model).toBe('minilm');
   });
 
-  it('rebalancing upsamples the deprioritized behaviors and its joint run helps them', () => {
+  it('rebalancing is chosen by simulated joint runs and harms no behavior beyond the tolerance', () => {
+    // Issue #17, item 6, changed this from "the level-based factors": see
+    // analysis-rebalance-search.test.ts for the rule itself.
     const r = result.rebalancing!;
-    expect(r.weights[AVG_UTIL]).toBeGreaterThan(1);
-    expect(Math.min(...Object.values(r.weights))).toBe(1);
-    expect(r.levelsAfter[AVG_UTIL]).toBeGreaterThan(r.levelsBefore[AVG_UTIL]);
     expect(r.jointBefore).toEqual(result.simulation.joint);
-    const before = r.jointBefore.perBehavior[AVG_UTIL].trainLoss.at(-1)!;
-    const after = r.jointAfter.perBehavior[AVG_UTIL].trainLoss.at(-1)!;
-    expect(after).toBeLessThan(before);
+    expect(Math.min(...Object.values(r.weights))).toBe(1);
+    for (const [name, p] of Object.entries(r.perBehavior!)) {
+      expect(p.weight).toBe(r.weights[name]);
+      expect(p.levelBefore).toBe(r.levelsBefore[name]);
+      expect(p.accuracyAfter).toBeGreaterThanOrEqual(p.accuracyBefore - r.tolerance!);
+    }
+    expect(r.note!.length).toBeGreaterThan(0);
   });
 
   it('head change stays under the Theorem 4.1 bound with the reference hyperparameters', () => {

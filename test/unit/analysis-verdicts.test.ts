@@ -77,7 +77,7 @@ describe('verdicts', () => {
     const warnings = behaviorWarnings(
       {
         ...base,
-        labelErrors: base.names.map(() => ({ count: 3, deepest: 0.4, total: 100 })),
+        labelErrors: base.names.map(() => ({ count: 3, lowest: 0.1, total: 100 })),
       },
       DEFAULT_THRESHOLDS,
     );

@@ -124,17 +124,124 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
   });
 
   it('writes the rebalanced dataset with the suggested upsampling', async () => {
+    // A loose tolerance, so that a weighting is suggested on these small samples (the default
+    // 0.02 may rightly find none; analysis-rebalance-search.test.ts pins the rule).
     const json = path.join(work, 'rebalanced.json');
     const out = path.join(work, 'rebalanced');
-    const result = await quick('--json', json, '--rebalance-out', out);
+    const loose = ['--rebalance-tolerance', '0.9'];
+    const result = await quick('--json', json, '--rebalance-out', out, ...loose);
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Report;
+    expect(report.rebalancing!.suggested).toBe(true);
     const weights = report.rebalancing!.weights;
     for (const b of BEHAVIORS) {
       const lines = (await readFile(path.join(out, `${b}.jsonl`), 'utf8')).trim().split('\n');
       const w = weights[b];
       expect(lines.length).toBe(Math.floor(w) * 160 + Math.round((w - Math.floor(w)) * 160));
     }
+    expect(result.stdout).toContain('Rebalancing suggestion (upsample):');
+
+    // One merged file: re-analyzing it keeps every line and every behavior's name, and
+    // reproduces the levels the suggestion predicted.
+    const merged = path.join(work, 'rebalanced-one.jsonl');
+    expect((await quick('--rebalance-out', merged, ...loose)).code).toBe(0);
+    const againJson = path.join(work, 'rebalanced-again.json');
+    const again = await cli([
+      'analyze',
+      merged,
+      '--cache-dir',
+      cache,
+      '--steps',
+      '5',
+      '--no-rebalance',
+      '--json',
+      againJson,
+    ]);
+    expect(again.code).toBe(0);
+    const reanalyzed = JSON.parse(await readFile(againJson, 'utf8')) as Report;
+    expect(reanalyzed.skipped.total).toBe(0);
+    expect(reanalyzed.behaviors.map((b) => b.name).sort()).toEqual([...BEHAVIORS].sort());
+    for (const b of reanalyzed.behaviors) {
+      const w = weights[b.name];
+      expect(b.nPositive + b.nNegative).toBe(
+        Math.floor(w) * 160 + Math.round((w - Math.floor(w)) * 160),
+      );
+      expect(Math.abs(b.priorityLevel - report.rebalancing!.levelsAfter[b.name])).toBeLessThan(
+        0.02,
+      );
+    }
+  });
+
+  it('writes the rebalanced output exactly when a weighting is suggested, else says why', async () => {
+    const out = path.join(work, 'strict.jsonl');
+    const json = path.join(work, 'strict.json');
+    const result = await quick(
+      '--rebalance-out',
+      out,
+      '--rebalance-tolerance',
+      '0',
+      '--json',
+      json,
+    );
+    expect(result.code).toBe(0);
+    const rb = (JSON.parse(await readFile(json, 'utf8')) as Report).rebalancing!;
+    expect(existsSync(out)).toBe(rb.suggested);
+    if (!rb.suggested) {
+      expect(result.stdout).toContain(`Rebalancing: ${rb.note}`);
+      expect(result.stderr).toContain(`not writing ${out}`);
+    }
+  });
+
+  it('lists every label hint with --max-suspects all, with one count in every face', async () => {
+    // A copy of the samples with 8 answers of agreeableness swapped: the hints should find them.
+    const flippedDir = path.join(work, 'flipped');
+    await mkdir(flippedDir, { recursive: true });
+    const planted = new Set([10, 30, 50, 70, 90, 110, 130, 150]);
+    for (const b of BEHAVIORS) {
+      const lines = (await readFile(path.join(data, `${b}.jsonl`), 'utf8')).trim().split('\n');
+      const out = lines.map((l, i) => {
+        if (b !== 'agreeableness' || !planted.has(i + 1)) return l;
+        const r = JSON.parse(l) as Record<string, string>;
+        [r.answer_matching_behavior, r.answer_not_matching_behavior] = [
+          r.answer_not_matching_behavior,
+          r.answer_matching_behavior,
+        ];
+        return JSON.stringify(r);
+      });
+      await writeFile(path.join(flippedDir, `${b}.jsonl`), out.join('\n') + '\n');
+    }
+    const json = path.join(work, 'hints.json');
+    const md = path.join(work, 'hints.md');
+    const args = ['analyze', flippedDir, '--cache-dir', cache, '--steps', '5', '--no-rebalance'];
+    const result = await cli([...args, '--max-suspects', 'all', '--json', json, '--markdown', md]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(json, 'utf8')) as Report;
+    const markdown = await readFile(md, 'utf8');
+    let total = 0;
+    for (const b of report.behaviors) {
+      const count = b.suspectCount ?? -1;
+      expect(b.suspects).toHaveLength(count);
+      total += count;
+      const warning = b.warnings.find((w) => w.kind === 'possible-label-error');
+      if (count === 0) continue;
+      expect(warning?.message.startsWith(`${count} of ${b.nPositive + b.nNegative} `)).toBe(true);
+      expect(markdown).toContain(`**${b.name}**: ${count} example(s)`);
+      for (const s of b.suspects)
+        expect(s.confidence).toBeLessThan(report.thresholds.labelHintCutoff!);
+    }
+    expect(result.stdout).toContain(`Label hints (information): ${total} example(s)`);
+    const agreeableness = report.behaviors.find((b) => b.name === 'agreeableness')!;
+    const found = agreeableness.suspects.filter((s) => planted.has(s.line)).length;
+    // 160 rows make a weak classifier (recall is pinned on 600-row behaviors in
+    // analysis-label-hints.test.ts); here the planted flips are at least among the hints.
+    expect(found).toBeGreaterThanOrEqual(1);
+    // Without `all`, the list is capped and the count stays the same.
+    const capped = await cli([...args, '--max-suspects', '1', '--json', json]);
+    expect(capped.code).toBe(0);
+    const cappedReport = JSON.parse(await readFile(json, 'utf8')) as Report;
+    const cappedAgreeableness = cappedReport.behaviors.find((b) => b.name === 'agreeableness')!;
+    expect(cappedAgreeableness.suspects).toHaveLength(1);
+    expect(cappedAgreeableness.suspectCount).toBe(agreeableness.suspectCount);
   });
 
   it('gates a pipeline with --fail-on warning', async () => {

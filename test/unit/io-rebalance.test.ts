@@ -15,6 +15,15 @@ const BROKEN = resolve(ROOT, 'test/fixtures/datasets/broken.jsonl');
 const linesOf = async (file: string) =>
   (await readFile(file, 'utf8')).split('\n').filter((l) => l !== '');
 
+/** A written line without the marker --rebalance-out appends: the source line, verbatim. */
+const unmark = (line: string): string => {
+  const cut = line.lastIndexOf(', "_preference_lens": {');
+  expect(cut).toBeGreaterThan(0);
+  return `${line.slice(0, cut)}}`;
+};
+const markerOf = (line: string): { behavior: string; copy: number } =>
+  (JSON.parse(line) as { _preference_lens: { behavior: string; copy: number } })._preference_lens;
+
 describe('recordCopies', () => {
   it('gives the integer part to all and one more to exactly round(fraction x n), seeded', () => {
     const copies = recordCopies(1000, 2.25, 7, 'b');
@@ -39,7 +48,7 @@ describe('writeRebalancedJsonl', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('into a folder: one file per source, original lines verbatim, counts per weight', async () => {
+  it('into a folder: one file per source, original lines marked, counts per weight', async () => {
     const out = join(dir, 'persona-rebalanced');
     const result = await writeRebalancedJsonl(out, persona, { agreeableness: 2.5, openness: 0.5 });
     expect(result.files).toEqual([join(out, 'agreeableness.jsonl'), join(out, 'openness.jsonl')]);
@@ -51,19 +60,38 @@ describe('writeRebalancedJsonl', () => {
     const source = new Set(await linesOf(AGREEABLENESS));
     const written = await linesOf(result.files[0]);
     expect(written).toHaveLength(2500);
-    for (const line of written) expect(source.has(line)).toBe(true);
-    // Every record is there two or three times, so the behavior keeps all of its examples.
+    for (const line of written) expect(source.has(unmark(line))).toBe(true);
+    // Every record is there two or three times, so the behavior keeps all of its examples; the
+    // copies are numbered 0, 1(, 2).
     const counts = new Map<string, number>();
-    for (const line of written) counts.set(line, (counts.get(line) ?? 0) + 1);
+    for (const line of written) counts.set(unmark(line), (counts.get(unmark(line)) ?? 0) + 1);
     expect(counts.size).toBe(1000);
     expect(new Set(counts.values())).toEqual(new Set([2, 3]));
+    expect(new Set(written.map((l) => markerOf(l).copy))).toEqual(new Set([0, 1, 2]));
     expect(await linesOf(result.files[1])).toHaveLength(500);
 
-    // Re-analyzing the output with duplicates kept sees the new mixture; the file name still
-    // names the behavior.
-    const again = await readDataset(result.files[0], { duplicates: 'keep' });
+    // Re-reading the output with the default duplicate rule keeps every copy: the marked copies
+    // are the upsampling, not duplicates.
+    const again = await readDataset(result.files[0]);
     expect(again.examples).toHaveLength(2500);
+    expect(again.skipped).toHaveLength(0);
     expect(again.examples[0].behavior).toBe('agreeableness');
+  });
+
+  it('into one .jsonl file: behavior names kept, copies kept, lines shuffled', async () => {
+    const out = join(dir, 'persona-one.jsonl');
+    const result = await writeRebalancedJsonl(out, persona, { agreeableness: 2, openness: 1 });
+    expect(result.lines).toBe(3000);
+    const written = await linesOf(out);
+    // Shuffled: the two behaviors are interleaved, not one block after the other.
+    const firstHalf = written.slice(0, 1500).map((l) => markerOf(l).behavior);
+    expect(new Set(firstHalf)).toEqual(new Set(['agreeableness', 'openness']));
+    const again = await readDataset(out);
+    expect(again.skipped).toHaveLength(0);
+    const perBehavior = new Map<string, number>();
+    for (const e of again.examples)
+      perBehavior.set(e.behavior, (perBehavior.get(e.behavior) ?? 0) + 1);
+    expect(Object.fromEntries(perBehavior)).toEqual({ agreeableness: 2000, openness: 1000 });
   });
 
   it('is deterministic for a seed and changes with it', async () => {
@@ -104,8 +132,9 @@ describe('writeRebalancedJsonl', () => {
     const written = await linesOf(out);
     expect(written).toHaveLength(424 + 3);
     const broken = (await readFile(BROKEN, 'utf8')).split('\n');
-    // The three kept lines of broken.jsonl (1, 15, 19), verbatim and in order, after the pairs.
-    expect(written.slice(-3)).toEqual([broken[0], broken[14], broken[18]]);
+    // The three kept lines of broken.jsonl (1, 15, 19), verbatim under the marker.
+    const fromBroken = written.filter((l) => markerOf(l).behavior === 'broken').map(unmark);
+    expect(new Set(fromBroken)).toEqual(new Set([broken[0], broken[14], broken[18]]));
     expect(written.every((l) => !l.includes('"single-turn"'))).toBe(true);
   });
 

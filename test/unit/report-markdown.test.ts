@@ -63,6 +63,39 @@ describe('renderMarkdown', () => {
     expect(rich).toContain('| narcissism | 1.250 → 2.500 | 0.500 → 0.250 | 9.000 → 7.000 |');
   });
 
+  it('shows the rebalancing note and simulated accuracies, or only the note without a suggestion', () => {
+    const { report: r } = fixturePayload({});
+    const rb = r.rebalancing!;
+    const [name] = Object.keys(rb.weights);
+    rb.suggested = true;
+    rb.note = 'Upsampling raises the worst simulated accuracy from 0.61 to 0.66.';
+    rb.perBehavior = Object.fromEntries(
+      Object.keys(rb.weights).map((n) => [
+        n,
+        {
+          weight: rb.weights[n],
+          levelBefore: rb.levelsBefore[n],
+          levelAfter: rb.levelsAfter[n],
+          accuracyBefore: 0.5,
+          accuracyAfter: 0.75,
+        },
+      ]),
+    );
+    const out = renderMarkdown(r);
+    expect(out).toContain(rb.note);
+    expect(out).toContain('| Accuracy before | Accuracy after |');
+    expect(out).toContain(
+      `| ${escapeMarkdown(name)} | ×${formatNumber(rb.weights[name], 2)} | ${formatNumber(rb.levelsBefore[name])} | ${formatNumber(rb.levelsAfter[name])} | 0.500 | 0.750 |`,
+    );
+    rb.suggested = false;
+    rb.note = 'No rebalancing suggested: nothing helped.';
+    const none = renderMarkdown(r);
+    expect(none).toContain(
+      '## Rebalancing suggestion\n\nNo rebalancing suggested: nothing helped.',
+    );
+    expect(none).not.toContain('| Upsampling weight |');
+  });
+
   it('renders a one-behavior report without the optional sections', () => {
     const single = fixturePayload({ behaviors: ['narcissism'] }).report;
     single.simulation.joint = null;

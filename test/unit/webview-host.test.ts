@@ -196,6 +196,43 @@ describe('report webview in VS Code', () => {
     expect(two[0].textContent).toContain('1.250 → 2.500');
   });
 
+  it("shows the rebalancing note, and each behavior's simulated accuracy before and after", () => {
+    const payload = fixturePayload({});
+    const rb = payload.report.rebalancing!;
+    rb.suggested = true;
+    rb.note = 'Upsampling raises the worst simulated accuracy from 0.61 to 0.66.';
+    rb.perBehavior = Object.fromEntries(
+      Object.keys(rb.weights).map((n) => [
+        n,
+        {
+          weight: rb.weights[n],
+          levelBefore: rb.levelsBefore[n],
+          levelAfter: rb.levelsAfter[n],
+          accuracyBefore: 0.5,
+          accuracyAfter: 0.75,
+        },
+      ]),
+    );
+    const page = boot();
+    page.send({ type: 'report', payload });
+    expect(page.$('#rebalance-note')!.textContent).toBe(rb.note);
+    const header = page.$$('#rebalance-table thead th').map((th) => th.textContent);
+    expect(header).toContain('Accuracy before');
+    const cells = page.$$('#rebalance-table tbody tr')[0].querySelectorAll('td');
+    expect([...cells].slice(-2).map((c) => c.textContent)).toEqual(['0.500', '0.750']);
+
+    // No suggestion: the note, and no table that could read as one.
+    const none = fixturePayload({});
+    none.report.rebalancing!.suggested = false;
+    none.report.rebalancing!.note = 'No rebalancing suggested: nothing helped.';
+    const page2 = boot();
+    page2.send({ type: 'report', payload: none });
+    expect(page2.$('#rebalance-note')!.textContent).toBe(
+      'No rebalancing suggested: nothing helped.',
+    );
+    expect(page2.$('#rebalance-table')).toBeNull();
+  });
+
   it('renders a one-behavior report without joint run, misalignment, rebalancing or map', () => {
     const single = fixturePayload({ behaviors: ['narcissism'] });
     single.report.simulation.joint = null;

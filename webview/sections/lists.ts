@@ -14,12 +14,12 @@ function revealRow(ctx: Ctx, tr: HTMLTableRowElement, file: string, line: number
   });
 }
 
-/** Examples on the wrong side of the mean-difference boundary for the selected behavior. */
+/** The label hints of the selected behavior (out-of-sample, least confident first). */
 export function suspectsSection(ctx: Ctx): Section {
   const el = section(
     'suspects',
     'Possible label errors',
-    'Examples that sit on the wrong side of the boundary between the positive and negative means. Click one to open it.',
+    'Information, not warnings: examples whose label a logistic regression fitted on the rest of their behavior (out of sample) gives a low probability. Click one to open it.',
   );
   const title = h('h3', {});
   const body = h('tbody', {});
@@ -39,6 +39,7 @@ export function suspectsSection(ctx: Ctx): Section {
             {},
             h('th', { text: 'Location' }),
             h('th', { text: 'Label' }),
+            h('th', { class: 'num', text: 'P(label)' }),
             h('th', { class: 'num', text: 'Projection' }),
             h('th', { text: 'Text' }),
             h('th', {}),
@@ -52,11 +53,11 @@ export function suspectsSection(ctx: Ctx): Section {
     const b = ctx.report.behaviors.find((x) => x.name === name) ?? ctx.ranked[0];
     body.replaceChildren();
     if (!b) return;
-    const total = b.wrongSideCount ?? b.suspects.length;
+    const total = b.suspectCount ?? b.wrongSideCount ?? b.suspects.length;
     title.textContent =
       total > b.suspects.length
-        ? `${b.name}: ${total} on the wrong side, the ${b.suspects.length} deepest listed`
-        : `${b.name}: ${total} on the wrong side`;
+        ? `${b.name}: ${total} possible label errors, the ${b.suspects.length} least confident listed`
+        : `${b.name}: ${total} possible label error${total === 1 ? '' : 's'}`;
     for (const x of b.suspects) {
       const similar = h('button', { class: 'button secondary small', text: 'Similar' });
       similar.addEventListener('click', (e) => {
@@ -68,6 +69,10 @@ export function suspectsSection(ctx: Ctx): Section {
         { data: { file: x.file, line: String(x.line) } },
         h('td', { class: 'mono', text: `${x.file.split(/[\\/]/).pop()}:${x.line}`, title: x.file }),
         h('td', { text: x.label === 1 ? 'positive' : 'negative' }),
+        h('td', {
+          class: 'num',
+          text: x.confidence === undefined ? '' : formatNumber(x.confidence),
+        }),
         h('td', { class: 'num', text: formatNumber(x.projection) }),
         h('td', { class: 'example-text', text: x.text }),
         h('td', {}, similar),

@@ -16,7 +16,7 @@ export function rebalancingSection(ctx: Ctx): Section {
   const el = section(
     'rebalancing',
     'Rebalancing suggestion',
-    'Upsampling factors that raise the lowest priority levels, and the joint run before and after applying them.',
+    'Upsampling factors chosen by simulating the joint run: the worst behavior gains and no behavior loses more than the tolerance. The joint run before and after applying them.',
   );
   if (!rb) {
     el.append(
@@ -26,6 +26,9 @@ export function rebalancingSection(ctx: Ctx): Section {
     );
     return { el, draw: () => undefined };
   }
+  if (rb.note) el.append(h('p', { id: 'rebalance-note', text: rb.note }));
+  if (rb.suggested === false) return { el, draw: () => undefined };
+  const per = rb.perBehavior;
   const names = Object.keys(rb.weights).sort(
     (a, b) => (rb.levelsBefore[a] ?? 0) - (rb.levelsBefore[b] ?? 0),
   );
@@ -42,6 +45,12 @@ export function rebalancingSection(ctx: Ctx): Section {
         h('th', { class: 'num', text: 'Weight' }),
         h('th', { class: 'num', text: 'Level before' }),
         h('th', { class: 'num', text: 'Level after' }),
+        ...(per
+          ? [
+              h('th', { class: 'num', text: 'Accuracy before' }),
+              h('th', { class: 'num', text: 'Accuracy after' }),
+            ]
+          : []),
       ),
     ),
     h(
@@ -55,6 +64,12 @@ export function rebalancingSection(ctx: Ctx): Section {
           h('td', { class: 'num', text: `×${formatNumber(rb.weights[n], 2)}` }),
           h('td', { class: 'num', text: formatNumber(rb.levelsBefore[n]) }),
           h('td', { class: 'num', text: formatNumber(rb.levelsAfter[n]) }),
+          ...(per
+            ? [
+                h('td', { class: 'num', text: per[n] ? formatNumber(per[n].accuracyBefore) : '' }),
+                h('td', { class: 'num', text: per[n] ? formatNumber(per[n].accuracyAfter) : '' }),
+              ]
+            : []),
         ),
       ),
     ),

@@ -1,5 +1,6 @@
 import type {
   BehaviorReport,
+  JointRun,
   MisalignmentRun,
   MixtureWarning,
   Rebalancing,
@@ -13,6 +14,15 @@ import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
 import { exclusionReason } from './requirements.js';
 import { suggestUpsampling } from './rebalance.js';
+import {
+  candidateWeightings,
+  chooseWeighting,
+  type CandidateOutcome,
+  DEFAULT_REBALANCE_TOLERANCE,
+  finalAccuracy as smoothedAccuracy,
+  MAX_REFINEMENTS,
+  milderCandidate,
+} from './rebalance-search.js';
 import {
   type BehaviorRows,
   headBoundary,
@@ -101,6 +111,8 @@ export interface AnalysisOptions {
   rebalance?: boolean;
   /** Largest upsampling factor (default 10). */
   rebalanceCap?: number;
+  /** Largest simulated test-accuracy loss a rebalancing may cost any behavior (default 0.02). */
+  rebalanceTolerance?: number;
   /**
    * Worker threads for the per-behavior statistics and each behavior's own runs (default: the
    * machine's parallelism, at most 8; 1 keeps them on the calling thread). The results do not
@@ -274,6 +286,7 @@ async function analyzeMatrix(
           maxSuspects: options.maxSuspects,
           labelErrorDepth: thresholds.labelErrorDepth,
           permutations: options.permutations,
+          labelHints: { cutoff: thresholds.labelHintCutoff },
         },
         {
           threads,
@@ -371,51 +384,108 @@ async function analyzeMatrix(
       for (const c of comparisons) misalignment.push(c.base.run, c.aligned.run);
     }
 
-    // Rebalancing.
+    // Rebalancing: candidate weightings, each simulated as a joint run (rebalance-search.ts).
     let rebalancing: Rebalancing | null = null;
     let upsampling: number[] | undefined;
     if (options.rebalance !== false && joint && jointSplits.length >= 2) {
       onProgress?.({ stage: 'rebalance', fraction: 0, message: 'rebalancing' });
       const idx = jointSplits.map((s) => position.get(s.name)!);
+      const jointNamesOrdered = jointSplits.map((s) => s.name);
+      const jointBefore = toJointRun(joint, jointNamesOrdered);
+      const finalAccuracy = (run: JointRun): number[] =>
+        jointNamesOrdered.map((n) => smoothedAccuracy(run.perBehavior[n].testAccuracy));
+      const accuracyBefore = finalAccuracy(jointBefore);
       const up = suggestUpsampling(
         idx.map((i) => b[i]),
         idx.map((i) => mixtureWeights[i]),
         { cap: options.rebalanceCap, relativeTarget: thresholds.priorityLevel },
       );
-      const after = jointRun(
-        matrix,
-        jointSplits,
-        sim,
-        start,
-        jointWeights.map((w, j) => w * up.factors[j]),
-      );
-      await stepJointRun(matrix, after, {
-        gemm,
-        threads,
-        signal,
-        onProgress: (p) =>
-          onProgress?.({
-            stage: 'rebalance',
-            fraction: p.total ? p.done / p.total : 1,
-            message: 'simulating the rebalanced mixture',
-          }),
-      });
-      const record = (values: number[]): Record<string, number> =>
-        Object.fromEntries(jointSplits.map((s, j) => [s.name, values[j]]));
-      rebalancing = {
-        weights: record(up.factors),
-        levelsBefore: record(up.levelsBefore),
-        levelsAfter: record(up.levelsAfter),
-        jointBefore: toJointRun(
-          joint,
-          jointSplits.map((s) => s.name),
-        ),
-        jointAfter: toJointRun(
-          after,
-          jointSplits.map((s) => s.name),
-        ),
+      const candidates = candidateWeightings(up.factors, accuracyBefore);
+      const tolerance = options.rebalanceTolerance ?? DEFAULT_REBALANCE_TOLERANCE;
+      const runs: JointRun[] = [];
+      const outcomes: CandidateOutcome[] = [];
+      const budget = candidates.length + MAX_REFINEMENTS;
+      const simulate = async (factors: number[]): Promise<void> => {
+        const c = runs.length;
+        const after = jointRun(
+          matrix,
+          jointSplits,
+          sim,
+          start,
+          jointWeights.map((w, j) => w * factors[j]),
+        );
+        await stepJointRun(matrix, after, {
+          gemm,
+          threads,
+          signal,
+          onProgress: (p) =>
+            onProgress?.({
+              stage: 'rebalance',
+              fraction: Math.min(1, (c + (p.total ? p.done / p.total : 1)) / budget),
+              message: `simulating rebalanced mixture ${c + 1}`,
+            }),
+        });
+        const run = toJointRun(after, jointNamesOrdered);
+        runs.push(run);
+        outcomes.push({ factors, accuracy: finalAccuracy(run) });
       };
-      upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
+      for (const factors of candidates) await simulate(factors);
+      for (let k = 0; k < MAX_REFINEMENTS; k++) {
+        if (chooseWeighting(accuracyBefore, outcomes, tolerance) !== null) break;
+        const milder = milderCandidate(accuracyBefore, outcomes);
+        if (!milder) break;
+        candidates.push(milder);
+        await simulate(milder);
+      }
+      const chosen = chooseWeighting(accuracyBefore, outcomes, tolerance);
+      const factors = chosen === null ? jointSplits.map(() => 1) : candidates[chosen];
+      const levelsAfter =
+        chosen === null
+          ? up.levelsBefore
+          : priorityLevels(
+              idx.map((i) => b[i]),
+              idx.map((i, j) => mixtureWeights[i] * factors[j]),
+            );
+      const jointAfter = chosen === null ? jointBefore : runs[chosen];
+      const accuracyAfter = finalAccuracy(jointAfter);
+      const record = (values: readonly number[]): Record<string, number> =>
+        Object.fromEntries(jointNamesOrdered.map((n, j) => [n, values[j]]));
+      const worst = accuracyBefore.indexOf(Math.min(...accuracyBefore));
+      rebalancing = {
+        suggested: chosen !== null,
+        note:
+          chosen === null
+            ? `No rebalancing suggested: none of ${candidates.length} simulated weightings raised the worst behavior's accuracy (${jointNamesOrdered[worst]}, ${accuracyBefore[worst].toFixed(2)}) without costing another behavior more than ${tolerance} accuracy.`
+            : `Upsampling raises the worst simulated accuracy from ${Math.min(...accuracyBefore).toFixed(2)} to ${Math.min(...accuracyAfter).toFixed(2)}; no behavior loses more than ${tolerance} (best of ${candidates.length} simulated weightings).`,
+        tolerance,
+        candidates: candidates.length,
+        tried: runs.map((r, c) => {
+          const acc = finalAccuracy(r);
+          return {
+            weights: record(candidates[c]),
+            worstAccuracy: Math.min(...acc),
+            largestLoss: Math.max(...acc.map((a, j) => accuracyBefore[j] - a)),
+          };
+        }),
+        perBehavior: Object.fromEntries(
+          jointNamesOrdered.map((n, j) => [
+            n,
+            {
+              weight: factors[j],
+              levelBefore: up.levelsBefore[j],
+              levelAfter: levelsAfter[j],
+              accuracyBefore: accuracyBefore[j],
+              accuracyAfter: accuracyAfter[j],
+            },
+          ]),
+        ),
+        weights: record(factors),
+        levelsBefore: record(up.levelsBefore),
+        levelsAfter: record(levelsAfter),
+        jointBefore,
+        jointAfter,
+      };
+      if (chosen !== null) upsampling = names.map((n) => rebalancing!.weights[n] ?? 1);
     }
 
     const warnings = behaviorWarnings(
@@ -425,8 +495,8 @@ async function analyzeMatrix(
         distinguishability: stats.map((s) => s.distinguishability),
         upsampling,
         labelErrors: stats.map((s) => ({
-          count: s.pastOppositeMeanCount,
-          deepest: s.suspects.length ? -s.suspects[0].label * s.suspects[0].projection : 0,
+          count: s.suspectCount,
+          lowest: s.suspects.length ? s.suspects[0].confidence : 1,
           total: s.nPositive + s.nNegative,
         })),
       },
@@ -512,6 +582,7 @@ async function analyzeMatrix(
       ...(rankCI[i] ? { rankCI: rankCI[i]! } : {}),
       // An indistinguishable behavior makes no label claim: no hints either.
       suspects: isSignificant(pAdjusted[i], thresholds) ? s.suspects : [],
+      suspectCount: isSignificant(pAdjusted[i], thresholds) ? s.suspectCount : 0,
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
       ...(upsampling ? { upsampling: upsampling[i] } : {}),
@@ -574,6 +645,7 @@ export async function compareModels(
         ...statsOptions,
         bootstrapReps: statsOptions.bootstrapReps ?? 0,
         maxSuspects: 0,
+        labelHints: false,
       });
       const split = splitBehavior(
         x.matrix,

@@ -1,5 +1,6 @@
 import { asRows, rowDots, rowSquaredDeviations, withRowBlock } from './kernels.js';
 import { cosine, dot, type Matrix, norm, rowDot } from './matrix.js';
+import { DEFAULT_LABEL_HINTS, labelHints, type LabelHintOptions } from './label-hints.js';
 import { Rng } from './rng.js';
 import {
   type ClassGram,
@@ -24,8 +25,11 @@ export interface StatsOptions {
   seed?: number;
   /** Initial answer rows of a real LM head: enables phi. */
   head?: { yes: ArrayLike<number>; no: ArrayLike<number> };
+  /** Label hints listed per behavior (suspectCount counts them all). */
   maxSuspects?: number;
-  /** A suspect at least this many half mean-differences past the midpoint counts as a likely label error. */
+  /** The out-of-sample label hints' options (label-hints.ts), or false: none (suspects stay empty). */
+  labelHints?: Partial<LabelHintOptions> | false;
+  /** An example at least this many half mean-differences past the midpoint counts as a likely label error. */
   labelErrorDepth?: number;
   spectral?: SpectralOptions;
   /** Draws of the permutation test (significance.ts; default 999; 0 skips it and reports pValue 1). */
@@ -45,6 +49,8 @@ export interface Suspect {
   label: 1 | -1;
   /** (g - (mu+ + mu-)/2) . (mu+ - mu-)/||mu+ - mu-||: signed position on the mean-difference axis. */
   projection: number;
+  /** Out-of-sample probability of the given label (label-hints.ts): lower is more suspicious. */
+  confidence: number;
 }
 
 export interface BehaviorStats {
@@ -77,9 +83,11 @@ export interface BehaviorStats {
   tracePositive: number;
   traceNegative: number;
   phi?: number;
-  /** Examples on the wrong side of the midpoint, most wrong first, capped at maxSuspects. */
+  /** Label hints (label-hints.ts), least confident first, capped at maxSuspects. */
   suspects: Suspect[];
-  /** How many examples are on the wrong side in total (before the cap). */
+  /** How many examples the label hints flag in total (before the cap). */
+  suspectCount: number;
+  /** How many examples are on the wrong side of the midpoint (descriptive, not a hint). */
   wrongSideCount: number;
   /** How many lie at least labelErrorDepth * ||mu+ - mu-|| / 2 past the midpoint (past the other class mean for depth 1). */
   pastOppositeMeanCount: number;
@@ -224,15 +232,21 @@ function assembleStats(
     for (let k = 0; k < d; k++) wb[k] = options.head.yes[k] - options.head.no[k];
     phi = cosine(wb, meanDiff, d);
   }
-  const { suspects, wrongSideCount, pastOppositeMeanCount } = findSuspects(
+  const { wrongSideCount, pastOppositeMeanCount } = wrongSideCounts(
     m,
     positives,
     negatives,
     muPositive,
     muNegative,
     meanDiff,
-    options.maxSuspects ?? DEFAULT_STATS_OPTIONS.maxSuspects,
     options.labelErrorDepth ?? 1,
+  );
+  const { suspects, suspectCount } = labelSuspects(
+    m,
+    positives,
+    negatives,
+    { muPositive, muNegative, meanDiff },
+    options,
   );
   return {
     nPositive: positives.length,
@@ -253,8 +267,42 @@ function assembleStats(
     traceNegative: negative.trace,
     ...(phi === undefined ? {} : { phi }),
     suspects,
+    suspectCount,
     wrongSideCount,
     pastOppositeMeanCount,
+  };
+}
+
+/** The label hints of one behavior with their mean-difference projections, capped for listing. */
+function labelSuspects(
+  m: Matrix,
+  positives: ArrayLike<number>,
+  negatives: ArrayLike<number>,
+  means: Pick<BehaviorStats, 'muPositive' | 'muNegative' | 'meanDiff'>,
+  options: StatsOptions,
+): { suspects: Suspect[]; suspectCount: number } {
+  if (options.labelHints === false) return { suspects: [], suspectCount: 0 };
+  const np = positives.length;
+  const rows = new Int32Array(np + negatives.length);
+  const labels = new Int8Array(rows.length);
+  for (let i = 0; i < np; i++) [rows[i], labels[i]] = [positives[i], 1];
+  for (let i = 0; i < negatives.length; i++) [rows[np + i], labels[np + i]] = [negatives[i], -1];
+  const { hints } = labelHints(m, rows, labels, {
+    seed: options.seed ?? DEFAULT_LABEL_HINTS.seed,
+    ...options.labelHints,
+  });
+  const listed = hints.slice(
+    0,
+    Math.max(0, options.maxSuspects ?? DEFAULT_STATS_OPTIONS.maxSuspects),
+  );
+  const projections = meanDiffProjections(
+    m,
+    listed.map((h) => h.row),
+    means,
+  );
+  return {
+    suspects: listed.map((h, i) => ({ ...h, projection: projections[i] })),
+    suspectCount: hints.length,
   };
 }
 
@@ -381,23 +429,23 @@ export function meanDiffProjections(
 
 /**
  * Each example's signed position on the unit mean-difference axis, measured from the midpoint of
- * the class means. A positive example with a negative projection (or the reverse) sits on the
- * other class's side: a candidate label error. "How wrong" is -label * projection. An example
- * exactly on the midpoint counts as wrong-side; with mu+ = mu- there is no axis and no suspect.
+ * the class means: how many examples sit on the other class's side (label * projection <= 0),
+ * and how many lie at least depth * ||mu+ - mu-|| / 2 past the midpoint (past the other class's
+ * mean for depth 1). Descriptive counts of the classes' overlap; the label hints are
+ * label-hints.ts's out-of-sample rule. With mu+ = mu- there is no axis and both are 0.
  */
-function findSuspects(
+function wrongSideCounts(
   m: Matrix,
   positives: ArrayLike<number>,
   negatives: ArrayLike<number>,
   muPositive: Float64Array,
   muNegative: Float64Array,
   meanDiff: Float64Array,
-  maxSuspects: number,
   depth: number,
-): { suspects: Suspect[]; wrongSideCount: number; pastOppositeMeanCount: number } {
+): { wrongSideCount: number; pastOppositeMeanCount: number } {
   const d = m.dim;
   const len = norm(meanDiff, d);
-  if (len === 0) return { suspects: [], wrongSideCount: 0, pastOppositeMeanCount: 0 };
+  if (len === 0) return { wrongSideCount: 0, pastOppositeMeanCount: 0 };
   const unit = new Float64Array(d);
   const mid = new Float64Array(d);
   for (let k = 0; k < d; k++) {
@@ -405,24 +453,18 @@ function findSuspects(
     mid[k] = (muPositive[k] + muNegative[k]) / 2;
   }
   const offset = dot(mid, unit, d);
-  const wrong: Suspect[] = [];
+  let wrongSideCount = 0;
+  let pastOppositeMeanCount = 0;
   const visit = (rows: ArrayLike<number>, label: 1 | -1): void => {
     const dots = new Float64Array(rows.length);
     rowDots(m.data, d, asRows(rows), rows.length, unit, dots);
     for (let i = 0; i < rows.length; i++) {
       const projection = dots[i] - offset;
-      if (label * projection <= 0) wrong.push({ row: rows[i], label, projection });
+      if (label * projection <= 0) wrongSideCount++;
+      if (-label * projection >= (depth * len) / 2) pastOppositeMeanCount++;
     }
   };
   visit(positives, 1);
   visit(negatives, -1);
-  wrong.sort((a, b) => a.label * a.projection - b.label * b.projection || a.row - b.row);
-  const pastOppositeMeanCount = wrong.filter(
-    (w) => -w.label * w.projection >= (depth * len) / 2,
-  ).length;
-  return {
-    suspects: wrong.slice(0, Math.max(0, maxSuspects)),
-    wrongSideCount: wrong.length,
-    pastOppositeMeanCount,
-  };
+  return { wrongSideCount, pastOppositeMeanCount };
 }

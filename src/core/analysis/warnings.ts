@@ -1,4 +1,5 @@
 import type { BehaviorWarning } from '../report/types.js';
+import { DEFAULT_LABEL_HINTS } from './label-hints.js';
 import { median } from './stats.js';
 
 /**
@@ -9,19 +10,25 @@ import { median } from './stats.js';
  *   differences of equal norm all have level 1/sqrt(m), and none of them is deprioritized.
  * - relativeDistinguishability 0.5: ||mu+ - mu-|| below half the mixture's median
  *   ('low-distinguishability').
- * - labelErrorDepth 1: an example whose projection lies beyond the opposite class mean, i.e.
- *   -label * projection >= labelErrorDepth * ||mu+ - mu-|| / 2, makes a 'possible-label-error'.
+ * - labelErrorDepth 1: pastOppositeMeanCount counts the examples whose projection lies beyond the
+ *   opposite class mean (-label * projection >= labelErrorDepth * ||mu+ - mu-|| / 2); a
+ *   description of the classes' overlap, no longer a hint (most such examples are labeled right).
+ * - labelHintCutoff: a label hint needs an out-of-sample probability of its label below this
+ *   (label-hints.ts); the 'possible-label-error' entry counts the hints. It is information, not a
+ *   warning: the faces and the CI gate do not count it as one.
  */
 export const DEFAULT_THRESHOLDS = {
   priorityLevel: 0.5,
   relativeDistinguishability: 0.5,
   labelErrorDepth: 1,
+  labelHintCutoff: DEFAULT_LABEL_HINTS.cutoff,
 } as const;
 
 export interface Thresholds {
   priorityLevel: number;
   relativeDistinguishability: number;
   labelErrorDepth: number;
+  labelHintCutoff: number;
 }
 
 export interface WarningInput {
@@ -30,8 +37,8 @@ export interface WarningInput {
   distinguishability: readonly number[];
   /** Suggested upsampling factors, when a rebalancing was computed. */
   upsampling?: readonly number[];
-  /** Per behavior: how many examples lie past the opposite class mean, the deepest such -label * projection, and the class size. */
-  labelErrors?: readonly { count: number; deepest: number; total: number }[];
+  /** Per behavior: how many label hints, the lowest out-of-sample confidence among them, and the behavior's size. */
+  labelErrors?: readonly { count: number; lowest: number; total: number }[];
 }
 
 const f2 = (x: number): string => x.toFixed(2);
@@ -77,7 +84,7 @@ export function behaviorWarnings(
           : 'the first DPO step on this mixture barely moves its loss';
       const u = input.upsampling?.[i];
       const fix =
-        u !== undefined && u > 1.005
+        u !== undefined && u >= 1.05
           ? `upsample it ×${u.toFixed(1)} or train it separately`
           : 'train it separately or upsample it';
       out.push({
@@ -96,7 +103,7 @@ export function behaviorWarnings(
     if (le && le.count > 0) {
       out.push({
         kind: 'possible-label-error',
-        message: `${le.count} of ${le.total} examples lie past the opposite class mean on the mean-difference axis (deepest ${f3(le.deepest)} beyond the midpoint vs ${f3(di / 2)} to a class mean): check their labels.`,
+        message: `${le.count} of ${le.total} examples have labels that a classifier fitted without them contradicts (out-of-sample probability of the given label below ${f2(thresholds.labelHintCutoff)}, lowest ${f3(le.lowest)}): check their labels.`,
       });
     }
     return out;

@@ -196,6 +196,20 @@ function recordKey(behavior: string, rows: readonly RowContent[]): string {
   return hash.digest('binary');
 }
 
+/**
+ * The field --rebalance-out adds to every line it writes (src/core/io/rebalance.ts): the line's
+ * behavior and which copy of its record it is (0: the original, 1, 2, ...: upsampled copies).
+ */
+export const REBALANCE_MARKER = '_preference_lens';
+
+export function rebalanceMarker(
+  record: Record<string, unknown>,
+): { behavior: string; copy: number } | null {
+  const m = record[REBALANCE_MARKER];
+  if (!isRecord(m) || typeof m.behavior !== 'string' || m.behavior.trim() === '') return null;
+  return { behavior: m.behavior, copy: typeof m.copy === 'number' ? m.copy : 0 };
+}
+
 /** Per-file state: rows and skips gathered as lines stream by. */
 class FileReader {
   readonly examples: Example[] = [];
@@ -227,6 +241,9 @@ class FileReader {
   }
 
   private behaviorOf(record: Record<string, unknown>, line: number, text: string): string | null {
+    // A line written by --rebalance-out names its behavior (one merged file keeps them apart).
+    const marker = rebalanceMarker(record);
+    if (marker) return marker.behavior;
     const field = this.behaviorField;
     if (field === null) return this.defaultBehavior;
     const value = record[field];
@@ -278,7 +295,11 @@ class FileReader {
       this.skip(line, column, outcome.reason, outcome.message);
       return;
     }
-    if (!this.keepDuplicates) {
+    // A line written by --rebalance-out is never a duplicate: its writer kept only records the
+    // reader had kept, and their repeats (marker copy 1, 2, ...; shuffled, so a copy may come
+    // before its original) are the upsampling.
+    const intended = rebalanceMarker(record) !== null;
+    if (!this.keepDuplicates && !intended) {
       // Same behavior and the same rows (texts and labels) as an earlier record of this file.
       const key = recordKey(behavior, outcome.rows);
       const earlier = this.seen.get(key);

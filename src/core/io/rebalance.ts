@@ -5,6 +5,7 @@ import path from 'node:path';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { readLines } from '../dataset/lines.js';
+import { REBALANCE_MARKER } from '../dataset/read.js';
 import type { DatasetFile } from '../dataset/types.js';
 
 export interface RebalanceWriteOptions {
@@ -72,14 +73,28 @@ function isFolderTarget(out: string, isDirectory: boolean): boolean {
 }
 
 /**
- * Writes a rebalanced copy of the analyzed datasets: every kept record's original JSONL line,
- * verbatim, repeated per its behavior's weight (behaviors absent from `weights` keep weight 1;
- * skipped lines are left out). Copies of a record are written one after another, records in
- * their source order; DPO trainers shuffle anyway.
+ * The line with the marker field appended (REBALANCE_MARKER): its behavior, so that one merged
+ * file keeps persona behaviors (named after their files) apart, and which copy it is, so that
+ * re-analyzing the output keeps the copies instead of dropping them as duplicates. The original
+ * fields stay verbatim; the line is a JSON object (the reader kept it).
+ */
+export function markLine(text: string, behavior: string, copy: number): string {
+  const t = text.trimEnd();
+  const body = t.slice(0, -1);
+  const empty = /\{\s*$/.test(body);
+  return `${body}${empty ? '' : ', '}"${REBALANCE_MARKER}": ${JSON.stringify({ behavior, copy })}}`;
+}
+
+/**
+ * Writes a rebalanced copy of the analyzed datasets: every kept record's original JSONL line
+ * repeated per its behavior's weight (behaviors absent from `weights` keep weight 1; skipped
+ * lines are left out), each line marked with its behavior and copy number (markLine), and the
+ * lines of each output file in a seeded random order: trainers that read in order (or take the
+ * first N lines) would otherwise see each record's copies back to back and the behaviors one
+ * after another.
  *
- * `out` ending in ".jsonl" is one file holding all sources in order. Otherwise `out` is a folder
- * that gets one file per source under the source's name: use that when the behavior is the file
- * name (persona evals), which one merged file would lose.
+ * `out` ending in ".jsonl" is one file holding all sources (behaviors kept by the marker).
+ * Otherwise `out` is a folder that gets one file per source under the source's name.
  *
  * The sources must be unchanged since they were read (the line count is checked).
  */
@@ -101,14 +116,14 @@ export async function writeRebalancedJsonl(
       byBehavior.set(example.behavior, list);
     }
   });
-  const copiesPerFile = files.map(() => new Map<number, number>());
+  const copiesPerFile = files.map(() => new Map<number, { copies: number; behavior: string }>());
   const behaviors: Record<string, RebalanceBehaviorCount> = {};
   for (const [behavior, records] of byBehavior) {
     const weight = weights[behavior] ?? 1;
     const copies = recordCopies(records.length, weight, seed, behavior);
     let written = 0;
     records.forEach((record, i) => {
-      copiesPerFile[record.file].set(record.line, copies[i]);
+      copiesPerFile[record.file].set(record.line, { copies: copies[i], behavior });
       written += copies[i];
     });
     behaviors[behavior] = { weight, records: records.length, written };
@@ -125,43 +140,47 @@ export async function writeRebalancedJsonl(
   if (clash) throw new Error(`${clash} is one of the sources; write the rebalanced data elsewhere`);
   await mkdir(folder ? out : path.dirname(out), { recursive: true });
 
-  let lines = 0;
-  let stream: WriteStream | null = null;
-  const write = async (text: string) => {
-    if (stream && !stream.write(text)) await once(stream, 'drain');
-  };
-  const close = async () => {
-    if (!stream) return;
-    const closing = stream;
-    stream = null;
-    closing.end();
-    await once(closing, 'finish');
-  };
-  try {
-    if (!folder) stream = createWriteStream(out, { encoding: 'utf8' });
-    for (let i = 0; i < files.length; i++) {
-      if (folder) {
-        await close();
-        stream = createWriteStream(targets[i], { encoding: 'utf8' });
-      }
-      const source = files[i];
-      const copies = copiesPerFile[i];
-      let lastLine = 0;
-      for await (const { line, text } of readLines(source.file, {
-        overlay: options.overlays?.get(source.file),
-        signal: options.signal,
-      })) {
-        lastLine = line;
-        const count = copies.get(line) ?? 0;
-        for (let c = 0; c < count; c++) await write(`${text}\n`);
-        lines += count;
-      }
-      if (source.counts && source.counts.lines !== lastLine) {
-        throw new Error(`${source.file} changed since it was analyzed; analyze it again`);
-      }
+  // Each target's lines are gathered, shuffled (seeded) and written; a rebalanced dataset is at
+  // most a few times the analyzed one, which the analysis held in memory anyway.
+  const gen = xoroshiro128plus(Math.imul(seed | 0, 0x9e3779b1) ^ 0x5bd1e995);
+  const shuffle = (a: string[]): void => {
+    for (let i = a.length - 1; i > 0; i--) {
+      const j = uniformInt(gen, 0, i);
+      [a[i], a[j]] = [a[j], a[i]];
     }
-  } finally {
-    await close();
+  };
+  let lines = 0;
+  let pending: string[] = [];
+  const flush = async (target: string): Promise<void> => {
+    shuffle(pending);
+    const stream: WriteStream = createWriteStream(target, { encoding: 'utf8' });
+    try {
+      for (const text of pending) if (!stream.write(text)) await once(stream, 'drain');
+    } finally {
+      stream.end();
+      await once(stream, 'finish');
+    }
+    lines += pending.length;
+    pending = [];
+  };
+  for (let i = 0; i < files.length; i++) {
+    const source = files[i];
+    const copies = copiesPerFile[i];
+    let lastLine = 0;
+    for await (const { line, text } of readLines(source.file, {
+      overlay: options.overlays?.get(source.file),
+      signal: options.signal,
+    })) {
+      lastLine = line;
+      const entry = copies.get(line);
+      if (!entry) continue;
+      for (let c = 0; c < entry.copies; c++) pending.push(`${markLine(text, entry.behavior, c)}\n`);
+    }
+    if (source.counts && source.counts.lines !== lastLine) {
+      throw new Error(`${source.file} changed since it was analyzed; analyze it again`);
+    }
+    if (folder) await flush(targets[i]);
   }
+  if (!folder) await flush(out);
   return { files: targets, lines, behaviors };
 }

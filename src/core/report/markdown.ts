@@ -208,18 +208,36 @@ function rebalancing(report: Report): string[] {
   const names = Object.keys(rb.weights).sort(
     (a, b) => (rb.levelsBefore[a] ?? 0) - (rb.levelsBefore[b] ?? 0),
   );
+  const note = rb.note ? [rb.note, ''] : [];
+  if (rb.suggested === false) return ['## Rebalancing suggestion', '', ...note];
+  const per = rb.perBehavior;
   return [
     '## Rebalancing suggestion',
     '',
+    ...note,
     table(
-      ['Behavior', 'Upsampling weight', 'Level before', 'Level after'],
+      per
+        ? [
+            'Behavior',
+            'Upsampling weight',
+            'Level before',
+            'Level after',
+            'Accuracy before',
+            'Accuracy after',
+          ]
+        : ['Behavior', 'Upsampling weight', 'Level before', 'Level after'],
       names.map((n) => [
         escapeMarkdown(n),
         `×${formatNumber(rb.weights[n], 2)}`,
         formatNumber(rb.levelsBefore[n]),
         formatNumber(rb.levelsAfter[n]),
+        ...(per?.[n]
+          ? [formatNumber(per[n].accuracyBefore), formatNumber(per[n].accuracyAfter)]
+          : per
+            ? ['', '']
+            : []),
       ]),
-      [false, true, true, true],
+      per ? [false, true, true, true, true, true] : [false, true, true, true],
     ),
     '',
     `Joint run: test loss ${formatNumber(last(rb.jointBefore.curve.testLoss))} → ${formatNumber(last(rb.jointAfter.curve.testLoss))}, test accuracy ${formatNumber(last(rb.jointBefore.curve.testAccuracy))} → ${formatNumber(last(rb.jointAfter.curve.testAccuracy))}.`,
@@ -230,14 +248,24 @@ function rebalancing(report: Report): string[] {
 function suspects(ranked: BehaviorReport[]): string[] {
   const withSuspects = ranked.filter((b) => b.suspects.length);
   if (!withSuspects.length) return [];
-  const out = ['## Possible label errors', ''];
+  const out = [
+    '## Possible label errors',
+    '',
+    'Information, not warnings: examples whose label a logistic regression fitted on the rest of their behavior (5-fold, out of sample) gives a low probability.',
+    '',
+  ];
   for (const b of withSuspects) {
+    const total = b.suspectCount ?? b.wrongSideCount ?? b.suspects.length;
     out.push(
-      `- **${escapeMarkdown(b.name)}**: ${b.wrongSideCount ?? b.suspects.length} example(s) on the wrong side of the mean-difference boundary${b.wrongSideCount !== undefined && b.wrongSideCount > b.suspects.length ? ` (the ${b.suspects.length} deepest are kept in the JSON report)` : ''}`,
+      `- **${escapeMarkdown(b.name)}**: ${total} example(s)${total > b.suspects.length ? ` (the ${b.suspects.length} least confident are kept in the JSON report; \`--max-suspects all\` keeps every one)` : ''}`,
     );
     for (const s of b.suspects.slice(0, SUSPECTS_PER_BEHAVIOR)) {
+      const evidence =
+        s.confidence === undefined
+          ? `projection ${formatNumber(s.projection)}`
+          : `probability of its label ${formatNumber(s.confidence)}`;
       out.push(
-        `  - \`${s.file.replace(/`/g, "'")}:${s.line}\` (${s.label === 1 ? 'positive' : 'negative'}, projection ${formatNumber(s.projection)}): ${escapeMarkdown(clip(s.text, 160))}`,
+        `  - \`${s.file.replace(/`/g, "'")}:${s.line}\` (${s.label === 1 ? 'positive' : 'negative'}, ${evidence}): ${escapeMarkdown(clip(s.text, 160))}`,
       );
     }
   }

@@ -62,14 +62,27 @@ export interface BehaviorReport {
   phi?: number;
   priorityLevel: number;
   warnings: BehaviorWarning[];
-  /** Examples whose projection falls on the other class's side of the midpoint. */
+  /** Examples whose projection falls on the other class's side of the midpoint (descriptive). */
   wrongSideCount?: number;
-  /** Examples past the other class's mean (the deeper suspects the warnings count). */
+  /** Examples past the other class's mean (descriptive: the classes' overlap, not label hints). */
   pastOppositeMeanCount?: number;
+  /** Label hints in total (suspects lists the first maxSuspects of them; the one count every face shows). */
+  suspectCount?: number;
   /** Suggested upsampling factor when a rebalancing was computed. */
   upsampling?: number;
-  /** Examples on the wrong side of the mean-difference boundary (possible label errors). */
-  suspects: { file: string; line: number; label: 1 | -1; projection: number; text: string }[];
+  /**
+   * Label hints, least confident first: examples whose label a logistic regression fitted without
+   * them contradicts (confidence: its out-of-sample probability of the given label; projection:
+   * the position on the mean-difference axis, for the scatter and the old reports).
+   */
+  suspects: {
+    file: string;
+    line: number;
+    label: 1 | -1;
+    projection: number;
+    confidence?: number;
+    text: string;
+  }[];
 }
 
 export interface Curve {
@@ -152,7 +165,33 @@ export interface BoundCheck {
   perBehavior: Record<string, number>;
 }
 
+/** One behavior under the suggested weighting (rebalance-search.ts). */
+export interface RebalancedBehavior {
+  /** Upsampling factor (1 = unchanged). */
+  weight: number;
+  levelBefore: number;
+  levelAfter: number;
+  /** Simulated test accuracy in the joint run before and after the weighting (mean of the last tenth of the steps). */
+  accuracyBefore: number;
+  accuracyAfter: number;
+}
+
+/** Reports before issue #17 lack suggested, note, tolerance, candidates and perBehavior. */
 export interface Rebalancing {
+  /**
+   * True when a weighting was found that raises the worst behavior's simulated accuracy while no
+   * behavior loses more than `tolerance`; false: no suggestion (weights all 1, after = before).
+   */
+  suggested?: boolean;
+  /** One sentence: what the suggestion does, or why there is none. */
+  note?: string;
+  /** Largest simulated test-accuracy loss allowed for any behavior. */
+  tolerance?: number;
+  /** Candidate weightings simulated (one joint run each). */
+  candidates?: number;
+  /** Each simulated candidate: its weights, its worst behavior's accuracy, its largest loss. */
+  tried?: { weights: Record<string, number>; worstAccuracy: number; largestLoss: number }[];
+  perBehavior?: Record<string, RebalancedBehavior>;
   /** Upsampling factor per behavior (1 = unchanged). */
   weights: Record<string, number>;
   levelsBefore: Record<string, number>;
@@ -207,6 +246,8 @@ export interface Report {
     priorityLevelAbsolute?: number;
     /** Deprioritized flags holding in fewer bootstrap replicates than this are borderline. */
     flagStability?: number;
+    /** A label hint's out-of-sample probability of its label is below this. */
+    labelHintCutoff?: number;
   };
   timings: {
     readMs: number;
