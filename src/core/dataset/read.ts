@@ -6,6 +6,7 @@ import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
 import { readLines, sourceSize } from './lines.js';
 import { convertRecord, type RowContent } from './records.js';
+import { FileRows, StoredExample } from './stored-rows.js';
 import {
   chooseBehaviorField,
   describeAllSchemas,
@@ -44,6 +45,9 @@ interface Pending {
   parsed: { ok: true; value: unknown } | { ok: false; error: unknown };
   /** The line was longer than the reader's limit: its length in bytes (text is then empty). */
   tooLongBytes?: number;
+  /** Byte range of the line in the file on disk (absent for overlays). */
+  offset?: number;
+  bytes?: number;
 }
 
 const tooLongMessage = (bytes: number): string => `line too long (${bytes} bytes)`;
@@ -207,6 +211,10 @@ class FileReader {
   private readonly seen = new Map<string, number>();
   private readonly defaultBehavior: string;
   private nextPair: number;
+  /** Where the rows' texts are on disk, when they are not held (keepTexts: false). */
+  private readonly stored: FileRows | null;
+  /** Behavior names, one string each, whatever the record they were parsed from. */
+  private readonly behaviors = new Map<string, string>();
 
   constructor(
     readonly file: string,
@@ -216,9 +224,11 @@ class FileReader {
     pairBase: number,
     private readonly keepDuplicates: boolean,
     private readonly keepRows: boolean,
+    storeTexts: boolean,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.nextPair = pairBase;
+    this.stored = storeTexts ? new FileRows(file, schema, names) : null;
   }
 
   private skip(line: number, column: number, reason: SkipReason, message: string): void {
@@ -249,7 +259,11 @@ class FileReader {
       );
       return null;
     }
-    return String(value).trim();
+    const name = String(value).trim();
+    const known = this.behaviors.get(name);
+    if (known !== undefined) return known;
+    this.behaviors.set(name, name);
+    return name;
   }
 
   accept(pending: Pending): void {
@@ -297,6 +311,16 @@ class FileReader {
     if (!this.keepRows) return;
     const column = firstColumn(text);
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
+    const stored = this.stored;
+    if (stored && pending.offset !== undefined && pending.bytes !== undefined) {
+      outcome.rows.forEach((row, part) => {
+        const index = stored.add(pending.offset!, pending.bytes!, part, row);
+        const example = new StoredExample(stored, index, behavior, row.label, line, column);
+        if (pair !== undefined) example.pair = pair;
+        this.examples.push(example);
+      });
+      return;
+    }
     for (const row of outcome.rows) {
       const example: Example = {
         text: row.text,
@@ -343,7 +367,9 @@ async function readResolved(
     const field = chooseBehaviorField(schema, record, options.behaviorField, names);
     const keep = options.duplicates === 'keep';
     const rows = options.keepRows ?? true;
-    const created = new FileReader(file, schema, names, field, pairBase, keep, rows);
+    // Overlays are in memory already: their rows keep their texts, read from the overlay.
+    const storeTexts = rows && options.keepTexts === false && !options.overlays?.has(file);
+    const created = new FileReader(file, schema, names, field, pairBase, keep, rows, storeTexts);
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;
@@ -351,7 +377,7 @@ async function readResolved(
   };
 
   try {
-    for await (const { line, text, tooLongBytes } of readLines(file, {
+    for await (const { line, text, tooLongBytes, offset, bytes } of readLines(file, {
       overlay: options.overlays?.get(file),
       signal: options.signal,
       onProgress: onProgress && ((read) => onProgress(read)),
@@ -370,10 +396,10 @@ async function readResolved(
         continue;
       }
       if (reader) {
-        reader.accept({ line, text, parsed: parseLine(text) });
+        reader.accept({ line, text, parsed: parseLine(text), offset, bytes });
         continue;
       }
-      const entry: Pending = { line, text, parsed: parseLine(text) };
+      const entry: Pending = { line, text, parsed: parseLine(text), offset, bytes };
       pending.push(entry);
       const value = entry.parsed.ok ? entry.parsed.value : null;
       const schema = options.schema

@@ -1,0 +1,209 @@
+import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
+import { DIGEST_BYTES, textDigest } from '../digest.js';
+import { DatasetChangedError } from './errors.js';
+import { convertRecord, type RowContent } from './records.js';
+import { isRecord, type FieldNames } from './schema.js';
+import type { Example, SchemaName } from './types.js';
+
+/** Rows per chunk of FileRows' columns: filled one after another, never copied to grow. */
+const CHUNK_BITS = 16;
+const CHUNK = 1 << CHUNK_BITS;
+const MASK = CHUNK - 1;
+const HAS_DISPLAY = 0x80;
+const PART = 0x7f;
+
+/** One chunk of columns: where each row's line is, which row of its record it is, its digest. */
+interface Chunk {
+  offsets: Float64Array;
+  bytes: Uint32Array;
+  lengths: Uint32Array;
+  flags: Uint8Array;
+  digests: Uint8Array;
+}
+
+const newChunk = (): Chunk => ({
+  offsets: new Float64Array(CHUNK),
+  bytes: new Uint32Array(CHUNK),
+  lengths: new Uint32Array(CHUNK),
+  flags: new Uint8Array(CHUNK),
+  digests: new Uint8Array(CHUNK * DIGEST_BYTES),
+});
+
+/**
+ * The rows of one file on disk whose texts are not held: per row, the byte range of its line, which
+ * row of the record it is, the length of its text and its textDigest (about 50 bytes, against the
+ * text itself). A text is read back by parsing its line again and checked against the digest, so
+ * a file changed since it was read is reported (DatasetChangedError), never silently used.
+ */
+export class FileRows {
+  private readonly chunks: Chunk[] = [];
+  private count = 0;
+
+  constructor(
+    readonly file: string,
+    private readonly schema: SchemaName,
+    private readonly names: FieldNames,
+  ) {}
+
+  /** Records row content `row`, the `part`-th row of the record at [offset, offset + bytes). */
+  add(offset: number, bytes: number, part: number, row: RowContent): number {
+    const index = this.count++;
+    if ((index & MASK) === 0) this.chunks.push(newChunk());
+    const chunk = this.chunks[index >>> CHUNK_BITS];
+    const at = index & MASK;
+    chunk.offsets[at] = offset;
+    chunk.bytes[at] = bytes;
+    chunk.lengths[at] = row.text.length;
+    chunk.flags[at] = part | (row.display === undefined ? 0 : HAS_DISPLAY);
+    chunk.digests.set(textDigest(row.text), at * DIGEST_BYTES);
+    return index;
+  }
+
+  digest(index: number): Uint8Array {
+    const at = (index & MASK) * DIGEST_BYTES;
+    return this.chunks[index >>> CHUNK_BITS].digests.subarray(at, at + DIGEST_BYTES);
+  }
+
+  textLength(index: number): number {
+    return this.chunks[index >>> CHUNK_BITS].lengths[index & MASK];
+  }
+
+  hasDisplay(index: number): boolean {
+    return (this.chunks[index >>> CHUNK_BITS].flags[index & MASK] & HAS_DISPLAY) !== 0;
+  }
+
+  /** Byte range of row `index`'s line. */
+  range(index: number): { offset: number; bytes: number } {
+    const chunk = this.chunks[index >>> CHUNK_BITS];
+    return { offset: chunk.offsets[index & MASK], bytes: chunk.bytes[index & MASK] };
+  }
+
+  /** Row `row`'s content from its line's bytes, as read back: checked against the digest. */
+  decode(row: StoredExample, raw: Buffer): RowContent {
+    const { offset } = this.range(row.index);
+    let text = raw.toString('utf8');
+    if (offset === 0 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    const changed = () => new DatasetChangedError(this.file, row.line);
+    let record: unknown;
+    try {
+      record = JSON.parse(text);
+    } catch {
+      throw changed();
+    }
+    if (!isRecord(record)) throw changed();
+    const outcome = convertRecord(record, {
+      schema: this.schema,
+      names: this.names,
+      behavior: row.behavior,
+    });
+    const flags = this.chunks[row.index >>> CHUNK_BITS].flags[row.index & MASK];
+    const content = outcome.ok ? outcome.rows[flags & PART] : undefined;
+    if (!content || !textDigest(content.text).equals(this.digest(row.index))) throw changed();
+    return content;
+  }
+
+  /** Row `row`'s content, read synchronously (a few shown texts: suspects' previews, hovers). */
+  readSync(row: StoredExample): RowContent {
+    const { offset, bytes } = this.range(row.index);
+    const raw = Buffer.alloc(bytes);
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch {
+      throw new DatasetChangedError(this.file, row.line);
+    }
+    try {
+      if (readSync(fd, raw, 0, bytes, offset) !== bytes) {
+        throw new DatasetChangedError(this.file, row.line);
+      }
+    } finally {
+      closeSync(fd);
+    }
+    return this.decode(row, raw);
+  }
+}
+
+/**
+ * A row whose text stays on disk (ReadOptions.keepTexts: false): behavior, label and position are
+ * held; `text` and `display` are read back from the file each time they are read. Bulk access
+ * (embedding) goes through readRowContents, one open file and one read per row.
+ */
+export class StoredExample implements Example {
+  pair?: number;
+
+  constructor(
+    readonly source: FileRows,
+    readonly index: number,
+    readonly behavior: string,
+    readonly label: 1 | -1,
+    readonly line: number,
+    readonly column: number,
+  ) {}
+
+  get file(): string {
+    return this.source.file;
+  }
+
+  get text(): string {
+    return this.source.readSync(this).text;
+  }
+
+  get display(): string | undefined {
+    return this.source.hasDisplay(this.index) ? this.source.readSync(this).display : undefined;
+  }
+}
+
+/**
+ * The contents of `rows` (in that order): a row that holds its text gives it, a StoredExample is
+ * read back from its file, each file opened once and read in offset order.
+ */
+export async function readRowContents(
+  rows: readonly Example[],
+  signal?: AbortSignal,
+): Promise<RowContent[]> {
+  const out = new Array<RowContent>(rows.length);
+  const byFile = new Map<FileRows, number[]>();
+  rows.forEach((row, i) => {
+    if (!(row instanceof StoredExample)) {
+      out[i] = { text: row.text, label: row.label, display: row.display };
+      return;
+    }
+    const list = byFile.get(row.source);
+    if (list) list.push(i);
+    else byFile.set(row.source, [i]);
+  });
+  for (const [file, positions] of byFile) {
+    signal?.throwIfAborted();
+    const stored = positions.map((i) => rows[i] as StoredExample);
+    const order = positions.map((_, k) => k);
+    order.sort((a, b) => file.range(stored[a].index).offset - file.range(stored[b].index).offset);
+    let handle;
+    try {
+      handle = await open(file.file, 'r');
+    } catch {
+      throw new DatasetChangedError(file.file, stored[order[0]].line);
+    }
+    try {
+      for (const k of order) {
+        const row = stored[k];
+        const { offset, bytes } = file.range(row.index);
+        const raw = Buffer.alloc(bytes);
+        const { bytesRead } = await handle.read(raw, 0, bytes, offset);
+        if (bytesRead !== bytes) throw new DatasetChangedError(file.file, row.line);
+        out[positions[k]] = file.decode(row, raw);
+      }
+    } finally {
+      await handle.close();
+    }
+  }
+  return out;
+}
+
+/** textDigest of a row's text, without reading a stored row back. */
+export const rowDigest = (row: Example): Uint8Array =>
+  row instanceof StoredExample ? row.source.digest(row.index) : textDigest(row.text);
+
+/** UTF-16 length of a row's text, without reading a stored row back. */
+export const rowTextLength = (row: Example): number =>
+  row instanceof StoredExample ? row.source.textLength(row.index) : row.text.length;
