@@ -6,10 +6,14 @@ import { convertRecord, type RowContent } from './records.js';
 import { isRecord, type FieldNames } from './schema.js';
 import type { Example, SchemaName } from './types.js';
 
-/** Rows per chunk of FileRows' columns: filled one after another, never copied to grow. */
+/**
+ * Rows per chunk of FileRows' columns. Full chunks are never copied; the last one starts small (a
+ * dataset of a few rows takes a few KiB) and doubles until it is full.
+ */
 const CHUNK_BITS = 16;
 const CHUNK = 1 << CHUNK_BITS;
 const MASK = CHUNK - 1;
+const FIRST_CAPACITY = 256;
 const HAS_DISPLAY = 0x80;
 const PART = 0x7f;
 
@@ -22,13 +26,24 @@ interface Chunk {
   digests: Uint8Array;
 }
 
-const newChunk = (): Chunk => ({
-  offsets: new Float64Array(CHUNK),
-  bytes: new Uint32Array(CHUNK),
-  lengths: new Uint32Array(CHUNK),
-  flags: new Uint8Array(CHUNK),
-  digests: new Uint8Array(CHUNK * DIGEST_BYTES),
+const newChunk = (capacity: number): Chunk => ({
+  offsets: new Float64Array(capacity),
+  bytes: new Uint32Array(capacity),
+  lengths: new Uint32Array(capacity),
+  flags: new Uint8Array(capacity),
+  digests: new Uint8Array(capacity * DIGEST_BYTES),
 });
+
+/** `chunk` with twice its capacity (at most CHUNK rows), its rows copied. */
+const grown = (chunk: Chunk): Chunk => {
+  const next = newChunk(Math.min(CHUNK, chunk.offsets.length * 2));
+  next.offsets.set(chunk.offsets);
+  next.bytes.set(chunk.bytes);
+  next.lengths.set(chunk.lengths);
+  next.flags.set(chunk.flags);
+  next.digests.set(chunk.digests);
+  return next;
+};
 
 /**
  * The rows of one file on disk whose texts are not held: per row, the byte range of its line, which
@@ -49,9 +64,11 @@ export class FileRows {
   /** Records row content `row`, the `part`-th row of the record at [offset, offset + bytes). */
   add(offset: number, bytes: number, part: number, row: RowContent): number {
     const index = this.count++;
-    if ((index & MASK) === 0) this.chunks.push(newChunk());
-    const chunk = this.chunks[index >>> CHUNK_BITS];
     const at = index & MASK;
+    if (at === 0) this.chunks.push(newChunk(index === 0 ? FIRST_CAPACITY : CHUNK));
+    const last = this.chunks.length - 1;
+    if (at >= this.chunks[last].offsets.length) this.chunks[last] = grown(this.chunks[last]);
+    const chunk = this.chunks[last];
     chunk.offsets[at] = offset;
     chunk.bytes[at] = bytes;
     chunk.lengths[at] = row.text.length;
