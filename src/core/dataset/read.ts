@@ -313,11 +313,10 @@ class FileReader {
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
     const stored = this.stored;
     if (stored && pending.offset !== undefined && pending.bytes !== undefined) {
+      const facts = { behavior, line, column, pair };
       outcome.rows.forEach((row, part) => {
-        const index = stored.add(pending.offset!, pending.bytes!, part, row);
-        const example = new StoredExample(stored, index, behavior, row.label, line, column);
-        if (pair !== undefined) example.pair = pair;
-        this.examples.push(example);
+        const index = stored.add(pending.offset!, pending.bytes!, part, row, facts);
+        this.examples.push(new StoredExample(stored, index));
       });
       return;
     }

@@ -133,7 +133,8 @@ export class ChildEmbedder implements Embedder {
     // unique text, and rowsOf(u) the rows it fills (a compact row list per unique text).
     const uniqueOf = new Int32Array(total);
     const first: number[] = [];
-    const digests: Uint8Array[] = [];
+    // Cache keys of the unique texts, from their digests.
+    const keys: string[] = [];
     {
       const seen = new Map<string, number>();
       for (let r = 0; r < total; r++) {
@@ -146,7 +147,7 @@ export class ChildEmbedder implements Embedder {
           u = first.length;
           seen.set(id, u);
           first.push(r);
-          digests.push(digest);
+          if (this.cache) keys.push(this.cache.keyOfDigest(digest));
         }
         uniqueOf[r] = u;
       }
@@ -161,8 +162,6 @@ export class ChildEmbedder implements Embedder {
     }
     const rowsOf = (u: number) => rowList.subarray(start[u], start[u + 1]);
 
-    const keys = this.cache ? digests.map((d) => this.cache!.keyOfDigest(d)) : [];
-    digests.length = 0;
     const hits = this.cache ? await this.cache.lookup(keys) : new Map<string, Float32Array>();
     const todo: number[] = [];
     let done = 0;
