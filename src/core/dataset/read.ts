@@ -2,6 +2,7 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { DigestTable } from '../digest-table.js';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
 import { readLines, sourceSize } from './lines.js';
@@ -193,11 +194,11 @@ function parseLine(text: string): Pending['parsed'] {
  * 32 bytes per record instead of its texts lets `check` validate a file of any size in little
  * memory; two different records colliding has probability about 2^-128.
  */
-function recordKey(behavior: string, rows: readonly RowContent[]): string {
+function recordKey(behavior: string, rows: readonly RowContent[]): Buffer {
   const hash = createHash('sha256');
   hash.update(`${behavior.length}:`).update(behavior);
   for (const row of rows) hash.update(`|${row.label}:${row.text.length}:`).update(row.text);
-  return hash.digest('binary');
+  return hash.digest();
 }
 
 /** Per-file state: rows and skips gathered as lines stream by. */
@@ -207,8 +208,8 @@ class FileReader {
   readonly counts: LineCounts = { lines: 0, records: 0, skipped: 0, blank: 0 };
   /** Rows per behavior and answer, counted whether or not the rows are kept. */
   readonly rowCounts: Record<string, BehaviorRowCounts> = {};
-  /** recordKey -> line of the first record with that key. */
-  private readonly seen = new Map<string, number>();
+  /** recordKey -> line of the first record with that key (a DigestTable: ~50 bytes a record). */
+  private readonly seen = new DigestTable();
   private readonly defaultBehavior: string;
   private nextPair: number;
   /** Where the rows' texts are on disk, when they are not held (keepTexts: false). */
@@ -295,12 +296,11 @@ class FileReader {
     if (!this.keepDuplicates) {
       // Same behavior and the same rows (texts and labels) as an earlier record of this file.
       const key = recordKey(behavior, outcome.rows);
-      const earlier = this.seen.get(key);
+      const earlier = this.seen.getOrAdd(key, line);
       if (earlier !== undefined) {
         this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
         return;
       }
-      this.seen.set(key, line);
     }
     this.counts.records += 1;
     const tally = (this.rowCounts[behavior] ??= { positive: 0, negative: 0 });

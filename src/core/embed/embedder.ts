@@ -19,6 +19,7 @@ import type {
   TextSource,
 } from './types.js';
 import { textDigest } from '../digest.js';
+import { DigestTable } from '../digest-table.js';
 
 /** Batches kept queued at the child, so it never waits on the parent between two batches. */
 const IN_FLIGHT = 2;
@@ -136,16 +137,12 @@ export class ChildEmbedder implements Embedder {
     // Cache keys of the unique texts, from their digests.
     const keys: string[] = [];
     {
-      const seen = new Map<string, number>();
+      const seen = new DigestTable();
       for (let r = 0; r < total; r++) {
         const digest = source.digest(r);
-        const id = Buffer.from(digest.buffer, digest.byteOffset, digest.byteLength).toString(
-          'latin1',
-        );
-        let u = seen.get(id);
+        let u = seen.getOrAdd(digest, first.length);
         if (u === undefined) {
           u = first.length;
-          seen.set(id, u);
           first.push(r);
           if (this.cache) keys.push(this.cache.keyOfDigest(digest));
         }
