@@ -1,5 +1,11 @@
 import { analyzeEmbeddings } from './analysis/analyze.js';
-import { DatasetInputError, readDatasets } from './dataset/index.js';
+import {
+  DatasetInputError,
+  readDatasets,
+  readRowContents,
+  rowDigest,
+  rowTextLength,
+} from './dataset/index.js';
 import type { DatasetFile, ReadOptions, Example, SkippedLine } from './dataset/types.js';
 import { createEmbedder } from './embed/index.js';
 import type {
@@ -8,6 +14,7 @@ import type {
   EmbedderOptions,
   Embeddings,
   EmbedProgress,
+  TextSource,
 } from './embed/types.js';
 import {
   REPORT_VERSION,
@@ -70,17 +77,27 @@ const definedOnly = <T extends object>(o: T | undefined): Partial<T> =>
     Object.entries(o ?? {}).filter(([, v]) => v !== undefined && v !== null),
   ) as Partial<T>;
 
-/** Reads, embeds and analyzes one mixture: the single entry point of every face. */
-export async function analyze(
+/** The rows of a mixture as analyze holds them while it embeds and analyzes. */
+export interface MixtureRows {
+  files: DatasetFile[];
+  examples: Example[];
+  skipped: SkippedLine[];
+}
+
+/**
+ * analyze's first stage: the rows of every input, their texts left on disk (keepTexts: false,
+ * unless options.read says otherwise) and read back when they are embedded or shown.
+ */
+export async function readMixture(
   inputs: readonly string[],
   options: AnalyzeOptions = {},
   signal?: AbortSignal,
   onProgress?: (p: PipelineProgress) => void,
-): Promise<AnalyzeResult> {
+): Promise<MixtureRows> {
   const report = (p: PipelineProgress) => onProgress?.(p);
-  const t0 = performance.now();
   report({ stage: 'read', message: 'reading datasets', fraction: 0 });
   const files = await readDatasets(inputs, {
+    keepTexts: false,
     ...options.read,
     signal,
     onProgress: (read, total) =>
@@ -97,13 +114,40 @@ export async function analyze(
         : 'no usable rows: the input holds no records',
     );
   }
+  return { files, examples, skipped };
+}
+
+/** The rows' texts for the embedder: digests and lengths in memory, texts read back on demand. */
+const rowTexts = (examples: readonly Example[]): TextSource => ({
+  length: examples.length,
+  digest: (row) => rowDigest(examples[row]),
+  textLength: (row) => rowTextLength(examples[row]),
+  texts: async (rows, signal) =>
+    (
+      await readRowContents(
+        rows.map((r) => examples[r]),
+        signal,
+      )
+    ).map((c) => c.text),
+});
+
+/** Reads, embeds and analyzes one mixture: the single entry point of every face. */
+export async function analyze(
+  inputs: readonly string[],
+  options: AnalyzeOptions = {},
+  signal?: AbortSignal,
+  onProgress?: (p: PipelineProgress) => void,
+): Promise<AnalyzeResult> {
+  const report = (p: PipelineProgress) => onProgress?.(p);
+  const t0 = performance.now();
+  const { files, examples, skipped } = await readMixture(inputs, options, signal, onProgress);
   const t1 = performance.now();
 
   const embedder = options.embedder ?? (await createEmbedder(options.embed ?? {}));
   let embeddings: Embeddings;
   let head: AnswerHead | undefined;
   let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
-  const texts = examples.map((e) => e.text);
+  const texts = rowTexts(examples);
   let lastEmbed: EmbedProgress = { done: 0, total: texts.length, cached: 0 };
   const embedProgress = (label: string) => (p: EmbedProgress) => {
     if (label === MAIN_EMBED) lastEmbed = p;
@@ -190,6 +234,14 @@ export async function analyze(
   );
   const t3 = performance.now();
 
+  // The suspects' texts, read back from their files in one pass.
+  const suspectRows = [...new Set(analysis.behaviors.flatMap((b) => b.suspects.map((s) => s.row)))];
+  const contents = await readRowContents(
+    suspectRows.map((r) => examples[r]),
+    signal,
+  );
+  const shown = new Map(suspectRows.map((r, i) => [r, contents[i].display ?? contents[i].text]));
+
   const behaviors: BehaviorReport[] = analysis.behaviors.map((b) => {
     const {
       index: _index,
@@ -213,7 +265,7 @@ export async function analyze(
         label: s.label,
         projection: s.projection,
         confidence: s.confidence,
-        text: examples[s.row].display ?? examples[s.row].text,
+        text: shown.get(s.row)!,
       })),
     };
   });

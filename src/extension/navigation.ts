@@ -10,6 +10,19 @@ import { findExample, nearestByCosine } from './similar.js';
 
 const SIMILAR_COUNT = 15;
 
+/**
+ * A row's text on one line. The core leaves the texts on disk and reads them back, so a file
+ * saved since the analysis says so instead of failing the whole quick pick.
+ */
+const oneLine = (e: AnalyzeResult['examples'][number], max: number): string => {
+  try {
+    return (e.display ?? e.text).replace(/\s+/g, ' ').slice(0, max);
+  } catch (error) {
+    if ((error as Error).name !== 'DatasetChangedError') throw error;
+    return '(the file changed since the analysis; run it again)';
+  }
+};
+
 /** Opens the file beside the report and selects the line (1-based). */
 export async function reveal(file: string, line: number): Promise<vscode.TextEditor> {
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(absolute(file)));
@@ -83,7 +96,7 @@ export async function openSimilar(
       return {
         label: `${path.basename(e.file)}:${e.line}`,
         description: `cosine ${similarity.toFixed(3)} · ${e.behavior} · ${e.label > 0 ? '+' : '−'}`,
-        detail: (e.display ?? e.text).replace(/\s+/g, ' ').slice(0, 200),
+        detail: oneLine(e, 200),
         file: e.file,
         line: e.line,
       };
@@ -92,7 +105,7 @@ export async function openSimilar(
   const source = examples[index];
   const pick = vscode.window.createQuickPick<Item>();
   pick.title = `Examples nearest to ${path.basename(source.file)}:${source.line} (${source.behavior})`;
-  pick.placeholder = (source.display ?? source.text).replace(/\s+/g, ' ').slice(0, 120);
+  pick.placeholder = oneLine(source, 120);
   pick.items = items;
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;

@@ -20,12 +20,26 @@ export class DatasetSchemaError extends Error {
 
 /** A path given to the reader that cannot be read as a dataset (missing, empty folder, ...). */
 export class DatasetInputError extends Error {
-  override readonly name = 'DatasetInputError';
+  override readonly name: string = 'DatasetInputError';
   constructor(
     readonly path: string,
     message: string,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+  }
+}
+
+/**
+ * A row's text, read back from its file by offset (ReadOptions.keepTexts: false), is not the text
+ * that was read: the file changed on disk during or since the analysis.
+ */
+export class DatasetChangedError extends DatasetInputError {
+  override readonly name = 'DatasetChangedError';
+  constructor(
+    file: string,
+    readonly line: number,
+  ) {
+    super(file, `${file}:${line}: the file changed since it was read; analyze it again`);
   }
 }

@@ -1,5 +1,5 @@
 export { answerLabel, normalizeAnswer, type AnswerLabel } from './answers.js';
-export { DatasetInputError, DatasetSchemaError } from './errors.js';
+export { DatasetChangedError, DatasetInputError, DatasetSchemaError } from './errors.js';
 export { MAX_LINE_BYTES, readLines, type LineSourceOptions, type SourceLine } from './lines.js';
 export {
   behaviorFromFileName,
@@ -8,6 +8,13 @@ export {
   readDataset,
   readDatasets,
 } from './read.js';
+export {
+  FileRows,
+  readRowContents,
+  rowDigest,
+  rowTextLength,
+  StoredExample,
+} from './stored-rows.js';
 export {
   BEHAVIOR_FIELD_CANDIDATES,
   chooseBehaviorField,

@@ -13,6 +13,13 @@ export interface SourceLine {
    * counted but never held in memory, so `text` is empty.
    */
   tooLongBytes?: number;
+  /**
+   * Lines of a file on disk (not of an overlay): where the line starts in the file and its
+   * length, in bytes, terminator excluded (a byte-order mark at the start of line 1 included), so
+   * that the line can be read back later without holding its text.
+   */
+  offset?: number;
+  bytes?: number;
 }
 
 export interface LineSourceOptions {
@@ -68,6 +75,9 @@ export async function* readLines(
   let lineBytes = 0;
   // A chunk ended in \r: a \n at the start of the next one belongs to the same terminator.
   let afterCr = false;
+  // File offsets of the current chunk and of the current line.
+  let chunkStart = 0;
+  let lineStart = 0;
   const finish = (): SourceLine => {
     lineNo += 1;
     let out: SourceLine;
@@ -78,6 +88,8 @@ export async function* readLines(
       const text = bytes.toString('utf8');
       out = { line: lineNo, text: lineNo === 1 ? stripBom(text) : text };
     }
+    out.offset = lineStart;
+    out.bytes = lineBytes;
     parts = [];
     lineBytes = 0;
     return out;
@@ -92,7 +104,10 @@ export async function* readLines(
     for await (const chunk of stream as AsyncIterable<Buffer>) {
       onProgress?.(stream.bytesRead, total);
       let pos = 0;
-      if (afterCr && chunk.length > 0 && chunk[0] === LF) pos = 1;
+      if (afterCr && chunk.length > 0 && chunk[0] === LF) {
+        pos = 1;
+        lineStart = chunkStart + 1;
+      }
       afterCr = false;
       // Next \n and \r at or after pos, found once each and searched again only when passed,
       // so a chunk of many short lines is scanned in linear time.
@@ -111,7 +126,9 @@ export async function* readLines(
         yield finish();
         if (chunk[end] === CR && end + 1 === chunk.length) afterCr = true;
         pos = chunk[end] === CR && chunk[end + 1] === LF ? end + 2 : end + 1;
+        lineStart = chunkStart + pos;
       }
+      chunkStart += chunk.length;
     }
     if (lineBytes > 0) {
       signal?.throwIfAborted();

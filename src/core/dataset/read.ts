@@ -2,10 +2,12 @@ import { lstat, readdir, readlink, realpath, stat } from 'node:fs/promises';
 import type { Dirent, Stats } from 'node:fs';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { DigestTable } from '../digest-table.js';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
 import { readLines, sourceSize } from './lines.js';
 import { convertRecord, type RowContent } from './records.js';
+import { FileRows, StoredExample } from './stored-rows.js';
 import {
   chooseBehaviorField,
   describeAllSchemas,
@@ -44,6 +46,9 @@ interface Pending {
   parsed: { ok: true; value: unknown } | { ok: false; error: unknown };
   /** The line was longer than the reader's limit: its length in bytes (text is then empty). */
   tooLongBytes?: number;
+  /** Byte range of the line in the file on disk (absent for overlays). */
+  offset?: number;
+  bytes?: number;
 }
 
 const tooLongMessage = (bytes: number): string => `line too long (${bytes} bytes)`;
@@ -189,11 +194,11 @@ function parseLine(text: string): Pending['parsed'] {
  * 32 bytes per record instead of its texts lets `check` validate a file of any size in little
  * memory; two different records colliding has probability about 2^-128.
  */
-function recordKey(behavior: string, rows: readonly RowContent[]): string {
+function recordKey(behavior: string, rows: readonly RowContent[]): Buffer {
   const hash = createHash('sha256');
   hash.update(`${behavior.length}:`).update(behavior);
   for (const row of rows) hash.update(`|${row.label}:${row.text.length}:`).update(row.text);
-  return hash.digest('binary');
+  return hash.digest();
 }
 
 /**
@@ -217,10 +222,14 @@ class FileReader {
   readonly counts: LineCounts = { lines: 0, records: 0, skipped: 0, blank: 0 };
   /** Rows per behavior and answer, counted whether or not the rows are kept. */
   readonly rowCounts: Record<string, BehaviorRowCounts> = {};
-  /** recordKey -> line of the first record with that key. */
-  private readonly seen = new Map<string, number>();
+  /** recordKey -> line of the first record with that key (a DigestTable: ~50 bytes a record). */
+  private readonly seen = new DigestTable();
   private readonly defaultBehavior: string;
   private nextPair: number;
+  /** Where the rows' texts are on disk, when they are not held (keepTexts: false). */
+  private readonly stored: FileRows | null;
+  /** Behavior names, one string each, whatever the record they were parsed from. */
+  private readonly behaviors = new Map<string, string>();
 
   constructor(
     readonly file: string,
@@ -230,9 +239,11 @@ class FileReader {
     pairBase: number,
     private readonly keepDuplicates: boolean,
     private readonly keepRows: boolean,
+    storeTexts: boolean,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.nextPair = pairBase;
+    this.stored = storeTexts ? new FileRows(file, schema, names) : null;
   }
 
   private skip(line: number, column: number, reason: SkipReason, message: string): void {
@@ -266,7 +277,11 @@ class FileReader {
       );
       return null;
     }
-    return String(value).trim();
+    const name = String(value).trim();
+    const known = this.behaviors.get(name);
+    if (known !== undefined) return known;
+    this.behaviors.set(name, name);
+    return name;
   }
 
   accept(pending: Pending): void {
@@ -302,12 +317,11 @@ class FileReader {
     if (!this.keepDuplicates && !intended) {
       // Same behavior and the same rows (texts and labels) as an earlier record of this file.
       const key = recordKey(behavior, outcome.rows);
-      const earlier = this.seen.get(key);
+      const earlier = this.seen.getOrAdd(key, line);
       if (earlier !== undefined) {
         this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
         return;
       }
-      this.seen.set(key, line);
     }
     this.counts.records += 1;
     const tally = (this.rowCounts[behavior] ??= { positive: 0, negative: 0 });
@@ -318,6 +332,15 @@ class FileReader {
     if (!this.keepRows) return;
     const column = firstColumn(text);
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
+    const stored = this.stored;
+    if (stored && pending.offset !== undefined && pending.bytes !== undefined) {
+      const facts = { behavior, line, column, pair };
+      outcome.rows.forEach((row, part) => {
+        const index = stored.add(pending.offset!, pending.bytes!, part, row, facts);
+        this.examples.push(new StoredExample(stored, index));
+      });
+      return;
+    }
     for (const row of outcome.rows) {
       const example: Example = {
         text: row.text,
@@ -364,7 +387,9 @@ async function readResolved(
     const field = chooseBehaviorField(schema, record, options.behaviorField, names);
     const keep = options.duplicates === 'keep';
     const rows = options.keepRows ?? true;
-    const created = new FileReader(file, schema, names, field, pairBase, keep, rows);
+    // Overlays are in memory already: their rows keep their texts, read from the overlay.
+    const storeTexts = rows && options.keepTexts === false && !options.overlays?.has(file);
+    const created = new FileReader(file, schema, names, field, pairBase, keep, rows, storeTexts);
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;
@@ -372,7 +397,7 @@ async function readResolved(
   };
 
   try {
-    for await (const { line, text, tooLongBytes } of readLines(file, {
+    for await (const { line, text, tooLongBytes, offset, bytes } of readLines(file, {
       overlay: options.overlays?.get(file),
       signal: options.signal,
       onProgress: onProgress && ((read) => onProgress(read)),
@@ -391,10 +416,10 @@ async function readResolved(
         continue;
       }
       if (reader) {
-        reader.accept({ line, text, parsed: parseLine(text) });
+        reader.accept({ line, text, parsed: parseLine(text), offset, bytes });
         continue;
       }
-      const entry: Pending = { line, text, parsed: parseLine(text) };
+      const entry: Pending = { line, text, parsed: parseLine(text), offset, bytes };
       pending.push(entry);
       const value = entry.parsed.ok ? entry.parsed.value : null;
       const schema = options.schema

@@ -73,6 +73,13 @@ export interface ReadOptions {
    */
   keepRows?: boolean;
   /**
+   * false: rows of files on disk hold no text, only where their line is and the text's SHA-256
+   * (StoredExample): `text` and `display` are read back from the file when they are read, and a
+   * file changed since it was read is then a DatasetChangedError. Rows of overlays keep their
+   * texts. `analyze` reads this way; default true.
+   */
+  keepTexts?: boolean;
+  /**
    * Bytes consumed so far and the total, across all files of one readDatasets call; called about
    * once per 64 KiB chunk.
    */

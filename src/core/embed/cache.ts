@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { textDigest } from '../digest.js';
 
 // A content-addressed embedding cache. Each write is one immutable segment file,
 // [magic 'PLE1', dim u32, count u32, 0 u32][count x 32-byte key][count x dim float32 LE],
@@ -40,9 +41,17 @@ export class EmbeddingCache {
     this.dir = join(root, this.identityHash.toString('hex').slice(0, 32));
   }
 
-  /** sha256(model identity, text) as hex. */
+  /** The key of a text: keyOfDigest(textDigest(text)). */
   key(text: string): string {
-    return createHash('sha256').update(this.identityHash).update(text).digest('hex');
+    return this.keyOfDigest(textDigest(text));
+  }
+
+  /**
+   * sha256(model identity, textDigest) as hex. From the digest rather than the text, so that the
+   * rows of a large input, whose texts stay on disk, are looked up without reading them back.
+   */
+  keyOfDigest(digest: Uint8Array): string {
+    return createHash('sha256').update(this.identityHash).update(digest).digest('hex');
   }
 
   /** Vectors of the keys already cached. */

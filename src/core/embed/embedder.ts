@@ -16,7 +16,10 @@ import type {
   EmbedProgress,
   Embeddings,
   ModelInfo,
+  TextSource,
 } from './types.js';
+import { textDigest } from '../digest.js';
+import { DigestTable } from '../digest-table.js';
 
 /** Batches kept queued at the child, so it never waits on the parent between two batches. */
 const IN_FLIGHT = 2;
@@ -26,6 +29,17 @@ const abortError = (signal: AbortSignal): Error => {
   if (reason instanceof Error && reason.name === 'AbortError') return reason;
   return new DOMException('The embedding was aborted.', 'AbortError');
 };
+
+const isTextSource = (input: readonly string[] | TextSource): input is TextSource =>
+  typeof (input as Partial<TextSource>).digest === 'function';
+
+/** Texts in memory as a TextSource. */
+const memorySource = (texts: readonly string[]): TextSource => ({
+  length: texts.length,
+  digest: (row) => textDigest(texts[row]),
+  textLength: (row) => texts[row].length,
+  texts: async (rows) => rows.map((r) => texts[r]),
+});
 
 /** Counts of the last embed call, for progress reports and benchmarks. */
 export interface EmbedRunStats {
@@ -104,51 +118,83 @@ export class ChildEmbedder implements Embedder {
   }
 
   async embed(
-    texts: readonly string[],
+    input: readonly string[] | TextSource,
     signal?: AbortSignal,
     onProgress?: (p: EmbedProgress) => void,
   ): Promise<Embeddings> {
     if (this.disposed) throw new Error('This embedder has been disposed.');
     if (signal?.aborted) throw abortError(signal);
+    const source = isTextSource(input) ? input : memorySource(input);
     const dim = this.model.info.dimension;
-    const total = texts.length;
+    const total = source.length;
     // Shared memory: the analysis's worker threads read these rows without a copy.
     const out = new Float32Array(new SharedArrayBuffer(total * dim * 4));
 
-    // Identical texts are embedded once; `where` lists the rows each unique text fills.
-    const where = new Map<string, number[]>();
-    texts.forEach((t, i) => {
-      const rows = where.get(t);
-      if (rows) rows.push(i);
-      else where.set(t, [i]);
-    });
-    const unique = [...where.keys()];
-    const keys = this.cache ? unique.map((t) => this.cache!.key(t)) : [];
+    // Identical texts (equal digests) are embedded once: `first` holds the first row of each
+    // unique text, and rowsOf(u) the rows it fills (a compact row list per unique text).
+    const uniqueOf = new Int32Array(total);
+    const first: number[] = [];
+    // Cache keys of the unique texts, from their digests.
+    const keys: string[] = [];
+    {
+      const seen = new DigestTable();
+      for (let r = 0; r < total; r++) {
+        const digest = source.digest(r);
+        let u = seen.getOrAdd(digest, first.length);
+        if (u === undefined) {
+          u = first.length;
+          first.push(r);
+          if (this.cache) keys.push(this.cache.keyOfDigest(digest));
+        }
+        uniqueOf[r] = u;
+      }
+    }
+    const start = new Int32Array(first.length + 1);
+    for (let r = 0; r < total; r++) start[uniqueOf[r] + 1] += 1;
+    for (let u = 0; u < first.length; u++) start[u + 1] += start[u];
+    const rowList = new Int32Array(total);
+    {
+      const fill = start.slice(0, first.length);
+      for (let r = 0; r < total; r++) rowList[fill[uniqueOf[r]]++] = r;
+    }
+    const rowsOf = (u: number) => rowList.subarray(start[u], start[u + 1]);
+
     const hits = this.cache ? await this.cache.lookup(keys) : new Map<string, Float32Array>();
     const todo: number[] = [];
     let done = 0;
-    unique.forEach((text, u) => {
+    for (let u = 0; u < first.length; u++) {
       const hit = this.cache ? hits.get(keys[u]) : undefined;
-      if (!hit) return void todo.push(u);
-      for (const row of where.get(text)!) out.set(hit, row * dim);
-      done += where.get(text)!.length;
-    });
+      if (!hit) {
+        todo.push(u);
+        continue;
+      }
+      for (const row of rowsOf(u)) out.set(hit, row * dim);
+      done += start[u + 1] - start[u];
+    }
+    hits.clear();
     const cached = done;
     this.lastRun = { total, cached, embedded: 0 };
     onProgress?.({ done, total, cached });
 
     // Similar lengths share a batch, so little of each batch is padding.
-    todo.sort((a, b) => unique[a].length - unique[b].length);
+    todo.sort((a, b) => source.textLength(first[a]) - source.textLength(first[b]));
     const batches: number[][] = [];
     for (let s = 0; s < todo.length; s += this.batchSize)
       batches.push(todo.slice(s, s + this.batchSize));
 
     const client = await this.live();
+    // A batch's texts are fetched (read back from disk for a TextSource) just before it is sent,
+    // and the batches are sent in order: the next batch's texts are read while the child embeds.
+    let sending: Promise<unknown> = Promise.resolve();
     const send = (batch: number[]) => {
-      const reply = client.request(
-        { type: 'embed', texts: batch.map((u) => unique[u]) },
-        'embedded',
+      const texts = sending.then(() =>
+        source.texts(
+          batch.map((u) => first[u]),
+          signal,
+        ),
       );
+      const reply = texts.then((t) => client.request({ type: 'embed', texts: t }, 'embedded'));
+      sending = texts.catch(() => {});
       reply.catch(() => {}); // awaited below, or dropped after an abort or an earlier failure
       return reply;
     };
@@ -174,8 +220,8 @@ export class ChildEmbedder implements Embedder {
         const batch = batches[b];
         batch.forEach((u, k) => {
           const row = reply.data.subarray(k * dim, (k + 1) * dim);
-          for (const r of where.get(unique[u])!) out.set(row, r * dim);
-          done += where.get(unique[u])!.length;
+          for (const r of rowsOf(u)) out.set(row, r * dim);
+          done += start[u + 1] - start[u];
         });
         await this.store(batch, keys, reply.data);
         this.lastRun.embedded += batch.length;

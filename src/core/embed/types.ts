@@ -51,10 +51,24 @@ export interface AnswerHead {
   noToken: string;
 }
 
+/**
+ * Rows to embed whose texts need not be in memory: each row's digest (textDigest in
+ * src/core/digest.ts) and length, and the texts on demand. The embedder deduplicates and looks
+ * rows up in the cache by digest, and asks for the texts of the misses only, one batch at a time.
+ */
+export interface TextSource {
+  readonly length: number;
+  digest(row: number): Uint8Array;
+  /** UTF-16 length of the row's text: batches group similar lengths. */
+  textLength(row: number): number;
+  /** The texts of `rows`, in that order. */
+  texts(rows: readonly number[], signal?: AbortSignal): Promise<string[]>;
+}
+
 export interface Embedder {
   readonly info: ModelInfo;
   embed(
-    texts: readonly string[],
+    texts: readonly string[] | TextSource,
     signal?: AbortSignal,
     onProgress?: (p: EmbedProgress) => void,
   ): Promise<Embeddings>;
