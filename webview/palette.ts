@@ -1,8 +1,7 @@
 /**
  * One color per behavior, the same in every chart, table and the map. A behavior keeps the
  * color of its index in the report's `behaviors` (stable across re-renders and sections).
- * Up to ten behaviors take a categorical palette (Okabe-Ito's colour-blind-safe hues plus
- * three), beyond that hues step by the golden angle. Lightness follows the theme: darker on
+ * Up to ten behaviors take ten well-separated hues, beyond that hues step by the golden angle. Lightness follows the theme: darker on
  * light backgrounds, lighter on dark ones, full saturation in high contrast, so every color
  * keeps contrast against the page. Positive and negative examples of one behavior differ in
  * lightness (and in shape on the map), never in hue.
@@ -11,8 +10,12 @@ import type { Theme } from './theme.js';
 
 type Rgb = [number, number, number];
 
-/** Hues (degrees) of Okabe & Ito's palette (blue, vermillion, bluish green, orange, reddish purple, sky blue, yellow) and three more. */
-const CATEGORICAL_HUES = [205, 24, 164, 41, 326, 202, 55, 270, 0, 120];
+/**
+ * Ten hues at least 25 degrees apart, in an order where neighbours differ most (blue, vermillion,
+ * green, magenta, amber, violet, cyan, red, olive, purple): at one lightness, hues closer than
+ * that read as the same color.
+ */
+const CATEGORICAL_HUES = [210, 25, 150, 320, 45, 265, 185, 0, 95, 290];
 const GOLDEN_ANGLE = 137.508;
 
 export type ThemeKind = 'light' | 'dark' | 'high-contrast-dark' | 'high-contrast-light';
@@ -28,8 +31,8 @@ export const themeKind = (theme: Pick<Theme, 'dark' | 'highContrast'>): ThemeKin
 
 /** Saturation and lightness (percent) of the behavior colors per theme. */
 const TONE: Record<ThemeKind, { s: number; l: number; lNeg: number }> = {
-  light: { s: 70, l: 40, lNeg: 72 },
-  dark: { s: 75, l: 62, lNeg: 34 },
+  light: { s: 70, l: 40, lNeg: 62 },
+  dark: { s: 75, l: 62, lNeg: 40 },
   'high-contrast-dark': { s: 100, l: 60, lNeg: 32 },
   'high-contrast-light': { s: 100, l: 32, lNeg: 62 },
 };

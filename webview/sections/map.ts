@@ -51,7 +51,7 @@ const describe = (sc: ReportSidecar): string => {
   const p = sc.projection;
   return p.method === 'umap'
     ? `UMAP (${p.nNeighbors} neighbours, min. distance ${p.minDist}, ${p.epochs} epochs, seed ${p.seed}) of ${p.pcaDims} principal components`
-    : `first two principal components (${p.reason})`;
+    : `${p.reason}`;
 };
 
 export function mapSection(ctx: Ctx): Section {
@@ -148,7 +148,7 @@ export function mapSection(ctx: Ctx): Section {
   legend.append(h('span', { class: 'legend-note', text: '● positive  ○ negative (lighter)' }));
 
   const alphaFor = (n: number): number =>
-    Math.max(0.15, Math.min(0.9, 0.9 * Math.sqrt(3000 / Math.max(1, n))));
+    Math.max(0.25, Math.min(0.9, 0.9 * Math.sqrt(6000 / Math.max(1, n))));
   const sizeFor = (n: number): number => (n > 50_000 ? 3 : n > 10_000 ? 4 : n > 2000 ? 5 : 7);
 
   function indices(): { bright: Uint32Array; dim: Uint32Array } {
