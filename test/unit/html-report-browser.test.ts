@@ -140,6 +140,12 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     );
     // Opened, laid out and drawn, 120k points included, in well under the old UMAP wait.
     expect(openMs).toBeLessThan(20_000);
+    const drawMs = Number(await map.getAttribute('data-draw-ms'));
+    console.log(
+      `map: ${rows} rows, first draw ${drawMs} ms on the main thread, page ready in ${openMs} ms`,
+    );
+    // 67 ms measured here (issue #15's goal: no UI task over 100 ms); lenient for a busy machine.
+    expect(drawMs).toBeLessThan(250);
     // The map has ink: read the WebGL canvas back through a 2D copy.
     const inked = await page.evaluate<number>(`(() => {
       const src = document.getElementById('map');
