@@ -225,7 +225,8 @@ export function thresholdPlugin(lines: ThresholdLine[]): Plugin {
         if (line.axis === 'x') {
           const w = g.measureText(line.label).width;
           g.textAlign = p + w + 4 > area.right ? 'right' : 'left';
-          g.fillText(line.label, g.textAlign === 'right' ? p - 4 : p + 4, area.top + 11);
+          // Above the plot area (the chart reserves layout.padding.top for it), not over a bar.
+          g.fillText(line.label, g.textAlign === 'right' ? p - 4 : p + 4, area.top - 4);
         } else {
           g.textAlign = 'right';
           g.fillText(line.label, area.right - 4, p - 4);

@@ -33,6 +33,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
     options: {
       ...base,
       indexAxis: 'y',
+      layout: { padding: { top: 16 } },
       plugins: {
         ...base.plugins,
         legend: { display: false },

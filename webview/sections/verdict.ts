@@ -46,10 +46,14 @@ export function verdictFigure(ctx: Ctx): HTMLElement {
     const runs = overlappingRuns(ranked.map((b) => b.distinguishabilityCI));
     const tied = runs.reduce((a, [i, j]) => a + j - i + 1, 0);
     lines.push(
-      `Predicted learning order (most distinguishable first): ${ranked
-        .slice(0, 3)
-        .map((b) => b.name)
-        .join(', ')}${n > 3 ? ', …' : ''}, last ${ranked[n - 1].name}.` +
+      `Predicted learning order (most distinguishable first): ${
+        n <= 5
+          ? ranked.map((b) => b.name).join(', ')
+          : `${ranked
+              .slice(0, 3)
+              .map((b) => b.name)
+              .join(', ')}, …, last ${ranked[n - 1].name}`
+      }.` +
         (tied
           ? ` ${tied} of ${n} behaviors have overlapping 95% intervals with a neighbour: their relative order is uncertain (brackets).`
           : ' Every neighbouring pair is separated by its 95% interval.'),
