@@ -16,9 +16,9 @@ const nodeEntries = [
   ['src/cli/main.ts', 'dist/cli.js'],
 ].filter(([entry]) => existsSync(entry));
 
-const browserEntries = [
-  ['webview/main.ts', 'dist/webview.js'],
-].filter(([entry]) => existsSync(entry));
+const browserEntries = [['webview/main.ts', 'dist/webview.js']].filter(([entry]) =>
+  existsSync(entry),
+);
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch };
