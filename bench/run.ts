@@ -2,9 +2,11 @@
  * `npm run bench`: embedding throughput of the bundled model (issue #2) and the analysis time on
  * 136 behaviors x 1000 examples at d = 384 and d = 4096 (issue #4), with their ratios to goal.
  *   npm run bench [-- --quick]   (--quick: 300 texts, 20 behaviors; for a smoke run only)
+ *   npm run bench -- --projection   (only the map's projection: UMAP at its limit, PCA at 100k rows)
  */
 import { benchAnalysis } from './analysis.js';
 import { benchEmbed, type EmbedBenchRow } from './embed.js';
+import { benchProjection } from './projection.js';
 
 const quick = process.argv.includes('--quick');
 
@@ -23,6 +25,11 @@ const main = async () => {
   console.log(
     `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
   );
+  if (process.argv.includes('--projection')) {
+    console.log('Map projection (synthetic mixture, d = 384, seed 1234)');
+    await benchProjection((line) => console.log(`  ${line}`));
+    return;
+  }
   const embedRows = await benchEmbed({ count: quick ? 300 : 1000, log: () => undefined });
   console.log('Embedding (bundled all-MiniLM-L6-v2 int8, persona statements)');
   console.log(table(embedRows));

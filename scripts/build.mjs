@@ -1,5 +1,5 @@
 // Bundles every face with esbuild: extension host + embedding child + CLI (Node, CommonJS) and the
-// report webview + UMAP worker (browser). onnxruntime-node and transformers.js stay external so the
+// report webview (browser). onnxruntime-node and transformers.js stay external so the
 // native binaries are loaded from node_modules (and shipped per platform in the VSIX).
 import { build } from 'esbuild';
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -12,13 +12,13 @@ const nodeEntries = [
   ['src/core/embed/child-main.ts', 'dist/embed-child.js'],
   ['src/core/analysis/analysis-worker.ts', 'dist/analysis-worker.js'],
   ['src/core/analysis/gemm-worker.ts', 'dist/gemm-worker.js'],
+  ['src/core/report/projection-worker.ts', 'dist/projection-worker.js'],
   ['src/cli/main.ts', 'dist/cli.js'],
 ].filter(([entry]) => existsSync(entry));
 
-const browserEntries = [
-  ['webview/main.ts', 'dist/webview.js'],
-  ['webview/umap-worker.ts', 'dist/umap-worker.js'],
-].filter(([entry]) => existsSync(entry));
+const browserEntries = [['webview/main.ts', 'dist/webview.js']].filter(([entry]) =>
+  existsSync(entry),
+);
 
 const { version } = JSON.parse(readFileSync('package.json', 'utf8'));
 const common = { bundle: true, sourcemap: true, logLevel: 'warning', minify: !watch };

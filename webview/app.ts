@@ -10,7 +10,8 @@ import { misalignmentSection } from './sections/misalignment.js';
 import { prioritySection } from './sections/priority.js';
 import { rankingSection } from './sections/ranking.js';
 import { rebalancingSection } from './sections/rebalancing.js';
-import { scatterSection } from './sections/scatter.js';
+import { mapSection } from './sections/map.js';
+import { behaviorPalette } from './palette.js';
 import { readTheme, watchTheme } from './theme.js';
 import type { Ctx, ReportPayload, Section } from './types.js';
 
@@ -22,7 +23,7 @@ export const SECTIONS = [
   jointSection,
   misalignmentSection,
   rebalancingSection,
-  scatterSection,
+  mapSection,
   suspectsSection,
   skippedSection,
 ];
@@ -78,10 +79,15 @@ export class App {
       // Start on the behavior most at risk: the lowest priority level.
       state.curveBehavior = [...ranked].sort((a, b) => a.priorityLevel - b.priorityLevel)[0].name;
     }
+    const theme = readTheme();
     return {
       payload,
       report,
-      theme: readTheme(),
+      theme,
+      palette: behaviorPalette(
+        theme,
+        report.behaviors.map((b) => b.name),
+      ),
       charts: this.charts,
       host: this.host,
       ranked,
@@ -110,7 +116,6 @@ export class App {
   private select(behavior: string, scroll: boolean): void {
     if (!this.state) return;
     this.state.curveBehavior = behavior;
-    this.state.scatterBehavior = behavior;
     this.host.setState(this.state);
     for (const s of this.sections) s.onSelect?.(behavior);
     if (scroll) {

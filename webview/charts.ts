@@ -14,6 +14,7 @@ import {
   Tooltip,
   type ChartConfiguration,
   type ChartDataset,
+  type Plugin,
 } from 'chart.js';
 import type { Theme } from './theme.js';
 
@@ -39,6 +40,16 @@ export class ChartSet {
     this.charts.get(canvas.id)?.destroy();
     const chart = new Chart(canvas, config);
     this.charts.set(canvas.id, chart);
+    // Each series' label and color, for tests and assistive tooling that cannot read pixels.
+    canvas.setAttribute(
+      'data-series',
+      JSON.stringify(
+        config.data.datasets.map((d) => [
+          d.label ?? '',
+          (d as { borderColor?: unknown }).borderColor ?? d.backgroundColor ?? null,
+        ]),
+      ),
+    );
     return chart;
   }
 
@@ -173,6 +184,55 @@ export function clippedTicks(color: string, n = 34) {
     callback(this: { getLabelForValue(v: number): string }, value: number | string): string {
       const label = this.getLabelForValue(Number(value));
       return label.length > n ? `${label.slice(0, n - 1)}…` : label;
+    },
+  };
+}
+
+export interface ThresholdLine {
+  value: number;
+  label: string;
+  color: string;
+  /** The value axis the line crosses: 'x' draws a vertical line. */
+  axis: 'x' | 'y';
+}
+
+/** Dashed reference lines (thresholds) drawn over the chart area, labeled at their end. */
+export function thresholdPlugin(lines: ThresholdLine[]): Plugin {
+  return {
+    id: 'thresholds',
+    afterDatasetsDraw(chart) {
+      const { ctx: g, chartArea: area } = chart;
+      for (const line of lines) {
+        const scale = chart.scales[line.axis];
+        if (!scale || !Number.isFinite(line.value)) continue;
+        const p = scale.getPixelForValue(line.value);
+        g.save();
+        g.strokeStyle = line.color;
+        g.fillStyle = line.color;
+        g.setLineDash([5, 4]);
+        g.lineWidth = 1.5;
+        g.beginPath();
+        if (line.axis === 'x') {
+          g.moveTo(p, area.top);
+          g.lineTo(p, area.bottom);
+        } else {
+          g.moveTo(area.left, p);
+          g.lineTo(area.right, p);
+        }
+        g.stroke();
+        g.setLineDash([]);
+        g.font = '11px sans-serif';
+        if (line.axis === 'x') {
+          const w = g.measureText(line.label).width;
+          g.textAlign = p + w + 4 > area.right ? 'right' : 'left';
+          // Above the plot area (the chart reserves layout.padding.top for it), not over a bar.
+          g.fillText(line.label, g.textAlign === 'right' ? p - 4 : p + 4, area.top - 4);
+        } else {
+          g.textAlign = 'right';
+          g.fillText(line.label, area.right - 4, p - 4);
+        }
+        g.restore();
+      }
     },
   };
 }

@@ -7,7 +7,8 @@ import type { HostToWebview, ReportPayload, WebviewToHost } from '../src/shared/
 export interface SavedState {
   payload: ReportPayload;
   curveBehavior?: string;
-  scatterBehavior?: string;
+  /** The map's behavior filter (empty: all). */
+  mapBehavior?: string;
 }
 
 export interface Host {
@@ -15,8 +16,6 @@ export interface Host {
   post(message: WebviewToHost): void;
   getState(): SavedState | undefined;
   setState(state: SavedState): void;
-  /** Starts the UMAP worker from a blob URL (a webview cannot load a worker cross-origin). */
-  createWorker(): Promise<Worker>;
   onMessage(listener: (message: HostToWebview) => void): void;
 }
 
@@ -27,11 +26,6 @@ interface VsCodeApi {
 }
 
 declare function acquireVsCodeApi(): VsCodeApi;
-
-function blobWorker(source: string): Worker {
-  const url = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
-  return new Worker(url);
-}
 
 function isSavedState(x: unknown): x is SavedState {
   return typeof x === 'object' && x !== null && 'payload' in x;
@@ -46,16 +40,6 @@ function vscodeHost(api: VsCodeApi): Host {
       return isSavedState(s) ? s : undefined;
     },
     setState: (s) => api.setState(s),
-    async createWorker() {
-      // The panel HTML names the worker's webview URI; fetching it is same-origin for the webview.
-      const uri = document
-        .querySelector('meta[name="preference-lens-worker"]')
-        ?.getAttribute('content');
-      if (!uri) throw new Error('the panel did not name the UMAP worker script');
-      const response = await fetch(uri);
-      if (!response.ok) throw new Error(`could not load the UMAP worker (${response.status})`);
-      return blobWorker(await response.text());
-    },
     onMessage(listener) {
       window.addEventListener('message', (event: MessageEvent<HostToWebview>) => {
         if (event.data && typeof event.data === 'object' && 'type' in event.data)
@@ -100,7 +84,6 @@ function standaloneHost(): Host {
   });
   const pristine = '<!DOCTYPE html>\n' + clone.outerHTML;
   const payloadText = document.getElementById('payload')?.textContent ?? '';
-  const workerSource = document.getElementById('umap-worker-src')?.textContent ?? '';
   let state: SavedState | undefined;
   let payload: ReportPayload | undefined;
   const listeners: ((m: HostToWebview) => void)[] = [];
@@ -117,6 +100,8 @@ function standaloneHost(): Host {
         }
       } else if (m.type === 'reveal' || m.type === 'openSimilar') {
         toast(`${m.file}:${m.line} (open the report in VS Code to jump to the line)`);
+      } else if (m.type === 'exportRows') {
+        download('preference-lens-selection.jsonl', 'application/x-ndjson', m.jsonl);
       } else if (m.type === 'export' && payload) {
         const stamp = payload.report.createdAt.replace(/[:.]/g, '-');
         if (m.format === 'json') {
@@ -133,10 +118,6 @@ function standaloneHost(): Host {
     getState: () => state,
     setState: (s) => {
       state = s;
-    },
-    createWorker: () => {
-      if (!workerSource) return Promise.reject(new Error('no embedded UMAP worker'));
-      return Promise.resolve(blobWorker(workerSource));
     },
     onMessage: (l) => {
       listeners.push(l);

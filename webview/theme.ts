@@ -5,6 +5,8 @@
  */
 export interface Theme {
   dark: boolean;
+  /** VS Code's high-contrast themes (body class vscode-high-contrast[-light]). */
+  highContrast: boolean;
   fg: string;
   bg: string;
   muted: string;
@@ -72,8 +74,12 @@ export function readTheme(): Theme {
     v('--pl-series-7', '#e377c2'),
     v('--pl-series-8', '#17becf'),
   ];
+  const highContrast =
+    document.body.classList.contains('vscode-high-contrast') ||
+    document.body.classList.contains('vscode-high-contrast-light');
   return {
-    dark,
+    dark: dark && !document.body.classList.contains('vscode-high-contrast-light'),
+    highContrast,
     fg,
     bg,
     muted: v('--pl-muted', '#59636e'),

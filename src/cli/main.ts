@@ -4,7 +4,7 @@ import path from 'node:path';
 import { analyze } from '../core/pipeline.js';
 import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
-import { buildScatter } from '../core/report/scatter.js';
+import { buildSidecar } from '../core/report/sidecar.js';
 import { writeEmbeddingsNpy, writeRebalancedJsonl } from '../core/io/index.js';
 import { createProgressReporter } from './progress.js';
 import { formatSummary } from './summary.js';
@@ -30,6 +30,10 @@ export const EXIT = { ok: 0, gate: 1, usage: 2, interrupted: 130 } as const;
 
 const distDir = (): string => path.resolve(__dirname);
 
+/** report.json → report.rows.json (the sidecar documented in the README). */
+export const sidecarPath = (jsonFile: string): string =>
+  jsonFile.replace(/(\.json)?$/i, '.rows.json');
+
 const writeOutputs = async (
   opts: CliOptions,
   result: Awaited<ReturnType<typeof analyze>>,
@@ -37,10 +41,20 @@ const writeOutputs = async (
   const written: string[] = [];
   const ensureParent = (file: string) =>
     mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  // The per-row sidecar (map positions), once for the JSON and the HTML report.
+  const sidecar =
+    opts.json || opts.html
+      ? await buildSidecar(result.examples, result.embeddings, result.report)
+      : null;
   if (opts.json) {
     await ensureParent(opts.json);
     await writeFile(opts.json, JSON.stringify(result.report, null, 2) + '\n');
     written.push(opts.json);
+    if (sidecar) {
+      const rowsFile = sidecarPath(opts.json);
+      await writeFile(rowsFile, JSON.stringify(sidecar) + '\n');
+      written.push(rowsFile);
+    }
   }
   if (opts.markdown) {
     await ensureParent(opts.markdown);
@@ -49,9 +63,8 @@ const writeOutputs = async (
   }
   if (opts.html) {
     await ensureParent(opts.html);
-    const scatter = buildScatter(result.examples, result.embeddings, result.report);
     const assets = await loadReportAssets(distDir());
-    await writeFile(opts.html, renderHtml({ report: result.report, scatter }, assets));
+    await writeFile(opts.html, renderHtml({ report: result.report, sidecar }, assets));
     written.push(opts.html);
   }
   if (opts.saveEmbeddings) {

@@ -5,7 +5,7 @@
 import * as vscode from 'vscode';
 import { COMMAND_OPEN_SIMILAR, COMMAND_SHOW_IN_REPORT } from './diagnostics.js';
 import type { CommandFactory, Ctx } from './ctx.js';
-import { exportReport } from './export.js';
+import { exportReport, exportRows } from './export.js';
 import { selectMixture, type Mixture } from './mixture.js';
 import { openSimilar, reveal } from './navigation.js';
 import { errorMessage, ReportPanel, type PanelMessageHandler } from './panel.js';
@@ -87,5 +87,8 @@ export const panelMessages =
         if (payload) await exportReport(payload, message.format, ctx);
         return;
       }
+      case 'exportRows':
+        await exportRows(message.jsonl, message.rows);
+        return;
     }
   };

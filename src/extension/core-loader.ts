@@ -6,7 +6,7 @@
  */
 export { analyze } from '../core/pipeline.js';
 export { createEmbedder } from '../core/embed/index.js';
-export { buildScatter } from '../core/report/scatter.js';
+export { buildSidecar } from '../core/report/sidecar.js';
 export { loadReportAssets, renderHtml } from '../core/report/html.js';
 
 /** This module's shape: what the extension gets once the core has loaded. */

@@ -49,3 +49,18 @@ const renderHtml = async (payload: ReportPayload, renderer: Renderer): Promise<s
   );
   return core.renderHtml(payload, assets);
 };
+
+/** The map's lasso selection, as the webview serialized it (JSON Lines), to a file the user picks. */
+export async function exportRows(jsonl: string, rows: number): Promise<void> {
+  const root = vscode.workspace.workspaceFolders?.[0]?.uri;
+  const target = await vscode.window.showSaveDialog({
+    defaultUri: root ? vscode.Uri.joinPath(root, 'preference-lens-selection.jsonl') : undefined,
+    filters: { 'JSON Lines': ['jsonl'] },
+    saveLabel: `Export ${rows} rows`,
+  });
+  if (!target) return;
+  await vscode.workspace.fs.writeFile(target, Buffer.from(jsonl, 'utf8'));
+  void vscode.window.showInformationMessage(
+    `Preference Lens: ${rows} rows saved to ${target.fsPath}.`,
+  );
+}

@@ -129,9 +129,7 @@ const panelHtml = (webview: vscode.Webview, extensionUri: vscode.Uri): string =>
     `style-src ${webview.cspSource} 'nonce-${nonce}'`,
     `font-src ${webview.cspSource}`,
     `script-src 'nonce-${nonce}'`,
-    // The UMAP worker is fetched from the extension (connect-src) and started from a blob URL.
-    'worker-src blob:',
-    `connect-src ${webview.cspSource}`,
+    // No worker and no fetch: the map arrives projected in the payload (the report's sidecar).
   ].join('; ');
   return `<!DOCTYPE html>
 <html lang="en">
@@ -139,7 +137,6 @@ const panelHtml = (webview: vscode.Webview, extensionUri: vscode.Uri): string =>
 <meta charset="UTF-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1.0">
-<meta name="preference-lens-worker" content="${asset('dist', 'umap-worker.js')}">
 <meta name="preference-lens-nonce" content="${nonce}">
 <link rel="stylesheet" href="${asset('dist', 'report.css')}">
 <title>Preference Lens</title>

@@ -150,10 +150,15 @@ export class RunControl implements vscode.Disposable {
       };
       const options = { ...analyzeOptions(settings, host.overlays()), embedder };
       const result = await core.analyze(mixture.files, options, signal, onProgress);
-      const scatter = core.buildScatter(result.examples, result.embeddings, result.report);
+      // The map's projection on a worker thread: the host stays responsive meanwhile.
+      progress.report({ message: 'projecting the embedding map' });
+      host.status.running('projecting the embedding map', 0.99);
+      const sidecar = await core.buildSidecar(result.examples, result.embeddings, result.report, {
+        signal,
+      });
       const payload: ReportPayload = {
         report: result.report,
-        scatter,
+        sidecar,
         mixture: mixture.description,
       };
       this.lastRun = { result, mixture, payload };

@@ -13,3 +13,16 @@ export function median(xs: readonly number[]): number {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
+
+/**
+ * The order of the gap matrix in every face (Markdown, HTML): by priority level, highest first
+ * (ties by name), so the upper triangle reads "prioritized over".
+ */
+export const priorityOrder = (priority: { names: string[]; levels: number[] }): number[] =>
+  priority.names
+    .map((_, i) => i)
+    .sort(
+      (a, b) =>
+        priority.levels[b] - priority.levels[a] ||
+        priority.names[a].localeCompare(priority.names[b]),
+    );

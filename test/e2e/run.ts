@@ -130,6 +130,20 @@ async function storedReport(): Promise<{
   throw new Error('no stored report found in the workspace storage');
 }
 
+/** The whole stored payload (report and sidecar), for the map's row count. */
+async function storedPayload(): Promise<{
+  report: { inputs: { rows: number }[] };
+  sidecar: { rows: number } | null;
+}> {
+  const root = path.join(userData, 'User', 'workspaceStorage');
+  for (const dir of await readdir(root)) {
+    const file = path.join(root, dir, 'preference-lens.preference-lens', 'last-report.json');
+    const text = await readFile(file, 'utf8').catch(() => null);
+    if (text) return JSON.parse(text) as Awaited<ReturnType<typeof storedPayload>>;
+  }
+  throw new Error('no stored report found in the workspace storage');
+}
+
 /** The embedding child process: a descendant of our code-server whose script is embed-child.js. */
 function embeddingChildPid(): number | undefined {
   const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' })
@@ -209,10 +223,19 @@ async function main(): Promise<void> {
     const canvases = await frame.locator('canvas').count();
     step(`charts: ${charts}, canvases: ${canvases}`);
     if (!(charts > 0 && canvases > 0)) throw new Error('the report shows no charts');
-    await frame
-      .locator('body[data-scatter-ready="true"]')
-      .waitFor({ timeout: 120_000 })
-      .catch(() => step('scatter not ready within 120 s (continuing)'));
+    await frame.locator('body[data-scatter-ready="true"]').waitFor({ timeout: 120_000 });
+    // The map holds every row of the mixture (the report's sidecar), not a sample.
+    const inputRows = (await storedPayload()).report.inputs.reduce((n, i) => n + i.rows, 0);
+    const mapRows = Number(await frame.locator('canvas#map').getAttribute('data-rows'));
+    const mapPoints = Number(await frame.locator('canvas#map').getAttribute('data-points'));
+    const renderer = await frame.locator('canvas#map').getAttribute('data-renderer');
+    step(
+      `map: ${mapPoints} points drawn of ${mapRows} rows (${renderer}); inputs hold ${inputRows}`,
+    );
+    if (!(mapRows === inputRows && mapPoints === inputRows))
+      throw new Error(
+        `the map draws ${mapPoints} of ${mapRows} rows, the inputs hold ${inputRows}`,
+      );
     await shot(page, '03-report');
 
     // Problems: one warning per behavior-level warning and file, from our source.

@@ -105,6 +105,17 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
     const page = await readFile(html, 'utf8');
     expect(page).not.toMatch(/(src|href)=["']https?:/);
     expect(page).toMatch(/Content-Security-Policy/);
+    // The sidecar beside the JSON report: every row, with its map position (UMAP: 480 rows).
+    const sidecar = JSON.parse(await readFile(path.join(work, 'report.rows.json'), 'utf8')) as {
+      rows: number;
+      x: number[];
+      line: number[];
+      projection: { method: string };
+    };
+    expect(sidecar.rows).toBe(480);
+    expect(sidecar.x).toHaveLength(480);
+    expect(sidecar.projection.method).toBe('umap');
+    expect(page).toContain('"sidecar":{"version":1,"rows":480');
 
     const npy = await readFile(path.join(emb, 'embeddings.npy'));
     expect(npy.subarray(1, 6).toString('latin1')).toBe('NUMPY');

@@ -1,7 +1,8 @@
 /**
  * Opens a generated standalone report in headless Chromium and checks that it draws: charts,
- * heatmap, the UMAP scatter (computed in the worker), with dataset markup shown as text and no
- * console errors or CSP violations. Set PL_REPORT_SCREENSHOT=path to save a screenshot.
+ * heatmap, the embedding map with every row of the sidecar (drawn at once, no worker started),
+ * one color per behavior across charts, dataset markup shown as text and no console errors or
+ * CSP violations. Set PL_REPORT_SCREENSHOT=path (and PL_MAP_SCREENSHOT=path) to save screenshots.
  */
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -12,6 +13,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml, type ReportAssets } from '../../src/core/report/html.js';
 import { buildReportAssets } from './report-assets.js';
+import type { ReportSidecar } from '../../src/shared/protocol.js';
 import { fixturePayload, HOSTILE_NAME, HOSTILE_TEXT } from './report-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,7 +35,17 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   let browser: Browser;
   let page: Page;
   const problems: string[] = [];
-  const payload = fixturePayload({ hostile: true });
+  // 120,000 rows on the map: the whole of a large mixture, not a sample.
+  const payload = fixturePayload({ hostile: true, mapRows: 120_000 });
+  // Two rows set apart from the crowd (corners of the map), so pointing at them is unambiguous.
+  const sc0 = payload.sidecar!;
+  const hostileRow = sc0.text.indexOf(HOSTILE_TEXT);
+  const [minX, maxX] = [Math.min(...sc0.x), Math.max(...sc0.x)];
+  const [minY, maxY] = [Math.min(...sc0.y), Math.max(...sc0.y)];
+  sc0.x[hostileRow] = maxX + 1;
+  sc0.y[hostileRow] = maxY + 1;
+  sc0.x[5] = minX - 1;
+  sc0.y[5] = minY - 1;
 
   beforeAll(async () => {
     const assets = await buildReportAssets();
@@ -46,6 +58,8 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     });
     page = await browser.newPage({ viewport: { width: 1360, height: 900 }, deviceScaleFactor: 1 });
     page.on('console', (m) => {
+      // Chromium's software GL notes read-backs as "performance" driver messages: not a fault.
+      if (/GL Driver Message \(OpenGL, Performance/.test(m.text())) return;
       if (m.type() === 'error' || m.type() === 'warning')
         problems.push(`console.${m.type()}: ${m.text()}`);
     });
@@ -59,11 +73,20 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
       document.addEventListener('securitypolicyviolation', (e) =>
         window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
       window.alert = (m) => window.__violations.push('alert(' + m + ')');
+      // The export must draw its map without computing it: count every worker started.
+      window.__workers = 0;
+      const RealWorker = window.Worker;
+      window.Worker = class extends RealWorker {
+        constructor(...args) { super(...args); window.__workers++; }
+      };
     `);
+    const opened = Date.now();
     await page.goto(`file://${file}`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
     await page.waitForSelector('body[data-scatter-ready="true"]', { timeout: 60_000 });
+    openMs = Date.now() - opened;
   });
+  let openMs = 0;
 
   afterAll(async () => {
     await browser?.close();
@@ -72,7 +95,7 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   it('draws every chart and the heatmap', async () => {
     // A drawn chart has non-transparent pixels.
     const charts = await page.evaluate<{ id: string; width: number; inked: number }[]>(`
-      [...document.querySelectorAll('canvas')].map((c) => {
+      [...document.querySelectorAll('canvas[id^="chart-"]')].map((c) => {
         const { data } = c.getContext('2d').getImageData(0, 0, c.width, c.height);
         let inked = 0;
         for (let i = 3; i < data.length; i += 4) if (data[i] > 0) inked++;
@@ -104,37 +127,95 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     );
   });
 
-  it('runs UMAP in the worker and plots every point of the behavior', async () => {
-    const svg = page.locator('svg#scatter');
-    expect(await svg.getAttribute('data-state')).toBe('umap');
-    const behavior = (await svg.getAttribute('data-behavior'))!;
-    const b = payload.scatter!.behaviors.indexOf(behavior);
-    const expected = payload.scatter!.behavior.filter((x) => x === b).length;
-    expect(await page.locator('svg#scatter circle').count()).toBe(expected);
-    expect(Number(await svg.getAttribute('data-points'))).toBe(expected);
+  it('draws every row of the sidecar at once, without starting a worker', async () => {
+    const map = page.locator('canvas#map');
+    const rows = payload.sidecar!.rows;
+    expect(rows).toBeGreaterThan(120_000);
+    expect(Number(await map.getAttribute('data-rows'))).toBe(rows);
+    expect(Number(await map.getAttribute('data-points'))).toBe(rows);
+    expect(await map.getAttribute('data-renderer')).toMatch(/^(webgl2|canvas2d)$/);
+    expect(await page.evaluate<number>('window.__workers')).toBe(0);
     expect(await page.locator('#scatter-count').textContent()).toContain(
-      `of ${payload.scatter!.total} rows`,
+      `${rows.toLocaleString('en-US')} of ${rows.toLocaleString('en-US')} rows shown`,
     );
+    // Opened, laid out and drawn, 120k points included, in well under the old UMAP wait.
+    expect(openMs).toBeLessThan(20_000);
+    const drawMs = Number(await map.getAttribute('data-draw-ms'));
+    console.log(
+      `map: ${rows} rows, first draw ${drawMs} ms on the main thread, page ready in ${openMs} ms`,
+    );
+    // 67 ms measured here (issue #15's goal: no UI task over 100 ms); lenient for a busy machine.
+    expect(drawMs).toBeLessThan(250);
+    // The map has ink: read the WebGL canvas back through a 2D copy.
+    const inked = await page.evaluate<number>(`(() => {
+      const src = document.getElementById('map');
+      const c = document.createElement('canvas');
+      c.width = src.width; c.height = src.height;
+      const g = c.getContext('2d');
+      g.drawImage(src, 0, 0);
+      const { data } = g.getImageData(0, 0, c.width, c.height);
+      let n = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+      return n;
+    })()`);
+    expect(inked).toBeGreaterThan(5000);
+    // Filters: one behavior, then one label of it.
+    const name = payload.report.behaviors[2].name;
+    const b = payload.sidecar!.behaviors.indexOf(name);
+    const ofBehavior = payload.sidecar!.behavior.filter((x) => x === b).length;
+    await page.selectOption('#map-behavior', name);
+    expect(Number(await map.getAttribute('data-points'))).toBe(ofBehavior);
+    await page.selectOption('#map-label', '-1');
+    const negatives = payload.sidecar!.behavior.filter(
+      (x, i) => x === b && payload.sidecar!.label[i] === -1,
+    ).length;
+    expect(Number(await map.getAttribute('data-points'))).toBe(negatives);
+    await page.selectOption('#map-label', '');
+    await page.selectOption('#map-behavior', '');
+    expect(Number(await map.getAttribute('data-points'))).toBe(rows);
+    const shot = process.env.PL_MAP_SCREENSHOT;
+    if (shot) await page.locator('#scatter-section').screenshot({ path: shot });
+  });
+
+  it('gives a behavior one color in the table, the charts and the map legend', async () => {
+    const name = payload.report.behaviors[1].name;
+    const swatch = await page
+      .locator(`#ranking-table tr[data-behavior="${name}"] .swatch`)
+      .getAttribute('data-color');
+    const legend = await page
+      .locator(`#map-legend .legend-item[data-behavior="${name}"] .swatch`)
+      .getAttribute('data-color');
+    const series = async (id: string): Promise<Record<string, unknown>> =>
+      Object.fromEntries(
+        JSON.parse((await page.locator(`canvas#${id}`).getAttribute('data-series'))!) as [
+          string,
+          unknown,
+        ][],
+      );
+    const loss = await series('chart-loss-all');
+    const joint = await series('chart-joint-loss');
+    expect(swatch).toMatch(/^rgb\(/);
+    expect(legend).toBe(swatch);
+    expect(loss[name]).toBe(swatch);
+    expect(joint[name]).toBe(swatch);
+    // …and different behaviors get different colors.
+    const colors = new Set(payload.report.behaviors.map((b) => loss[b.name]));
+    expect(colors.size).toBe(payload.report.behaviors.length);
   });
 
   it('shows markup in names and texts literally', async () => {
     const row = page.locator('#ranking-table tbody tr').filter({ hasText: 'bold-behavior' });
     expect(await row.locator('td.name').textContent()).toBe(HOSTILE_NAME);
     expect(await page.locator('#ranking-table b, #ranking-table script').count()).toBe(0);
-    // Select the hostile behavior in the scatter, hover its markup statement.
-    await page.selectOption('#scatter-behavior', HOSTILE_NAME);
-    await page.waitForSelector(
-      `svg#scatter[data-state="umap"][data-behavior="${HOSTILE_NAME.replace(/"/g, '\\"')}"]`,
-      {
-        timeout: 60_000,
-      },
-    );
-    const hostile = payload.scatter!.text.indexOf(HOSTILE_TEXT);
-    await page.locator(`svg#scatter circle[data-index="${hostile}"]`).hover({ force: true });
+    // Show only the hostile behavior on the map and hover its markup statement.
+    await page.selectOption('#map-behavior', HOSTILE_NAME);
+    const at = await pointOnScreen(page, hostileRow, payload.sidecar!);
+    await page.mouse.move(at.x, at.y);
     const tooltip = page.locator('#scatter-tooltip .tooltip-text');
     await expect.poll(() => tooltip.textContent()).toBe(HOSTILE_TEXT);
     expect(await page.locator('#scatter-tooltip b, #scatter-tooltip script').count()).toBe(0);
     expect(await page.evaluate<string[]>('window.__violations')).toEqual([]);
+    await page.selectOption('#map-behavior', '');
   });
 
   it('handles clicks locally: a row reveal becomes a notice, the selection follows', async () => {
@@ -144,7 +225,6 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
       .poll(() => page.locator('#toast').textContent())
       .toContain(`${first.files[0].file}:1`);
     expect(await page.locator('#curve-behavior').inputValue()).toBe(first.name);
-    expect(await page.locator('#scatter-behavior').inputValue()).toBe(first.name);
     const shot = process.env.PL_REPORT_SCREENSHOT;
     if (shot) {
       await page.waitForSelector('body[data-scatter-ready="true"]');
@@ -152,12 +232,39 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     }
   });
 
-  it('turns a click on a scatter point into a reveal of its line', async () => {
-    const point = page.locator('svg#scatter circle').first();
-    const file = (await point.getAttribute('data-file'))!;
-    const line = (await point.getAttribute('data-line'))!;
-    await point.click({ force: true });
-    await expect.poll(() => page.locator('#toast').textContent()).toContain(`${file}:${line}`);
+  it('turns a click on a map point into a reveal of its line, and a lasso into a list', async () => {
+    const sc = payload.sidecar!;
+    const k = 5;
+    const at = await pointOnScreen(page, k, sc);
+    await page.mouse.move(at.x, at.y);
+    await expect.poll(() => page.locator('#scatter-tooltip').getAttribute('data-index')).toBe('5');
+    const index = k;
+    await page.mouse.click(at.x, at.y);
+    await expect
+      .poll(() => page.locator('#toast').textContent())
+      .toContain(`${sc.files[sc.file[index]]}:${sc.line[index]}`);
+    // Lasso a small square around the point: the list names the rows inside it.
+    const box = (await page.locator('#map-overlay').boundingBox())!;
+    await page.locator('#map-lasso').click();
+    await page.mouse.move(at.x - 6, at.y - 6);
+    await page.mouse.down();
+    for (const [dx, dy] of [
+      [6, -6],
+      [6, 6],
+      [-6, 6],
+      [-6, -6],
+    ] as const)
+      await page.mouse.move(at.x + dx, at.y + dy, { steps: 3 });
+    await page.mouse.up();
+    await page.locator('#map-lasso').click();
+    const listed = await page.locator('#map-selection-table tbody tr').count();
+    expect(listed).toBeGreaterThan(0);
+    expect(box.width).toBeGreaterThan(100);
+    expect(await page.locator('#map-selection-count').textContent()).toMatch(/^\d+ selected/);
+    const indices = await page
+      .locator('#map-selection-table tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-index'))));
+    expect(indices).toContain(index);
   });
 
   it('redraws with the new colors when the theme changes', async () => {
@@ -195,12 +302,9 @@ function panelHtml(): string {
     "img-src 'self' data: blob:",
     `style-src 'self' 'nonce-${nonce}'`,
     `script-src 'nonce-${nonce}'`,
-    'worker-src blob:',
-    "connect-src 'self'",
   ].join('; ');
   return `<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="${csp}">
-<meta name="preference-lens-worker" content="/umap-worker.js">
 <link rel="stylesheet" href="/report.css"></head>
 <body class="vscode-light"><div id="app"><p>waiting…</p></div>
 <script nonce="${nonce}">
@@ -227,7 +331,6 @@ describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', 
     const files: Record<string, [string, string]> = {
       '/index.html': [panelHtml(), 'text/html'],
       '/webview.js': [assets.webviewJs, 'text/javascript'],
-      '/umap-worker.js': [assets.workerJs, 'text/javascript'],
       '/report.css': [assets.css, 'text/css'],
     };
     server = createServer((req, res) => {
@@ -241,6 +344,8 @@ describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', 
     browser = await chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('console', (m) => {
+      // Chromium's software GL notes read-backs as "performance" driver messages: not a fault.
+      if (/GL Driver Message \(OpenGL, Performance/.test(m.text())) return;
       if (m.type() === 'error' || m.type() === 'warning')
         problems.push(`console.${m.type()}: ${m.text()}`);
     });
@@ -273,8 +378,10 @@ describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', 
     await new Promise((done) => server?.close(done));
   });
 
-  it('starts the UMAP worker from the fetched script and sends intents to the host', async () => {
-    expect(await page.locator('svg#scatter').getAttribute('data-state')).toBe('umap');
+  it('draws the map from the payload and sends intents to the host', async () => {
+    expect(Number(await page.locator('canvas#map').getAttribute('data-points'))).toBe(
+      payload.sidecar!.rows,
+    );
     const b = payload.report.behaviors[0];
     await page.locator(`#ranking-table tbody tr[data-behavior="${b.name}"]`).click();
     await page.locator('#export-json').click();
@@ -286,3 +393,31 @@ describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', 
     expect([...problems, ...violations]).toEqual([]);
   });
 });
+
+/**
+ * Where row `i` of the sidecar is drawn before any zoom, in page coordinates: the map centers the
+ * points and scales both axes alike so the larger extent spans 95% of the square (its documented
+ * layout).
+ */
+async function pointOnScreen(
+  page: Page,
+  i: number,
+  sc: ReportSidecar,
+): Promise<{ x: number; y: number }> {
+  let minX = Infinity;
+  let maxX = -Infinity;
+  let minY = Infinity;
+  let maxY = -Infinity;
+  for (let k = 0; k < sc.rows; k++) {
+    minX = Math.min(minX, sc.x[k]);
+    maxX = Math.max(maxX, sc.x[k]);
+    minY = Math.min(minY, sc.y[k]);
+    maxY = Math.max(maxY, sc.y[k]);
+  }
+  const span = Math.max(maxX - minX, maxY - minY);
+  const ux = ((sc.x[i] - (minX + maxX) / 2) / span) * 1.9;
+  const uy = ((sc.y[i] - (minY + maxY) / 2) / span) * 1.9;
+  await page.locator('#map-overlay').scrollIntoViewIfNeeded();
+  const r = (await page.locator('#map-overlay').boundingBox())!;
+  return { x: r.x + ((ux + 1) / 2) * r.width, y: r.y + ((1 - uy) / 2) * r.height };
+}

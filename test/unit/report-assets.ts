@@ -21,14 +21,7 @@ export async function buildReportAssets(): Promise<ReportAssets> {
     logLevel: 'silent' as const,
     absWorkingDir: ROOT,
   };
-  await Promise.all([
-    build({ ...common, entryPoints: ['webview/main.ts'], outfile: join(out, 'webview.js') }),
-    build({
-      ...common,
-      entryPoints: ['webview/umap-worker.ts'],
-      outfile: join(out, 'umap-worker.js'),
-    }),
-  ]);
+  await build({ ...common, entryPoints: ['webview/main.ts'], outfile: join(out, 'webview.js') });
   copyFileSync(join(ROOT, 'media/report.css'), join(out, 'report.css'));
   return loadReportAssets(out);
 }

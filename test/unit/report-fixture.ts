@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { Curve, JointRun, Report } from '../../src/core/report/types.js';
-import type { ReportPayload, ScatterInput } from '../../src/shared/protocol.js';
+import type { ReportPayload, ReportSidecar } from '../../src/shared/protocol.js';
 
 export const HOSTILE_TEXT = '</script><script>alert(1)</script><b>bold</b> <!-- x';
 export const HOSTILE_NAME = '<b>bold-behavior</b> & <script>';
@@ -61,6 +61,8 @@ export interface FixtureOptions {
   hostile?: boolean;
   /** The optional parts of a causal-LM, two-model run: phi, excluded behaviors, twoModel. */
   extras?: boolean;
+  /** Extra map rows beyond the fixture's own (copies of its rows at new positions). */
+  mapRows?: number;
 }
 
 export function fixturePayload(options: FixtureOptions = {}): ReportPayload {
@@ -240,33 +242,35 @@ export function fixturePayload(options: FixtureOptions = {}): ReportPayload {
         },
       }));
   }
-  const dims = 10;
-  const scatter: ScatterInput = {
-    coords: [],
-    dims,
+  // The map's rows: every fixture row, then `mapRows` more drawn from them (a large mixture).
+  const sidecar: ReportSidecar = {
+    version: 1,
+    rows: 0,
+    projection: { method: 'pca', reason: 'fixture', seed: 1234, pcaDims: 2, pcaSample: 0, ms: 12 },
+    behaviors: names,
+    files: rows.map((r) => r[0].file),
+    x: [],
+    y: [],
     behavior: [],
     label: [],
     file: [],
     line: [],
     text: [],
-    files: rows.map((r) => r[0].file),
-    behaviors: names,
-    total: rows.reduce((a, r) => a + r.length, 0) + 100,
-    seed: 1234,
   };
-  rows.forEach((rs, b) => {
-    for (const r of rs) {
-      for (let d = 0; d < dims; d++) {
-        scatter.coords.push(
-          (d === 0 ? (r.label * dist[b]) / 2 : 0) + (d === 1 ? b : 0) + 0.5 * gauss(),
-        );
-      }
-      scatter.behavior.push(b);
-      scatter.label.push(r.label);
-      scatter.file.push(b);
-      scatter.line.push(r.line);
-      scatter.text.push(r.text);
-    }
-  });
-  return { report, scatter };
+  const push = (b: number, r: Row): void => {
+    sidecar.x.push((r.label * dist[b]) / 2 + 0.5 * gauss());
+    sidecar.y.push(2 * b + 0.5 * gauss());
+    sidecar.behavior.push(b);
+    sidecar.label.push(r.label);
+    sidecar.file.push(b);
+    sidecar.line.push(r.line);
+    sidecar.text.push(r.text);
+  };
+  rows.forEach((rs, b) => rs.forEach((r) => push(b, r)));
+  for (let k = 0; k < (options.mapRows ?? 0); k++) {
+    const b = k % rows.length;
+    push(b, rows[b][Math.floor(k / rows.length) % rows[b].length]);
+  }
+  sidecar.rows = sidecar.x.length;
+  return { report, sidecar };
 }

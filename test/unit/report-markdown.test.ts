@@ -108,4 +108,26 @@ describe('renderMarkdown', () => {
     expect(out).not.toContain('## Rebalancing suggestion');
     expect(out).toContain('No lines were skipped.');
   });
+
+  it('orders the gap matrix by priority level, highest first, as the HTML heatmap does', () => {
+    // Levels in an order unlike the input order: the matrix must follow the levels.
+    const { report: r } = fixturePayload({
+      behaviors: ['narcissism', 'risk-averse', 'interest-in-science'],
+    });
+    r.priority.levels = [0.2, 0.9, 0.5];
+    r.priority.gaps = r.priority.levels.map((a) => r.priority.levels.map((b) => a - b));
+    const out = renderMarkdown(r);
+    const gaps = out.slice(out.indexOf('## Pairwise priority gaps'));
+    const rows = [...gaps.matchAll(/^\| (\d)\. ([a-z-]+) \|/gm)].map((m) => m[2]);
+    expect(rows).toEqual(['risk-averse', 'interest-in-science', 'narcissism']);
+    // Row risk-averse, column narcissism (3rd): 0.9 - 0.2.
+    expect(gaps).toContain(
+      `| 1. risk-averse | · | ${formatNumber(0.4, 2)} | ${formatNumber(0.7, 2)} |`,
+    );
+  });
+
+  it('says the gap matrix is not meaningful for one behavior', () => {
+    const { report: r } = fixturePayload({ behaviors: ['narcissism'] });
+    expect(renderMarkdown(r)).toContain('Not meaningful with one behavior');
+  });
 });

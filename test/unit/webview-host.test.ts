@@ -238,13 +238,18 @@ describe('report webview in VS Code', () => {
     single.report.simulation.joint = null;
     single.report.simulation.misalignment = [];
     single.report.rebalancing = null;
-    single.scatter = null;
+    single.sidecar = null;
     const page = boot();
     page.send({ type: 'report', payload: single });
     expect(page.$('body')!.getAttribute('data-ready')).toBe('true');
     expect(page.$('body')!.getAttribute('data-scatter-ready')).toBe('true');
     expect(page.$$('#ranking-table tbody tr')).toHaveLength(1);
-    expect(page.$$('#gap-heatmap rect.cell')).toHaveLength(1);
+    // One behavior: priority has nothing to compare, so no levels chart and no 1x1 heatmap.
+    expect(page.$$('#gap-heatmap rect.cell')).toHaveLength(0);
+    expect(page.$('#priority-not-meaningful')!.textContent).toContain(
+      'Not meaningful with one behavior',
+    );
+    expect(page.$$('#ranking-table .bar')).toHaveLength(0);
     expect(page.$('#joint')!.textContent).toContain('No joint run in this report.');
     expect(page.$('#misalignment')!.textContent).toContain('No misalignment runs');
     expect(page.$('#rebalancing')!.textContent).toContain('No rebalancing suggestion');

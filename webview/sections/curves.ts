@@ -1,7 +1,6 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { h, last, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { mix } from '../theme.js';
 import { boundNote } from '../../src/shared/report-notes.js';
 import type { Ctx, Curve, Section } from '../types.js';
 
@@ -37,17 +36,6 @@ export function lossSeries(ctx: Ctx, c: Curve, prefix = ''): LineSeries[] {
   ];
 }
 
-/** Colors lines from muted (least distinguishable) to the accent (most), the paper's finding 1. */
-export function rankColors(ctx: Ctx, names: string[]): Map<string, string> {
-  const order = ctx.ranked.map((b) => b.name).filter((n) => names.includes(n));
-  const colors = new Map<string, string>();
-  order.forEach((name, i) => {
-    const f = order.length > 1 ? 1 - i / (order.length - 1) : 1;
-    colors.set(name, mix(ctx.theme.neg, ctx.theme.pos, f));
-  });
-  return colors;
-}
-
 export function curvesSection(ctx: Ctx): Section {
   const sim = ctx.report.simulation;
   const o = sim.options;
@@ -73,7 +61,7 @@ export function curvesSection(ctx: Ctx): Section {
     h('h3', { text: 'Test loss of every behavior' }),
     h('p', {
       class: 'meta',
-      text: 'Blue: most distinguishable, orange: least. Loss should fall faster for the more distinguishable behaviors.',
+      text: 'One color per behavior (the same in every chart and on the map). Loss should fall faster for the more distinguishable behaviors.',
     }),
     allBox,
     h(
@@ -102,19 +90,18 @@ export function curvesSection(ctx: Ctx): Section {
   );
 
   const drawAll = (): void => {
-    const colors = rankColors(ctx, names);
     const series = names.map((n) => ({
       label: n,
       x: sim.perBehavior[n].step,
       y: sim.perBehavior[n].testLoss,
-      color: colors.get(n) ?? ctx.theme.fg,
+      color: ctx.palette.color(n),
       width: 1.5,
     }));
     ctx.charts.draw(
       canvasIn(allBox),
       lineConfig(ctx.theme, series, {
-        xTitle: 'step',
-        yTitle: 'test loss',
+        xTitle: 'step (SGD updates of the head)',
+        yTitle: 'test loss (nats)',
         legend: names.length <= 8,
       }),
     );

@@ -1,6 +1,7 @@
 import { h } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, Section } from '../types.js';
+import { verdictFigure } from './verdict.js';
 
 function stat(label: string, value: string, tone?: string): HTMLElement {
   return h(
@@ -66,6 +67,7 @@ export function headerSection(ctx: Ctx): Section {
     ),
   );
 
+  el.append(verdictFigure(ctx));
   // DPO-level warnings one by one; label-error warnings (often one per behavior) in one line.
   const major = r.behaviors.flatMap((b) =>
     b.warnings

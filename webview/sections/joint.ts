@@ -2,7 +2,6 @@ import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { h, last, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, JointRun, Section } from '../types.js';
-import { rankColors } from './curves.js';
 
 /** Each behavior's own curve inside a joint run, plus the joint curve (dashed). */
 export function jointSeries(
@@ -11,15 +10,14 @@ export function jointSeries(
   metric: 'testLoss' | 'testAccuracy',
   suffix = '',
 ): LineSeries[] {
-  const small = run.behaviors.length <= ctx.theme.series.length;
-  const colors = rankColors(ctx, run.behaviors);
+  const small = run.behaviors.length <= 8;
   const series: LineSeries[] = run.behaviors
     .filter((b) => run.perBehavior[b])
-    .map((b, i) => ({
+    .map((b) => ({
       label: `${b}${suffix}`,
       x: run.perBehavior[b].step,
       y: run.perBehavior[b][metric],
-      color: small ? ctx.theme.series[i] : (colors.get(b) ?? ctx.theme.fg),
+      color: ctx.palette.color(b),
       width: small ? 2 : 1.5,
     }));
   series.push({
@@ -69,16 +67,16 @@ export function jointSection(ctx: Ctx): Section {
       ctx.charts.draw(
         canvasIn(lossBox),
         lineConfig(ctx.theme, jointSeries(ctx, run, 'testLoss'), {
-          xTitle: 'step',
-          yTitle: 'test loss',
+          xTitle: 'step (SGD updates of the head)',
+          yTitle: 'test loss (nats)',
           legend,
         }),
       );
       ctx.charts.draw(
         canvasIn(accBox),
         lineConfig(ctx.theme, jointSeries(ctx, run, 'testAccuracy'), {
-          xTitle: 'step',
-          yTitle: 'test accuracy',
+          xTitle: 'step (SGD updates of the head)',
+          yTitle: 'test accuracy (fraction of pairs)',
           yMin: 0,
           yMax: 1,
           legend,

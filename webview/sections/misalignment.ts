@@ -156,7 +156,9 @@ export function misalignmentSection(ctx: Ctx): Section {
         label: `${r.start} start${multiModel ? ` (${r.model})` : ''}`,
         x: r.curve.step,
         y: r.originalAccuracy ?? r.curve.testAccuracy,
-        color: r.start === 'aligned' ? t.danger : t.series[i % t.series.length],
+        // The behavior's own color; the start by line style (base dashed, aligned solid), and a
+        // second model by the series palette.
+        color: multiModel ? t.series[i % t.series.length] : ctx.palette.color(r.behavior),
         dashed: r.start === 'base',
       }));
     const xs = series[0]?.x ?? [];
@@ -173,7 +175,7 @@ export function misalignmentSection(ctx: Ctx): Section {
     ctx.charts.draw(
       canvasIn(box),
       lineConfig(t, series, {
-        xTitle: 'step',
+        xTitle: 'step (SGD updates of the head)',
         yTitle: runs.some((r) => r.originalAccuracy)
           ? 'test accuracy, original labels'
           : 'test accuracy, flipped objective',

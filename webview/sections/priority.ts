@@ -1,14 +1,14 @@
 import type { ChartConfiguration } from 'chart.js';
-import { baseOptions, canvasIn, chartBox, clippedTicks } from '../charts.js';
+import { baseOptions, canvasIn, chartBox, clippedTicks, thresholdPlugin } from '../charts.js';
 import { h, s, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized, median } from '../../src/shared/report-facts.js';
+import { isDeprioritized, median, priorityOrder } from '../../src/shared/report-facts.js';
 import { diverging } from '../theme.js';
 import type { Ctx, Section } from '../types.js';
 
 function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
   const { names, levels } = ctx.report.priority;
-  const order = names.map((_, i) => i).sort((a, b) => levels[b] - levels[a]);
+  const order = priorityOrder(ctx.report.priority);
   const flagged = new Set(ctx.report.behaviors.filter(isDeprioritized).map((b) => b.name));
   const threshold = ctx.report.thresholds.priorityLevel * median(levels);
   // Indistinguishable behaviors (and a lone behavior) have a level that means nothing: grey.
@@ -25,9 +25,13 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         {
           label: 'priority level',
           data: order.map((i) => levels[i]),
+          // The behavior's own color (grey when its level is not meaningful); a deprioritized one
+          // gets a red outline (and the threshold line).
           backgroundColor: order.map((i) =>
-            meaningless.has(names[i]) ? t.muted : flagged.has(names[i]) ? t.danger : t.accent,
+            meaningless.has(names[i]) ? t.muted : ctx.palette.color(names[i]),
           ),
+          borderColor: order.map((i) => (flagged.has(names[i]) ? t.danger : 'transparent')),
+          borderWidth: order.map((i) => (flagged.has(names[i]) ? 3 : 0)),
           borderRadius: 2,
           barPercentage: 0.8,
         },
@@ -36,6 +40,7 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
     options: {
       ...base,
       indexAxis: 'y',
+      layout: { padding: { top: 16 } },
       plugins: {
         ...base.plugins,
         legend: { display: false },
@@ -53,8 +58,8 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
           title: {
             display: true,
             text: Number.isFinite(threshold)
-              ? `priority level (red: deprioritized, below ${formatNumber(threshold)} = ${formatNumber(ctx.report.thresholds.priorityLevel, 2)} × median${ctx.report.thresholds.priorityLevelAbsolute === undefined ? '' : ` or below ${formatNumber(ctx.report.thresholds.priorityLevelAbsolute, 2)}`}; grey: not meaningful)`
-              : 'priority level',
+              ? `priority level (eq. 5, unitless; red outline: deprioritized, below ${formatNumber(threshold)} = ${formatNumber(ctx.report.thresholds.priorityLevel, 2)} × median${ctx.report.thresholds.priorityLevelAbsolute === undefined ? '' : ` or below ${formatNumber(ctx.report.thresholds.priorityLevelAbsolute, 2)}`}; grey: not meaningful)`
+              : 'priority level (eq. 5, unitless)',
             color: t.muted,
           },
           ticks: { color: t.muted },
@@ -68,6 +73,17 @@ function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
         },
       },
     },
+    plugins: [
+      thresholdPlugin([
+        {
+          value: threshold,
+          label: `threshold ${formatNumber(threshold)}`,
+          color: t.danger,
+          axis: 'x',
+        },
+        { value: 0, label: '', color: t.muted, axis: 'x' },
+      ]),
+    ],
   };
   ctx.charts.draw(canvas, config as ChartConfiguration);
 }
@@ -77,18 +93,20 @@ const clip = (name: string, n: number): string =>
 
 /** names × names gap matrix as an SVG of <rect>s (presentation attributes only: CSP-safe). */
 function heatmap(ctx: Ctx): SVGSVGElement {
-  // Rows and columns by mean pairwise gap, so the upper triangle mostly reads "prioritized over".
+  // Rows and columns by level, highest first (as in the Markdown report): the upper triangle
+  // reads "prioritized over".
   const p = ctx.report.priority;
-  const net = p.gaps.map((row) => row.reduce((a, g) => a + g, 0));
-  const order = p.names.map((_, i) => i).sort((a, b) => net[b] - net[a]);
+  const order = priorityOrder(p);
   const names = order.map((i) => p.names[i]);
   const gaps = order.map((i) => order.map((j) => p.gaps[i][j]));
   const n = names.length;
   const cell = n > 16 ? 18 : n > 8 ? 26 : 40;
   const labelW = 230;
   const top = 26;
-  const width = labelW + n * cell + 8;
-  const height = top + n * cell + 46;
+  // The legend has its own fixed width: its end labels never meet, however few the behaviors.
+  const legendW = 220;
+  const width = Math.max(labelW + n * cell + 8, labelW + legendW + 60);
+  const height = top + n * cell + 62;
   const maxAbs = Math.max(1e-12, ...gaps.flat().map((g) => Math.abs(g)));
   const t = ctx.theme;
   const svg = s('svg', {
@@ -160,7 +178,7 @@ function heatmap(ctx: Ctx): SVGSVGElement {
   // Color legend: -max … 0 … +max.
   const ly = top + n * cell + 14;
   const steps = 40;
-  const lw = Math.min(240, n * cell);
+  const lw = legendW;
   for (let k = 0; k < steps; k++) {
     svg.append(
       s('rect', {
@@ -183,8 +201,22 @@ function heatmap(ctx: Ctx): SVGSVGElement {
   svg.append(
     s(
       'text',
+      { x: labelW + lw / 2, y: ly + 24, 'text-anchor': 'middle', class: 'axis-label' },
+      '0',
+    ),
+  );
+  svg.append(
+    s(
+      'text',
       { x: labelW - 6, y: ly + 9, 'text-anchor': 'end', class: 'axis-label' },
-      'row prioritized over column →',
+      'gap (priority-level units)',
+    ),
+  );
+  svg.append(
+    s(
+      'text',
+      { x: labelW + lw / 2, y: ly + 40, 'text-anchor': 'middle', class: 'axis-label' },
+      '← column first · row first →',
     ),
   );
   return svg;
@@ -197,6 +229,17 @@ export function prioritySection(ctx: Ctx): Section {
     'How much the first DPO step on the whole mixture helps each behavior (Im & Li, eq. 5). Low levels are learned last; the heatmap shows the pairwise gap (row minus column).',
   );
   const n = ctx.report.priority.names.length;
+  if (n < 2) {
+    // Priority compares behaviors in one mixture: with one there is nothing to compare.
+    el.append(
+      h('p', {
+        id: 'priority-not-meaningful',
+        class: 'not-meaningful',
+        text: `Not meaningful with ${n === 1 ? 'one behavior' : 'no behaviors'}: priority levels and gaps compare behaviors trained together. Analyze a mixture of several behaviors.`,
+      }),
+    );
+    return { el, draw: () => undefined };
+  }
   const box = chartBox('chart-priority', Math.max(180, 22 * n + 60), 'Priority level per behavior');
   el.append(
     h(

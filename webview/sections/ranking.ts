@@ -34,17 +34,49 @@ const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
   { label: 'Warnings', title: 'What DPO is likely to do to this behavior' },
 ];
 
+/**
+ * The distinguishability cell's bar on a shared axis 0..the largest interval bound, with the
+ * bootstrap interval as a whisker and the low-distinguishability threshold as a tick. With one
+ * behavior there is nothing to compare, so no bar (a lone bar would fill the track).
+ */
+function distBar(
+  ctx: Ctx,
+  b: BehaviorReport,
+  axisMax: number,
+  threshold: number,
+): HTMLElement | null {
+  if (ctx.report.behaviors.length < 2 || !(axisMax > 0)) return null;
+  const pct = (v: number): string => `${Math.max(0, Math.min(100, (100 * v) / axisMax))}%`;
+  const bar = h('span', { class: 'bar' });
+  bar.style.width = pct(b.distinguishability);
+  bar.style.background = ctx.palette.color(b.name);
+  const ci = h('span', { class: 'bar-ci' });
+  ci.style.left = pct(b.distinguishabilityCI[0]);
+  ci.style.width = `calc(${pct(b.distinguishabilityCI[1])} - ${pct(b.distinguishabilityCI[0])})`;
+  const track = h('span', { class: 'bar-track' }, bar, ci);
+  if (Number.isFinite(threshold)) {
+    const tick = h('span', {
+      class: 'bar-threshold',
+      title: `low below ${formatNumber(threshold)}`,
+    });
+    tick.style.left = pct(threshold);
+    track.append(tick);
+  }
+  return track;
+}
+
 function row(
   ctx: Ctx,
   b: BehaviorReport,
   rank: number,
-  maxD: number,
+  axisMax: number,
+  distThreshold: number,
   withPhi: boolean,
 ): HTMLTableRowElement {
   const low = isDeprioritized(b);
   const meaningless = b.priorityMeaningful === false;
-  const bar = h('span', { class: 'bar' });
-  bar.style.width = `${maxD > 0 ? Math.max(2, (100 * b.distinguishability) / maxD) : 0}%`;
+  const swatch = h('span', { class: 'swatch', data: { color: ctx.palette.color(b.name) } });
+  swatch.style.background = ctx.palette.color(b.name);
   const warnings = h('td', { class: 'warnings' });
   for (const w of b.warnings) {
     warnings.append(h('span', { class: `badge ${w.kind}`, title: w.message, text: w.kind }));
@@ -58,13 +90,13 @@ function row(
       title: b.files[0] ? `${b.files[0].file}:${b.files[0].firstLine}` : undefined,
     },
     h('td', { class: 'num', text: String(rank) }),
-    h('td', { class: 'name', text: b.name }),
+    h('td', { class: 'name' }, swatch, b.name),
     h('td', { class: 'num', text: String(b.nPositive) }),
     h('td', { class: 'num', text: String(b.nNegative) }),
     h(
       'td',
       { class: 'num dist' },
-      h('span', { class: 'bar-track' }, bar),
+      distBar(ctx, b, axisMax, distThreshold),
       h('span', { text: formatNumber(b.distinguishability) }),
       h('span', {
         class: 'ci',
@@ -114,7 +146,10 @@ export function rankingSection(ctx: Ctx): Section {
     'Behaviors ranked by distinguishability',
     'DPO learns the most distinguishable behaviors first. Click a row to open its data file; the selection drives the charts below.',
   );
-  const maxD = Math.max(0, ...ctx.ranked.map((b) => b.distinguishability));
+  const axisMax = Math.max(0, ...ctx.ranked.map((b) => b.distinguishabilityCI[1]));
+  const distThreshold =
+    ctx.report.thresholds.relativeDistinguishability *
+    median(ctx.report.behaviors.map((b) => b.distinguishability));
   // φ exists only for a causal LM with a readable head.
   const withPhi = ctx.ranked.some((b) => b.phi !== undefined);
   const columns = withPhi
@@ -138,7 +173,11 @@ export function rankingSection(ctx: Ctx): Section {
         ),
       ),
     ),
-    h('tbody', {}, ...ctx.ranked.map((b, i) => row(ctx, b, i + 1, maxD, withPhi))),
+    h(
+      'tbody',
+      {},
+      ...ctx.ranked.map((b, i) => row(ctx, b, i + 1, axisMax, distThreshold, withPhi)),
+    ),
   );
   el.append(h('div', { class: 'table-scroll' }, table));
   // Both thresholds are fractions of the mixture's median (see the analysis warnings).
@@ -162,7 +201,21 @@ export function rankingSection(ctx: Ctx): Section {
       ? `a deprioritized flag that holds in fewer than ${Math.round(100 * t.flagStability)}% of the bootstrap replicates is borderline`
       : '',
   ].filter(Boolean);
-  if (rules.length) el.append(h('p', { class: 'meta', text: `Thresholds: ${rules.join('; ')}.` }));
+  if (ctx.report.behaviors.length < 2) {
+    el.append(
+      h('p', {
+        id: 'ranking-not-meaningful',
+        class: 'not-meaningful',
+        text: 'One behavior: nothing to rank it against, and the thresholds (fractions of the mixture median) do not apply.',
+      }),
+    );
+  } else if (rules.length)
+    el.append(
+      h('p', {
+        class: 'meta',
+        text: `Thresholds: ${rules.join('; ')} (the tick on each bar; the thin band is the 95% bootstrap interval).`,
+      }),
+    );
   const highlight = (behavior: string): void => {
     for (const tr of table.querySelectorAll('tbody tr')) {
       tr.classList.toggle('selected', tr.getAttribute('data-behavior') === behavior);

@@ -105,15 +105,29 @@ export function rebalancingSection(ctx: Ctx): Section {
       data: {
         labels: names,
         datasets: [
-          { label: 'before', data: names.map((n) => rb.levelsBefore[n]), backgroundColor: t.muted },
-          { label: 'after', data: names.map((n) => rb.levelsAfter[n]), backgroundColor: t.accent },
+          // The behavior's color: lighter before, full after (one hue per behavior everywhere).
+          {
+            label: 'before (lighter)',
+            data: names.map((n) => rb.levelsBefore[n]),
+            backgroundColor: names.map((n) => ctx.palette.negative(n)),
+          },
+          {
+            label: 'after',
+            data: names.map((n) => rb.levelsAfter[n]),
+            backgroundColor: names.map((n) => ctx.palette.color(n)),
+          },
         ],
       },
       options: {
         ...base,
         indexAxis: 'y',
         scales: {
-          x: { ticks: { color: t.muted }, grid: { color: t.grid }, border: { color: t.border } },
+          x: {
+            title: { display: true, text: 'priority level (eq. 5, unitless)', color: t.muted },
+            ticks: { color: t.muted },
+            grid: { color: t.grid },
+            border: { color: t.border },
+          },
           y: {
             ticks: clippedTicks(t.fg),
             grid: { display: false },
@@ -145,15 +159,23 @@ export function rebalancingSection(ctx: Ctx): Section {
           label: `${worst}, before`,
           x: before.step,
           y: before.testLoss,
-          color: t.danger,
+          color: ctx.palette.color(worst),
           dashed: true,
         },
-        { label: `${worst}, after`, x: after.step, y: after.testLoss, color: t.danger },
+        {
+          label: `${worst}, after`,
+          x: after.step,
+          y: after.testLoss,
+          color: ctx.palette.color(worst),
+        },
       );
     }
     ctx.charts.draw(
       canvasIn(jointBox),
-      lineConfig(t, series, { xTitle: 'step', yTitle: 'test loss' }),
+      lineConfig(t, series, {
+        xTitle: 'step (SGD updates of the head)',
+        yTitle: 'test loss (nats)',
+      }),
     );
   };
   return { el, draw };

@@ -1,7 +1,7 @@
 /**
  * The standalone HTML report: one file that opens offline in any browser. It embeds the built
- * webview bundle, its stylesheet and the UMAP worker inline, under a nonce CSP, with the payload as
- * inert JSON. The webview code notices it is not inside VS Code and plays the host's part itself.
+ * webview bundle and its stylesheet inline, under a nonce CSP, with the payload (the report and
+ * its sidecar, the map already projected) as inert JSON: opening it computes nothing. The webview code notices it is not inside VS Code and plays the host's part itself.
  */
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -13,18 +13,15 @@ export interface ReportAssets {
   webviewJs: string;
   /** dist/report.css (copied from media/report.css by the build) */
   css: string;
-  /** dist/umap-worker.js */
-  workerJs: string;
 }
 
 /** Reads the built report assets; `distDir` is the build output folder (dist/). */
 export async function loadReportAssets(distDir: string): Promise<ReportAssets> {
-  const [webviewJs, workerJs, css] = await Promise.all([
+  const [webviewJs, css] = await Promise.all([
     readFile(join(distDir, 'webview.js'), 'utf8'),
-    readFile(join(distDir, 'umap-worker.js'), 'utf8'),
     readFile(join(distDir, 'report.css'), 'utf8'),
   ]);
-  return { webviewJs, workerJs, css };
+  return { webviewJs, css };
 }
 
 export function escapeHtml(text: string): string {
@@ -74,7 +71,6 @@ export function renderHtml(
     `script-src 'nonce-${nonce}'`,
     `style-src 'nonce-${nonce}'`,
     'img-src data: blob:',
-    'worker-src blob:',
     "base-uri 'none'",
     "form-action 'none'",
   ].join('; ');
@@ -95,7 +91,6 @@ ${escapeRawText(assets.css, 'style')}
 <body class="pl-standalone">
 <main id="app"><noscript>This report needs JavaScript to draw its tables and charts; the data is also in the JSON report.</noscript></main>
 <script type="application/json" id="payload">${jsonForHtml(payload)}</script>
-<script type="text/plain" id="umap-worker-src">${escapeRawText(assets.workerJs, 'script')}</script>
 <script nonce="${nonce}">
 ${escapeRawText(assets.webviewJs, 'script')}
 </script>

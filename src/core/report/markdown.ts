@@ -1,6 +1,7 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
 import type { BehaviorReport, Curve, Report } from './types.js';
 import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
+import { priorityOrder } from '../../shared/report-facts.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -80,12 +81,16 @@ function rankingTable(ranked: BehaviorReport[]): string {
   );
 }
 
+/** Rows and columns by level, highest first: the order of the HTML heatmap (priorityOrder). */
 function gapMatrix(report: Report): string {
   const { names, gaps } = report.priority;
-  const header = ['', ...names.map((_, j) => String(j + 1))];
-  const rows = names.map((name, i) => [
-    `${i + 1}. ${escapeMarkdown(name)}`,
-    ...gaps[i].map((g, j) => (i === j ? '·' : formatNumber(g, 2))),
+  if (names.length < 2)
+    return 'Not meaningful with one behavior: there is no other behavior to compare.';
+  const order = priorityOrder(report.priority);
+  const header = ['', ...order.map((_, k) => String(k + 1))];
+  const rows = order.map((i, k) => [
+    `${k + 1}. ${escapeMarkdown(names[i])}`,
+    ...order.map((j) => (i === j ? '·' : formatNumber(gaps[i][j], 2))),
   ]);
   return table(header, rows, [false, ...names.map(() => true)]);
 }

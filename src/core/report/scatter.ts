@@ -1,23 +1,7 @@
 import { Rng } from '../analysis/rng.js';
-import type { Example } from '../dataset/types.js';
 import type { Embeddings } from '../embed/types.js';
-import type { ScatterInput } from '../../shared/protocol.js';
-import type { Report } from './types.js';
 
-/**
- * UMAP in the webview is O(n log n) per epoch in the browser; beyond this many points the host
- * subsamples (stratified by behavior and label, seeded) so the scatter stays interactive.
- */
-export const SCATTER_MAX_POINTS = 2000;
-/** UMAP needs a neighborhood structure, not the full 384..4096 dimensions: PCA to this many first. */
-export const SCATTER_PCA_DIMS = 30;
-const MAX_TEXT = 300;
-
-export interface ScatterOptions {
-  maxPoints?: number;
-  pcaDims?: number;
-  seed?: number;
-}
+/** PCA for the map (src/core/report/projection.ts): the seeded sample and the basis. */
 
 /** Seeded stratified subsample: every (behavior, label) stratum keeps its share, at least one row. */
 export const stratifiedSample = (
@@ -46,6 +30,14 @@ export const stratifiedSample = (
   return chosen.sort((a, b) => a - b);
 };
 
+/** A fitted PCA: the mean and an orthonormal basis [dims, d], row-major. */
+export interface PcaBasis {
+  mean: Float64Array;
+  basis: Float64Array;
+  dims: number;
+  d: number;
+}
+
 /**
  * Top-k principal components by seeded block power iteration on the centered data; the d x d
  * scatter matrix is formed only when d <= n (d can be 4096). Returns row-major [rows.length, k] scores.
@@ -57,6 +49,46 @@ export const pcaScores = (
   seed: number,
   iterations = 30,
 ): { scores: Float64Array; dims: number } => {
+  const { x, fit } = fitPca(emb, rows, k, seed, iterations);
+  const xv = new Float64Array(rows.length * fit.dims);
+  projectRows(x, rows.length, fit.d, fit.basis, fit.dims, xv);
+  return { scores: xv, dims: fit.dims };
+};
+
+/** The basis alone (fitted on `rows`), to project other rows with `pcaProject`. */
+export const pcaBasis = (
+  emb: Embeddings,
+  rows: readonly number[],
+  k: number,
+  seed: number,
+  iterations = 30,
+): PcaBasis => fitPca(emb, rows, k, seed, iterations).fit;
+
+/** Scores of every row of `emb` on a fitted basis: row-major [emb.rows, dims], float32. */
+export const pcaProject = (emb: Embeddings, fit: PcaBasis): Float32Array => {
+  const { d, dims, basis, mean } = fit;
+  const out = new Float32Array(emb.rows * dims);
+  const row = new Float64Array(d);
+  for (let i = 0; i < emb.rows; i++) {
+    const off = i * d;
+    for (let j = 0; j < d; j++) row[j] = emb.data[off + j] - mean[j];
+    for (let c = 0; c < dims; c++) {
+      const base = c * d;
+      let s = 0;
+      for (let j = 0; j < d; j++) s += row[j] * basis[base + j];
+      out[i * dims + c] = s;
+    }
+  }
+  return out;
+};
+
+const fitPca = (
+  emb: Embeddings,
+  rows: readonly number[],
+  k: number,
+  seed: number,
+  iterations: number,
+): { x: Float64Array; fit: PcaBasis } => {
   const n = rows.length;
   const d = emb.dim;
   const dims = Math.max(1, Math.min(k, d, n));
@@ -105,8 +137,7 @@ export const pcaScores = (
       gramSchmidt(next, dims, d);
       v = next;
     }
-    projectRows(x, n, d, v, dims, xv);
-    return { scores: xv, dims };
+    return { x, fit: { mean, basis: v, dims, d } };
   }
   for (let it = 0; it < iterations; it++) {
     // XV = X V^T  ([n, dims]); then V' = (X^T XV)^T ([dims, d]), then orthonormalize V'.
@@ -124,8 +155,7 @@ export const pcaScores = (
     gramSchmidt(next, dims, d);
     v = next;
   }
-  projectRows(x, n, d, v, dims, xv);
-  return { scores: xv, dims };
+  return { x, fit: { mean, basis: v, dims, d } };
 };
 
 const projectRows = (
@@ -161,51 +191,4 @@ const gramSchmidt = (v: Float64Array, rows: number, d: number): void => {
     norm = Math.sqrt(norm) || 1;
     for (let j = 0; j < d; j++) v[ao + j] /= norm;
   }
-};
-
-/** The webview's scatter input: PCA-reduced, subsampled rows with their text and position. */
-export const buildScatter = (
-  examples: readonly Example[],
-  emb: Embeddings,
-  report: Report,
-  options: ScatterOptions = {},
-): ScatterInput | null => {
-  if (examples.length === 0 || emb.rows === 0) return null;
-  const seed = options.seed ?? report.simulation.options.seed;
-  const strata = examples.map((e) => `${e.behavior}\u0000${e.label}`);
-  const rows = stratifiedSample(strata, options.maxPoints ?? SCATTER_MAX_POINTS, seed);
-  const { scores, dims } = pcaScores(emb, rows, options.pcaDims ?? SCATTER_PCA_DIMS, seed);
-  const files: string[] = [];
-  const fileIndex = new Map<string, number>();
-  const behaviors = report.behaviors.map((b) => b.name);
-  const behaviorIndex = new Map(behaviors.map((name, i) => [name, i]));
-  const input: ScatterInput = {
-    coords: Array.from(scores, (x) => Math.round(x * 1e6) / 1e6),
-    dims,
-    behavior: [],
-    label: [],
-    file: [],
-    line: [],
-    text: [],
-    files,
-    behaviors,
-    total: examples.length,
-    seed,
-  };
-  for (const r of rows) {
-    const e = examples[r];
-    let fi = fileIndex.get(e.file);
-    if (fi === undefined) {
-      fi = files.length;
-      files.push(e.file);
-      fileIndex.set(e.file, fi);
-    }
-    input.behavior.push(behaviorIndex.get(e.behavior) ?? -1);
-    input.label.push(e.label);
-    input.file.push(fi);
-    input.line.push(e.line);
-    const text = e.display ?? e.text;
-    input.text.push(text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}…` : text);
-  }
-  return input;
 };
