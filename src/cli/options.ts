@@ -37,6 +37,10 @@ export interface CliOptions {
   saveEmbeddings?: string;
   failOn: 'none' | 'warning' | 'error';
   progress: boolean;
+  /** Precomputed embeddings (analyze --embeddings DIR --rows FILE [--answer-rows FILE]). */
+  embeddings?: string;
+  rows?: string;
+  answerRows?: string;
 }
 
 export const parsePositiveInt = (value: string): number => {

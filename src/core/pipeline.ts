@@ -20,6 +20,8 @@ import { TOOL_VERSION } from './version.js';
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
   embed?: EmbedderOptions;
+  /** Rows already read (e.g. from an export-rows file): the inputs are then not read again. */
+  files?: DatasetFile[];
   /** An already running embedder (the extension keeps one child process warm). */
   embedder?: Embedder;
   simulation?: Partial<SimulationOptions>;
@@ -70,12 +72,18 @@ export async function analyze(
   const report = (p: PipelineProgress) => onProgress?.(p);
   const t0 = performance.now();
   report({ stage: 'read', message: 'reading datasets', fraction: 0 });
-  const files = await readDatasets(inputs, {
-    ...options.read,
-    signal,
-    onProgress: (read, total) =>
-      report({ stage: 'read', message: 'reading datasets', fraction: total ? read / total : null }),
-  });
+  const files =
+    options.files ??
+    (await readDatasets(inputs, {
+      ...options.read,
+      signal,
+      onProgress: (read, total) =>
+        report({
+          stage: 'read',
+          message: 'reading datasets',
+          fraction: total ? read / total : null,
+        }),
+    }));
   const examples = files.flatMap((f) => f.examples);
   const skipped = files.flatMap((f) => f.skipped);
   if (examples.length === 0) {
