@@ -73,7 +73,8 @@ export async function forEachNpyRowChunk(
     const width = h.descr === '<f4' ? 4 : h.descr === '<f2' ? 2 : 0;
     if (!width) throw new Error(`${path}: embeddings must be float32 or float16, not ${h.descr}`);
     const chunkRows = Math.max(1, Math.floor((64 * 1024 * 1024) / (dim * width)));
-    const buffer = Buffer.alloc(chunkRows * dim * width);
+    // Its own ArrayBuffer (not the pool's), so typed views start aligned; NPY data is little-endian.
+    const buffer = Buffer.alloc(Math.max(chunkRows * dim * width, 8192));
     for (let first = 0; first < rows; first += chunkRows) {
       const count = Math.min(chunkRows, rows - first);
       const length = count * dim * width;
@@ -92,7 +93,9 @@ export async function forEachNpyRowChunk(
       if (width === 4) {
         values.set(new Float32Array(buffer.buffer, buffer.byteOffset, count * dim));
       } else {
-        for (let k = 0; k < count * dim; k++) values[k] = halfToFloat(buffer.readUInt16LE(k * 2));
+        const table = halfTable();
+        const halves = new Uint16Array(buffer.buffer, buffer.byteOffset, count * dim);
+        for (let k = 0; k < count * dim; k++) values[k] = table[halves[k]];
       }
       onChunk(first, values, dim);
     }
@@ -101,3 +104,13 @@ export async function forEachNpyRowChunk(
     await handle.close();
   }
 }
+
+let halves: Float32Array | undefined;
+/** Every float16 value as float32, once: a lookup is several times faster than decoding. */
+const halfTable = (): Float32Array => {
+  if (!halves) {
+    halves = new Float32Array(65536);
+    for (let h = 0; h < 65536; h++) halves[h] = halfToFloat(h);
+  }
+  return halves;
+};
