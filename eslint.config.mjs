@@ -6,6 +6,7 @@ export default tseslint.config(
   {
     ignores: [
       'node_modules/**',
+      'recipes/ray/.venv/**',
       'dist/**',
       'out/**',
       '.e2e/**',

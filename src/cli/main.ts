@@ -22,6 +22,8 @@ import {
 import { usageErrorMessage } from './errors.js';
 import { addCheckCommand } from './check.js';
 import { GATE_KINDS, gateFindings, parseFailOn } from './gate.js';
+import { exportRowsCommand } from './export-rows.js';
+import { analyzePrecomputed } from '../core/precomputed-run.js';
 
 declare const PACKAGE_VERSION: string | undefined;
 
@@ -84,6 +86,25 @@ const writeOutputs = async (
   return written;
 };
 
+/** `analyze --embeddings DIR --rows FILE`: vectors from an outside job, no model run here. */
+const runPrecomputed = (
+  inputs: string[],
+  opts: CliOptions,
+  signal: AbortSignal,
+  onProgress: Parameters<typeof analyze>[3],
+) => {
+  if (!opts.rows) throw new Error('--embeddings needs --rows (the file export-rows wrote)');
+  if (inputs.length > 0)
+    throw new Error('with --embeddings the rows file stands for the datasets: give no paths');
+  const { read: _read, embed: _embed, alignedModel: _aligned, ...rest } = toAnalyzeOptions(opts);
+  return analyzePrecomputed(
+    { rows: opts.rows, embeddings: opts.embeddings!, answerRows: opts.answerRows },
+    rest,
+    signal,
+    onProgress,
+  );
+};
+
 const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> => {
   const controller = new AbortController();
   let interrupts = 0;
@@ -97,12 +118,9 @@ const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> =
   process.on('SIGINT', onSigint);
   const progress = createProgressReporter(opts.progress && Boolean(process.stderr.isTTY));
   try {
-    const result = await analyze(
-      inputs,
-      toAnalyzeOptions(opts),
-      controller.signal,
-      progress.update,
-    );
+    const result = opts.embeddings
+      ? await runPrecomputed(inputs, opts, controller.signal, progress.update)
+      : await analyze(inputs, toAnalyzeOptions(opts), controller.signal, progress.update);
     progress.stop();
     process.stdout.write(formatSummary(result.report));
     const written = await writeOutputs(opts, result);
@@ -141,7 +159,13 @@ export const buildProgram = (): Command => {
   program
     .command('analyze')
     .description('Embed and analyze JSONL files or folders of JSONL files (one mixture).')
-    .argument('<paths...>', 'JSONL files or folders')
+    .argument('[paths...]', 'JSONL files or folders (none with --embeddings)')
+    .option(
+      '--embeddings <dir>',
+      'precomputed embedding shards (Parquet or NPY) instead of a model',
+    )
+    .option('--rows <file>', 'with --embeddings: the rows file written by export-rows')
+    .option('--answer-rows <file>', 'with --embeddings: W_U[y+], W_U[y-] of a causal LM (for φ)')
     .option('--model <id|path>', 'Hugging Face model id or local model folder (default: bundled)')
     .option('--allow-download', 'allow downloading a Hugging Face model into the user cache')
     .addOption(
@@ -240,9 +264,17 @@ export const buildProgram = (): Command => {
     )
     .option('--no-progress', 'no progress bar')
     .action(async (paths: string[], opts: CliOptions) => {
+      if (paths.length === 0 && !opts.embeddings) {
+        process.stderr.write(
+          'preference-lens: missing required argument: paths (or --embeddings)\n',
+        );
+        process.exitCode = EXIT.usage;
+        return;
+      }
       process.exitCode = await runAnalyze(paths, opts);
     });
   addCheckCommand(program);
+  program.addCommand(exportRowsCommand());
   return program;
 };
 

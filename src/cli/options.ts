@@ -44,6 +44,10 @@ export interface CliOptions {
   /** The gated finding kinds (gate.ts); empty: never fails. */
   failOn: GateKind[];
   progress: boolean;
+  /** Precomputed embeddings (analyze --embeddings DIR --rows FILE [--answer-rows FILE]). */
+  embeddings?: string;
+  rows?: string;
+  answerRows?: string;
 }
 
 export const parsePositiveInt = (value: string): number => {

@@ -28,6 +28,8 @@ import { mixedSchemaWarning } from './analysis/verdicts.js';
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
   embed?: EmbedderOptions;
+  /** Rows already read (e.g. from an export-rows file): the inputs are then not read again. */
+  files?: DatasetFile[];
   /** An already running embedder (the extension keeps one child process warm). */
   embedder?: Embedder;
   simulation?: Partial<SimulationOptions>;
@@ -96,13 +98,19 @@ export async function readMixture(
 ): Promise<MixtureRows> {
   const report = (p: PipelineProgress) => onProgress?.(p);
   report({ stage: 'read', message: 'reading datasets', fraction: 0 });
-  const files = await readDatasets(inputs, {
-    keepTexts: false,
-    ...options.read,
-    signal,
-    onProgress: (read, total) =>
-      report({ stage: 'read', message: 'reading datasets', fraction: total ? read / total : null }),
-  });
+  const files =
+    options.files ??
+    (await readDatasets(inputs, {
+      keepTexts: false,
+      ...options.read,
+      signal,
+      onProgress: (read, total) =>
+        report({
+          stage: 'read',
+          message: 'reading datasets',
+          fraction: total ? read / total : null,
+        }),
+    }));
   const examples = files.flatMap((f) => f.examples);
   const skipped = files.flatMap((f) => f.skipped);
   if (examples.length === 0) {

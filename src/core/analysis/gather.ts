@@ -1,4 +1,4 @@
-import { bytesOf, copyRowRuns } from './kernels.js';
+import { BYTE_VIEW_LIMIT, bytesOf, copyRowRuns, rowRunBytes } from './kernels.js';
 import type { Matrix } from './matrix.js';
 
 /**
@@ -16,11 +16,11 @@ export function gatherRows(
   if (into instanceof Float32Array) return copyRowRuns(m.data, d, rows, 0, rows.length, into, 0);
   // Each row as bytes into unshared memory first, then converted: faster than converting out of
   // shared memory (copyRowRuns).
-  const source = bytesOf(m.data);
+  const source = m.data.byteLength < BYTE_VIEW_LIMIT ? bytesOf(m.data) : undefined;
   const row = new Float32Array(d);
   const rowBytes = bytesOf(row);
   for (let j = 0; j < rows.length; j++) {
-    rowBytes.set(source.subarray(rows[j] * 4 * d, (rows[j] + 1) * 4 * d));
+    rowBytes.set(rowRunBytes(m.data, source, rows[j] * 4 * d, 4 * d));
     into.set(row, j * d);
   }
 }

@@ -294,7 +294,7 @@ export function copyRowRuns(
   target: Float32Array,
   base: number,
 ): void {
-  const source = bytesOf(data);
+  const source = data.byteLength < BYTE_VIEW_LIMIT ? bytesOf(data) : undefined;
   const into = bytesOf(target);
   const rowBytes = 4 * dim;
   let j = 0;
@@ -302,10 +302,27 @@ export function copyRowRuns(
     let e = j + 1;
     while (e < count && rows[from + e] === rows[from + e - 1] + 1) e++;
     const o = rows[from + j] * rowBytes;
-    into.set(source.subarray(o, o + (e - j) * rowBytes), 4 * base + j * rowBytes);
+    into.set(rowRunBytes(data, source, o, (e - j) * rowBytes), 4 * base + j * rowBytes);
     j = e;
   }
 }
+
+/**
+ * Matrices of 4 GiB and more (320,000 x 4,096 float32) have no byte view of their own (V8 caps a
+ * typed array's length below 2^32): their rows are viewed run by run instead.
+ */
+export const BYTE_VIEW_LIMIT = 2 ** 31;
+
+/** `length` bytes of `data` from byte `offset`, through the whole-matrix view when there is one. */
+export const rowRunBytes = (
+  data: Float32Array,
+  whole: Uint8Array | undefined,
+  offset: number,
+  length: number,
+): Uint8Array =>
+  whole
+    ? whole.subarray(offset, offset + length)
+    : new Uint8Array(data.buffer, data.byteOffset + offset, length);
 
 /** The bytes under a float32 view. */
 export const bytesOf = (a: Float32Array): Uint8Array =>

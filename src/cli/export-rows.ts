@@ -1,0 +1,69 @@
+import { Command, Option } from 'commander';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { DatasetInputError, readDatasets } from '../core/dataset/index.js';
+import { writeRowsParquet } from '../core/io/parquet-rows.js';
+import { usageErrorMessage } from './errors.js';
+import { parseFieldMapping } from './options.js';
+
+interface ExportRowsOptions {
+  out: string;
+  schema?: 'evals' | 'pairwise' | 'hh-rlhf';
+  behaviorField?: string;
+  field: Record<string, string>;
+}
+
+/**
+ * `export-rows`: the rows the analysis would embed, as Parquet, for an embedding job elsewhere.
+ * The reader (schema detection, skipped lines) is the one `analyze` uses.
+ */
+export async function runExportRows(inputs: string[], opts: ExportRowsOptions): Promise<number> {
+  try {
+    const read = {
+      ...(opts.schema ? { schema: opts.schema } : {}),
+      ...(opts.behaviorField ? { behaviorField: opts.behaviorField } : {}),
+      ...(Object.keys(opts.field).length > 0 ? { fields: opts.field } : {}),
+    };
+    const files = await readDatasets(inputs, read);
+    const rows = files.reduce((n, f) => n + f.examples.length, 0);
+    const skipped = files.reduce((n, f) => n + f.skipped.length, 0);
+    if (rows === 0) throw new DatasetInputError(inputs.join(', '), 'no usable rows');
+    await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
+    await writeRowsParquet(opts.out, files, read);
+    for (const s of files.flatMap((f) => f.skipped).slice(0, 20)) {
+      process.stderr.write(`skipped ${s.file}:${s.line}:${s.column} ${s.reason}: ${s.message}\n`);
+    }
+    process.stdout.write(
+      `${rows} rows from ${files.length} file(s), ${skipped} line(s) skipped\nwrote ${opts.out}\n`,
+    );
+    return 0;
+  } catch (error) {
+    process.stderr.write(`preference-lens: ${usageErrorMessage(error)}\n`);
+    return 2;
+  }
+}
+
+export const exportRowsCommand = (): Command =>
+  new Command('export-rows')
+    .description(
+      'Write the rows the analysis would embed (row_id, text, behavior, label, pair, file, line) as Parquet, for an embedding job elsewhere.',
+    )
+    .argument('<paths...>', 'JSONL files or folders')
+    .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet')
+    .addOption(
+      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices([
+        'evals',
+        'pairwise',
+        'hh-rlhf',
+      ]),
+    )
+    .option('--behavior-field <name>', 'behavior/category field of pairwise data')
+    .option(
+      '--field <key=name>',
+      'field mapping override, e.g. prompt=instruction (repeatable)',
+      parseFieldMapping,
+      {},
+    )
+    .action(async (paths: string[], opts: ExportRowsOptions) => {
+      process.exitCode = await runExportRows(paths, opts);
+    });
