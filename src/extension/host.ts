@@ -2,9 +2,10 @@
  * The extension's controller: the analyze command, runs with progress and cancellation, the warm
  * embedder, diagnostics, the report panel and their refresh on save and edit.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileAtomic } from '../core/io/atomic-write.js';
 import type { AnalyzeResult, PipelineProgress } from '../core/pipeline.js';
 import type { ReportPayload, WebviewToHost } from '../shared/protocol.js';
 import { abortSignalFromToken, isCancellation } from './cancellation.js';
@@ -503,13 +504,9 @@ export class ExtensionHost implements vscode.Disposable {
   }
 
   private async storePayload(payload: ReportPayload): Promise<void> {
-    const file = this.storageFile().fsPath;
-    await mkdir(path.dirname(file), { recursive: true });
     // Written beside it and renamed over it: a reader (a restoring window, another run) never
     // sees a half-written report.
-    const partial = `${file}.${process.pid}.partial`;
-    await writeFile(partial, JSON.stringify(payload));
-    await rename(partial, file);
+    await writeFileAtomic(this.storageFile().fsPath, JSON.stringify(payload));
   }
 
   private async readStoredPayload(): Promise<ReportPayload | undefined> {

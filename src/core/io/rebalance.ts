@@ -1,11 +1,12 @@
 import { once } from 'node:events';
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { readLines } from '../dataset/lines.js';
 import type { DatasetFile } from '../dataset/types.js';
+import { writeAtomically } from './atomic-write.js';
 
 export interface RebalanceWriteOptions {
   /** Seed of the choice of which records get the extra copy of a fractional weight. */
@@ -125,43 +126,47 @@ export async function writeRebalancedJsonl(
   if (clash) throw new Error(`${clash} is one of the sources; write the rebalanced data elsewhere`);
   await mkdir(folder ? out : path.dirname(out), { recursive: true });
 
+  // Each target is written beside itself and renamed over it once complete: an interrupted or
+  // failed run leaves the previous file (or none), never a truncated dataset.
   let lines = 0;
-  let stream: WriteStream | null = null;
-  const write = async (text: string) => {
-    if (stream && !stream.write(text)) await once(stream, 'drain');
-  };
-  const close = async () => {
-    if (!stream) return;
-    const closing = stream;
-    stream = null;
-    closing.end();
-    await once(closing, 'finish');
-  };
-  try {
-    if (!folder) stream = createWriteStream(out, { encoding: 'utf8' });
-    for (let i = 0; i < files.length; i++) {
-      if (folder) {
-        await close();
-        stream = createWriteStream(targets[i], { encoding: 'utf8' });
+  const copyInto = async (temporary: string, sources: readonly number[]): Promise<void> => {
+    const stream = createWriteStream(temporary, { encoding: 'utf8' });
+    const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+    failed.catch(() => undefined);
+    try {
+      for (const i of sources) {
+        const source = files[i];
+        const copies = copiesPerFile[i];
+        let lastLine = 0;
+        for await (const { line, text } of readLines(source.file, {
+          overlay: options.overlays?.get(source.file),
+          signal: options.signal,
+        })) {
+          lastLine = line;
+          const count = copies.get(line) ?? 0;
+          for (let c = 0; c < count; c++)
+            if (!stream.write(`${text}\n`)) await Promise.race([once(stream, 'drain'), failed]);
+          lines += count;
+        }
+        if (source.counts && source.counts.lines !== lastLine) {
+          throw new Error(`${source.file} changed since it was analyzed; analyze it again`);
+        }
       }
-      const source = files[i];
-      const copies = copiesPerFile[i];
-      let lastLine = 0;
-      for await (const { line, text } of readLines(source.file, {
-        overlay: options.overlays?.get(source.file),
-        signal: options.signal,
-      })) {
-        lastLine = line;
-        const count = copies.get(line) ?? 0;
-        for (let c = 0; c < count; c++) await write(`${text}\n`);
-        lines += count;
-      }
-      if (source.counts && source.counts.lines !== lastLine) {
-        throw new Error(`${source.file} changed since it was analyzed; analyze it again`);
-      }
+    } finally {
+      stream.end();
     }
-  } finally {
-    await close();
+    await Promise.race([once(stream, 'finish'), failed]);
+  };
+  if (folder) {
+    for (let i = 0; i < files.length; i++)
+      await writeAtomically(targets[i], (temporary) => copyInto(temporary, [i]));
+  } else {
+    await writeAtomically(out, (temporary) =>
+      copyInto(
+        temporary,
+        files.map((_, i) => i),
+      ),
+    );
   }
   return { files: targets, lines, behaviors };
 }
