@@ -120,7 +120,8 @@ export const createProgressReporter = (
   }
   const bar = new SingleBar(
     {
-      format: '{stage} |{bar}| {percentage}% {message} {rate} {eta}',
+      // Not {eta}: cli-progress fills that token itself, over the whole bar rather than the stage.
+      format: '{stage} |{bar}| {percentage}% {message} {speed} {remaining}',
       hideCursor: true,
       clearOnComplete: true,
       stream: process.stderr,
@@ -133,8 +134,8 @@ export const createProgressReporter = (
     return {
       stage: p.stage.padEnd(8),
       message: terminalLine(p.message),
-      rate: rate ? `· ${rate}` : '',
-      eta: eta ? `· ETA ${eta}` : '',
+      speed: rate ? `· ${rate}` : '',
+      remaining: eta ? `· ETA ${eta}` : '',
     };
   };
   return {
