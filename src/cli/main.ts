@@ -20,7 +20,8 @@ import {
 } from './options.js';
 import { usageErrorMessage } from './errors.js';
 import { exitCodeFor } from './exit-code.js';
-import { checkOutputTargets, type OutputTarget } from './output-paths.js';
+import { checkModelPaths } from './model-paths.js';
+import { checkOutputsSpareInputs, checkOutputTargets, type OutputTarget } from './output-paths.js';
 import { terminalLine, terminalText } from './terminal-text.js';
 
 declare const PACKAGE_VERSION: string | undefined;
@@ -95,7 +96,12 @@ const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> =
   // Usage errors come before any reading or embedding: a report that cannot be written must not
   // cost an analysis first.
   try {
+    await checkModelPaths([
+      { option: '--model', value: opts.model },
+      { option: '--aligned-model', value: opts.alignedModel },
+    ]);
     await checkOutputTargets(outputTargets(opts));
+    await checkOutputsSpareInputs(outputTargets(opts), inputs);
   } catch (error) {
     err(`preference-lens: ${terminalLine(usageErrorMessage(error))}\n`);
     return exitCodeFor(error);

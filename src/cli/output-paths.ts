@@ -79,3 +79,39 @@ export const checkOutputTargets = async (targets: readonly OutputTarget[]): Prom
     await check(target);
   }
 };
+
+/**
+ * No output may overwrite an input: a report named like a dataset, or the rebalanced data written
+ * into the folder it is read from (one file per source, under the source's name).
+ */
+export const checkOutputsSpareInputs = async (
+  targets: readonly OutputTarget[],
+  inputs: readonly string[],
+): Promise<void> => {
+  const files = new Set<string>();
+  const folders = new Set<string>();
+  for (const input of inputs) {
+    const resolved = path.resolve(input);
+    const info = await statOrUndefined(resolved);
+    if (info?.isDirectory()) folders.add(resolved);
+    else {
+      files.add(resolved);
+      folders.add(path.dirname(resolved));
+    }
+  }
+  for (const target of targets) {
+    const resolved = path.resolve(target.path);
+    const readFromFolder =
+      /\.jsonl$/i.test(resolved) &&
+      [...folders].some((f) => resolved.startsWith(f + path.sep)) &&
+      (await statOrUndefined(resolved))?.isFile() === true;
+    const clash =
+      target.kind === 'file'
+        ? files.has(resolved) || folders.has(resolved) || readFromFolder
+        : target.option === '--rebalance-out' && folders.has(resolved);
+    if (clash)
+      throw new UsageError(
+        `${target.option} ${target.path} would overwrite an input; write it elsewhere`,
+      );
+  }
+};

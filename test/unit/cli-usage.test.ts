@@ -45,6 +45,14 @@ describe('usage errors exit 2 with one line, before any work', () => {
     await expectUsageError(args, pattern);
   });
 
+  it('a --model path that does not exist is refused before reading', async () => {
+    await expectUsageError(
+      ['--model', './no-such-model'],
+      /--model \.\/no-such-model: no such model folder/,
+    );
+    await expectUsageError(['--aligned-model', path.join(work, 'nope')], /--aligned-model/);
+  });
+
   it('a missing argument and an unknown command are usage errors too', async () => {
     const missing = await cli(['analyze'], 20_000);
     expect(missing.code).toBe(2);
@@ -101,6 +109,17 @@ describe('every output path is checked before the work starts', () => {
     await expectUsageError(
       [option, target(work)],
       new RegExp(`${option} .*(not a folder|is a file)`),
+    );
+  });
+
+  it('an output that would overwrite an input is refused', async () => {
+    await expectUsageError(
+      ['--json', path.join(data, 'agreeableness.jsonl')],
+      /would overwrite an input/,
+    );
+    await expectUsageError(
+      ['--rebalance-out', data],
+      /--rebalance-out .* would overwrite an input/,
     );
   });
 
