@@ -1,34 +1,41 @@
-import { Command, Option } from 'commander';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
 import { analyze } from '../core/pipeline.js';
 import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
 import { buildSidecar } from '../core/report/sidecar.js';
-import { writeEmbeddingsNpy, writeRebalancedJsonl } from '../core/io/index.js';
+import { writeEmbeddingsNpy, writeFileAtomic, writeRebalancedJsonl } from '../core/io/index.js';
 import { createProgressReporter } from './progress.js';
-import { formatSummary } from './summary.js';
+import { formatSummary, noAnalyzableBehavior } from './summary.js';
 import {
   type CliOptions,
   parseBatch,
   parseFieldMapping,
   parseFraction,
+  parseIntInRange,
   parseMaxSuspects,
-  parseNonNegativeInt,
-  parsePositiveInt,
+  parseNonNegativeNumber,
   parsePositiveNumber,
   toAnalyzeOptions,
 } from './options.js';
-import { usageErrorMessage } from './errors.js';
+import { UsageError, usageErrorMessage } from './errors.js';
 import { addCheckCommand } from './check.js';
 import { GATE_KINDS, gateFindings, parseFailOn } from './gate.js';
 import { exportRowsCommand } from './export-rows.js';
 import { analyzePrecomputed } from '../core/precomputed-run.js';
+import { exitCodeFor } from './exit-code.js';
+import { checkModelPaths } from './model-paths.js';
+import { checkOutputsSpareInputs, checkOutputTargets, type OutputTarget } from './output-paths.js';
+import { terminalLine, terminalText } from './terminal-text.js';
 
 declare const PACKAGE_VERSION: string | undefined;
 
-/** Exit codes a pipeline can rely on. */
-export const EXIT = { ok: 0, gate: 1, usage: 2, interrupted: 130 } as const;
+/** Exit codes a pipeline can rely on (README: Exit codes). */
+export const EXIT = { ok: 0, gate: 1, usage: 2, runtime: 3, interrupted: 130 } as const;
+
+/** Everything the CLI prints goes through these: no control character from the data acts. */
+const out = (text: string): void => void process.stdout.write(terminalText(text));
+const err = (text: string): void => void process.stderr.write(terminalText(text));
 
 const distDir = (): string => path.resolve(__dirname);
 
@@ -36,54 +43,69 @@ const distDir = (): string => path.resolve(__dirname);
 export const sidecarPath = (jsonFile: string): string =>
   jsonFile.replace(/(\.json)?$/i, '.rows.json');
 
+/** Every output the options name, in the order they are written. */
+const outputTargets = (opts: CliOptions): OutputTarget[] => {
+  const targets: OutputTarget[] = [];
+  if (opts.json) {
+    targets.push({ option: '--json', path: opts.json, kind: 'file' });
+    targets.push({ option: '--json (its sidecar)', path: sidecarPath(opts.json), kind: 'file' });
+  }
+  if (opts.markdown) targets.push({ option: '--markdown', path: opts.markdown, kind: 'file' });
+  if (opts.html) targets.push({ option: '--html', path: opts.html, kind: 'file' });
+  if (opts.saveEmbeddings)
+    targets.push({ option: '--save-embeddings', path: opts.saveEmbeddings, kind: 'folder' });
+  if (opts.rebalanceOut)
+    targets.push({
+      option: '--rebalance-out',
+      path: opts.rebalanceOut,
+      kind: /\.jsonl$/i.test(opts.rebalanceOut) ? 'file' : 'folder',
+    });
+  return targets;
+};
+
+// Each output is written beside its target and renamed over it (src/core/io/atomic-write.ts):
+// a second Ctrl-C or a full disk while writing leaves the previous file, never a truncated one.
 const writeOutputs = async (
   opts: CliOptions,
   result: Awaited<ReturnType<typeof analyze>>,
-): Promise<string[]> => {
-  const written: string[] = [];
-  const ensureParent = (file: string) =>
-    mkdir(path.dirname(path.resolve(file)), { recursive: true });
+  wrote: (file: string) => void,
+): Promise<void> => {
   // The per-row sidecar (map positions), once for the JSON and the HTML report.
   const sidecar =
     opts.json || opts.html
       ? await buildSidecar(result.examples, result.embeddings, result.report)
       : null;
   if (opts.json) {
-    await ensureParent(opts.json);
-    await writeFile(opts.json, JSON.stringify(result.report, null, 2) + '\n');
-    written.push(opts.json);
+    await writeFileAtomic(opts.json, JSON.stringify(result.report, null, 2) + '\n');
+    wrote(opts.json);
     if (sidecar) {
       const rowsFile = sidecarPath(opts.json);
-      await writeFile(rowsFile, JSON.stringify(sidecar) + '\n');
-      written.push(rowsFile);
+      await writeFileAtomic(rowsFile, JSON.stringify(sidecar) + '\n');
+      wrote(rowsFile);
     }
   }
   if (opts.markdown) {
-    await ensureParent(opts.markdown);
-    await writeFile(opts.markdown, renderMarkdown(result.report));
-    written.push(opts.markdown);
+    await writeFileAtomic(opts.markdown, renderMarkdown(result.report));
+    wrote(opts.markdown);
   }
   if (opts.html) {
-    await ensureParent(opts.html);
     const assets = await loadReportAssets(distDir());
-    await writeFile(opts.html, renderHtml({ report: result.report, sidecar }, assets));
-    written.push(opts.html);
+    await writeFileAtomic(opts.html, renderHtml({ report: result.report, sidecar }, assets));
+    wrote(opts.html);
   }
   if (opts.saveEmbeddings) {
     await writeEmbeddingsNpy(opts.saveEmbeddings, result.embeddings, result.examples);
-    written.push(path.join(opts.saveEmbeddings, 'embeddings.npy'));
+    wrote(path.join(opts.saveEmbeddings, 'embeddings.npy'));
   }
   const rb = result.report.rebalancing;
   if (opts.rebalanceOut && rb && rb.suggested === false) {
-    process.stderr.write(
-      `not writing ${opts.rebalanceOut}: ${rb.note ?? 'no rebalancing suggested'}\n`,
+    err(
+      `not writing ${terminalLine(opts.rebalanceOut)}: ${terminalLine(rb.note ?? 'no rebalancing suggested')}\n`,
     );
   } else if (opts.rebalanceOut && rb) {
-    await ensureParent(opts.rebalanceOut);
     await writeRebalancedJsonl(opts.rebalanceOut, result.files, rb.weights);
-    written.push(opts.rebalanceOut);
+    wrote(opts.rebalanceOut);
   }
-  return written;
 };
 
 /** `analyze --embeddings DIR --rows FILE`: vectors from an outside job, no model run here. */
@@ -93,9 +115,9 @@ const runPrecomputed = (
   signal: AbortSignal,
   onProgress: Parameters<typeof analyze>[3],
 ) => {
-  if (!opts.rows) throw new Error('--embeddings needs --rows (the file export-rows wrote)');
+  if (!opts.rows) throw new UsageError('--embeddings needs --rows (the file export-rows wrote)');
   if (inputs.length > 0)
-    throw new Error('with --embeddings the rows file stands for the datasets: give no paths');
+    throw new UsageError('with --embeddings the rows file stands for the datasets: give no paths');
   const { read: _read, embed: _embed, alignedModel: _aligned, ...rest } = toAnalyzeOptions(opts);
   return analyzePrecomputed(
     { rows: opts.rows, embeddings: opts.embeddings!, answerRows: opts.answerRows },
@@ -106,29 +128,52 @@ const runPrecomputed = (
 };
 
 const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> => {
+  // Usage errors come before any reading or embedding: a report that cannot be written must not
+  // cost an analysis first.
+  try {
+    await checkModelPaths([
+      { option: '--model', value: opts.model },
+      { option: '--aligned-model', value: opts.alignedModel },
+    ]);
+    await checkOutputTargets(outputTargets(opts));
+    await checkOutputsSpareInputs(outputTargets(opts), inputs);
+  } catch (error) {
+    err(`preference-lens: ${terminalLine(usageErrorMessage(error))}\n`);
+    return exitCodeFor(error);
+  }
   const controller = new AbortController();
   let interrupts = 0;
   const onSigint = () => {
     interrupts += 1;
     // The first Ctrl-C lets in-flight cache writes finish (they are atomic); a second one quits.
+    // Outputs being written are atomic too: the exit removes their temporary files.
     if (interrupts > 1) process.exit(EXIT.interrupted);
-    process.stderr.write('\nInterrupted: finishing the current batch, then stopping…\n');
+    err('\nInterrupted: finishing the current batch, then stopping…\n');
     controller.abort();
   };
   process.on('SIGINT', onSigint);
   const progress = createProgressReporter(opts.progress && Boolean(process.stderr.isTTY));
+  const warn = (message: string) =>
+    progress.note(`preference-lens: warning: ${terminalLine(message)}`);
+  const options = toAnalyzeOptions(opts);
+  options.embed = { ...options.embed, onWarning: warn };
+  if (options.alignedModel) options.alignedModel = { ...options.alignedModel, onWarning: warn };
   try {
     const result = opts.embeddings
       ? await runPrecomputed(inputs, opts, controller.signal, progress.update)
-      : await analyze(inputs, toAnalyzeOptions(opts), controller.signal, progress.update);
+      : await analyze(inputs, options, controller.signal, progress.update);
     progress.stop();
-    process.stdout.write(formatSummary(result.report));
-    const written = await writeOutputs(opts, result);
-    for (const file of written) process.stderr.write(`wrote ${file}\n`);
+    out(formatSummary(result.report, { verbose: opts.verbose ?? false }));
+    await writeOutputs(opts, result, (file) => err(`wrote ${terminalLine(file)}\n`));
+    const nothing = noAnalyzableBehavior(result.report);
+    if (nothing) {
+      err(`preference-lens: ${terminalLine(nothing)}\n`);
+      return EXIT.usage;
+    }
     const findings = gateFindings(result.report, opts.failOn);
     if (findings.length > 0) {
-      process.stderr.write(
-        `preference-lens: failing because of --fail-on ${opts.failOn.join(',')}: ${findings.join('; ')}\n`,
+      err(
+        `preference-lens: failing because of --fail-on ${opts.failOn.join(',')}: ${terminalLine(findings.join('; '))}\n`,
       );
       return EXIT.gate;
     }
@@ -136,14 +181,14 @@ const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> =
   } catch (error) {
     progress.stop();
     if (controller.signal.aborted) {
-      process.stderr.write('preference-lens: interrupted; the embedding cache is consistent.\n');
+      err('preference-lens: interrupted; the embedding cache is consistent.\n');
       return EXIT.interrupted;
     }
-    process.stderr.write(`preference-lens: ${usageErrorMessage(error)}\n`);
-    if (process.env.PREFERENCE_LENS_DEBUG && error instanceof Error) {
-      process.stderr.write(`${error.stack}\n`);
+    err(`preference-lens: ${terminalLine(usageErrorMessage(error))}\n`);
+    if ((opts.verbose || process.env.PREFERENCE_LENS_DEBUG) && error instanceof Error) {
+      err(`${error.stack}\n`);
     }
-    return EXIT.usage;
+    return exitCodeFor(error);
   } finally {
     process.off('SIGINT', onSigint);
   }
@@ -151,6 +196,10 @@ const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> =
 
 export const buildProgram = (): Command => {
   const program = new Command('preference-lens')
+    // Commander's own errors (unknown option, invalid value) are thrown, not process.exit(1):
+    // main() prints them as one line and exits 2. Set before the subcommands, which inherit it.
+    .exitOverride()
+    .configureOutput({ outputError: () => undefined })
     .description(
       'Audit a preference dataset before DPO: distinguishability, priority levels, simulated head training.',
     )
@@ -174,12 +223,12 @@ export const buildProgram = (): Command => {
         .default('auto'),
     )
     .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
-    .option('--batch-size <n>', 'embedding batch size', parsePositiveInt)
-    .option('--threads <n>', 'inference threads', parsePositiveInt)
+    .option('--batch-size <n>', 'embedding batch size (1-4096)', parseIntInRange(1, 4096))
+    .option('--threads <n>', 'inference threads (1-1024)', parseIntInRange(1, 1024))
     .option(
       '--analysis-threads <n>',
-      'worker threads for the statistics and simulations (default: CPU count, at most 8)',
-      parsePositiveInt,
+      'worker threads for the statistics and simulations (1-256; default: CPU count, at most 8)',
+      parseIntInRange(1, 256),
     )
     .option('--no-cache', 'do not read or write the embedding cache')
     .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)')
@@ -202,31 +251,31 @@ export const buildProgram = (): Command => {
         .choices(['reference', 'fast-preview', 'custom'])
         .default('fast-preview'),
     )
-    .option('--steps <n>', 'simulated DPO steps', parseNonNegativeInt)
+    .option('--steps <n>', 'simulated DPO steps (0-1000000)', parseIntInRange(0, 1_000_000))
     .option('--lr <x>', 'learning rate', parsePositiveNumber)
     .option('--beta <x>', 'DPO beta', parsePositiveNumber)
     .option('--batch <n|full>', 'batch size, or "full" for full-batch gradient descent', parseBatch)
-    .option('--test-fraction <x>', 'held-out fraction', parseFraction)
-    .option('--seed <n>', 'random seed', parseNonNegativeInt)
+    .option('--test-fraction <x>', 'held-out fraction (0 <= x < 1)', parseFraction)
+    .option('--seed <n>', 'random seed (0-4294967295)', parseIntInRange(0, 0xffffffff))
     .option(
       '--priority-threshold <x>',
-      'warn when a priority level is below this fraction of the median level (default 0.5)',
-      Number,
+      'warn when a priority level is below this fraction of the median level (>= 0, default 0.5)',
+      parseNonNegativeNumber,
     )
     .option(
       '--distinguishability-threshold <x>',
-      'warn when distinguishability is below this fraction of the median (default 0.5)',
-      Number,
+      'warn when distinguishability is below this fraction of the median (>= 0, default 0.5)',
+      parseNonNegativeNumber,
     )
     .option(
       '--significance <p>',
       'adjusted permutation p-value at or above which a behavior is indistinguishable (default 0.05)',
-      Number,
+      parseFraction,
     )
     .option(
       '--flag-stability <x>',
       'deprioritized flags holding in fewer bootstrap replicates than this fraction are borderline (default 0.9)',
-      Number,
+      parseFraction,
     )
     .option(
       '--max-suspects <n|all>',
@@ -262,7 +311,8 @@ export const buildProgram = (): Command => {
         .argParser(parseFailOn)
         .default([], 'none'),
     )
-    .option('--no-progress', 'no progress bar')
+    .option('--no-progress', 'no progress bar (progress lines instead)')
+    .option('--verbose', 'device details and stack traces')
     .action(async (paths: string[], opts: CliOptions) => {
       if (paths.length === 0 && !opts.embeddings) {
         process.stderr.write(
@@ -278,11 +328,25 @@ export const buildProgram = (): Command => {
   return program;
 };
 
+/** Runs the command line; sets process.exitCode (README: Exit codes). */
 export const main = (argv: string[] = process.argv): Promise<void> =>
   buildProgram()
     .parseAsync(argv)
     .then(() => undefined)
     .catch((error: unknown) => {
-      process.stderr.write(`preference-lens: ${usageErrorMessage(error)}\n`);
-      process.exitCode = EXIT.usage;
+      // --help and --version end with a CommanderError of exit code 0; help without a command
+      // has been printed already.
+      if (error instanceof CommanderError && error.exitCode === 0) {
+        process.exitCode = EXIT.ok;
+        return;
+      }
+      if (!(error instanceof CommanderError && error.code === 'commander.help'))
+        err(`preference-lens: ${terminalLine(commanderMessage(error))}\n`);
+      process.exitCode = error instanceof CommanderError ? EXIT.usage : exitCodeFor(error);
     });
+
+/** Commander's "error: …" messages, as one line without its prefix. */
+const commanderMessage = (error: unknown): string =>
+  error instanceof CommanderError
+    ? error.message.replace(/^error: /, '').replace(/\s*\n\s*/g, ' ')
+    : usageErrorMessage(error);

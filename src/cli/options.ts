@@ -48,29 +48,58 @@ export interface CliOptions {
   embeddings?: string;
   rows?: string;
   answerRows?: string;
+  verbose?: boolean;
 }
 
+// Option values are parsed strictly: Number() alone takes '' as 0, '0x10' as 16 and 'NaN' as
+// NaN, and a NaN threshold silently turns its warnings off.
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+const INTEGER = /^\+?\d+$/;
+
+const decimal = (value: string): number => {
+  const n = DECIMAL.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isFinite(n)) throw new InvalidArgumentError('expected a finite number');
+  return n;
+};
+
+/** An integer in [min, max], written in decimal digits. */
+export const parseIntInRange =
+  (min: number, max: number) =>
+  (value: string): number => {
+    const n = INTEGER.test(value.trim()) ? Number(value) : NaN;
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}`);
+    return n;
+  };
+
 export const parsePositiveInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('expected a positive integer');
+  const n = INTEGER.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError('expected a positive integer');
   return n;
 };
 
 export const parseNonNegativeInt = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('expected an integer >= 0');
+  const n = INTEGER.test(value.trim()) ? Number(value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new InvalidArgumentError('expected an integer >= 0');
   return n;
 };
 
 export const parsePositiveNumber = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  const n = decimal(value);
+  if (n <= 0) throw new InvalidArgumentError('expected a number > 0');
+  return n;
+};
+
+export const parseNonNegativeNumber = (value: string): number => {
+  const n = decimal(value);
+  if (n < 0) throw new InvalidArgumentError('expected a number >= 0');
   return n;
 };
 
 export const parseFraction = (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0 || n >= 1) throw new InvalidArgumentError('expected 0 <= x < 1');
+  const n = decimal(value);
+  if (n < 0 || n >= 1) throw new InvalidArgumentError('expected 0 <= x < 1');
   return n;
 };
 

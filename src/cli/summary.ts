@@ -1,46 +1,95 @@
-import { boundNote } from '../shared/report-notes.js';
 import type { Report } from '../core/report/types.js';
+import { boundNote } from '../shared/report-notes.js';
+import { terminalLine } from './terminal-text.js';
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const fmtP = (p: number | undefined): string =>
   p === undefined ? 'n/a' : p >= 0.01 ? p.toFixed(2) : p.toPrecision(1);
 
+/** What the columns mean, printed under the table. */
+export const SUMMARY_LEGEND = [
+  'dist   = ||mu+ - mu-||, the distance between the mean embeddings of the preferred and rejected examples (higher: DPO learns the behavior faster)',
+  'norm   = dist / sqrt(trace of the larger class covariance): the same gap in standard deviations, comparable across models',
+  'p adj  = permutation p-value (labels shuffled within the behavior), Benjamini-Hochberg adjusted; n/a for paired rows',
+  'rank95 = 95% bootstrap interval of the rank by dist (1 = most distinguishable)',
+  'level  = priority level (eq. 5 of Im & Li): how much the first DPO step on this mixture favors the behavior; low or <= 0: deprioritized',
+];
+
+/** The auto device fell back to the CPU: one plain line; the provider's error only with --verbose. */
+const deviceLine = (model: Report['model'], verbose: boolean): string => {
+  const fellBack =
+    model.device === 'cpu' &&
+    /(unavailable \(.*\); fell back to cpu|^no GPU execution provider)/.test(model.deviceReason);
+  return !verbose && fellBack ? 'no GPU provider available, using CPU' : model.deviceReason;
+};
+
+/** Why nothing could be analyzed, or undefined when at least one behavior was. */
+export const noAnalyzableBehavior = (report: Report): string | undefined => {
+  if (report.behaviors.length > 0) return undefined;
+  const excluded = report.excluded ?? [];
+  if (excluded.length === 0) return 'no behavior can be analyzed: the input holds none';
+  return `no behavior can be analyzed: ${excluded.map((e) => `${e.name} ${e.reason}`).join('; ')}`;
+};
+
 /**
- * The terminal summary: mixture notes, the ranking and every warning, most distinguishable first.
- * Borderline flags are listed apart (they are information, not warnings); label hints stay in
- * the reports.
+ * The terminal summary: mixture notes, the ranking most distinguishable first, a legend, skipped
+ * lines by reason, excluded behaviors with why, and every warning. Borderline flags are listed
+ * apart (information, not warnings); label hints get one line, their details stay in the reports.
+ * Data-derived strings are escaped here (terminalLine): a name holding a newline or an escape
+ * sequence stays one visible field.
  */
-export const formatSummary = (report: Report): string => {
+export const formatSummary = (report: Report, options: { verbose?: boolean } = {}): string => {
   const rows = [...report.behaviors].sort((a, b) => b.distinguishability - a.distinguishability);
-  const width = Math.min(60, Math.max(8, ...rows.map((b) => b.name.length)));
+  const names = new Map(rows.map((b) => [b, terminalLine(b.name)]));
+  const width = Math.min(60, Math.max(8, ...[...names.values()].map((n) => n.length)));
+  const m = report.model;
   const lines = [
-    `Model ${report.model.id} (${report.model.kind}, d=${report.model.dimension}) on ${report.model.device}: ${report.model.deviceReason}`,
+    `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
     `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
-    ...(report.warnings ?? []).map((w) => `  ! ${w.kind}: ${w.message}`),
-    '',
-    `${'behavior'.padEnd(width)}  ${'n+'.padStart(5)} ${'n-'.padStart(5)}  ${'dist'.padStart(7)}  ${'norm'.padStart(6)}  ${'p adj'.padStart(6)}  ${'rank95'.padStart(7)}  ${'level'.padStart(6)}`,
+    ...(report.warnings ?? []).map((w) => `  ! ${w.kind}: ${terminalLine(w.message)}`),
   ];
-  for (const b of rows) {
-    const name = b.name.length > width ? `${b.name.slice(0, width - 1)}…` : b.name;
-    const level = b.priorityMeaningful === false ? 'n/a' : fmt(b.priorityLevel);
-    const rank = b.rankCI ? `${b.rankCI[0]}-${b.rankCI[1]}` : 'n/a';
-    lines.push(
-      `${name.padEnd(width)}  ${String(b.nPositive).padStart(5)} ${String(b.nNegative).padStart(5)}  ${fmt(b.distinguishability).padStart(7)}  ${fmt(b.normalizedDistinguishability).padStart(6)}  ${fmtP(b.pValueAdjusted).padStart(6)}  ${rank.padStart(7)}  ${level.padStart(6)}`,
-    );
-  }
-  if (rows.some((b) => b.priorityMeaningful === false))
+  if (rows.length > 0) {
     lines.push(
       '',
-      'level n/a: not meaningful (indistinguishable from shuffled labels, or a single behavior).',
+      `${'behavior'.padEnd(width)}  ${'n+'.padStart(5)} ${'n-'.padStart(5)}  ${'dist'.padStart(7)}  ${'norm'.padStart(6)}  ${'p adj'.padStart(6)}  ${'rank95'.padStart(7)}  ${'level'.padStart(6)}`,
+    );
+    for (const b of rows) {
+      const full = names.get(b)!;
+      const name = full.length > width ? `${full.slice(0, width - 1)}…` : full;
+      const level = b.priorityMeaningful === false ? 'n/a' : fmt(b.priorityLevel);
+      const rank = b.rankCI ? `${b.rankCI[0]}-${b.rankCI[1]}` : 'n/a';
+      lines.push(
+        `${name.padEnd(width)}  ${String(b.nPositive).padStart(5)} ${String(b.nNegative).padStart(5)}  ${fmt(b.distinguishability).padStart(7)}  ${fmt(b.normalizedDistinguishability).padStart(6)}  ${fmtP(b.pValueAdjusted).padStart(6)}  ${rank.padStart(7)}  ${level.padStart(6)}`,
+      );
+    }
+    lines.push('', ...SUMMARY_LEGEND);
+    if (rows.some((b) => b.priorityMeaningful === false))
+      lines.push(
+        'level n/a: not meaningful (indistinguishable from shuffled labels, or a single behavior).',
+      );
+  }
+  const reasons = Object.entries(report.skipped.byReason)
+    .filter(([, n]) => (n ?? 0) > 0)
+    .sort(([a], [b]) => a.localeCompare(b));
+  if (reasons.length > 0)
+    lines.push('', `Skipped lines by reason: ${reasons.map(([r, n]) => `${r} ${n}`).join(', ')}`);
+  const excluded = report.excluded ?? [];
+  if (excluded.length > 0)
+    lines.push(
+      '',
+      'Excluded behaviors:',
+      ...excluded.map((e) => `  - ${terminalLine(e.name)}: ${terminalLine(e.reason)}`),
     );
   const warnings = rows.flatMap((b) =>
     b.warnings
       .filter((w) => w.kind !== 'possible-label-error' && w.kind !== 'borderline')
-      .map((w) => `  ! ${b.name}: ${w.message}`),
+      .map((w) => `  ! ${names.get(b)}: ${terminalLine(w.message)}`),
   );
   if (warnings.length > 0) lines.push('', 'Warnings:', ...warnings);
   const borderline = rows.flatMap((b) =>
-    b.warnings.filter((w) => w.kind === 'borderline').map((w) => `  ? ${b.name}: ${w.message}`),
+    b.warnings
+      .filter((w) => w.kind === 'borderline')
+      .map((w) => `  ? ${names.get(b)}: ${terminalLine(w.message)}`),
   );
   if (borderline.length > 0) lines.push('', 'Borderline (not warnings):', ...borderline);
   if (report.simulation.boundCheck) lines.push('', boundNote(report.simulation.boundCheck));
@@ -60,13 +109,14 @@ export const formatSummary = (report: Report): string => {
       .filter(([, w]) => w !== 1)
       .map(([name, w]) => {
         const p = per?.[name];
+        const shown = terminalLine(name);
         return p
-          ? `  ${name} x${w.toFixed(2)}: level ${fmt(p.levelBefore, 2)} -> ${fmt(p.levelAfter, 2)}, simulated accuracy ${fmt(p.accuracyBefore, 2)} -> ${fmt(p.accuracyAfter, 2)}`
-          : `  ${name} x${w.toFixed(2)}`;
+          ? `  ${shown} x${w.toFixed(2)}: level ${fmt(p.levelBefore, 2)} -> ${fmt(p.levelAfter, 2)}, simulated accuracy ${fmt(p.accuracyBefore, 2)} -> ${fmt(p.accuracyAfter, 2)}`
+          : `  ${shown} x${w.toFixed(2)}`;
       });
     if (rb.suggested !== false && weights.length > 0)
       lines.push('', 'Rebalancing suggestion (upsample):', ...weights);
-    if (rb.note) lines.push('', `Rebalancing: ${rb.note}`);
+    if (rb.note) lines.push('', `Rebalancing: ${terminalLine(rb.note)}`);
   }
   return lines.join('\n') + '\n';
 };

@@ -2,9 +2,10 @@
  * The last report on disk, in the workspace storage: the panel's own state can be dropped by VS
  * Code, so a window reload restores the report (and its markers) from here.
  */
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import * as vscode from 'vscode';
+import { writeFileAtomic } from '../core/io/atomic-write.js';
 import type { ReportPayload } from '../shared/protocol.js';
 
 const PAYLOAD_FILE = 'last-report.json';
@@ -26,9 +27,7 @@ export class ReportStorage {
     await mkdir(path.dirname(file), { recursive: true });
     // Written beside it and renamed over it: a reader (a restoring window, another run) never
     // sees a half-written report.
-    const partial = `${file}.${process.pid}.partial`;
-    await writeFile(partial, JSON.stringify(payload));
-    await rename(partial, file);
+    await writeFileAtomic(file, JSON.stringify(payload));
   }
 
   async read(): Promise<ReportPayload | undefined> {

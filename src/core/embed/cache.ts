@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { textDigest } from '../digest.js';
 
@@ -24,12 +24,32 @@ interface Location {
 
 const isMissing = (error: unknown): boolean => (error as NodeJS.ErrnoException)?.code === 'ENOENT';
 
+/** A temporary segment this old is left over from a run that died writing it. */
+export const STALE_TEMP_MS = 60 * 60 * 1000;
+/** A writer's temporary segment is this young at most while its writer (another host?) lives. */
+const DEAD_WRITER_GRACE_MS = 60 * 1000;
+
+/** `.<time36>-<pid>-<random>.seg.tmp`, as writeSegment names them. */
+const TEMP_NAME = /^\.[0-9a-z]+-(\d+)-[0-9a-f]+\.seg\.tmp$/;
+
+const isAlive = (pid: number): boolean => {
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: it lives, under another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
 export class EmbeddingCache {
   readonly dir: string;
   private readonly identityHash: Buffer;
   private readonly index = new Map<string, Location>();
   /** Indexed segment files and their entry counts. */
   private readonly known = new Map<string, number>();
+  private swept = false;
 
   /** `identity` is everything besides the text that decides a vector (model file hashes, pooling). */
   constructor(
@@ -122,8 +142,14 @@ export class EmbeddingCache {
     vectors.set(data.subarray(0, count * this.dim));
     const name = `${Date.now().toString(36)}-${process.pid}-${randomBytes(6).toString('hex')}.seg`;
     const temp = join(this.dir, `.${name}.tmp`);
-    await writeFile(temp, buf);
-    await rename(temp, join(this.dir, name));
+    try {
+      await writeFile(temp, buf);
+      await rename(temp, join(this.dir, name));
+    } catch (error) {
+      // A full disk leaves a partial temporary file: it must not stay behind.
+      await rm(temp, { force: true }).catch(() => undefined);
+      throw error;
+    }
     return name;
   }
 
@@ -146,12 +172,37 @@ export class EmbeddingCache {
       if (isMissing(error)) return;
       throw error;
     }
+    if (!this.swept) {
+      this.swept = true;
+      await this.sweepStaleTemps(names);
+    }
     const present = new Set(names);
     for (const file of [...this.known.keys()]) if (!present.has(file)) this.forget(file);
     for (const file of names) {
       if (!file.endsWith('.seg') || this.known.has(file)) continue;
       const keys = await this.readKeys(file);
       if (keys) this.indexSegment(file, keys);
+    }
+  }
+
+  /**
+   * Removes temporary segments of writers that died (killed, or their disk filled up before the
+   * fix that removes them): older than an hour, or over a minute old with no live process of
+   * their pid on this machine. A live writer's file is never touched.
+   */
+  private async sweepStaleTemps(names: readonly string[], now = Date.now()): Promise<void> {
+    for (const file of names) {
+      const match = TEMP_NAME.exec(file);
+      if (!match) continue;
+      const path = join(this.dir, file);
+      try {
+        const age = now - (await stat(path)).mtimeMs;
+        const dead = !isAlive(Number(match[1]));
+        if (age > STALE_TEMP_MS || (dead && age > DEAD_WRITER_GRACE_MS))
+          await rm(path, { force: true });
+      } catch (error) {
+        if (!isMissing(error)) throw error;
+      }
     }
   }
 

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { lastErrorLine } from './child-stderr.js';
 import type { ChildReply, ParentMessage } from './protocol.js';
 
 type Request = ParentMessage extends infer M
@@ -50,7 +51,7 @@ export class ChildClient {
     // Read for error messages only: it must not keep the parent alive on its own.
     (child.stderr as { unref?: () => void } | null)?.unref?.();
     child.stderr?.on('data', (chunk: string) => {
-      this.stderrTail = (this.stderrTail + chunk).slice(-2000);
+      this.stderrTail = (this.stderrTail + chunk).slice(-8000);
     });
     child.on('message', (reply: ChildReply) => {
       const waiter = this.pending.get(reply.id);
@@ -123,10 +124,10 @@ export class ChildClient {
   }
 
   private processError(): EmbeddingProcessError {
-    const stderr = this.stderrTail.trim().split('\n').slice(-3).join(' | ');
+    const last = lastErrorLine(this.stderrTail);
     return new EmbeddingProcessError(
       `The embedding process (pid ${this.child.pid}) ${this.exitReason}` +
-        (stderr ? `; its last output: ${stderr}` : '') +
+        (last ? `; its last error: ${last}` : '') +
         '. The next embed call starts a new one.',
     );
   }

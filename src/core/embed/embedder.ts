@@ -1,7 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddingCache } from './cache.js';
-import { ChildClient } from './child-client.js';
+import { ChildClient, EmbeddingProcessError } from './child-client.js';
+import { ModelLoadError } from './model-load-error.js';
 import {
   bundledModelDir,
   defaultEmbeddingCacheDir,
@@ -56,6 +57,7 @@ export class ChildEmbedder implements Embedder {
   readonly answerHead?: (yes: string, no: string) => Promise<AnswerHead>;
   lastRun: EmbedRunStats = { total: 0, cached: 0, embedded: 0 };
   private disposed = false;
+  private cacheWriteFailed = false;
 
   private constructor(
     private client: ChildClient,
@@ -63,6 +65,7 @@ export class ChildEmbedder implements Embedder {
     private readonly model: LoadedModel,
     private readonly cache: EmbeddingCache | undefined,
     private readonly batchSize: number,
+    private readonly onWarning: ((message: string) => void) | undefined,
   ) {
     if (model.hasAnswerHead) {
       this.answerHead = async (yes, no) =>
@@ -91,7 +94,7 @@ export class ChildEmbedder implements Embedder {
       model = (await client.request({ type: 'load', spec }, 'loaded')).model;
     } catch (error) {
       client.kill();
-      throw error;
+      throw asLoadError(error);
     }
     const cacheRoot =
       options.cacheDir === undefined ? defaultEmbeddingCacheDir() : options.cacheDir;
@@ -100,7 +103,7 @@ export class ChildEmbedder implements Embedder {
         ? undefined
         : new EmbeddingCache(cacheRoot, model.identity, model.info.dimension);
     const batchSize = Math.max(1, options.batchSize ?? (model.info.kind === 'causal-lm' ? 8 : 32));
-    return new ChildEmbedder(client, spec, model, cache, batchSize);
+    return new ChildEmbedder(client, spec, model, cache, batchSize, options.onWarning);
   }
 
   get info(): ModelInfo {
@@ -159,7 +162,7 @@ export class ChildEmbedder implements Embedder {
     }
     const rowsOf = (u: number) => rowList.subarray(start[u], start[u + 1]);
 
-    const hits = this.cache ? await this.cache.lookup(keys) : new Map<string, Float32Array>();
+    const hits = await this.lookup(keys);
     const todo: number[] = [];
     let done = 0;
     for (let u = 0; u < first.length; u++) {
@@ -238,12 +241,38 @@ export class ChildEmbedder implements Embedder {
     this.client.kill();
   }
 
+  /** A cache that cannot be read is treated as empty (and said so), like one that is off. */
+  private async lookup(keys: string[]): Promise<Map<string, Float32Array>> {
+    if (!this.cache) return new Map();
+    try {
+      return await this.cache.lookup(keys);
+    } catch (error) {
+      const e = error as NodeJS.ErrnoException;
+      this.onWarning?.(
+        `the embedding cache could not be read, every text is embedded: ${this.cache.dir} (${e.code ?? e.message}).`,
+      );
+      return new Map();
+    }
+  }
+
+  /**
+   * A cache that cannot be written (a full disk, a read-only folder) costs only the cache: the
+   * run goes on without writing it, and says so once.
+   */
   private async store(batch: number[], keys: string[], data: Float32Array): Promise<void> {
-    if (this.cache)
+    if (!this.cache || this.cacheWriteFailed) return;
+    try {
       await this.cache.write(
         batch.map((u) => keys[u]),
         data,
       );
+    } catch (error) {
+      this.cacheWriteFailed = true;
+      const e = error as NodeJS.ErrnoException;
+      this.onWarning?.(
+        `the embedding cache is off for the rest of this run: writing to ${this.cache.dir} failed (${e.code ?? e.message}).`,
+      );
+    }
   }
 
   /** Batches already queued at the child when a run is aborted still land in the cache. */
@@ -273,6 +302,12 @@ export class ChildEmbedder implements Embedder {
     return client;
   }
 }
+
+/** What the child answered to "load": a model that cannot be loaded, unless the child died. */
+const asLoadError = (error: unknown): unknown =>
+  error instanceof Error && !(error instanceof EmbeddingProcessError)
+    ? new ModelLoadError(error.message, { cause: error })
+    : error;
 
 /** Starts the embedding child process and loads the model (the bundled one by default). */
 export const createEmbedder = (options: EmbedderOptions = {}): Promise<ChildEmbedder> =>

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { forEachNpyRowChunk, readNpyRowIds } from './npy-read.js';
 import { PROMPT_SETTINGS } from './prompt-settings.js';
 import type { AnswerHead, Embedder, Embeddings, ModelInfo, Pooling } from './types.js';
+import { PrecomputedInputError } from './precomputed-error.js';
 
 /** What an outside job may say about its model, in DIR/_model.json (all fields optional). */
 export interface ShardModel {
@@ -42,7 +43,9 @@ export async function listShards(dir: string): Promise<string[]> {
       (n.endsWith('.parquet') || (n.endsWith('.npy') && !n.endsWith('.row_id.npy'))),
   );
   if (names.length === 0)
-    throw new Error(`${dir} holds no embedding shards (*.parquet, or *.npy with *.row_id.npy)`);
+    throw new PrecomputedInputError(
+      `${dir} holds no embedding shards (*.parquet, or *.npy with *.row_id.npy)`,
+    );
   return names.sort().map((n) => path.join(dir, n));
 }
 
@@ -68,7 +71,7 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
       dim = d;
       data = new Float32Array(new SharedArrayBuffer(n * d * 4));
     } else if (d !== dim) {
-      throw new Error(
+      throw new PrecomputedInputError(
         `${shards[shard]}: embeddings of width ${d}, the shards before it have ${dim}`,
       );
     }
@@ -76,13 +79,15 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
     for (let k = 0; k < count; k++) {
       const id = ids[first + k];
       if (!Number.isInteger(id) || id < 0 || id >= n) {
-        throw new Error(
+        throw new PrecomputedInputError(
           `${shards[shard]}: row id ${id} is unknown (the rows file has ids 0..${n - 1})`,
         );
       }
       if (owner[id] !== -1) {
         const other = owner[id] === shard ? 'the same shard' : shards[owner[id]];
-        throw new Error(`${shards[shard]}: row id ${id} is duplicated (also in ${other})`);
+        throw new PrecomputedInputError(
+          `${shards[shard]}: row id ${id} is duplicated (also in ${other})`,
+        );
       }
       owner[id] = shard;
       data.set(rows.subarray(k * d, (k + 1) * d), id * d);
@@ -93,13 +98,16 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
     const shard = shards[s];
     if (shard.endsWith('.npy')) {
       const idPath = shard.replace(/\.npy$/, '.row_id.npy');
-      if (!existsSync(idPath)) throw new Error(`${shard}: its row ids ${idPath} are missing`);
+      if (!existsSync(idPath))
+        throw new PrecomputedInputError(`${shard}: its row ids ${idPath} are missing`);
       const ids = await readNpyRowIds(idPath);
       const { rows } = await forEachNpyRowChunk(shard, (first, chunk, d) =>
         place(s, ids, first, chunk, d),
       );
       if (rows !== ids.length) {
-        throw new Error(`${shard}: ${rows} embeddings but ${ids.length} row ids in ${idPath}`);
+        throw new PrecomputedInputError(
+          `${shard}: ${rows} embeddings but ${ids.length} row ids in ${idPath}`,
+        );
       }
     } else {
       await readParquetShard(shard, (ids, rows, d) => place(s, ids, 0, rows, d));
@@ -111,7 +119,7 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
   if (missing.length > 0) {
     let total = 0;
     for (let i = 0; i < n; i++) if (owner[i] === -1) total++;
-    throw new Error(
+    throw new PrecomputedInputError(
       `${o.dir}: ${total} of ${n} rows have no embedding in any of its ${shards.length} shard(s) (row ids ${missing.join(', ')}${total > missing.length ? ', …' : ''})`,
     );
   }
@@ -132,7 +140,7 @@ async function readParquetShard(
   const metadata = await parquetMetadataAsync(file);
   const names = new Set(metadata.schema.map((e) => e.name));
   if (!names.has('row_id') || !names.has('embedding'))
-    throw new Error(
+    throw new PrecomputedInputError(
       `${shard}: a shard needs the columns row_id (int64) and embedding (list of float32)`,
     );
   let rowStart = 0;
@@ -156,7 +164,7 @@ async function readParquetShard(
       got.forEach(([id, vector], k) => {
         const v = vector as ArrayLike<number> | null;
         if (!v || v.length !== d)
-          throw new Error(
+          throw new PrecomputedInputError(
             `${shard}: row id ${String(id)} has an embedding of width ${v?.length ?? 0}, not ${d}`,
           );
         ids[k] = Number(id);
@@ -179,7 +187,8 @@ export async function readAnswerRows(file: string, dim: number): Promise<AnswerH
     await forEachNpyRowChunk(file, (_first, chunk, d) => {
       for (let k = 0; k < chunk.length / d; k++) rows.push(chunk.slice(k * d, (k + 1) * d));
     });
-    if (rows.length !== 2) throw new Error(`${file}: answer rows must be [2, d] (yes, no)`);
+    if (rows.length !== 2)
+      throw new PrecomputedInputError(`${file}: answer rows must be [2, d] (yes, no)`);
     [yes, no] = rows;
   } else {
     const { asyncBufferFromFile, parquetReadObjects } = await parquetModule();
@@ -193,10 +202,13 @@ export async function readAnswerRows(file: string, dim: number): Promise<AnswerH
         [yes, yesToken] = [Float32Array.from(r.embedding), r.token ?? yesToken];
       if (r.answer === 'no') [no, noToken] = [Float32Array.from(r.embedding), r.token ?? noToken];
     }
-    if (!yes || !no) throw new Error(`${file}: needs one row with answer "yes" and one with "no"`);
+    if (!yes || !no)
+      throw new PrecomputedInputError(`${file}: needs one row with answer "yes" and one with "no"`);
   }
   if (yes.length !== dim || no.length !== dim)
-    throw new Error(`${file}: answer rows of width ${yes.length}, the embeddings have ${dim}`);
+    throw new PrecomputedInputError(
+      `${file}: answer rows of width ${yes.length}, the embeddings have ${dim}`,
+    );
   return { yes, no, yesToken, noToken };
 }
 
@@ -223,7 +235,9 @@ export function precomputedEmbedder(
     info,
     embed: async (texts, _signal, onProgress) => {
       if (texts.length !== loaded.rows)
-        throw new Error(`${texts.length} rows to embed, the shards hold ${loaded.rows}`);
+        throw new PrecomputedInputError(
+          `${texts.length} rows to embed, the shards hold ${loaded.rows}`,
+        );
       // Nothing is embedded here: the report's timings count every row as already there.
       onProgress?.({ done: loaded.rows, total: loaded.rows, cached: loaded.rows });
       return { data: loaded.data, rows: loaded.rows, dim: loaded.dim };

@@ -15,6 +15,8 @@ export interface EmbedderOptions {
   cacheDir?: string | false;
   /** Where Hugging Face models are downloaded to; undefined uses the user cache folder. */
   downloadDir?: string;
+  /** Told about trouble the run survives (the cache could not be written and is off). */
+  onWarning?: (message: string) => void;
 }
 
 export interface ModelInfo {

@@ -6,3 +6,4 @@ export {
   type RebalanceWriteOptions,
   type RebalanceWriteResult,
 } from './rebalance.js';
+export { temporaryPath, writeAtomically, writeFileAtomic } from './atomic-write.js';

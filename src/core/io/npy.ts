@@ -5,6 +5,7 @@ import { endianness } from 'node:os';
 import path from 'node:path';
 import type { Example } from '../dataset/types.js';
 import type { Embeddings } from '../embed/types.js';
+import { writeAtomically } from './atomic-write.js';
 
 const MAGIC = Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
 /** numpy aligns the data so that it can be memory-mapped; it pads the header to 64 bytes. */
@@ -83,30 +84,35 @@ export async function writeEmbeddingsNpy(
   const npyPath = path.join(dir, 'embeddings.npy');
   const rowsPath = path.join(dir, 'rows.jsonl');
 
-  const handle = await open(npyPath, 'w');
-  try {
-    let position = 0;
-    for (const part of [npyHeader([rows, dim]), littleEndianBytes(data)]) {
-      // In slices: one write call cannot take more than 2 GiB.
-      for (let offset = 0; offset < part.length;) {
-        const length = Math.min(part.length - offset, WRITE_SLICE);
-        const { bytesWritten } = await handle.write(part, offset, length, position);
-        offset += bytesWritten;
-        position += bytesWritten;
+  // Each file is written beside its target and renamed over it: never a truncated matrix.
+  await writeAtomically(npyPath, async (temporary) => {
+    const handle = await open(temporary, 'w');
+    try {
+      let position = 0;
+      for (const part of [npyHeader([rows, dim]), littleEndianBytes(data)]) {
+        // In slices: one write call cannot take more than 2 GiB.
+        for (let offset = 0; offset < part.length;) {
+          const length = Math.min(part.length - offset, WRITE_SLICE);
+          const { bytesWritten } = await handle.write(part, offset, length, position);
+          offset += bytesWritten;
+          position += bytesWritten;
+        }
       }
+    } finally {
+      await handle.close();
     }
-  } finally {
-    await handle.close();
-  }
+  });
 
-  const out = createWriteStream(rowsPath, { encoding: 'utf8' });
-  try {
+  await writeAtomically(rowsPath, async (temporary) => {
+    const out = createWriteStream(temporary, { encoding: 'utf8' });
+    const failed = new Promise<never>((_, reject) => out.once('error', reject));
+    failed.catch(() => undefined);
     for (const example of examples) {
-      if (!out.write(`${JSON.stringify(rowRecord(example))}\n`)) await once(out, 'drain');
+      if (!out.write(`${JSON.stringify(rowRecord(example))}\n`))
+        await Promise.race([once(out, 'drain'), failed]);
     }
-  } finally {
     out.end();
-    await once(out, 'finish');
-  }
+    await Promise.race([once(out, 'finish'), failed]);
+  });
   return { npy: npyPath, rows: rowsPath };
 }

@@ -1,6 +1,7 @@
 import type { DatasetFile, Example, ReadOptions, SkippedLine } from '../dataset/types.js';
 import { promptSettingsMetadata } from '../embed/prompt-settings.js';
 import { TOOL_VERSION } from '../version.js';
+import { PrecomputedInputError } from '../embed/precomputed-error.js';
 
 /** The value of `preference_lens.format` in a rows file written by this version. */
 export const ROWS_FORMAT = 'preference-lens.rows/1';
@@ -110,7 +111,7 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
   const metadata: Record<string, string> = {};
   for (const kv of md.key_value_metadata ?? []) metadata[kv.key] = kv.value ?? '';
   if (metadata['preference_lens.format'] !== ROWS_FORMAT) {
-    throw new Error(
+    throw new PrecomputedInputError(
       `${source} is not a rows file of preference-lens export-rows (preference_lens.format is ${JSON.stringify(metadata['preference_lens.format'] ?? null)}, expected "${ROWS_FORMAT}")`,
     );
   }
@@ -129,7 +130,7 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
   let current = 0;
   rows.forEach((r, i) => {
     if (Number(r.row_id) !== i) {
-      throw new Error(
+      throw new PrecomputedInputError(
         `${source}: row ${i} has row_id ${r.row_id}; row ids must be 0..N-1 in order`,
       );
     }
@@ -137,7 +138,7 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
       current++;
     }
     if (current >= files.length || r.file !== files[current].file) {
-      throw new Error(
+      throw new PrecomputedInputError(
         `${source}: row_id ${i} (file ${r.file}) does not match the files listed in its metadata`,
       );
     }
@@ -155,7 +156,9 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
   });
   const listed = entries.reduce((s, e) => s + e.rows, 0);
   if (listed !== rows.length) {
-    throw new Error(`${source}: holds ${rows.length} rows, its metadata lists ${listed}`);
+    throw new PrecomputedInputError(
+      `${source}: holds ${rows.length} rows, its metadata lists ${listed}`,
+    );
   }
   return { files, rowCount: rows.length, metadata };
 }

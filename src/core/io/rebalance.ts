@@ -7,6 +7,7 @@ import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { readLines } from '../dataset/lines.js';
 import { REBALANCE_MARKER } from '../dataset/read.js';
 import type { DatasetFile } from '../dataset/types.js';
+import { writeAtomically } from './atomic-write.js';
 
 export interface RebalanceWriteOptions {
   /** Seed of the choice of which records get the extra copy of a fractional weight. */
@@ -141,7 +142,7 @@ export async function writeRebalancedJsonl(
   await mkdir(folder ? out : path.dirname(out), { recursive: true });
 
   // Each target's lines are gathered, shuffled (seeded) and written; a rebalanced dataset is at
-  // most a few times the analyzed one, which the analysis held in memory anyway.
+  // most a few times the analyzed one (its lines, not its embeddings).
   const gen = xoroshiro128plus(Math.imul(seed | 0, 0x9e3779b1) ^ 0x5bd1e995);
   const shuffle = (a: string[]): void => {
     for (let i = a.length - 1; i > 0; i--) {
@@ -153,13 +154,20 @@ export async function writeRebalancedJsonl(
   let pending: string[] = [];
   const flush = async (target: string): Promise<void> => {
     shuffle(pending);
-    const stream: WriteStream = createWriteStream(target, { encoding: 'utf8' });
-    try {
-      for (const text of pending) if (!stream.write(text)) await once(stream, 'drain');
-    } finally {
-      stream.end();
-      await once(stream, 'finish');
-    }
+    // Written beside the target and renamed over it once complete: an interrupted or failed run
+    // leaves the previous file (or none), never a truncated dataset.
+    await writeAtomically(target, async (temporary) => {
+      const stream: WriteStream = createWriteStream(temporary, { encoding: 'utf8' });
+      const failed = new Promise<never>((_, reject) => stream.once('error', reject));
+      failed.catch(() => undefined);
+      try {
+        for (const text of pending)
+          if (!stream.write(text)) await Promise.race([once(stream, 'drain'), failed]);
+      } finally {
+        stream.end();
+      }
+      await Promise.race([once(stream, 'finish'), failed]);
+    });
     lines += pending.length;
     pending = [];
   };

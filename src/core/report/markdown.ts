@@ -1,4 +1,5 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
+import { escapeControlChars } from '../text/control-chars.js';
 import type { BehaviorReport, Curve, Report } from './types.js';
 import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 import { priorityOrder } from '../../shared/report-facts.js';
@@ -26,6 +27,16 @@ export function escapeMarkdown(text: string): string {
     .replace(/([\\`*_[\]|#~])/g, '\\$1')
     .replace(/\s+/g, ' ')
     .trim();
+}
+
+/**
+ * A file path or model id, shown as text: escaped like any other text (a code span cannot hold
+ * escapes, and a newline in it ends the span and lets what follows render as Markdown or HTML),
+ * its control characters (newlines included) written visibly as \n, \x1b, … so the path is
+ * still readable.
+ */
+export function escapeMarkdownPath(text: string): string {
+  return escapeMarkdown(escapeControlChars(text));
 }
 
 const clip = (text: string, n: number): string =>
@@ -270,7 +281,7 @@ function suspects(ranked: BehaviorReport[]): string[] {
           ? `projection ${formatNumber(s.projection)}`
           : `probability of its label ${formatNumber(s.confidence)}`;
       out.push(
-        `  - \`${s.file.replace(/`/g, "'")}:${s.line}\` (${s.label === 1 ? 'positive' : 'negative'}, ${evidence}): ${escapeMarkdown(clip(s.text, 160))}`,
+        `  - ${escapeMarkdownPath(s.file)}:${s.line} (${s.label === 1 ? 'positive' : 'negative'}, ${evidence}): ${escapeMarkdown(clip(s.text, 160))}`,
       );
     }
   }
@@ -294,9 +305,7 @@ function skipped(report: Report): string[] {
     '',
   );
   for (const l of sk.lines.slice(0, SKIPPED_LINES_LISTED)) {
-    out.push(
-      `- \`${l.file.replace(/`/g, "'")}:${l.line}\` ${l.reason}: ${escapeMarkdown(l.message)}`,
-    );
+    out.push(`- ${escapeMarkdownPath(l.file)}:${l.line} ${l.reason}: ${escapeMarkdown(l.message)}`);
   }
   if (sk.lines.length > SKIPPED_LINES_LISTED) {
     out.push(`- …and ${sk.lines.length - SKIPPED_LINES_LISTED} more (see the JSON report)`);
@@ -372,10 +381,10 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = [
     '# Preference Lens report',
     '',
-    `- Model: \`${m.id.replace(/`/g, "'")}\` (${m.kind}, d = ${m.dimension}, ${m.pooling} pooling, sha256 ${m.sha256.slice(0, 12)})`,
+    `- Model: ${escapeMarkdownPath(m.id)} (${m.kind}, d = ${m.dimension}, ${m.pooling} pooling, sha256 ${m.sha256.slice(0, 12)})`,
     `- Device: ${m.device}${m.deviceReason ? ` (${escapeMarkdown(m.deviceReason)})` : ''}`,
     `- Created: ${report.createdAt} by ${report.tool.name} ${report.tool.version}`,
-    `- Inputs: ${report.inputs.map((i) => `\`${i.file.replace(/`/g, "'")}\` (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
+    `- Inputs: ${report.inputs.map((i) => `${escapeMarkdownPath(i.file)} (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
     `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s`,
     '',
     ...(report.warnings?.length
