@@ -2,9 +2,12 @@
  * Embedding throughput of the bundled model on 1000 persona statements (examples/persona):
  * (a) a bare onnxruntime-node session on the same pre-tokenized batches, (b) the project's embedder
  * (child process, tokenizer, pooling, cache writes) with a cold cache, (c) b / a, (d) the speed-up of
- * a warm-cache re-run in a new embedder, (e) peak memory of the parent and of the child.
+ * a warm-cache re-run in a new embedder, (e) peak memory of the parent and of the child,
+ * (f) sentence-transformers (PyTorch fp32, the original model) on the same texts and (g) b / f,
+ * (h) fidelity: the 24 bundled behaviors' distinguishability against the fp32 model.
  *
- *   npx tsx bench/embed.ts [--count 1000] [--batch 32] [--threads N] [--repeat 3]
+ *   npx tsx bench/embed.ts [--count 1000] [--batch 32] [--threads N] [--repeat 5] [--no-peer]
+ *     [--no-fidelity]
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
@@ -13,14 +16,21 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type * as Ort from 'onnxruntime-node';
+import { findEncoderOnnx } from '../src/core/embed/encoder-backend.js';
 import { bundledModelDir, createEmbedder } from '../src/core/embed/index.js';
+import { type Fidelity, measureFidelity } from './fidelity.js';
+import { startPeer } from './sentence-transformers-peer.js';
 
 export interface EmbedBenchOptions {
   count?: number;
   batchSize?: number;
   threads?: number;
-  /** Each timed phase runs this many times; the fastest run counts (the machine is shared). */
+  /** Each timed phase runs this many times, in alternation; the median counts. */
   repeat?: number;
+  /** Time sentence-transformers beside the pipeline (skipped when Python or the package is missing). */
+  peer?: boolean;
+  /** Measure the distinguishability of the 24 bundled behaviors against fp32 (24,000 texts). */
+  fidelity?: boolean;
   log?: (line: string) => void;
 }
 
@@ -70,7 +80,7 @@ const rawOrt = async (texts: string[], batchSize: number, threads?: number): Pro
       ),
     });
   }
-  const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model_quantized.onnx'), {
+  const session = await ort.InferenceSession.create(findEncoderOnnx(dir), {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     interOpNumThreads: 1,
@@ -98,60 +108,94 @@ const rawOrtInChild = (count: number, batchSize: number, threads?: number): numb
   return Number(run.stdout.trim().split('\n').at(-1));
 };
 
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
 export async function benchEmbed(options: EmbedBenchOptions = {}): Promise<EmbedBenchRow[]> {
   const count = options.count ?? 1000;
   const batchSize = options.batchSize ?? 32;
-  const repeat = Math.max(1, options.repeat ?? 3);
+  const repeat = Math.max(1, options.repeat ?? 5);
   const log = options.log ?? (() => {});
   const texts = statements(count);
   const n = new Set(texts).size;
   const embedderOptions = { batchSize, threads: options.threads, device: 'cpu' as const };
 
-  // Pipeline and raw runs alternate, and the fastest of each counts: on a shared machine the load
-  // drifts, and alternating keeps it from favouring one side.
-  let raw = Infinity;
-  let cold = Infinity;
+  const peer =
+    options.peer === false ? { skipped: 'not asked for' } : await startPeer(options.threads);
+  if ('skipped' in peer) log(`sentence-transformers peer skipped: ${peer.skipped}`);
+  else
+    log(
+      `sentence-transformers peer: ${peer.info.python}, torch ${peer.info.torch}, sentence-transformers ${peer.info.sentenceTransformers}, ${peer.info.threads} thread(s)`,
+    );
+
+  // Pipeline, raw and peer runs alternate, and the median of each counts: on a shared machine the
+  // load drifts, and alternating keeps it from favouring one side.
+  const raw: number[] = [];
+  const cold: number[] = [];
+  const st: number[] = [];
   let warm = Infinity;
   let load = Infinity;
   let childRss = 0;
   let parentRss = 0;
-  for (let r = 0; r < repeat; r++) {
-    const cacheDir = join(tmpdir(), `pl-bench-embed-${process.pid}-${r}`);
-    rmSync(cacheDir, { recursive: true, force: true });
-    try {
-      let start = process.hrtime.bigint();
-      const first = await createEmbedder({ ...embedderOptions, cacheDir });
-      load = Math.min(load, seconds(start));
-      start = process.hrtime.bigint();
-      await first.embed(texts);
-      cold = Math.min(cold, seconds(start));
-      if (first.lastRun.embedded !== n) throw new Error('the cold run was not cold');
-      childRss = Math.max(childRss, await first.childMaxRss());
-      await first.dispose();
-
-      // A re-run as the CLI makes it: a new process-side index over the same cache folder.
-      const second = await createEmbedder({ ...embedderOptions, cacheDir });
-      start = process.hrtime.bigint();
-      await second.embed(texts);
-      warm = Math.min(warm, seconds(start));
-      if (second.lastRun.embedded !== 0) throw new Error('the warm run embedded again');
-      await second.dispose();
-    } finally {
+  try {
+    for (let r = 0; r < repeat; r++) {
+      const cacheDir = join(tmpdir(), `pl-bench-embed-${process.pid}-${r}`);
       rmSync(cacheDir, { recursive: true, force: true });
+      try {
+        let start = process.hrtime.bigint();
+        const first = await createEmbedder({ ...embedderOptions, cacheDir });
+        load = Math.min(load, seconds(start));
+        start = process.hrtime.bigint();
+        await first.embed(texts);
+        cold.push(seconds(start));
+        if (first.lastRun.embedded !== n) throw new Error('the cold run was not cold');
+        childRss = Math.max(childRss, await first.childMaxRss());
+        await first.dispose();
+
+        // A re-run as the CLI makes it: a new process-side index over the same cache folder.
+        const second = await createEmbedder({ ...embedderOptions, cacheDir });
+        start = process.hrtime.bigint();
+        await second.embed(texts);
+        warm = Math.min(warm, seconds(start));
+        if (second.lastRun.embedded !== 0) throw new Error('the warm run embedded again');
+        await second.dispose();
+      } finally {
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
+      parentRss = process.resourceUsage().maxRSS * 1024;
+      raw.push(rawOrtInChild(count, batchSize, options.threads));
+      if (!('skipped' in peer)) st.push(await peer.time([...new Set(texts)], batchSize));
+      log(
+        `run ${r + 1}: raw ${raw.at(-1)!.toFixed(3)} s, cold ${cold.at(-1)!.toFixed(3)} s, warm ${warm.toFixed(4)} s` +
+          (st.length ? `, sentence-transformers ${st.at(-1)!.toFixed(3)} s` : ''),
+      );
     }
-    parentRss = process.resourceUsage().maxRSS * 1024;
-    raw = Math.min(raw, rawOrtInChild(count, batchSize, options.threads));
-    log(
-      `run ${r + 1}: raw ${raw.toFixed(3)} s, cold ${cold.toFixed(3)} s, warm ${warm.toFixed(4)} s`,
-    );
+  } finally {
+    if (!('skipped' in peer)) peer.close();
   }
 
-  const rawRate = n / raw;
-  const pipeRate = n / cold;
+  let fidelity: Fidelity | undefined;
+  if (options.fidelity !== false) {
+    const embedder = await createEmbedder({ ...embedderOptions, cacheDir: false });
+    try {
+      fidelity = await measureFidelity(embedder);
+    } finally {
+      await embedder.dispose();
+    }
+    for (const b of fidelity.behaviors)
+      log(
+        `fidelity ${b.name}: fp32 ${b.reference.toFixed(5)}, ours ${b.ours.toFixed(5)} (${(100 * b.relative).toFixed(2)}%)`,
+      );
+  }
+
+  const rawRate = n / median(raw);
+  const pipeRate = n / median(cold);
   const ratio = pipeRate / rawRate;
-  const speedup = cold / warm;
+  const speedup = median(cold) / warm;
   const mib = (b: number) => Math.round((b / 2 ** 20) * 10) / 10;
-  return [
+  const rows: EmbedBenchRow[] = [
     { metric: '(a) raw onnxruntime-node session', value: Math.round(rawRate), unit: 'texts/s' },
     { metric: '(b) embedder, cold cache', value: Math.round(pipeRate), unit: 'texts/s' },
     {
@@ -173,6 +217,46 @@ export async function benchEmbed(options: EmbedBenchOptions = {}): Promise<Embed
     { metric: '(e) peak RSS, parent', value: mib(parentRss), unit: 'MiB' },
     { metric: '(e) peak RSS, child', value: mib(childRss), unit: 'MiB' },
   ];
+  if (st.length) {
+    const stRate = n / median(st);
+    rows.push(
+      {
+        metric: '(f) sentence-transformers, PyTorch fp32',
+        value: Math.round(stRate),
+        unit: 'texts/s',
+      },
+      {
+        metric: '(g) b / f',
+        value: Math.round((pipeRate / stRate) * 100) / 100,
+        unit: 'ratio',
+        goal: '>= 2',
+        ok: pipeRate / stRate >= 2,
+      },
+    );
+  }
+  if (fidelity)
+    rows.push(
+      {
+        metric: '(h) distinguishability vs fp32, max rel. diff',
+        value: Math.round(fidelity.maxRelative * 1e4) / 100,
+        unit: '%',
+        goal: '<= 1%',
+        ok: fidelity.maxRelative <= 0.01,
+      },
+      {
+        metric: '    median rel. diff (24 behaviors)',
+        value: Math.round(fidelity.medianRelative * 1e4) / 100,
+        unit: '%',
+      },
+      {
+        metric: '    Spearman vs fp32',
+        value: Math.round(fidelity.spearman * 1e5) / 1e5,
+        unit: '',
+        goal: '>= 0.999',
+        ok: fidelity.spearman >= 0.999,
+      },
+    );
+  return rows;
 }
 
 const flag = (name: string): number | undefined => {
@@ -191,6 +275,8 @@ if (require.main === module && process.argv.includes('--raw-only')) {
       batchSize: flag('batch'),
       threads: flag('threads'),
       repeat: flag('repeat'),
+      peer: !process.argv.includes('--no-peer'),
+      fidelity: !process.argv.includes('--no-fidelity'),
       log: (line) => console.error(line),
     });
     console.table(

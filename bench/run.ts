@@ -1,14 +1,21 @@
 /**
  * `npm run bench`: embedding throughput of the bundled model (issue #2) and the analysis time on
  * 136 behaviors x 1000 examples at d = 384 and d = 4096 (issue #4), with their ratios to goal.
+ * Embedding: the pipeline beside a raw onnxruntime session and sentence-transformers (PyTorch fp32,
+ * tools/bench/sentence_transformers_peer.py; skipped with a line saying why when Python or the
+ * package is missing), and the fidelity of the 24 bundled behaviors' distinguishability vs fp32.
  *   npm run bench [-- --quick]   (--quick: 300 texts, 20 behaviors; for a smoke run only)
  *   npm run bench -- --projection   (only the map's projection: UMAP at its limit, PCA at 100k rows)
+ *   npm run bench -- --embed-only [--repeat 5]   (the embedding comparison alone, 1000 statements)
  */
 import { benchAnalysis } from './analysis.js';
 import { benchEmbed, type EmbedBenchRow } from './embed.js';
 import { benchProjection } from './projection.js';
 
 const quick = process.argv.includes('--quick');
+const embedOnly = process.argv.includes('--embed-only');
+const repeatAt = process.argv.indexOf('--repeat');
+const repeat = repeatAt >= 0 ? Number(process.argv[repeatAt + 1]) : undefined;
 
 const table = (rows: EmbedBenchRow[]): string => {
   const w = Math.max(...rows.map((r) => r.metric.length));
@@ -30,9 +37,17 @@ const main = async () => {
     await benchProjection((line) => console.log(`  ${line}`));
     return;
   }
-  const embedRows = await benchEmbed({ count: quick ? 300 : 1000, log: () => undefined });
-  console.log('Embedding (bundled all-MiniLM-L6-v2 int8, persona statements)');
+  const embedRows = await benchEmbed({
+    count: quick ? 300 : 1000,
+    repeat,
+    // The per-run lines and the peer's skip reason.
+    log: (line) => console.log(`  ${line}`),
+  });
+  console.log(
+    '\nEmbedding (bundled all-MiniLM-L6-v2 int8, persona statements; medians of alternating runs)',
+  );
   console.log(table(embedRows));
+  if (embedOnly) return;
 
   const rate = embedRows.find((r) => r.metric.startsWith('(b)'))!.value;
   const behaviors = quick ? 20 : 136;
