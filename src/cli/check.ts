@@ -3,7 +3,7 @@ import path from 'node:path';
 import { checkDatasets, type CheckReport } from '../core/check.js';
 import type { SchemaName } from '../core/dataset/types.js';
 import { usageErrorMessage } from './errors.js';
-import { parseFieldMapping } from './options.js';
+import { addReadOptions } from './read-options.js';
 
 /** The codes `analyze` uses too: 0 ok, 1 the gate failed (lines skipped), 2 usage/unusable input. */
 const CHECK_EXIT = { ok: 0, gate: 1, usage: 2 } as const;
@@ -113,26 +113,14 @@ const runCheck = async (inputs: string[], opts: CheckOptions): Promise<number> =
  * files as `analyze` would and loads no model, no onnxruntime and no worker.
  */
 export const addCheckCommand = (program: Command): Command =>
-  program
-    .command('check')
-    .description(
-      'Validate JSONL files or folders (schema and every line) without loading a model: prints each skipped line as file:line:column: reason: message, then a summary.',
-    )
-    .argument('<paths...>', 'JSONL files or folders')
-    .addOption(
-      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices([
-        'evals',
-        'pairwise',
-        'hh-rlhf',
-      ]),
-    )
-    .option('--behavior-field <name>', 'behavior/category field of pairwise data')
-    .option(
-      '--field <key=name>',
-      'field mapping override, e.g. prompt=instruction (repeatable)',
-      parseFieldMapping,
-      {},
-    )
+  addReadOptions(
+    program
+      .command('check')
+      .description(
+        'Validate JSONL files or folders (schema and every line) without loading a model: prints each skipped line as file:line:column: reason: message, then a summary.',
+      )
+      .argument('<paths...>', 'JSONL files or folders'),
+  )
     .addOption(
       new Option('--fail-on <level>', 'exit 1 when lines are skipped (error) or never (none)')
         .choices(['none', 'error'])

@@ -1,10 +1,10 @@
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DatasetInputError, readDatasets } from '../core/dataset/index.js';
 import { writeRowsParquet } from '../core/io/parquet-rows.js';
 import { usageErrorMessage } from './errors.js';
-import { parseFieldMapping } from './options.js';
+import { addReadOptions } from './read-options.js';
 
 interface ExportRowsOptions {
   out: string;
@@ -44,26 +44,13 @@ export async function runExportRows(inputs: string[], opts: ExportRowsOptions): 
 }
 
 export const exportRowsCommand = (): Command =>
-  new Command('export-rows')
-    .description(
-      'Write the rows the analysis would embed (row_id, text, behavior, label, pair, file, line) as Parquet, for an embedding job elsewhere.',
-    )
-    .argument('<paths...>', 'JSONL files or folders')
-    .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet')
-    .addOption(
-      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices([
-        'evals',
-        'pairwise',
-        'hh-rlhf',
-      ]),
-    )
-    .option('--behavior-field <name>', 'behavior/category field of pairwise data')
-    .option(
-      '--field <key=name>',
-      'field mapping override, e.g. prompt=instruction (repeatable)',
-      parseFieldMapping,
-      {},
-    )
-    .action(async (paths: string[], opts: ExportRowsOptions) => {
-      process.exitCode = await runExportRows(paths, opts);
-    });
+  addReadOptions(
+    new Command('export-rows')
+      .description(
+        'Write the rows the analysis would embed (row_id, text, behavior, label, pair, file, line) as Parquet, for an embedding job elsewhere.',
+      )
+      .argument('<paths...>', 'JSONL files or folders')
+      .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet'),
+  ).action(async (paths: string[], opts: ExportRowsOptions) => {
+    process.exitCode = await runExportRows(paths, opts);
+  });

@@ -10,7 +10,6 @@ import { formatSummary, noAnalyzableBehavior } from './summary.js';
 import {
   type CliOptions,
   parseBatch,
-  parseFieldMapping,
   parseFraction,
   parseIntInRange,
   parseMaxSuspects,
@@ -27,6 +26,7 @@ import { exitCodeFor } from './exit-code.js';
 import { checkModelPaths } from './model-paths.js';
 import { checkOutputsSpareInputs, checkOutputTargets, type OutputTarget } from './output-paths.js';
 import { terminalLine, terminalText } from './terminal-text.js';
+import { addReadOptions } from './read-options.js';
 
 declare const PACKAGE_VERSION: string | undefined;
 
@@ -205,47 +205,35 @@ export const buildProgram = (): Command => {
     )
     .version(typeof PACKAGE_VERSION === 'string' ? PACKAGE_VERSION : '0.0.0-dev');
 
-  program
-    .command('analyze')
-    .description('Embed and analyze JSONL files or folders of JSONL files (one mixture).')
-    .argument('[paths...]', 'JSONL files or folders (none with --embeddings)')
-    .option(
-      '--embeddings <dir>',
-      'precomputed embedding shards (Parquet or NPY) instead of a model',
-    )
-    .option('--rows <file>', 'with --embeddings: the rows file written by export-rows')
-    .option('--answer-rows <file>', 'with --embeddings: W_U[y+], W_U[y-] of a causal LM (for φ)')
-    .option('--model <id|path>', 'Hugging Face model id or local model folder (default: bundled)')
-    .option('--allow-download', 'allow downloading a Hugging Face model into the user cache')
-    .addOption(
-      new Option('--device <device>', 'execution provider')
-        .choices(['auto', 'cpu', 'cuda', 'dml', 'coreml'])
-        .default('auto'),
-    )
-    .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
-    .option('--batch-size <n>', 'embedding batch size (1-4096)', parseIntInRange(1, 4096))
-    .option('--threads <n>', 'inference threads (1-1024)', parseIntInRange(1, 1024))
-    .option(
-      '--analysis-threads <n>',
-      'worker threads for the statistics and simulations (1-256; default: CPU count, at most 8)',
-      parseIntInRange(1, 256),
-    )
-    .option('--no-cache', 'do not read or write the embedding cache')
-    .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)')
-    .addOption(
-      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices([
-        'evals',
-        'pairwise',
-        'hh-rlhf',
-      ]),
-    )
-    .option('--behavior-field <name>', 'behavior/category field of pairwise data')
-    .option(
-      '--field <key=name>',
-      'field mapping override, e.g. prompt=instruction (repeatable)',
-      parseFieldMapping,
-      {},
-    )
+  addReadOptions(
+    program
+      .command('analyze')
+      .description('Embed and analyze JSONL files or folders of JSONL files (one mixture).')
+      .argument('[paths...]', 'JSONL files or folders (none with --embeddings)')
+      .option(
+        '--embeddings <dir>',
+        'precomputed embedding shards (Parquet or NPY) instead of a model',
+      )
+      .option('--rows <file>', 'with --embeddings: the rows file written by export-rows')
+      .option('--answer-rows <file>', 'with --embeddings: W_U[y+], W_U[y-] of a causal LM (for φ)')
+      .option('--model <id|path>', 'Hugging Face model id or local model folder (default: bundled)')
+      .option('--allow-download', 'allow downloading a Hugging Face model into the user cache')
+      .addOption(
+        new Option('--device <device>', 'execution provider')
+          .choices(['auto', 'cpu', 'cuda', 'dml', 'coreml'])
+          .default('auto'),
+      )
+      .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
+      .option('--batch-size <n>', 'embedding batch size (1-4096)', parseIntInRange(1, 4096))
+      .option('--threads <n>', 'inference threads (1-1024)', parseIntInRange(1, 1024))
+      .option(
+        '--analysis-threads <n>',
+        'worker threads for the statistics and simulations (1-256; default: CPU count, at most 8)',
+        parseIntInRange(1, 256),
+      )
+      .option('--no-cache', 'do not read or write the embedding cache')
+      .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)'),
+  )
     .addOption(
       new Option('--preset <preset>', 'simulation preset')
         .choices(['reference', 'fast-preview', 'custom'])

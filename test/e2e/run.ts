@@ -263,8 +263,8 @@ async function main(): Promise<void> {
     if (expectedWarnings > 0 && !/deprioritized|low-distinguishability/.test(panelText)) {
       throw new Error('the Problems panel does not show the behavior warnings');
     }
-    // Information markers: each behavior's label-error summary, plus per file its strongest
-    // suspects up to preferenceLens.maxLabelErrorHints (20 by default).
+    // Information markers: each behavior's label-error summary and borderline flag, plus per
+    // file its strongest suspects up to preferenceLens.maxLabelErrorHints (20 by default).
     const suspectsPerFile = new Map<string, number>();
     for (const b of report.behaviors) {
       for (const s of b.suspects as { file: string }[])
@@ -274,7 +274,10 @@ async function main(): Promise<void> {
       [...suspectsPerFile.values()].reduce((n, c) => n + Math.min(20, c), 0) +
       report.behaviors.reduce(
         (n, b) =>
-          n + b.warnings.filter((w) => w.kind === 'possible-label-error').length * b.files.length,
+          n +
+          b.warnings.filter((w) => w.kind === 'possible-label-error' || w.kind === 'borderline')
+            .length *
+            b.files.length,
         0,
       );
     const infoMatch = /Infos?: (\d+)/i.exec(problems);
