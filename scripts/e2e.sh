@@ -30,6 +30,9 @@ for name in agreeableness subscribes-to-total-utilitarianism subscribes-to-avera
   subscribes-to-Buddhism desire-to-not-have-memory-erased risk-seeking; do
   head -n "${E2E_ROWS:-300}" "examples/persona/$name.jsonl" >"$WORKSPACE/persona/$name.jsonl"
 done
+# A seventh behavior whose labels mean nothing: the first 300 risk-averse records with the two
+# answers swapped by a seeded coin (mulberry32, seed 17), so the report must call it indistinguishable.
+cp test/fixtures/e2e/random-labels.jsonl "$WORKSPACE/persona/random-labels.jsonl"
 cat >"$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,

@@ -209,16 +209,32 @@ async function main(): Promise<void> {
     const firstRun = (Date.now() - started) / 1000;
     step(`report rendered after ${firstRun.toFixed(1)} s`);
 
-    // The ranking lists every behavior of the mixture (the folder's six persona files).
+    // The ranking lists every behavior of the mixture (the folder's seven persona files).
     const report = await storedReport();
     const rows = await frame.locator('#ranking-table tbody tr').count();
     step(
       `ranking rows: ${rows}; report behaviors: ${report.behaviors.map((b) => b.name).join(', ')}`,
     );
-    if (report.inputs.length !== 6)
-      throw new Error(`expected a mixture of 6 files, got ${report.inputs.length}`);
+    if (report.inputs.length !== 7)
+      throw new Error(`expected a mixture of 7 files, got ${report.inputs.length}`);
     if (rows !== report.behaviors.length)
       throw new Error(`ranking shows ${rows} rows for ${report.behaviors.length} behaviors`);
+
+    // The verdicts of issue #17: the ranking has the p-value and rank-interval columns, and the
+    // behavior with coin-flip labels (test/fixtures/e2e/random-labels.jsonl) is indistinguishable,
+    // with its level shown as not meaningful.
+    const headers = await frame.locator('#ranking-table thead th').allInnerTexts();
+    step(`ranking columns: ${headers.join(' | ')}`);
+    if (!headers.some((t) => /p \(adj\.\)/.test(t)) || !headers.some((t) => /Rank 95%/.test(t)))
+      throw new Error('the ranking lacks the p-value or rank-interval column');
+    const noise = report.behaviors.find((b) => b.name === 'random-labels');
+    if (!noise?.warnings.some((w) => w.kind === 'indistinguishable'))
+      throw new Error('random-labels has no indistinguishable warning in the report');
+    const noiseRow = frame.locator('#ranking-table tbody tr', { hasText: 'random-labels' });
+    const noiseText = (await noiseRow.innerText()).replace(/\s+/g, ' ');
+    step(`random-labels row: ${noiseText}`);
+    if (!/n\/a/.test(noiseText) || !/\d+–\d+/.test(noiseText))
+      throw new Error('the random-labels row shows no "n/a" level or no rank interval');
     const charts = Number(await frame.evaluate(() => document.body.getAttribute('data-charts')));
     const canvases = await frame.locator('canvas').count();
     step(`charts: ${charts}, canvases: ${canvases}`);
@@ -238,11 +254,13 @@ async function main(): Promise<void> {
       );
     await shot(page, '03-report');
 
-    // Problems: one warning per behavior-level finding and file, from our source (label hints
-    // and borderline flags are information, README: The extension).
-    const findingKinds = ['deprioritized', 'indistinguishable', 'low-distinguishability'];
+    // Problems: one warning per behavior-level warning and file, from our source.
+    // Warnings: deprioritized, indistinguishable, low-distinguishability; borderline flags and
+    // label-hint summaries are information (src/extension/diagnostics-model.ts).
+    const BEHAVIOR_LEVEL = ['deprioritized', 'indistinguishable', 'low-distinguishability'];
     const expectedWarnings = report.behaviors.reduce(
-      (n, b) => n + b.warnings.filter((w) => findingKinds.includes(w.kind)).length * b.files.length,
+      (n, b) =>
+        n + b.warnings.filter((w) => BEHAVIOR_LEVEL.includes(w.kind)).length * b.files.length,
       0,
     );
     await page.keyboard.press('Control+Shift+M');
@@ -263,8 +281,10 @@ async function main(): Promise<void> {
     if (expectedWarnings > 0 && !/deprioritized|low-distinguishability/.test(panelText)) {
       throw new Error('the Problems panel does not show the behavior warnings');
     }
-    // Information markers: each behavior's label-error summary and borderline flag, plus per
-    // file its strongest suspects up to preferenceLens.maxLabelErrorHints (20 by default).
+    if (!/Indistinguishable from shuffled labels/.test(panelText))
+      throw new Error('the Problems panel does not show the indistinguishable verdict');
+    // Information markers: each behavior's label-error summary and borderline flag, plus per file its strongest
+    // suspects up to preferenceLens.maxLabelErrorHints (20 by default).
     const suspectsPerFile = new Map<string, number>();
     for (const b of report.behaviors) {
       for (const s of b.suspects as { file: string }[])
@@ -274,10 +294,7 @@ async function main(): Promise<void> {
       [...suspectsPerFile.values()].reduce((n, c) => n + Math.min(20, c), 0) +
       report.behaviors.reduce(
         (n, b) =>
-          n +
-          b.warnings.filter((w) => w.kind === 'possible-label-error' || w.kind === 'borderline')
-            .length *
-            b.files.length,
+          n + b.warnings.filter((w) => !BEHAVIOR_LEVEL.includes(w.kind)).length * b.files.length,
         0,
       );
     const infoMatch = /Infos?: (\d+)/i.exec(problems);
@@ -338,7 +355,12 @@ async function main(): Promise<void> {
       });
       await action.first().waitFor({ state: 'visible', timeout: 15_000 });
       await shot(page, '05c-code-action');
-      await action.locator('.monaco-list-row', { hasText: 'in report' }).first().click();
+      // The line holds several findings (one behavior's verdicts and its peers' "in the
+      // mixture" notes): pick this behavior's own action.
+      await action
+        .locator('.monaco-list-row', { hasText: `Show "${flagged.name}" in report` })
+        .first()
+        .click();
       const selected = frame.locator('#ranking-table tbody tr.selected');
       await selected.first().waitFor({ timeout: 15_000 });
       const selectedName = await selected.first().getAttribute('data-behavior');
