@@ -361,8 +361,12 @@ async function main(): Promise<void> {
         .locator('.monaco-list-row', { hasText: `Show "${flagged.name}" in report` })
         .first()
         .click();
+      // An earlier step left another row selected: wait for the selection to move.
       const selected = frame.locator('#ranking-table tbody tr.selected');
-      await selected.first().waitFor({ timeout: 15_000 });
+      await frame
+        .locator(`#ranking-table tbody tr.selected[data-behavior="${flagged.name}"]`)
+        .waitFor({ timeout: 15_000 })
+        .catch(() => undefined);
       const selectedName = await selected.first().getAttribute('data-behavior');
       if (selectedName !== flagged.name)
         throw new Error(`"Show in report" selected ${selectedName}, not ${flagged.name}`);
