@@ -330,9 +330,13 @@ async function main(): Promise<void> {
     step(`editor selection: ${await selection.innerText()}`);
     await shot(page, '05-revealed');
 
-    const flagged = report.behaviors.find((b) =>
-      b.warnings.some((w) => w.kind !== 'possible-label-error'),
-    );
+    // A behavior with a finding and label hints, so that "Similar" below has rows to start from
+    // (an indistinguishable behavior has no hints).
+    const hasFinding = (b: (typeof report.behaviors)[number]) =>
+      b.warnings.some((w) => w.kind !== 'possible-label-error' && w.kind !== 'borderline');
+    const flagged =
+      report.behaviors.find((b) => hasFinding(b) && b.suspects.length > 0) ??
+      report.behaviors.find(hasFinding);
     if (flagged) {
       const file = path.basename(flagged.files[0].file);
       step(`hover and code action on ${file}, line 1`);
