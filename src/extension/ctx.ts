@@ -35,8 +35,14 @@ export class Ctx implements RunHost, vscode.Disposable {
   private readonly disposables: vscode.Disposable[] = [];
   readonly diagnostics = new DiagnosticsView();
   readonly status = new StatusView();
+  // The embedder's warnings (a cache that cannot be read or written) would otherwise go unseen:
+  // the run still succeeds, only slower next time.
   readonly embedders = new EmbedderPool(async (key) =>
-    (await this.core()).createEmbedder(JSON.parse(key)),
+    (await this.core()).createEmbedder({
+      ...JSON.parse(key),
+      onWarning: (message: string) =>
+        void vscode.window.showWarningMessage(`Preference Lens: ${message}`),
+    }),
   );
   readonly editors = new DatasetEditors();
   readonly storage: ReportStorage;
