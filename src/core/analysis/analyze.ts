@@ -188,6 +188,9 @@ export function groupRows(
   return out;
 }
 
+/** Largest number of float32 replicate-vector entries an analysis keeps (flagStability). */
+export const MAX_REPLICATE_FLOATS = 2 ** 26;
+
 function classRows(b: BehaviorRows): { pos: Int32Array; neg: Int32Array } {
   const pos: number[] = [];
   const neg: number[] = [];
@@ -274,6 +277,11 @@ async function analyzeMatrix(
     q.catch(() => undefined);
     return q;
   };
+  // The flag stability resamples the behaviors' rows (pairs) when every replicate's mean difference
+  // can be kept: m R d float32 numbers, at most MAX_REPLICATE_FLOATS (256 MiB).
+  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
+  const replicateVectors =
+    kept.length >= 2 && kept.length * reps * matrix.dim <= MAX_REPLICATE_FLOATS;
   try {
     onProgress?.({ stage: 'statistics', fraction: 0, message: 'statistics' });
     const statsDone = started(
@@ -288,6 +296,7 @@ async function analyzeMatrix(
           labelErrorDepth: thresholds.labelErrorDepth,
           permutations: options.permutations,
           labelHints: { cutoff: thresholds.labelHintCutoff },
+          replicateVectors,
         },
         {
           threads,
@@ -517,8 +526,9 @@ async function analyzeMatrix(
       if (chosen.length < 2) return null;
       return pairedStatistics(matrix, chosen, rejected, {
         permutations: options.permutations,
-        bootstrapReps: options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps,
+        bootstrapReps: reps,
         seed,
+        replicateVectors,
       });
     });
     // Untested: paired rows without two complete pairs.
@@ -540,7 +550,15 @@ async function analyzeMatrix(
         (p) => isDeprioritized(p, med, thresholds) || p < thresholds.priorityLevelAbsolute,
       );
     };
-    const stability = flagStability(b, mixtureWeights, replicates, deprioritizedRule);
+    const stability = flagStability(
+      b,
+      mixtureWeights,
+      replicates,
+      deprioritizedRule,
+      replicateVectors
+        ? stats.map((s, i) => pairedStats[i]?.replicateVectors ?? s.replicateVectors)
+        : undefined,
+    );
     const significance = stats.map((s, i) => {
       const ps = pairedStats[i];
       return ps

@@ -31,6 +31,8 @@ export interface PairedOptions {
   bootstrapReps?: number;
   confidence?: number;
   seed?: number;
+  /** Keep each replicate's d̄* (replicateVectors; for the flag stability). */
+  replicateVectors?: boolean;
 }
 
 export interface PairedStats {
@@ -47,6 +49,8 @@ export interface PairedStats {
   distinguishabilityCI: [number, number];
   /** ||d̄*|| of each bootstrap replicate over pairs, in draw order. */
   replicates: Float64Array;
+  /** With replicateVectors: the replicates' d̄* as [R, d] float32 (else empty). */
+  replicateVectors: Float32Array;
   pValue: number;
   permutations: number;
   exceedances: number;
@@ -122,6 +126,7 @@ export function pairedStatistics(
   const coef = new Float64Array(n);
   const acc = new Float64Array(d);
   const replicates = new Float64Array(reps);
+  const replicateVectors = new Float32Array(options.replicateVectors ? reps * d : 0);
   let exceedances = 0;
   let draws = 0;
   withRowBlock(diffs, d, all, (block) => {
@@ -151,6 +156,7 @@ export function pairedStatistics(
       for (let i = 0; i < n; i++) counts[resample.int(n)]++;
       for (let i = 0; i < n; i++) coef[i] = counts[i] / n;
       replicates[r] = Math.sqrt(statistic());
+      if (options.replicateVectors) replicateVectors.set(acc, r * d);
     }
   });
   const pValue =
@@ -166,6 +172,7 @@ export function pairedStatistics(
         ? biasCorrectedInterval(replicates, distinguishabilityUnbiased, unbiasedSquare, confidence)
         : [distinguishabilityUnbiased, distinguishabilityUnbiased],
     replicates,
+    replicateVectors,
     pValue: Math.min(1, pValue),
     permutations: draws,
     exceedances,
