@@ -97,7 +97,11 @@ export function flagStability(
   return held.map((h) => h / reps);
 }
 
-/** g[i][j] = b_i*^(r) . b_j*^(r) from the behaviors' [R, d] replicate vectors, in float64. */
+/**
+ * g[i][j] = b_i*^(r) . b_j*^(r) from the behaviors' [R, d] replicate vectors, in float64: four
+ * j at a time, so that each element of b_i* is loaded once per four multiply-adds (m^2 d R / 2 in
+ * all: 140 million at 60 behaviors, d = 384).
+ */
 function replicateGram(
   vectors: readonly Float32Array[],
   r: number,
@@ -106,14 +110,34 @@ function replicateGram(
 ): void {
   const m = vectors.length;
   const at = r * d;
-  for (let i = 0; i < m; i++)
-    for (let j = i; j < m; j++) {
-      const x = vectors[i];
+  for (let i = 0; i < m; i++) {
+    const x = vectors[i];
+    let j = i;
+    for (; j + 3 < m; j += 4) {
+      const [y0, y1, y2, y3] = [vectors[j], vectors[j + 1], vectors[j + 2], vectors[j + 3]];
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = at; k < at + d; k++) {
+        const v = x[k];
+        s0 += v * y0[k];
+        s1 += v * y1[k];
+        s2 += v * y2[k];
+        s3 += v * y3[k];
+      }
+      g[i][j] = g[j][i] = s0;
+      g[i][j + 1] = g[j + 1][i] = s1;
+      g[i][j + 2] = g[j + 2][i] = s2;
+      g[i][j + 3] = g[j + 3][i] = s3;
+    }
+    for (; j < m; j++) {
       const y = vectors[j];
       let sum = 0;
-      for (let k = 0; k < d; k++) sum += x[at + k] * y[at + k];
+      for (let k = at; k < at + d; k++) sum += x[k] * y[k];
       g[i][j] = g[j][i] = sum;
     }
+  }
 }
 
 function quantile(sorted: ArrayLike<number>, q: number): number {
