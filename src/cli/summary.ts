@@ -10,7 +10,7 @@ const fmtP = (p: number | undefined): string =>
 export const SUMMARY_LEGEND = [
   'dist   = ||mu+ - mu-||, the distance between the mean embeddings of the preferred and rejected examples (higher: DPO learns the behavior faster)',
   'norm   = dist / sqrt(trace of the larger class covariance): the same gap in standard deviations, comparable across models',
-  'p adj  = permutation p-value (labels shuffled within the behavior), Benjamini-Hochberg adjusted; n/a for paired rows',
+  'p adj  = permutation p-value (labels shuffled within the behavior; paired rows: chosen and rejected swapped within pairs), Benjamini-Hochberg adjusted',
   'rank95 = 95% bootstrap interval of the rank by dist (1 = most distinguishable)',
   'level  = priority level (eq. 5 of Im & Li): how much the first DPO step on this mixture favors the behavior; low or <= 0: deprioritized',
 ];

@@ -79,3 +79,24 @@ export function personaFixture(): {
   };
   return { meta, data, input };
 }
+
+/**
+ * Real paired embeddings: the bundled all-MiniLM-L6-v2 on the bundled HH-RLHF sample (299 pairs,
+ * chosen row then rejected row, each with its pair id; tools/crosscheck/make-hh-fixture.mts).
+ */
+export function hhFixture(): {
+  meta: { dim: number; labels: number[]; pairs: number[] };
+  data: Float32Array;
+} {
+  const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+  const meta = JSON.parse(readFileSync(here('../fixtures/analysis/minilm-hh.json'), 'utf8')) as {
+    dim: number;
+    labels: number[];
+    pairs: number[];
+  };
+  const bytes = readFileSync(here('../fixtures/analysis/minilm-hh.f32'));
+  const data = new Float32Array(
+    bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
+  );
+  return { meta, data };
+}

@@ -179,6 +179,45 @@ describe('analysis on worker threads', () => {
     }
   });
 
+  it('keeps each bootstrap replicate’s mean difference when asked: its norm is the replicate, on either path', async () => {
+    const options = { bootstrapReps: 40, seed: 11, replicateVectors: true };
+    const d = matrix.dim;
+    const gemm = await GemmWorker.start(matrix, 2);
+    try {
+      const wasm = await behaviorStatsAll(matrix, statsJobs, options, { threads: 2 });
+      const ort = await behaviorStatsAll(matrix, statsJobs, options, { threads: 2, gemm });
+      const plain = await behaviorStatsAll(
+        matrix,
+        statsJobs,
+        { ...options, replicateVectors: false },
+        { threads: 1 },
+      );
+      [wasm, ort].forEach((all, path) =>
+        all.forEach((s, i) => {
+          // Keeping the vectors does not move the replicates.
+          if (path === 0) expect(s.replicates).toEqual(plain[i].replicates);
+          expect(s.replicateVectors.length).toBe(40 * d);
+          s.replicates.forEach((x, r) => {
+            let sq = 0;
+            for (let k = 0; k < d; k++) sq += s.replicateVectors[r * d + k] ** 2;
+            // float32 vectors: their norms are the replicates to float32 rounding.
+            expect(Math.abs(Math.sqrt(sq) - x)).toBeLessThanOrEqual(1e-6 * x);
+          });
+        }),
+      );
+      ort.forEach((s, i) =>
+        s.replicateVectors.forEach((x, j) =>
+          expect(Math.abs(x - wasm[i].replicateVectors[j])).toBeLessThanOrEqual(
+            1e-5 * wasm[i].replicates[0],
+          ),
+        ),
+      );
+      expect(plain[0].replicateVectors.length).toBe(0);
+    } finally {
+      gemm?.dispose();
+    }
+  });
+
   it('a cancel stops the workers with the signal’s reason', async () => {
     const controller = new AbortController();
     const running = behaviorRunsAll(

@@ -149,9 +149,9 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     expect(await readFile(md, 'utf8')).toContain('see behavior discovery');
   });
 
-  it('paired rows (HH-RLHF) get no permutation verdict and keep the percentile interval', async () => {
-    // Shuffling labels across pairs would call this behavior noise: chosen and rejected share
-    // their prompt, so the plain mean difference is smaller than a shuffle's (p = 1 here).
+  it('paired rows (HH-RLHF) get the paired test, its unbiased estimate and interval', async () => {
+    // Shuffling labels across pairs would call this behavior noise (chosen and rejected share
+    // their prompt: p = 1 unpaired); the sign-flip test on the pair differences does not.
     const json = path.join(work, 'hh.json');
     const result = await analyze(
       [path.join(root, 'examples/hh-rlhf/harmless-base-test-first300.jsonl')],
@@ -161,10 +161,18 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Report;
     const b = report.behaviors[0];
-    expect(b.pValue).toBeUndefined();
-    expect(b.distinguishabilityUnbiased).toBeUndefined();
+    expect(b.pValue).toBeLessThan(0.05);
+    expect(b.pValueAdjusted).toBeLessThan(0.05);
+    expect(b.permutations).toBe(999);
+    expect(b.distinguishabilityUnbiased).toBeGreaterThan(0);
+    expect(b.distinguishabilityUnbiased).toBeLessThan(b.distinguishability);
     expect(b.warnings.map((w) => w.kind)).not.toContain('indistinguishable');
+    expect(b.distinguishabilityCI[0]).toBeLessThanOrEqual(b.distinguishabilityUnbiased!);
+    expect(b.distinguishabilityCI[1]).toBeGreaterThanOrEqual(b.distinguishabilityUnbiased!);
     expect(b.distinguishabilityCI[0]).toBeLessThan(b.distinguishabilityCI[1]);
+    expect(result.stdout).toMatch(
+      /harmless-base-test-first300\s+299\s+299\s+0\.033\s+0\.037\s+0\.001\s/,
+    );
     expect(report.warnings?.map((w) => w.kind)).toEqual(['single-behavior']);
   });
 

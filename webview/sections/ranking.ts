@@ -19,7 +19,7 @@ const COLUMNS: { label: string; title: string; numeric?: boolean }[] = [
   {
     label: 'p (adj.)',
     title:
-      'Permutation-test p-value (labels shuffled within the behavior), Benjamini–Hochberg adjusted across the behaviors; at or above the significance setting the behavior is indistinguishable from noise',
+      'Permutation-test p-value (labels shuffled within the behavior; paired rows: chosen and rejected swapped within pairs), Benjamini–Hochberg adjusted across the behaviors; at or above the significance setting the behavior is indistinguishable from noise',
     numeric: true,
   },
   {

@@ -53,6 +53,7 @@ import {
 } from './warnings.js';
 import { correctedReplicates, flagStability, rankIntervals } from './stability.js';
 import { benjaminiHochberg } from './significance.js';
+import { completePairs, pairedStatistics } from './paired.js';
 import { priorityConflicts } from './conflicts.js';
 import { boundCheck } from './bound-check.js';
 import {
@@ -83,8 +84,8 @@ export interface AnalysisInput {
   samplingWeights?: readonly number[];
   /**
    * Per row: the pair id shared by the chosen and rejected rows of one pairwise record (negative:
-   * none). Behaviors with paired rows get no permutation test and no bias correction (both assume
-   * independent classes; see docs/science.md).
+   * none). Behaviors with paired rows are tested, estimated and bootstrapped on their pairs'
+   * differences (paired.ts; see docs/science.md).
    */
   pairs?: ArrayLike<number>;
   /** Name of the model that made `data` (goes into misalignment runs). */
@@ -187,6 +188,9 @@ export function groupRows(
   return out;
 }
 
+/** Largest number of float32 replicate-vector entries an analysis keeps (flagStability). */
+export const MAX_REPLICATE_FLOATS = 2 ** 26;
+
 function classRows(b: BehaviorRows): { pos: Int32Array; neg: Int32Array } {
   const pos: number[] = [];
   const neg: number[] = [];
@@ -273,6 +277,11 @@ async function analyzeMatrix(
     q.catch(() => undefined);
     return q;
   };
+  // The flag stability resamples the behaviors' rows (pairs) when every replicate's mean difference
+  // can be kept: m R d float32 numbers, at most MAX_REPLICATE_FLOATS (256 MiB).
+  const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
+  const replicateVectors =
+    kept.length >= 2 && kept.length * reps * matrix.dim <= MAX_REPLICATE_FLOATS;
   try {
     onProgress?.({ stage: 'statistics', fraction: 0, message: 'statistics' });
     const statsDone = started(
@@ -287,6 +296,7 @@ async function analyzeMatrix(
           labelErrorDepth: thresholds.labelErrorDepth,
           permutations: options.permutations,
           labelHints: { cutoff: thresholds.labelHintCutoff },
+          replicateVectors,
         },
         {
           threads,
@@ -503,22 +513,36 @@ async function analyzeMatrix(
       thresholds,
     );
     // Paired rows (pairwise, HH-RLHF: a chosen and a rejected response to one prompt) are not
-    // independent classes: shuffling labels across pairs, and the trace correction, both assume
-    // they are, and would call a paired behavior noise (its pairs share most of their text, so the
-    // plain mean difference is smaller than a shuffle's). Such a behavior keeps the percentile
-    // interval and gets no p-value (so no significance verdict either way).
-    const pairs = input.pairs;
-    const paired = kept.map((k) => (pairs ? k.rows.rows.some((r) => pairs[r] >= 0) : false));
-    const corrected = stats.map((s, i) =>
-      paired[i]
-        ? s.replicates
-        : correctedReplicates(
-            s.replicates,
-            s.distinguishability ** 2 -
-              s.tracePositive / s.nPositive -
-              s.traceNegative / s.nNegative,
-          ),
-    );
+    // independent classes: the label shuffle and the trace correction of the unpaired statistics
+    // would call a paired behavior noise (its pairs share most of their text, so the plain mean
+    // difference is smaller than a shuffle's). Its test, estimate, interval and replicates come
+    // from the pair differences instead (paired.ts); a behavior with fewer than two complete
+    // pairs keeps the percentile interval and gets no p-value.
+    const pairIds = input.pairs;
+    const paired = kept.map((k) => (pairIds ? k.rows.rows.some((r) => pairIds[r] >= 0) : false));
+    const pairedStats = kept.map((k, i) => {
+      if (!paired[i] || !pairIds) return null;
+      const { chosen, rejected } = completePairs(k.rows.rows, k.rows.labels, pairIds);
+      if (chosen.length < 2) return null;
+      return pairedStatistics(matrix, chosen, rejected, {
+        permutations: options.permutations,
+        bootstrapReps: reps,
+        seed,
+        replicateVectors,
+      });
+    });
+    // Untested: paired rows without two complete pairs.
+    const untested = paired.map((p, i) => p && pairedStats[i] === null);
+    const replicates = stats.map((s, i) => pairedStats[i]?.replicates ?? s.replicates);
+    const corrected = stats.map((s, i) => {
+      const ps = pairedStats[i];
+      if (ps) return correctedReplicates(ps.replicates, ps.unbiasedSquare);
+      if (paired[i]) return s.replicates;
+      return correctedReplicates(
+        s.replicates,
+        s.distinguishability ** 2 - s.tracePositive / s.nPositive - s.traceNegative / s.nNegative,
+      );
+    });
     const rankCI = rankIntervals(corrected);
     const deprioritizedRule = (lv: readonly number[]): boolean[] => {
       const med = median(lv);
@@ -529,13 +553,32 @@ async function analyzeMatrix(
     const stability = flagStability(
       b,
       mixtureWeights,
-      stats.map((s) => s.replicates),
+      replicates,
       deprioritizedRule,
+      replicateVectors
+        ? stats.map((s, i) => pairedStats[i]?.replicateVectors ?? s.replicateVectors)
+        : undefined,
     );
-    const tested = stats.flatMap((_, i) => (paired[i] ? [] : [i]));
-    const adjusted = benjaminiHochberg(tested.map((i) => stats[i].pValue));
-    const pValues = stats.map((s, i) => (paired[i] ? 0 : s.pValue));
-    // A paired behavior makes no significance claim: it counts as significant for the verdicts.
+    const significance = stats.map((s, i) => {
+      const ps = pairedStats[i];
+      return ps
+        ? {
+            pValue: ps.pValue,
+            permutations: ps.permutations,
+            distinguishabilityUnbiased: ps.distinguishabilityUnbiased,
+            distinguishabilityCI: ps.distinguishabilityCI,
+          }
+        : {
+            pValue: s.pValue,
+            permutations: s.permutations,
+            distinguishabilityUnbiased: s.distinguishabilityUnbiased,
+            distinguishabilityCI: s.distinguishabilityCI,
+          };
+    });
+    const tested = stats.flatMap((_, i) => (untested[i] ? [] : [i]));
+    const adjusted = benjaminiHochberg(tested.map((i) => significance[i].pValue));
+    const pValues = significance.map((s, i) => (untested[i] ? 0 : s.pValue));
+    // An untested behavior makes no significance claim: it counts as significant for the verdicts.
     const pAdjusted = stats.map(() => 0);
     tested.forEach((i, j) => (pAdjusted[i] = adjusted[j]));
     const verdicts = applyVerdicts(
@@ -557,18 +600,18 @@ async function analyzeMatrix(
       nPositive: s.nPositive,
       nNegative: s.nNegative,
       distinguishability: s.distinguishability,
-      ...(paired[i]
+      ...(untested[i]
         ? {
             distinguishabilityCI: s.replicates.length
               ? percentileInterval(Float64Array.from(s.replicates), 0.95)
               : s.distinguishabilityCI,
           }
         : {
-            distinguishabilityCI: s.distinguishabilityCI,
-            distinguishabilityUnbiased: s.distinguishabilityUnbiased,
-            pValue: s.pValue,
+            distinguishabilityCI: significance[i].distinguishabilityCI,
+            distinguishabilityUnbiased: significance[i].distinguishabilityUnbiased,
+            pValue: significance[i].pValue,
             pValueAdjusted: pAdjusted[i],
-            permutations: s.permutations,
+            permutations: significance[i].permutations,
           }),
       normalizedDistinguishability: s.normalizedDistinguishability,
       concentration: s.concentration,

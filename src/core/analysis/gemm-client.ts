@@ -74,7 +74,11 @@ export class GemmChannel implements StatsProducts {
   async behavior(request: BehaviorProductsRequest): Promise<BehaviorProducts> {
     const reply = await this.request({ id: this.nextId++, kind: 'behavior', ...request });
     if (reply.kind !== 'behavior') throw new Error(`unexpected reply ${reply.kind}`);
-    return { grams: reply.grams, replicates: reply.replicates };
+    return {
+      grams: reply.grams,
+      replicates: reply.replicates,
+      replicateVectors: reply.replicateVectors ?? null,
+    };
   }
 
   /**

@@ -54,7 +54,8 @@ const rowMean = (x: string, mu: string) => ({
 
 /**
  * The squared norms [r] of the rows of the float32 product W (X - mean(X)) for W [r, n], X [n, d]:
- * the bootstrap's replicates on centred rows, summed in float64.
+ * the bootstrap's replicates on centred rows, summed in float64; and the product itself (c: the
+ * replicates' mean differences, fetched only when asked).
  */
 const replicateNormsModel = (): Uint8Array =>
   graphModel(
@@ -79,7 +80,7 @@ const replicateNormsModel = (): Uint8Array =>
       },
     ],
     [createValueInfo('a', FLOAT, ['r', 'n']), createValueInfo('x', FLOAT, ['n', 'd'])],
-    createValueInfo('s', DOUBLE, ['r']),
+    [createValueInfo('s', DOUBLE, ['r']), createValueInfo('c', FLOAT, ['r', 'd'])],
   );
 
 /**
@@ -156,14 +157,14 @@ const ROWS_GRAM_SPLIT_MIN = 64;
 const graphModel = (
   node: Record<string, unknown>[],
   input: ValueInfoProto[],
-  output: ValueInfoProto,
+  output: ValueInfoProto | ValueInfoProto[],
 ): Uint8Array =>
   encodeModel(
     createModel({
       ir_version: 8,
       producer_name: 'preference-lens',
       opset_import: [{ domain: '', version: 17 }],
-      graph: { name: 'products', node, input, output: [output] },
+      graph: { name: 'products', node, input, output: Array.isArray(output) ? output : [output] },
     }),
   );
 
@@ -253,13 +254,18 @@ export class GemmService {
     const weights = this.bootstrapWeights(np, n - np, bootstrap);
     const { reps } = bootstrap;
     const values = new Float64Array(reps);
+    const vectors = bootstrap.vectors ? new Float32Array(reps * d) : null;
     await this.statistics.bootstrap.run(
       {
         a: new ort.Tensor('float32', weights, [reps, n]),
         x: new ort.Tensor('float32', rows, [n, d]),
       },
-      { s: new ort.Tensor('float64', values, [reps]) },
+      {
+        s: new ort.Tensor('float64', values, [reps]),
+        ...(vectors ? { c: new ort.Tensor('float32', vectors, [reps, d]) } : {}),
+      },
     );
+    out.replicateVectors = vectors;
     for (let r = 0; r < reps; r++) values[r] = Math.sqrt(values[r]);
     out.replicates = values;
     return out;

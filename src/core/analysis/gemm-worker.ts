@@ -23,6 +23,7 @@ const answer = async (
     if (job.kind === 'behavior') {
       const products = await service.behavior(job);
       const transfer = products.grams.flatMap((g) => (g ? [g.values.buffer as ArrayBuffer] : []));
+      if (products.replicateVectors) transfer.push(products.replicateVectors.buffer as ArrayBuffer);
       reply({ id: job.id, kind: 'behavior', ...products }, [...new Set(transfer)]);
     } else {
       const out = await service.scores(

@@ -34,6 +34,8 @@ export interface StatsOptions {
   spectral?: SpectralOptions;
   /** Draws of the permutation test (significance.ts; default 999; 0 skips it and reports pValue 1). */
   permutations?: number;
+  /** Keep each bootstrap replicate's mean difference (replicateVectors; for the flag stability). */
+  replicateVectors?: boolean;
 }
 
 export const DEFAULT_STATS_OPTIONS = {
@@ -71,6 +73,8 @@ export interface BehaviorStats {
   permutations: number;
   /** The bootstrap replicates of ||m+* - m-*|| in draw order (empty without a bootstrap). */
   replicates: Float64Array;
+  /** With StatsOptions.replicateVectors: the replicates' m+* - m-* as [R, d] float32 (else empty). */
+  replicateVectors: Float32Array;
   /**
    * ||mu+ - mu-|| / sqrt(trace): the mean difference in units of the per-example spread around the
    * class means. It does not change when every embedding is scaled and, unlike the raw norm, can
@@ -110,14 +114,18 @@ export function behaviorStats(
   const negative = covarianceSummary(m, negatives, spectral);
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
-  const replicates = reps > 0 ? bootstrapReplicates(m, positives, negatives, reps, seed) : null;
+  const vectors = reps > 0 && options.replicateVectors ? new Float32Array(reps * m.dim) : null;
+  const replicates =
+    reps > 0
+      ? bootstrapReplicates(m, positives, negatives, reps, seed, vectors ?? undefined)
+      : null;
   return assembleStats(
     m,
     positives,
     negatives,
     positive,
     negative,
-    replicates,
+    { replicates, vectors },
     confidence,
     options,
   );
@@ -129,14 +137,19 @@ export interface BehaviorProductsRequest {
   negatives: Int32Array;
   /** Which classes' Gram matrices (positives, negatives) to compute. */
   grams: [boolean, boolean];
-  /** The bootstrap's replicates (bootstrapCoefficients with this seed), or null: no bootstrap. */
-  bootstrap: { reps: number; seed: number } | null;
+  /**
+   * The bootstrap's replicates (bootstrapCoefficients with this seed), or null: no bootstrap.
+   * vectors: also each replicate's mean difference.
+   */
+  bootstrap: { reps: number; seed: number; vectors?: boolean } | null;
 }
 
 export interface BehaviorProducts {
   grams: [ClassGram | null, ClassGram | null];
   /** ||mean difference|| of each bootstrap replicate (null without a bootstrap). */
   replicates: Float64Array | null;
+  /** The replicates' mean differences [R, d], float32, when asked (else null). */
+  replicateVectors?: Float32Array | null;
 }
 
 /** The linear-algebra worker as behaviorStatsWith uses it (GemmChannel). */
@@ -162,11 +175,11 @@ export async function behaviorStatsWith(
   const reps = options.bootstrapReps ?? DEFAULT_STATS_OPTIONS.bootstrapReps;
   const confidence = options.confidence ?? DEFAULT_STATS_OPTIONS.confidence;
   const np = positives.length;
-  const { grams, replicates } = await products.behavior({
+  const { grams, replicates, replicateVectors } = await products.behavior({
     positives,
     negatives,
     grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
-    bootstrap: reps > 0 ? { reps, seed } : null,
+    bootstrap: reps > 0 ? { reps, seed, vectors: options.replicateVectors === true } : null,
   });
   return assembleStats(
     m,
@@ -174,7 +187,7 @@ export async function behaviorStatsWith(
     negatives,
     covarianceSummaryFromGram(m, positives, grams[0], spectral),
     covarianceSummaryFromGram(m, negatives, grams[1], spectral),
-    replicates,
+    { replicates, vectors: replicateVectors ?? null },
     confidence,
     options,
   );
@@ -187,10 +200,11 @@ function assembleStats(
   negatives: ArrayLike<number>,
   positive: CovarianceSummary,
   negative: CovarianceSummary,
-  replicates: Float64Array | null,
+  bootstrap: { replicates: Float64Array | null; vectors: Float32Array | null },
   confidence: number,
   options: StatsOptions,
 ): BehaviorStats {
+  const { replicates } = bootstrap;
   const d = m.dim;
   const muPositive = positive.mean;
   const muNegative = negative.mean;
@@ -260,6 +274,7 @@ function assembleStats(
     pValue: test.pValue,
     permutations: test.permutations,
     replicates: kept,
+    replicateVectors: bootstrap.vectors ?? new Float32Array(0),
     normalizedDistinguishability: trace > 0 ? distinguishability / Math.sqrt(trace) : 0,
     concentration,
     trace,
@@ -329,13 +344,14 @@ export function bootstrapDistinguishability(
   return percentileInterval(bootstrapReplicates(m, positives, negatives, reps, seed), confidence);
 }
 
-/** The replicates of bootstrapDistinguishability, in draw order. */
+/** The replicates of bootstrapDistinguishability, in draw order; `vectors` [reps, d]: their mean differences. */
 export function bootstrapReplicates(
   m: Matrix,
   positives: ArrayLike<number>,
   negatives: ArrayLike<number>,
   reps: number,
   seed: number,
+  vectors?: Float32Array,
 ): Float64Array {
   const d = m.dim;
   const np = positives.length;
@@ -353,6 +369,7 @@ export function bootstrapReplicates(
       diff.fill(0);
       block.addTo(coef, diff);
       values[r] = Math.sqrt(dot(diff, diff, d));
+      vectors?.set(diff, r * d);
     });
   });
   return values;

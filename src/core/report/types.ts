@@ -39,9 +39,15 @@ export interface BehaviorReport {
    * distinguishabilityUnbiased; see docs/science.md).
    */
   distinguishabilityCI: [number, number];
-  /** sqrt(max(0, ||m+ - m-||^2 - tr S+/n+ - tr S-/n-)): from the unbiased estimate of ||mu+ - mu-||^2. */
+  /**
+   * sqrt(max(0, ||m+ - m-||^2 - tr S+/n+ - tr S-/n-)): from the unbiased estimate of ||mu+ - mu-||^2;
+   * for paired rows sqrt(max(0, ||mean d||^2 - tr S_d/n)) over the n pair differences d.
+   */
   distinguishabilityUnbiased?: number;
-  /** Seeded permutation-test p-value (labels shuffled within the behavior), and its draws. */
+  /**
+   * Seeded permutation-test p-value (labels shuffled within the behavior; paired rows: chosen and
+   * rejected swapped within pairs, a sign-flip test), and its draws.
+   */
   pValue?: number;
   permutations?: number;
   /** Benjamini-Hochberg adjusted pValue across the behaviors of the mixture. */
