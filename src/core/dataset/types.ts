@@ -25,6 +25,11 @@ export interface Example {
   pair?: number;
   /** The persona `statement`, or a short display text for the report. */
   display?: string;
+  /**
+   * The side's score when the record has UltraFeedback-style `score_chosen` and `score_rejected`
+   * (the chosen row holds score_chosen, the rejected row score_rejected).
+   */
+  score?: number;
 }
 
 export type SkipReason =
