@@ -190,10 +190,15 @@ function convertPairwise(record: Record<string, unknown>, ctx: RecordContext): R
     sides.push(side);
   }
   const [prompt, chosen, rejected] = sides;
-  if (prompt.kind === 'text' && chosen.kind === 'messages' && rejected.kind === 'messages') {
+  if (
+    prompt.kind === 'text' &&
+    chosen.kind === 'messages' &&
+    rejected.kind === 'messages' &&
+    sharesOpening(chosen.messages, rejected.messages)
+  ) {
     // UltraFeedback-binarized style: the string prompt repeats the first user turn, and chosen
-    // and rejected are whole conversations. As TRL's maybe_extract_prompt does, their shared
-    // beginning is the prompt (embedding the string prompt too would say it twice).
+    // and rejected are whole conversations that begin alike. As TRL's maybe_extract_prompt does,
+    // their shared beginning is the prompt (embedding the string prompt too would say it twice).
     return conversationPair(record, ctx, chosen.messages, rejected.messages, [c]);
   }
   const conversational = sides.some((s) => s.kind === 'messages');
@@ -211,6 +216,16 @@ function convertPairwise(record: Record<string, unknown>, ctx: RecordContext): R
     sideText(rejected),
     [c],
     recordScores(record),
+  );
+}
+
+/** Two conversations that both go on after the same first message: whole conversations. */
+function sharesOpening(chosen: readonly ChatMessage[], rejected: readonly ChatMessage[]): boolean {
+  return (
+    chosen.length > 1 &&
+    rejected.length > 1 &&
+    chosen[0].role === rejected[0].role &&
+    chosen[0].content === rejected[0].content
   );
 }
 
