@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { checkDatasets, type CheckReport } from '../core/check.js';
 import type { SchemaName } from '../core/dataset/types.js';
+import { formatPosition } from '../core/dataset/position.js';
 import { usageErrorMessage } from './errors.js';
 import { addReadOptions } from './read-options.js';
 
@@ -36,7 +37,11 @@ const shownPath = (file: string): string => {
 export const formatCheck = (report: CheckReport, failOn: CheckOptions['failOn']): string => {
   const lines: string[] = [];
   for (const s of report.skipped.lines) {
-    lines.push(printable(`${shownPath(s.file)}:${s.line}:${s.column}: ${s.reason}: ${s.message}`));
+    lines.push(
+      printable(
+        `${formatPosition(shownPath(s.file), s.line, s.column)}: ${s.reason}: ${s.message}`,
+      ),
+    );
   }
   if (lines.length > 0) lines.push('');
   const total = report.files.reduce(

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DatasetInputError, readDatasets } from '../core/dataset/index.js';
 import { writeRowsParquet } from '../core/io/parquet-rows.js';
+import { formatPosition } from '../core/dataset/position.js';
 import { usageErrorMessage } from './errors.js';
 import { addReadOptions } from './read-options.js';
 
@@ -31,7 +32,9 @@ export async function runExportRows(inputs: string[], opts: ExportRowsOptions): 
     await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
     await writeRowsParquet(opts.out, files, read);
     for (const s of files.flatMap((f) => f.skipped).slice(0, 20)) {
-      process.stderr.write(`skipped ${s.file}:${s.line}:${s.column} ${s.reason}: ${s.message}\n`);
+      process.stderr.write(
+        `skipped ${formatPosition(s.file, s.line, s.column)} ${s.reason}: ${s.message}\n`,
+      );
     }
     process.stdout.write(
       `${rows} rows from ${files.length} file(s), ${skipped} line(s) skipped\nwrote ${opts.out}\n`,

@@ -4,7 +4,6 @@
  * index plus one (every consumer that wants a 1-based line gets one) and is shown as "row N",
  * the index pandas, 🤗 datasets and the Hub's viewer show.
  */
-import path from 'node:path';
 
 /** The extensions a folder is searched for, and a path is taken as a dataset by. */
 export const DATASET_EXTENSIONS = ['.jsonl', '.json', '.parquet'] as const;
@@ -13,11 +12,9 @@ export type DatasetFormat = 'jsonl' | 'json' | 'parquet';
 
 /** The format a path's extension names; null when it names none of them. */
 export const formatOfPath = (file: string): DatasetFormat | null => {
-  const ext = path.extname(file).toLowerCase();
-  if (ext === '.jsonl') return 'jsonl';
-  if (ext === '.json') return 'json';
-  if (ext === '.parquet') return 'parquet';
-  return null;
+  // No node:path: the faces' browser bundles may format positions too.
+  const ext = /\.(jsonl|json|parquet)$/i.exec(file)?.[1].toLowerCase();
+  return ext === 'jsonl' || ext === 'json' || ext === 'parquet' ? ext : null;
 };
 
 export const isParquetPath = (file: string): boolean => formatOfPath(file) === 'parquet';
