@@ -10,6 +10,8 @@ import { sourceSize } from './lines.js';
 import { formatOfPath, formatPosition } from './position.js';
 import { isJsonArrayFile } from './json-array.js';
 import { readSourceItems } from './sources.js';
+import { isHubUri, resolveHubDataset } from './hub.js';
+import { defaultDatasetCacheDir } from '../embed/paths.js';
 import { convertRecord, type RowContent } from './records.js';
 import { FileRows, StoredExample } from './stored-rows.js';
 import {
@@ -159,7 +161,7 @@ export async function readDatasets(
  */
 export async function expandDatasetPaths(
   paths: readonly string[],
-  options: Pick<ReadOptions, 'overlays'> = {},
+  options: Pick<ReadOptions, 'overlays' | 'hub' | 'signal'> = {},
 ): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
@@ -172,6 +174,18 @@ export async function expandDatasetPaths(
     }
   };
   for (const given of paths) {
+    if (isHubUri(given)) {
+      // A Hub split: its Parquet shards in the dataset cache (downloaded there if allowed).
+      const hub = options.hub ?? {};
+      const shards = await resolveHubDataset(given, {
+        allowDownload: hub.allowDownload ?? false,
+        cacheDir: hub.cacheDir ?? defaultDatasetCacheDir(),
+        endpoint: hub.endpoint,
+        signal: options.signal,
+      });
+      for (const shard of shards) await add(shard);
+      continue;
+    }
     const absolute = path.resolve(given);
     if (options.overlays?.has(absolute)) {
       // Unsaved editor text: it may have no file on disk.

@@ -85,6 +85,13 @@ export interface ReadOptions {
    */
   keepTexts?: boolean;
   /**
+   * Hugging Face Hub inputs (`hf://owner/name[@config][/split]`): whether a split missing from the
+   * cache may be downloaded (default false), the cache folder (default
+   * ~/.cache/preference-lens/datasets) and the Hub's address (default $HF_ENDPOINT, else
+   * https://huggingface.co).
+   */
+  hub?: { allowDownload?: boolean; cacheDir?: string; endpoint?: string };
+  /**
    * Bytes consumed so far and the total, across all files of one readDatasets call; called about
    * once per 64 KiB chunk.
    */
