@@ -7,6 +7,8 @@ import { COMMAND_OPEN_SIMILAR, COMMAND_SHOW_IN_REPORT } from './diagnostics.js';
 import type { CommandFactory, Ctx } from './ctx.js';
 import { exportReport, exportRows } from './export.js';
 import { selectMixture, type Mixture } from './mixture.js';
+import { activeTabDataset } from './documents.js';
+import { isParquetPath } from '../core/dataset/position.js';
 import { openSimilar, reveal } from './navigation.js';
 import { errorMessage, ReportPanel, type PanelMessageHandler } from './panel.js';
 import { COMMAND_SHOW_REPORT } from './status.js';
@@ -30,12 +32,27 @@ const analyze: CommandFactory = (ctx) => async (uri?: vscode.Uri, uris?: vscode.
     (u) => u.scheme === 'file',
   );
   if (targets.length === 0) {
+    const tab = activeTabDataset();
     const doc = ctx.editors.current();
-    if (doc && doc.uri.scheme === 'file') targets.push(doc.uri);
+    if (tab && isParquetPath(tab.fsPath)) targets.push(tab);
+    else if (doc && doc.uri.scheme === 'file') targets.push(doc.uri);
+    else if (tab) targets.push(tab);
+  }
+  if (targets.length === 0) {
+    // Nothing open to analyze (a Parquet file never is a text editor): ask for the files.
+    const picked = await vscode.window.showOpenDialog({
+      canSelectMany: true,
+      canSelectFolders: false,
+      openLabel: 'Analyze',
+      title: 'Preference Lens: dataset files to analyze as one mixture',
+      filters: { Datasets: ['jsonl', 'json', 'parquet'] },
+      defaultUri: vscode.workspace.workspaceFolders?.[0]?.uri,
+    });
+    if (picked) targets.push(...picked.filter((u) => u.scheme === 'file'));
   }
   if (targets.length === 0) {
     void vscode.window.showWarningMessage(
-      'Preference Lens: open a JSONL dataset or select JSONL files or folders in the Explorer.',
+      'Preference Lens: open a JSONL dataset or select JSONL, JSON or Parquet files or folders in the Explorer.',
     );
     return;
   }

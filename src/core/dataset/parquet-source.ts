@@ -30,13 +30,6 @@ export function plainValue(value: unknown): unknown {
   return value;
 }
 
-/** The row count of a Parquet file, from its footer alone. */
-export async function parquetRowCount(file: string): Promise<number> {
-  const { asyncBufferFromFile, parquetMetadataAsync } = await readerModule();
-  const md = await parquetMetadataAsync(await asyncBufferFromFile(file));
-  return Number(md.num_rows);
-}
-
 /**
  * Streams the rows of a Parquet file one row group at a time (a row group is what a Parquet
  * writer buffers too, so memory stays near one group's size). `onProgress` gets the compressed
@@ -81,4 +74,22 @@ export async function* readParquetRecords(
     options.onProgress?.(bytes);
     rowStart = rowEnd;
   }
+}
+
+/** One row of a Parquet file as a plain record (the extension's read-only row view). */
+export async function readParquetRow(
+  file: string,
+  index: number,
+): Promise<Record<string, unknown> | null> {
+  const { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } = await readerModule();
+  const buffer = await asyncBufferFromFile(file);
+  const metadata = await parquetMetadataAsync(buffer);
+  if (index < 0 || index >= Number(metadata.num_rows)) return null;
+  const rows = await parquetReadObjects({
+    file: buffer,
+    metadata,
+    rowStart: index,
+    rowEnd: index + 1,
+  });
+  return rows.length ? (plainValue(rows[0]) as Record<string, unknown>) : null;
 }

@@ -84,3 +84,28 @@ export async function* readSourceItems(
     yield out;
   }
 }
+
+/**
+ * The first record of a file that parses as a JSON object, read as the reader reads it (the
+ * extension sniffs a file's schema with it before choosing a mixture); null when the first
+ * non-blank record is not one, or there is none.
+ */
+export async function firstRecord(
+  file: string,
+  overlay?: string,
+): Promise<Record<string, unknown> | null> {
+  for await (const item of readSourceItems(file, { overlay })) {
+    if (item.blank) continue;
+    if (item.value !== undefined) return item.value;
+    if (item.fault !== undefined || item.tooLongBytes !== undefined) return null;
+    try {
+      const value: unknown = JSON.parse(item.text);
+      return typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? (value as Record<string, unknown>)
+        : null;
+    } catch {
+      return null;
+    }
+  }
+  return null;
+}
