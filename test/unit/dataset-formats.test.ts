@@ -106,6 +106,14 @@ describe('Parquet files', () => {
     });
   });
 
+  it('refuses to write a rebalanced dataset by copying lines of a Parquet file', async () => {
+    const { writeRebalancedJsonl } = await import('../../src/core/io/rebalance.js');
+    const file = await readDataset(formats('hh-rlhf-40.parquet'));
+    await expect(
+      writeRebalancedJsonl(path.join(work, 'rebalanced.jsonl'), [file], { 'hh-rlhf-40': 2 }),
+    ).rejects.toThrow('--rebalance-out copies JSONL lines, and');
+  });
+
   it('says which file is not Parquet', async () => {
     const fake = path.join(work, 'fake.parquet');
     await writeFile(fake, '{"chosen": "a", "rejected": "b"}\n');
