@@ -61,6 +61,19 @@ describe('check and export-rows read Parquet and JSON arrays', () => {
   });
 });
 
+describe('export-rows keeps the score fields', () => {
+  it("writes each side's score, and reads it back for analyze --embeddings", async () => {
+    const out = path.join(work, 'uf-rows.parquet');
+    const result = await cli(['export-rows', `${FORMATS}/ultrafeedback-style.json`, '--out', out]);
+    expect(result.code).toBe(0);
+    const rows = (await readRowsParquet(out)).files[0].examples;
+    const read = (await readDataset(path.join(root, FORMATS, 'ultrafeedback-style.json'))).examples;
+    expect(rows).toHaveLength(120);
+    expect(rows.map((r) => r.score)).toEqual(read.map((e) => e.score));
+    expect(rows.every((r) => typeof r.score === 'number')).toBe(true);
+  });
+});
+
 describe('analyze reads Parquet and JSON arrays as it reads JSONL', () => {
   it('a Parquet file of persona rows gives the numbers of the same rows as JSONL files', async () => {
     const parquetJson = path.join(work, 'parquet.json');
