@@ -12,11 +12,16 @@ import { isParquetPath } from '../core/dataset/position.js';
 import { openSimilar, reveal } from './navigation.js';
 import { errorMessage, ReportPanel, type PanelMessageHandler } from './panel.js';
 import { COMMAND_SHOW_REPORT } from './status.js';
+import { hubAccess } from './config.js';
+import { HUB_SCHEME, parseHubUri, resolveHubDataset } from '../core/dataset/hub.js';
+import { defaultDatasetCacheDir } from '../core/embed/paths.js';
 
 export const COMMAND_ANALYZE = 'preferenceLens.analyze';
+export const COMMAND_ANALYZE_HUB = 'preferenceLens.analyzeHub';
 
 export const createCommands = (): Record<string, CommandFactory> => ({
   [COMMAND_ANALYZE]: analyze,
+  [COMMAND_ANALYZE_HUB]: analyzeHub,
   [COMMAND_SHOW_REPORT]: (ctx) => () => showReport(ctx),
   [COMMAND_SHOW_IN_REPORT]: (ctx) => async (behavior: string) => {
     await showReport(ctx);
@@ -67,6 +72,55 @@ const analyze: CommandFactory = (ctx) => async (uri?: vscode.Uri, uris?: vscode.
       fields: settings.fields,
       behaviorField: settings.behaviorField || undefined,
       overlays: ctx.overlays(),
+    });
+  } catch (error) {
+    void vscode.window.showErrorMessage(`Preference Lens: ${errorMessage(error)}`);
+    return;
+  }
+  await ctx.runs.run(mixture, true);
+};
+
+/**
+ * A Hugging Face Hub split, asked for by id: its Parquet shards come from the dataset cache, or
+ * are downloaded there when preferenceLens.allowDownload allows it (not from an untrusted
+ * workspace's settings), then analyzed as the selected files.
+ */
+const analyzeHub: CommandFactory = (ctx) => async (given?: string) => {
+  const withScheme = (value: string): string =>
+    value.startsWith(HUB_SCHEME) ? value : `${HUB_SCHEME}${value}`;
+  const uri =
+    given ??
+    (await vscode.window.showInputBox({
+      title: 'Preference Lens: analyze a Hugging Face dataset',
+      prompt: 'hf://owner/name[@config][/split] (config: default, split: train when left out)',
+      placeHolder: 'hf://Anthropic/hh-rlhf@default/test',
+      validateInput: (value) => {
+        try {
+          parseHubUri(withScheme(value));
+          return undefined;
+        } catch (error) {
+          return errorMessage(error);
+        }
+      },
+    }));
+  if (!uri) return;
+  const settings = ctx.config();
+  let mixture: Mixture;
+  try {
+    const files = await vscode.window.withProgress(
+      {
+        location: vscode.ProgressLocation.Notification,
+        title: `Preference Lens: ${withScheme(uri)}`,
+      },
+      () => resolveHubDataset(withScheme(uri), hubAccess(settings, defaultDatasetCacheDir())),
+    );
+    mixture = await selectMixture({
+      selected: files,
+      scope: 'file',
+      workspaceFolders: [],
+      schema: settings.schema === 'auto' ? null : settings.schema,
+      fields: settings.fields,
+      behaviorField: settings.behaviorField || undefined,
     });
   } catch (error) {
     void vscode.window.showErrorMessage(`Preference Lens: ${errorMessage(error)}`);

@@ -188,6 +188,25 @@ describe('Hub splits through the dataset cache', () => {
   });
 });
 
+describe('the extension', () => {
+  it('downloads a Hub split only when a trusted workspace or the user allows it', async () => {
+    const { hubAccess, readSettings } = await import('../../src/extension/config.js');
+    // A workspace that turns downloads on by its own settings (preferenceLens.allowDownload).
+    const levels: Record<string, unknown> = {
+      allowDownload: { defaultValue: false, workspaceValue: true },
+    };
+    const settings = (trusted: boolean) =>
+      readSettings(<T>(key: string) => levels[key] as { defaultValue?: T } | undefined, trusted);
+    const uri = 'hf://Anthropic/hh-rlhf/test';
+    const restricted = { ...hubAccess(settings(false), path.join(work, 'ext')), endpoint: base };
+    await expect(resolveHubDataset(uri, restricted)).rejects.toThrow('downloading is off');
+    expect(requests).toEqual([]);
+    const trusted = { ...hubAccess(settings(true), path.join(work, 'ext')), endpoint: base };
+    expect(await resolveHubDataset(uri, trusted)).toHaveLength(2);
+    expect(requests[0]).toBe(LIST);
+  });
+});
+
 describe('the CLI', () => {
   const run = promisify(execFile);
   const bin = path.join(ROOT, 'bin/preference-lens.js');
