@@ -33,6 +33,9 @@ done
 # A seventh behavior whose labels mean nothing: the first 300 risk-averse records with the two
 # answers swapped by a seeded coin (mulberry32, seed 17), so the report must call it indistinguishable.
 cp test/fixtures/e2e/random-labels.jsonl "$WORKSPACE/persona/random-labels.jsonl"
+# A Parquet dataset (TRL conversational pairs with a category field; test/fixtures/formats/).
+mkdir -p "$WORKSPACE/parquet"
+cp test/fixtures/formats/trl-messages.parquet "$WORKSPACE/parquet/trl-messages.parquet"
 cat >"$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,

@@ -3,6 +3,7 @@
  * report, a small adapter that reads the embedded payload and handles intents locally.
  */
 import type { HostToWebview, ReportPayload, WebviewToHost } from '../src/shared/protocol.js';
+import { formatPosition } from '../src/shared/position.js';
 
 export interface SavedState {
   payload: ReportPayload;
@@ -99,7 +100,7 @@ function standaloneHost(): Host {
             l({ type: 'error', message: `Bad embedded report: ${String(e)}` });
         }
       } else if (m.type === 'reveal' || m.type === 'openSimilar') {
-        toast(`${m.file}:${m.line} (open the report in VS Code to jump to the line)`);
+        toast(`${formatPosition(m.file, m.line)} (open the report in VS Code to jump to it)`);
       } else if (m.type === 'exportRows') {
         download('preference-lens-selection.jsonl', 'application/x-ndjson', m.jsonl);
       } else if (m.type === 'export' && payload) {

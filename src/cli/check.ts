@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import path from 'node:path';
 import { checkDatasets, type CheckReport } from '../core/check.js';
 import type { SchemaName } from '../core/dataset/types.js';
+import { formatPosition } from '../core/dataset/position.js';
 import { usageErrorMessage } from './errors.js';
 import { addReadOptions } from './read-options.js';
 
@@ -13,6 +14,7 @@ interface CheckOptions {
   behaviorField?: string;
   field: Record<string, string>;
   failOn: 'none' | 'error';
+  allowDownload?: boolean;
 }
 
 /** C0 and C1 control characters, DEL included. */
@@ -36,7 +38,11 @@ const shownPath = (file: string): string => {
 export const formatCheck = (report: CheckReport, failOn: CheckOptions['failOn']): string => {
   const lines: string[] = [];
   for (const s of report.skipped.lines) {
-    lines.push(printable(`${shownPath(s.file)}:${s.line}:${s.column}: ${s.reason}: ${s.message}`));
+    lines.push(
+      printable(
+        `${formatPosition(shownPath(s.file), s.line, s.column)}: ${s.reason}: ${s.message}`,
+      ),
+    );
   }
   if (lines.length > 0) lines.push('');
   const total = report.files.reduce(
@@ -96,6 +102,7 @@ const runCheck = async (inputs: string[], opts: CheckOptions): Promise<number> =
       schema: opts.schema,
       behaviorField: opts.behaviorField,
       fields: Object.keys(opts.field).length > 0 ? opts.field : undefined,
+      hub: { allowDownload: opts.allowDownload ?? false },
     });
     process.stdout.write(formatCheck(report, opts.failOn));
     return exitCodeOf(report, opts.failOn);
@@ -117,10 +124,11 @@ export const addCheckCommand = (program: Command): Command =>
     program
       .command('check')
       .description(
-        'Validate JSONL files or folders (schema and every line) without loading a model: prints each skipped line as file:line:column: reason: message, then a summary.',
+        'Validate dataset files (JSONL, JSON arrays, Parquet), folders or hf:// splits (schema and every record) without loading a model: prints each skipped record as file:line:column (Parquet: file row N): reason: message, then a summary.',
       )
-      .argument('<paths...>', 'JSONL files or folders'),
+      .argument('<paths...>', 'dataset files, folders or hf:// splits'),
   )
+    .option('--allow-download', 'allow downloading an hf:// dataset split into the user cache')
     .addOption(
       new Option('--fail-on <level>', 'exit 1 when lines are skipped (error) or never (none)')
         .choices(['none', 'error'])

@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DatasetInputError, readDatasets } from '../core/dataset/index.js';
 import { writeRowsParquet } from '../core/io/parquet-rows.js';
+import { formatPosition } from '../core/dataset/position.js';
 import { usageErrorMessage } from './errors.js';
 import { addReadOptions } from './read-options.js';
 
@@ -11,6 +12,7 @@ interface ExportRowsOptions {
   schema?: 'evals' | 'pairwise' | 'hh-rlhf';
   behaviorField?: string;
   field: Record<string, string>;
+  allowDownload?: boolean;
 }
 
 /**
@@ -24,14 +26,19 @@ export async function runExportRows(inputs: string[], opts: ExportRowsOptions): 
       ...(opts.behaviorField ? { behaviorField: opts.behaviorField } : {}),
       ...(Object.keys(opts.field).length > 0 ? { fields: opts.field } : {}),
     };
-    const files = await readDatasets(inputs, read);
+    const files = await readDatasets(inputs, {
+      ...read,
+      hub: { allowDownload: opts.allowDownload ?? false },
+    });
     const rows = files.reduce((n, f) => n + f.examples.length, 0);
     const skipped = files.reduce((n, f) => n + f.skipped.length, 0);
     if (rows === 0) throw new DatasetInputError(inputs.join(', '), 'no usable rows');
     await mkdir(path.dirname(path.resolve(opts.out)), { recursive: true });
     await writeRowsParquet(opts.out, files, read);
     for (const s of files.flatMap((f) => f.skipped).slice(0, 20)) {
-      process.stderr.write(`skipped ${s.file}:${s.line}:${s.column} ${s.reason}: ${s.message}\n`);
+      process.stderr.write(
+        `skipped ${formatPosition(s.file, s.line, s.column)} ${s.reason}: ${s.message}\n`,
+      );
     }
     process.stdout.write(
       `${rows} rows from ${files.length} file(s), ${skipped} line(s) skipped\nwrote ${opts.out}\n`,
@@ -49,8 +56,12 @@ export const exportRowsCommand = (): Command =>
       .description(
         'Write the rows the analysis would embed (row_id, text, behavior, label, pair, file, line) as Parquet, for an embedding job elsewhere.',
       )
-      .argument('<paths...>', 'JSONL files or folders')
-      .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet'),
+      .argument(
+        '<paths...>',
+        'dataset files (JSONL, JSON arrays, Parquet), folders or hf:// splits',
+      )
+      .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet')
+      .option('--allow-download', 'allow downloading an hf:// dataset split into the user cache'),
   ).action(async (paths: string[], opts: ExportRowsOptions) => {
     process.exitCode = await runExportRows(paths, opts);
   });

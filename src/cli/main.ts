@@ -208,8 +208,10 @@ export const buildProgram = (): Command => {
   addReadOptions(
     program
       .command('analyze')
-      .description('Embed and analyze JSONL files or folders of JSONL files (one mixture).')
-      .argument('[paths...]', 'JSONL files or folders (none with --embeddings)')
+      .description(
+        'Embed and analyze dataset files (JSONL, JSON arrays, Parquet), folders of them or Hub splits (hf://owner/name@config/split) as one mixture.',
+      )
+      .argument('[paths...]', 'files, folders or hf:// splits (none with --embeddings)')
       .option(
         '--embeddings <dir>',
         'precomputed embedding shards (Parquet or NPY) instead of a model',
@@ -217,7 +219,10 @@ export const buildProgram = (): Command => {
       .option('--rows <file>', 'with --embeddings: the rows file written by export-rows')
       .option('--answer-rows <file>', 'with --embeddings: W_U[y+], W_U[y-] of a causal LM (for φ)')
       .option('--model <id|path>', 'Hugging Face model id or local model folder (default: bundled)')
-      .option('--allow-download', 'allow downloading a Hugging Face model into the user cache')
+      .option(
+        '--allow-download',
+        'allow downloading a Hugging Face model or an hf:// dataset split into the user cache',
+      )
       .addOption(
         new Option('--device <device>', 'execution provider')
           .choices(['auto', 'cpu', 'cuda', 'dml', 'coreml'])

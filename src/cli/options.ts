@@ -136,6 +136,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       schema: o.schema,
       behaviorField: o.behaviorField,
       fields: Object.keys(o.field).length > 0 ? o.field : undefined,
+      hub: { allowDownload: o.allowDownload ?? false },
     },
     embed: {
       model: o.model,

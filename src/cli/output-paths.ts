@@ -92,6 +92,7 @@ export const checkOutputsSpareInputs = async (
   const folders = new Set<string>();
   for (const input of inputs) {
     const resolved = path.resolve(input);
+    if (input.startsWith('hf://')) continue; // a Hub split lives in the cache, never an output
     const info = await statOrUndefined(resolved);
     if (info?.isDirectory()) folders.add(resolved);
     else {

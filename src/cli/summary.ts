@@ -68,6 +68,16 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
         'level n/a: not meaningful (indistinguishable from shuffled labels, or a single behavior).',
       );
   }
+  const scored = rows.filter((b) => b.scoreMargin);
+  if (scored.length > 0)
+    lines.push(
+      '',
+      'Score margins (score_chosen - score_rejected of the records):',
+      ...scored.map((b) => {
+        const m = b.scoreMargin!;
+        return `  ${names.get(b)}: ${m.pairs} pairs, mean ${fmt(m.mean, 2)}, median ${fmt(m.median, 2)}, min ${fmt(m.min, 2)}; ${m.nonPositive} with margin <= 0`;
+      }),
+    );
   const reasons = Object.entries(report.skipped.byReason)
     .filter(([, n]) => (n ?? 0) > 0)
     .sort(([a], [b]) => a.localeCompare(b));

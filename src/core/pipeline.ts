@@ -7,6 +7,8 @@ import {
   rowTextLength,
 } from './dataset/index.js';
 import type { DatasetFile, ReadOptions, Example, SkippedLine } from './dataset/types.js';
+import { formatPosition } from './dataset/position.js';
+import { pairMargins, scoreMarginsByBehavior } from './report/score-margins.js';
 import { createEmbedder } from './embed/index.js';
 import type {
   AnswerHead,
@@ -118,7 +120,7 @@ export async function readMixture(
     throw new DatasetInputError(
       inputs.join(', '),
       first
-        ? `no usable rows: all ${skipped.length} line(s) were skipped (first: ${first.file}:${first.line}:${first.column} ${first.message})`
+        ? `no usable rows: all ${skipped.length} line(s) were skipped (first: ${formatPosition(first.file, first.line, first.column)} ${first.message})`
         : 'no usable rows: the input holds no records',
     );
   }
@@ -250,6 +252,10 @@ export async function analyze(
   );
   const shown = new Map(suspectRows.map((r, i) => [r, contents[i].display ?? contents[i].text]));
 
+  // Annotator margins (UltraFeedback-style score fields), kept beside the embedding science.
+  const margins = pairMargins(examples);
+  const marginSummaries = scoreMarginsByBehavior(examples, margins);
+
   const behaviors: BehaviorReport[] = analysis.behaviors.map((b) => {
     const {
       index: _index,
@@ -267,14 +273,20 @@ export async function analyze(
       wrongSideCount,
       pastOppositeMeanCount,
       ...(upsampling === undefined ? {} : { upsampling }),
-      suspects: suspects.map((s) => ({
-        file: examples[s.row].file,
-        line: examples[s.row].line,
-        label: s.label,
-        projection: s.projection,
-        confidence: s.confidence,
-        text: shown.get(s.row)!,
-      })),
+      ...(marginSummaries.has(b.name) ? { scoreMargin: marginSummaries.get(b.name) } : {}),
+      suspects: suspects.map((s) => {
+        const pair = examples[s.row].pair;
+        const margin = pair === undefined ? undefined : margins.get(pair);
+        return {
+          file: examples[s.row].file,
+          line: examples[s.row].line,
+          label: s.label,
+          projection: s.projection,
+          confidence: s.confidence,
+          ...(margin === undefined ? {} : { scoreMargin: margin }),
+          text: shown.get(s.row)!,
+        };
+      }),
     };
   });
   const byReason: Report['skipped']['byReason'] = {};

@@ -234,6 +234,15 @@ export const analyzeOptions = (
   };
 };
 
+/**
+ * How the extension may reach the Hub for an hf:// dataset: the model's download switch, so
+ * Restricted Mode applies the same way (a workspace cannot turn downloads on), and the user cache.
+ */
+export const hubAccess = (
+  s: ExtensionSettings,
+  cacheDir: string,
+): { allowDownload: boolean; cacheDir: string } => ({ allowDownload: s.allowDownload, cacheDir });
+
 /** Whether a configuration change touches one of the given settings (e.g. EMBEDDER_SETTINGS). */
 export const affects = (
   affectsConfiguration: (section: string) => boolean,

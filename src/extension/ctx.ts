@@ -21,6 +21,7 @@ import { DiagnosticsView } from './diagnostics.js';
 import { DatasetEditors, unsavedOverlays } from './documents.js';
 import { EmbedderPool } from './embedder-pool.js';
 import { REPORT_VIEW_TYPE, ReportPanel, type PanelMessageHandler } from './panel.js';
+import { PARQUET_ROW_SCHEME, ParquetRowProvider } from './parquet-rows.js';
 import { inputsUnchanged, ReportStorage } from './report-storage.js';
 import { RunControl, type RunHost } from './run-control.js';
 import { StatusView } from './status.js';
@@ -61,6 +62,10 @@ export class Ctx implements RunHost, vscode.Disposable {
     for (const [name, factory] of Object.entries(commands))
       this.pushCleanup(vscode.commands.registerCommand(name, factory(this)));
     this.pushCleanup(
+      vscode.workspace.registerTextDocumentContentProvider(
+        PARQUET_ROW_SCHEME,
+        new ParquetRowProvider(),
+      ),
       vscode.window.registerWebviewPanelSerializer(REPORT_VIEW_TYPE, {
         deserializeWebviewPanel: (panel) => this.restorePanel(panel),
       }),

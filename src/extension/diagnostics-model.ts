@@ -3,6 +3,7 @@
  * converts these to vscode.Diagnostic; everything that decides what is shown lives here and is
  * unit-tested on real reports.
  */
+import { isParquetPath, parquetRowIndex } from '../core/dataset/position.js';
 import type { SkippedLine } from '../core/dataset/types.js';
 import type {
   BehaviorReport,
@@ -128,13 +129,17 @@ export const buildDiagnostics = (
       severity: 'information',
       code: 'possible-label-error',
       message:
-        s.confidence === undefined
+        (s.confidence === undefined
           ? `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'} ` +
             `but on the ${s.label > 0 ? 'negative' : 'positive'} side of the mean-difference boundary ` +
             `(projection ${formatNumber(s.projection)}).`
           : `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'}, ` +
             `but a classifier fitted on the behavior's other examples gives this label probability ` +
-            `${formatNumber(s.confidence)}.`,
+            `${formatNumber(s.confidence)}.`) +
+        (s.scoreMargin === undefined
+          ? ''
+          : ` Its score margin (score_chosen − score_rejected) is ${formatNumber(s.scoreMargin)}.`) +
+        parquetRow(s.file, s.line),
       behavior: s.behavior,
     });
   }
@@ -148,7 +153,7 @@ export const buildDiagnostics = (
       endColumn: null,
       severity: malformed ? 'error' : 'information',
       code: malformed ? 'malformed-line' : 'skipped-line',
-      message: `Line left out of the analysis (${line.reason}): ${line.message}`,
+      message: `${isParquetPath(line.file) ? 'Row' : 'Line'} left out of the analysis (${line.reason}): ${line.message}${parquetRow(line.file, line.line)}`,
     });
   }
 
@@ -156,6 +161,10 @@ export const buildDiagnostics = (
     list.sort((a, b) => a.line - b.line || a.startColumn - b.startColumn);
   return byFile;
 };
+
+/** A Parquet file has no lines: its diagnostics name the row (0-based) they stand for. */
+const parquetRow = (file: string, line: number): string =>
+  isParquetPath(file) ? ` (row ${parquetRowIndex(line)})` : '';
 
 export const formatNumber = (x: number): string => {
   if (!Number.isFinite(x)) return String(x);

@@ -3,19 +3,34 @@
  * the unsaved text an analysis reads instead of the file on disk.
  */
 import * as vscode from 'vscode';
-import { isJsonl } from './mixture.js';
+import { isParquetPath } from '../core/dataset/position.js';
+import { isDatasetFile, isJsonl } from './mixture.js';
 
 export const isDataset = (doc: vscode.TextDocument): boolean =>
   doc.uri.scheme === 'file' && (doc.languageId === 'jsonl' || isJsonl(doc.uri.fsPath));
 
-/** Unsaved JSONL editors: the analysis reads what the user sees, not the file on disk. */
+/** Unsaved JSONL and JSON editors: the analysis reads what the user sees, not the file on disk. */
 export const unsavedOverlays = (): Map<string, string> => {
   const overlays = new Map<string, string>();
   for (const doc of vscode.workspace.textDocuments) {
-    if (doc.isDirty && doc.uri.scheme === 'file' && isJsonl(doc.uri.fsPath))
-      overlays.set(doc.uri.fsPath, doc.getText());
+    const file = doc.uri.fsPath;
+    if (doc.isDirty && doc.uri.scheme === 'file' && isDatasetFile(file) && !isParquetPath(file))
+      overlays.set(file, doc.getText());
   }
   return overlays;
+};
+
+/**
+ * The dataset file of the active editor tab when it is no text editor: a Parquet file is
+ * binary, so it is open in a custom editor (a Parquet viewer) or the binary editor, if at all.
+ */
+export const activeTabDataset = (): vscode.Uri | undefined => {
+  const input = vscode.window.tabGroups.activeTabGroup.activeTab?.input;
+  const uri =
+    input instanceof vscode.TabInputCustom || input instanceof vscode.TabInputText
+      ? input.uri
+      : undefined;
+  return uri && uri.scheme === 'file' && isDatasetFile(uri.fsPath) ? uri : undefined;
 };
 
 /**

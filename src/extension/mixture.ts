@@ -11,6 +11,9 @@ import {
   isRecord,
   resolveFields,
 } from '../core/dataset/schema.js';
+import { isJsonArrayFile } from '../core/dataset/json-array.js';
+import { formatOfPath, isDatasetPath } from '../core/dataset/position.js';
+import { firstRecord } from '../core/dataset/sources.js';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
 import type { MixtureScope } from './config.js';
 
@@ -47,19 +50,34 @@ const DEFAULT_MAX_FILES = 200;
 
 export const isJsonl = (file: string): boolean => file.toLowerCase().endsWith('.jsonl');
 
+/** A file the analysis reads: JSONL, JSON (an array, or JSON Lines) or Parquet. */
+export const isDatasetFile = (file: string): boolean => isDatasetPath(file);
+
 export interface Sniffed {
   schema: SchemaName | null;
   /** The field that splits the file into several behaviors, or null: the file is one behavior. */
   behaviorField: string | null;
 }
 
-/** Reads the first non-empty line (at most 1 MiB) and judges it as the dataset readers do. */
+/**
+ * Reads the first non-empty line (at most 1 MiB) and judges it as the dataset readers do; a
+ * Parquet file or a JSON array by its first record, read by the core's reader.
+ */
 export const sniffFile = async (
   file: string,
   fields: ReadOptions['fields'] = {},
   behaviorField?: string,
   overlays?: ReadonlyMap<string, string>,
 ): Promise<Sniffed> => {
+  if (!isJsonl(file)) {
+    const record = await firstRecord(file, overlays?.get(file));
+    const schema = detectSchema(record, fields);
+    if (!schema || !record) return { schema, behaviorField: null };
+    return {
+      schema,
+      behaviorField: chooseBehaviorField(schema, record, behaviorField, resolveFields(fields)),
+    };
+  }
   const text = overlays?.get(file) ?? (await readHead(file, 1 << 20));
   for (const line of text.split('\n')) {
     if (!line.trim()) continue;
@@ -90,8 +108,15 @@ const readHead = async (file: string, bytes: number): Promise<string> => {
   }
 };
 
+/** A file a folder contributes: as the core's reader, a .json file only when it is an array. */
+const inFolder = async (name: string, full: string): Promise<boolean> => {
+  const format = formatOfPath(name);
+  if (format === 'json') return isJsonArrayFile(full).catch(() => false);
+  return format !== null;
+};
+
 /**
- * JSONL files under a folder; `recursive` walks subfolders except build and VCS folders.
+ * Dataset files (JSONL, Parquet, JSON arrays) under a folder; `recursive` walks subfolders except build and VCS folders.
  * Symbolic links are followed (Hugging Face caches, DVC and git-annex store data as links); a
  * folder reached twice (a link loop) is walked once, and links that lead nowhere are left out
  * here: named directly, the reader reports them.
@@ -113,7 +138,7 @@ export const listJsonl = async (
       if (out.length >= limit) return;
       const full = path.join(current, entry.name);
       const target = entry.isSymbolicLink() ? await stat(full).catch(() => null) : entry;
-      if (target?.isFile() && isJsonl(entry.name)) out.push(full);
+      if (target?.isFile() && (await inFolder(entry.name, full))) out.push(full);
       else if (
         recursive &&
         target?.isDirectory() &&
@@ -134,11 +159,12 @@ export const selectMixture = async (request: MixtureRequest): Promise<Mixture> =
   for (const item of request.selected) {
     const info = await stat(item).catch(() => null);
     if (info?.isDirectory()) selected.push(...(await listJsonl(item, true, limit)));
-    else if (isJsonl(item) && (info?.isFile() || request.overlays?.has(item))) selected.push(item);
+    else if (isDatasetFile(item) && (info?.isFile() || request.overlays?.has(item)))
+      selected.push(item);
   }
   const unique = [...new Set(selected)].sort();
   if (unique.length === 0) {
-    throw new Error('No JSONL file to analyze in the selection.');
+    throw new Error('No JSONL, JSON or Parquet file to analyze in the selection.');
   }
   const sniff = async (file: string): Promise<SchemaName | null> => {
     const sniffed = await sniffFile(

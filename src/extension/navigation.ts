@@ -7,6 +7,8 @@ import * as vscode from 'vscode';
 import type { AnalyzeResult } from '../core/pipeline.js';
 import { REPORT_VIEW_TYPE } from './panel.js';
 import { findExample, nearestByCosine } from './similar.js';
+import { formatPosition, isParquetPath, parquetRowIndex } from '../core/dataset/position.js';
+import { showParquetRow } from './parquet-rows.js';
 
 const SIMILAR_COUNT = 15;
 
@@ -23,8 +25,11 @@ const oneLine = (e: AnalyzeResult['examples'][number], max: number): string => {
   }
 };
 
-/** Opens the file beside the report and selects the line (1-based). */
+/** Opens the file beside the report and selects the line (1-based); a Parquet row in its view. */
 export async function reveal(file: string, line: number): Promise<vscode.TextEditor> {
+  if (isParquetPath(file)) {
+    return showParquetRow(absolute(file), line, { viewColumn: editorColumn(), preview: true });
+  }
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(absolute(file)));
   const editor = await vscode.window.showTextDocument(doc, {
     viewColumn: editorColumn(),
@@ -59,6 +64,14 @@ const editorColumn = (): vscode.ViewColumn => {
 };
 
 const preview = async (file: string, line: number): Promise<void> => {
+  if (isParquetPath(file)) {
+    await showParquetRow(file, line, {
+      viewColumn: editorColumn(),
+      preview: true,
+      preserveFocus: true,
+    });
+    return;
+  }
   const doc = await vscode.workspace.openTextDocument(vscode.Uri.file(file));
   const range = doc.lineAt(Math.max(0, line - 1)).range;
   await vscode.window.showTextDocument(doc, {
@@ -85,7 +98,7 @@ export async function openSimilar(
   const index = findExample(examples, absolute(file), line);
   if (index < 0) {
     void vscode.window.showInformationMessage(
-      `Preference Lens: line ${line} of ${path.basename(file)} is not an analyzed example.`,
+      `Preference Lens: ${isParquetPath(file) ? `row ${parquetRowIndex(line)}` : `line ${line}`} of ${path.basename(file)} is not an analyzed example.`,
     );
     return;
   }
@@ -94,7 +107,7 @@ export async function openSimilar(
     ({ index: i, similarity }) => {
       const e = examples[i];
       return {
-        label: `${path.basename(e.file)}:${e.line}`,
+        label: formatPosition(path.basename(e.file), e.line),
         description: `cosine ${similarity.toFixed(3)} · ${e.behavior} · ${e.label > 0 ? '+' : '−'}`,
         detail: oneLine(e, 200),
         file: e.file,
@@ -104,7 +117,7 @@ export async function openSimilar(
   );
   const source = examples[index];
   const pick = vscode.window.createQuickPick<Item>();
-  pick.title = `Examples nearest to ${path.basename(source.file)}:${source.line} (${source.behavior})`;
+  pick.title = `Examples nearest to ${formatPosition(path.basename(source.file), source.line)} (${source.behavior})`;
   pick.placeholder = oneLine(source, 120);
   pick.items = items;
   pick.matchOnDescription = true;

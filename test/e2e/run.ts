@@ -170,6 +170,54 @@ async function statusBarText(page: Page, id: string): Promise<string> {
   return ((await item.getAttribute('aria-label')) ?? '') + ' | ' + (await item.innerText());
 }
 
+/**
+ * A Parquet dataset (TRL conversational pairs, test/fixtures/formats/trl-messages.parquet, with a
+ * `category` field: two behaviors): opened from quick open (VS Code shows its binary placeholder,
+ * no text editor), analyzed from the palette as the active file, and a row revealed from the
+ * report in the read-only row view.
+ */
+async function analyzeParquet(page: Page): Promise<void> {
+  const name = 'trl-messages.parquet';
+  step(`open ${name} (binary: no text editor) and analyze it from the palette`);
+  const before = (await storedReport()).createdAt;
+  await openFile(page, name);
+  await runCommand(page, 'Preference Lens: Analyze priority');
+  for (let i = 0; i < 240 && (await storedReport()).createdAt === before; i++) {
+    await page.waitForTimeout(500);
+  }
+  const report = await storedReport();
+  if (report.createdAt === before) throw new Error(`the analysis of ${name} did not finish`);
+  const inputs = report.inputs.map((i) => path.basename(i.file));
+  const names = report.behaviors.map((b) => b.name).sort();
+  step(`analyzed ${inputs.join(', ')}: behaviors ${names.join(', ')}`);
+  if (inputs.join() !== name) throw new Error(`expected the mixture ${name}, got ${inputs.join()}`);
+  if (names.join() !== 'multi-turn,single-turn')
+    throw new Error(`expected the category behaviors, got ${names.join()}`);
+  const frame = await reportFrame(page, ANALYSIS_TIMEOUT);
+  await frame
+    .locator('#ranking-table tbody tr', { hasText: 'single-turn' })
+    .waitFor({ timeout: 30_000 });
+  await shot(page, '09-parquet-report');
+
+  step('click a behavior in the report: its first Parquet row opens in the row view');
+  const behavior = report.behaviors.find((b) => b.name === 'single-turn')!;
+  const firstRow = (behavior.files[0] as { file: string; firstLine: number }).firstLine - 1;
+  await frame.locator('#ranking-table tbody tr[data-behavior="single-turn"]').click();
+  const tab = page.locator('.tabs-container .tab', { hasText: `${name}.row-${firstRow}.json` });
+  await tab.first().waitFor({ timeout: 30_000 });
+  const view = page.locator('.part.editor .monaco-editor .view-lines').first();
+  await page.waitForFunction(
+    (row) =>
+      [...document.querySelectorAll('.part.editor .monaco-editor .view-lines')].some((v) =>
+        (v.textContent ?? '').replace(/\s+/g, '').includes(`"row":${row},`),
+      ),
+    firstRow,
+    { timeout: 20_000 },
+  );
+  step(`row view: ${(await view.innerText()).replace(/\s+/g, ' ').slice(0, 160)}`);
+  await shot(page, '10-parquet-row');
+}
+
 async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const browser = await chromium.launch({
@@ -553,6 +601,8 @@ async function main(): Promise<void> {
       );
     }
     await shot(page, '08-restored');
+
+    await analyzeParquet(page);
     step('PASS');
   } catch (error) {
     await shot(page, 'failure').catch(() => undefined);

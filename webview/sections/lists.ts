@@ -1,8 +1,13 @@
 import { h, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
+import { formatPosition } from '../../src/shared/position.js';
 import type { Ctx, Section } from '../types.js';
 
 const MAX_SKIPPED_ROWS = 200;
+
+/** `name.jsonl:12`, or `name.parquet row 11` for a Parquet row. */
+const shownPosition = (file: string, line: number): string =>
+  formatPosition(file.split(/[\\/]/).pop() ?? file, line);
 
 function revealRow(ctx: Ctx, tr: HTMLTableRowElement, file: string, line: number): void {
   tr.setAttribute('tabindex', '0');
@@ -23,8 +28,12 @@ export function suspectsSection(ctx: Ctx): Section {
   );
   const title = h('h3', {});
   const body = h('tbody', {});
+  // Shown for behaviors whose records carry UltraFeedback-style score fields only.
+  const marginHeader = h('th', { class: 'num', text: 'Score margin' });
+  const margins = h('p', { id: 'score-margins' });
   el.append(
     title,
+    margins,
     h(
       'div',
       { class: 'table-scroll short' },
@@ -41,6 +50,7 @@ export function suspectsSection(ctx: Ctx): Section {
             h('th', { text: 'Label' }),
             h('th', { class: 'num', text: 'P(label)' }),
             h('th', { class: 'num', text: 'Projection' }),
+            marginHeader,
             h('th', { text: 'Text' }),
             h('th', {}),
           ),
@@ -58,6 +68,12 @@ export function suspectsSection(ctx: Ctx): Section {
       total > b.suspects.length
         ? `${b.name}: ${total} possible label errors, the ${b.suspects.length} least confident listed`
         : `${b.name}: ${total} possible label error${total === 1 ? '' : 's'}`;
+    const m = b.scoreMargin;
+    marginHeader.hidden = !m;
+    margins.hidden = !m;
+    margins.textContent = m
+      ? `Score margins (score_chosen − score_rejected) of its ${m.pairs} pairs: mean ${formatNumber(m.mean)}, median ${formatNumber(m.median)}, min ${formatNumber(m.min)}; ${m.nonPositive} at or below 0.`
+      : '';
     for (const x of b.suspects) {
       const similar = h('button', { class: 'button secondary small', text: 'Similar' });
       similar.addEventListener('click', (e) => {
@@ -67,13 +83,21 @@ export function suspectsSection(ctx: Ctx): Section {
       const tr = h(
         'tr',
         { data: { file: x.file, line: String(x.line) } },
-        h('td', { class: 'mono', text: `${x.file.split(/[\\/]/).pop()}:${x.line}`, title: x.file }),
+        h('td', { class: 'mono', text: shownPosition(x.file, x.line), title: x.file }),
         h('td', { text: x.label === 1 ? 'positive' : 'negative' }),
         h('td', {
           class: 'num',
           text: x.confidence === undefined ? '' : formatNumber(x.confidence),
         }),
         h('td', { class: 'num', text: formatNumber(x.projection) }),
+        ...(m
+          ? [
+              h('td', {
+                class: 'num',
+                text: x.scoreMargin === undefined ? '' : formatNumber(x.scoreMargin),
+              }),
+            ]
+          : []),
         h('td', { class: 'example-text', text: x.text }),
         h('td', {}, similar),
       );
@@ -106,7 +130,7 @@ export function skippedSection(ctx: Ctx): Section {
       const tr = h(
         'tr',
         {},
-        h('td', { class: 'mono', text: `${l.file.split(/[\\/]/).pop()}:${l.line}`, title: l.file }),
+        h('td', { class: 'mono', text: shownPosition(l.file, l.line), title: l.file }),
         h('td', { text: l.reason }),
         h('td', { text: l.message }),
       );

@@ -4,8 +4,14 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { DigestTable } from '../digest-table.js';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
-import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
-import { readLines, sourceSize } from './lines.js';
+import { locateJsonError } from './json-position.js';
+import { valueOffset } from './json-scan.js';
+import { sourceSize } from './lines.js';
+import { formatOfPath, formatPosition } from './position.js';
+import { isJsonArrayFile } from './json-array.js';
+import { readSourceItems } from './sources.js';
+import { isHubUri, resolveHubDataset } from './hub.js';
+import { defaultDatasetCacheDir } from '../embed/paths.js';
 import { convertRecord, type RowContent } from './records.js';
 import { FileRows, StoredExample } from './stored-rows.js';
 import {
@@ -35,14 +41,26 @@ import type {
  */
 export const DETECTION_WINDOW = 1000;
 
-/** The behavior a file stands for when records carry none: its name without ".jsonl". */
+/**
+ * The behavior a file stands for when records carry none: its name without the extension
+ * (.jsonl, .json, .parquet) and without a 🤗 shard suffix ("train-00000-of-00004.parquet" is
+ * "train", so the shards of one split are one behavior).
+ */
 export function behaviorFromFileName(file: string): string {
-  return path.basename(file).replace(/\.jsonl$/i, '');
+  return path
+    .basename(file)
+    .replace(/\.(jsonl|json|parquet)$/i, '')
+    .replace(/-\d{5}-of-\d{5}$/, '');
 }
 
 interface Pending {
   line: number;
+  /** 1-based column where `text` starts: 1 for a JSONL line, anywhere for an array element. */
+  column: number;
+  /** The record's JSON text ('' for a Parquet row, which has none). */
   text: string;
+  /** A fault of a JSON array around its elements: reported as invalid JSON. */
+  fault?: string;
   parsed: { ok: true; value: unknown } | { ok: false; error: unknown };
   /** The line was longer than the reader's limit: its length in bytes (text is then empty). */
   tooLongBytes?: number;
@@ -53,6 +71,46 @@ interface Pending {
 
 const tooLongMessage = (bytes: number): string => `line too long (${bytes} bytes)`;
 
+interface Place {
+  line: number;
+  column: number;
+}
+
+/** 0-based offset of the first non-blank character of a record's text. */
+const firstNonBlank = (text: string): number => {
+  const match = /\S/.exec(text);
+  return match ? match.index : 0;
+};
+
+/**
+ * The file position of character `offset` of a pending record's text: a record of a JSON array
+ * may start mid-line and span lines, a JSONL line starts at column 1 and spans none.
+ */
+function placeOf(p: Pending, offset: number): Place {
+  let line = p.line;
+  let lineStart = -1;
+  const text = p.text;
+  const end = Math.min(offset, text.length);
+  for (let i = 0; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x0a || c === 0x0d) {
+      if (c === 0x0d && text.charCodeAt(i + 1) === 0x0a) i += 1;
+      line += 1;
+      lineStart = i;
+    }
+  }
+  return lineStart < 0 ? { line, column: p.column + end } : { line, column: end - lineStart };
+}
+
+/** Where a pending record starts. */
+const startOf = (p: Pending): Place => placeOf(p, firstNonBlank(p.text));
+
+/** Where the value at `path` is in a pending record, or where the record starts. */
+const valuePlace = (p: Pending, path: ReadonlyArray<string | number>): Place => {
+  const offset = p.text === '' ? undefined : valueOffset(p.text, path);
+  return offset === undefined ? startOf(p) : placeOf(p, offset);
+};
+
 /** Reads one JSONL dataset. `file` is resolved to an absolute path, which every row carries. */
 export async function readDataset(file: string, options: ReadOptions = {}): Promise<DatasetFile> {
   const absolute = path.resolve(file);
@@ -62,8 +120,8 @@ export async function readDataset(file: string, options: ReadOptions = {}): Prom
 }
 
 /**
- * Reads files and folders (a folder stands for its own *.jsonl files, not its subfolders, in
- * code-point order of their names). Symbolic links are followed, to files and to folders.
+ * Reads files and folders (a folder stands for its own dataset files, not its subfolders, in
+ * code-point order of their names: *.jsonl, *.parquet and the *.json files that hold an array). Symbolic links are followed, to files and to folders.
  * Paths that name the same file twice (also through links) are read once. Pair ids are unique across
  * the returned files. The first file that fails (unreadable, or no known schema) rejects the call.
  */
@@ -96,14 +154,14 @@ export async function readDatasets(
 }
 
 /**
- * The absolute *.jsonl files that `paths` stand for, deduplicated, in a deterministic order.
+ * The absolute dataset files that `paths` stand for, deduplicated, in a deterministic order.
  * Symbolic links are followed (Hugging Face caches, DVC and git-annex store data as links); a
  * file keeps the name of the link that led to it, which is what names its behavior. A link that
  * leads nowhere, or in a circle, rejects the call with a message saying so.
  */
 export async function expandDatasetPaths(
   paths: readonly string[],
-  options: Pick<ReadOptions, 'overlays'> = {},
+  options: Pick<ReadOptions, 'overlays' | 'hub' | 'signal'> = {},
 ): Promise<string[]> {
   const out: string[] = [];
   const seen = new Set<string>();
@@ -116,6 +174,18 @@ export async function expandDatasetPaths(
     }
   };
   for (const given of paths) {
+    if (isHubUri(given)) {
+      // A Hub split: its Parquet shards in the dataset cache (downloaded there if allowed).
+      const hub = options.hub ?? {};
+      const shards = await resolveHubDataset(given, {
+        allowDownload: hub.allowDownload ?? false,
+        cacheDir: hub.cacheDir ?? defaultDatasetCacheDir(),
+        endpoint: hub.endpoint,
+        signal: options.signal,
+      });
+      for (const shard of shards) await add(shard);
+      continue;
+    }
     const absolute = path.resolve(given);
     if (options.overlays?.has(absolute)) {
       // Unsaved editor text: it may have no file on disk.
@@ -130,12 +200,21 @@ export async function expandDatasetPaths(
     const entries = await readdir(absolute, { withFileTypes: true });
     const names: string[] = [];
     for (const entry of entries) {
-      if (!/\.jsonl$/i.test(entry.name)) continue;
-      if (await isDataFile(entry, path.join(absolute, entry.name), given)) names.push(entry.name);
+      const format = formatOfPath(entry.name);
+      if (format === null) continue;
+      const full = path.join(absolute, entry.name);
+      if (!(await isDataFile(entry, full, given))) continue;
+      // A .json object in a folder is usually metadata (dataset_info.json, state.json), not
+      // JSON Lines: a folder takes a .json file only when it holds an array.
+      if (format === 'json' && !(await isJsonArrayFile(full).catch(() => false))) continue;
+      names.push(entry.name);
     }
     names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
     if (names.length === 0) {
-      throw new DatasetInputError(given, `${given}: the folder has no .jsonl files`);
+      throw new DatasetInputError(
+        given,
+        `${given}: the folder has no .jsonl files (nor .parquet files or .json arrays)`,
+      );
     }
     for (const name of names) await add(path.join(absolute, name));
   }
@@ -230,6 +309,8 @@ class FileReader {
   private readonly stored: FileRows | null;
   /** Behavior names, one string each, whatever the record they were parsed from. */
   private readonly behaviors = new Map<string, string>();
+  /** Positions are Parquet rows: messages say "row N", not "line N". */
+  private readonly parquet: boolean;
 
   constructor(
     readonly file: string,
@@ -242,16 +323,17 @@ class FileReader {
     storeTexts: boolean,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
+    this.parquet = formatOfPath(file) === 'parquet';
     this.nextPair = pairBase;
     this.stored = storeTexts ? new FileRows(file, schema, names) : null;
   }
 
-  private skip(line: number, column: number, reason: SkipReason, message: string): void {
+  private skip(place: Place, reason: SkipReason, message: string): void {
     this.counts.skipped += 1;
-    this.skipped.push({ file: this.file, line, column, reason, message });
+    this.skipped.push({ file: this.file, line: place.line, column: place.column, reason, message });
   }
 
-  private behaviorOf(record: Record<string, unknown>, line: number, text: string): string | null {
+  private behaviorOf(record: Record<string, unknown>, pending: Pending): string | null {
     // A line written by --rebalance-out names its behavior (one merged file keeps them apart).
     const marker = rebalanceMarker(record);
     if (marker) return marker.behavior;
@@ -263,15 +345,14 @@ class FileReader {
       value === null ||
       (typeof value === 'string' && value.trim() === '')
     ) {
-      const column = value === undefined ? firstColumn(text) : valueColumn(text, [field]);
-      this.skip(line, column, 'missing-field', `missing behavior field "${field}"`);
+      const place = value === undefined ? startOf(pending) : valuePlace(pending, [field]);
+      this.skip(place, 'missing-field', `missing behavior field "${field}"`);
       return null;
     }
     if (typeof value !== 'string' && typeof value !== 'number') {
       const got = Array.isArray(value) ? 'array' : typeof value;
       this.skip(
-        line,
-        valueColumn(text, [field]),
+        valuePlace(pending, [field]),
         'wrong-type',
         `behavior field "${field}" must be a string, got ${got}`,
       );
@@ -287,27 +368,35 @@ class FileReader {
   accept(pending: Pending): void {
     const { line, text, parsed } = pending;
     if (pending.tooLongBytes !== undefined) {
-      this.skip(line, 1, 'line-too-long', tooLongMessage(pending.tooLongBytes));
+      this.skip(
+        { line, column: pending.column },
+        'line-too-long',
+        tooLongMessage(pending.tooLongBytes),
+      );
+      return;
+    }
+    if (pending.fault !== undefined) {
+      this.skip({ line, column: pending.column }, 'invalid-json', `invalid JSON: ${pending.fault}`);
       return;
     }
     if (!parsed.ok) {
       const where = locateJsonError(text, parsed.error);
-      this.skip(line, where.column, 'invalid-json', where.message);
+      this.skip(placeOf(pending, where.column - 1), 'invalid-json', where.message);
       return;
     }
     const record = parsed.value;
     if (!isRecord(record)) {
       const got =
         record === null ? 'null' : Array.isArray(record) ? 'an array' : `a ${typeof record}`;
-      this.skip(line, firstColumn(text), 'not-an-object', `expected a JSON object, got ${got}`);
+      this.skip(startOf(pending), 'not-an-object', `expected a JSON object, got ${got}`);
       return;
     }
-    const behavior = this.behaviorOf(record, line, text);
+    const behavior = this.behaviorOf(record, pending);
     if (behavior === null) return;
     const outcome = convertRecord(record, { schema: this.schema, names: this.names, behavior });
     if (!outcome.ok) {
-      const column = outcome.path ? valueColumn(text, outcome.path) : firstColumn(text);
-      this.skip(line, column, outcome.reason, outcome.message);
+      const place = outcome.path ? valuePlace(pending, outcome.path) : startOf(pending);
+      this.skip(place, outcome.reason, outcome.message);
       return;
     }
     // A line written by --rebalance-out is never a duplicate: its writer kept only records the
@@ -319,7 +408,8 @@ class FileReader {
       const key = recordKey(behavior, outcome.rows);
       const earlier = this.seen.getOrAdd(key, line);
       if (earlier !== undefined) {
-        this.skip(line, firstColumn(text), 'duplicate', `duplicate of line ${earlier}`);
+        const what = this.parquet ? `row ${earlier - 1}` : `line ${earlier}`;
+        this.skip(startOf(pending), 'duplicate', `duplicate of ${what}`);
         return;
       }
     }
@@ -330,7 +420,7 @@ class FileReader {
       else tally.negative += 1;
     }
     if (!this.keepRows) return;
-    const column = firstColumn(text);
+    const column = startOf(pending).column;
     const pair = outcome.rows.length > 1 ? this.nextPair++ : undefined;
     const stored = this.stored;
     if (stored && pending.offset !== undefined && pending.bytes !== undefined) {
@@ -352,6 +442,7 @@ class FileReader {
       };
       if (pair !== undefined) example.pair = pair;
       if (row.display !== undefined) example.display = row.display;
+      if (row.score !== undefined) example.score = row.score;
       this.examples.push(example);
     }
   }
@@ -397,31 +488,36 @@ async function readResolved(
   };
 
   try {
-    for await (const { line, text, tooLongBytes, offset, bytes } of readLines(file, {
+    for await (const item of readSourceItems(file, {
       overlay: options.overlays?.get(file),
       signal: options.signal,
       onProgress: onProgress && ((read) => onProgress(read)),
-      maxLineBytes: options.maxLineBytes,
+      maxBytes: options.maxLineBytes,
     })) {
-      totalLines = line;
-      if (tooLongBytes !== undefined) {
-        const entry: Pending = { line, text, parsed: { ok: true, value: null }, tooLongBytes };
-        if (reader) reader.accept(entry);
-        else if (pending.push(entry) >= DETECTION_WINDOW) break;
-        continue;
-      }
-      if (text.trim() === '') {
+      totalLines += 1;
+      const { line, column, text, tooLongBytes, offset, bytes, fault } = item;
+      if (item.blank) {
         if (reader) reader.counts.blank += 1;
         else blankBeforeStart += 1;
         continue;
       }
-      if (reader) {
-        reader.accept({ line, text, parsed: parseLine(text), offset, bytes });
+      if (tooLongBytes !== undefined || fault !== undefined) {
+        const entry: Pending = { line, column, text, parsed: { ok: true, value: null } };
+        if (tooLongBytes !== undefined) entry.tooLongBytes = tooLongBytes;
+        if (fault !== undefined) entry.fault = fault;
+        if (reader) reader.accept(entry);
+        else if (pending.push(entry) >= DETECTION_WINDOW) break;
         continue;
       }
-      const entry: Pending = { line, text, parsed: parseLine(text), offset, bytes };
+      const parsed: Pending['parsed'] =
+        item.value !== undefined ? { ok: true, value: item.value } : parseLine(text);
+      const entry: Pending = { line, column, text, parsed, offset, bytes };
+      if (reader) {
+        reader.accept(entry);
+        continue;
+      }
       pending.push(entry);
-      const value = entry.parsed.ok ? entry.parsed.value : null;
+      const value = parsed.ok ? parsed.value : null;
       const schema = options.schema
         ? matchesSchema(value, options.schema, options.fields)
           ? options.schema
@@ -436,7 +532,7 @@ async function readResolved(
   } catch (error) {
     // The stream reports an abort with its own AbortError; callers get the signal's reason.
     if (options.signal?.aborted) throw options.signal.reason ?? error;
-    if (error instanceof DatasetSchemaError) throw error;
+    if (error instanceof DatasetSchemaError || error instanceof DatasetInputError) throw error;
     throw new DatasetInputError(file, `${file}: cannot read the file`, { cause: error });
   }
 
@@ -467,14 +563,15 @@ function schemaError(
   const object = pending.find((p) => p.parsed.ok && isRecord(p.parsed.value));
   if (object && object.parsed.ok && isRecord(object.parsed.value)) {
     const fields = Object.keys(object.parsed.value);
+    const unit = formatOfPath(file) === 'parquet' ? 'rows' : 'lines';
     const scope =
-      pending.length >= DETECTION_WINDOW ? `the first ${DETECTION_WINDOW} lines` : 'the file';
+      pending.length >= DETECTION_WINDOW ? `the first ${DETECTION_WINDOW} ${unit}` : 'the file';
     return new DatasetSchemaError(
       file,
       object.line,
       fields,
       expected,
-      `${file}:${object.line}: no record in ${scope} matches a known dataset schema. ` +
+      `${formatPosition(file, object.line)}: no record in ${scope} matches a known dataset schema. ` +
         `Fields found: ${fields.length ? fields.join(', ') : '(none)'}. ${schemas} ${hint}`,
     );
   }
@@ -491,14 +588,16 @@ function schemaError(
   const why =
     first.tooLongBytes !== undefined
       ? tooLongMessage(first.tooLongBytes)
-      : first.parsed.ok
-        ? 'it is not a JSON object'
-        : locateJsonError(first.text, first.parsed.error).message;
+      : first.fault !== undefined
+        ? `invalid JSON: ${first.fault}`
+        : first.parsed.ok
+          ? 'it is not a JSON object'
+          : locateJsonError(first.text, first.parsed.error).message;
   return new DatasetSchemaError(
     file,
     first.line,
     [],
     expected,
-    `${file}:${first.line}: no JSON object found, so the schema cannot be detected (line ${first.line}: ${why}). ${schemas} ${hint}`,
+    `${formatPosition(file, first.line)}: no JSON object found, so the schema cannot be detected (line ${first.line}: ${why}). ${schemas} ${hint}`,
   );
 }

@@ -8,6 +8,20 @@ export interface RowContent {
   text: string;
   label: 1 | -1;
   display?: string;
+  /** The side's score (UltraFeedback-style `score_chosen` / `score_rejected`), when given. */
+  score?: number;
+}
+
+/** UltraFeedback-style score fields of a pairwise record: kept, and their margin reported. */
+export const SCORE_FIELDS = { chosen: 'score_chosen', rejected: 'score_rejected' } as const;
+
+/** Both scores of a record when both are finite numbers; otherwise none (the fields are optional). */
+function recordScores(record: Record<string, unknown>): [number, number] | undefined {
+  const chosen = record[SCORE_FIELDS.chosen];
+  const rejected = record[SCORE_FIELDS.rejected];
+  if (typeof chosen !== 'number' || typeof rejected !== 'number') return undefined;
+  if (!Number.isFinite(chosen) || !Number.isFinite(rejected)) return undefined;
+  return [chosen, rejected];
 }
 
 export type RecordOutcome =
@@ -176,6 +190,17 @@ function convertPairwise(record: Record<string, unknown>, ctx: RecordContext): R
     sides.push(side);
   }
   const [prompt, chosen, rejected] = sides;
+  if (
+    prompt.kind === 'text' &&
+    chosen.kind === 'messages' &&
+    rejected.kind === 'messages' &&
+    sharesOpening(chosen.messages, rejected.messages)
+  ) {
+    // UltraFeedback-binarized style: the string prompt repeats the first user turn, and chosen
+    // and rejected are whole conversations that begin alike. As TRL's maybe_extract_prompt does,
+    // their shared beginning is the prompt (embedding the string prompt too would say it twice).
+    return conversationPair(record, ctx, chosen.messages, rejected.messages, [c]);
+  }
   const conversational = sides.some((s) => s.kind === 'messages');
   const embed = (response: Side): string =>
     conversational
@@ -183,7 +208,25 @@ function convertPairwise(record: Record<string, unknown>, ctx: RecordContext): R
       : joinPromptResponse(sideText(prompt), sideText(response));
   const chosenText = embed(chosen);
   const rejectedText = embed(rejected);
-  return pairOutcome(ctx, chosenText, rejectedText, sideText(chosen), sideText(rejected), [c]);
+  return pairOutcome(
+    ctx,
+    chosenText,
+    rejectedText,
+    sideText(chosen),
+    sideText(rejected),
+    [c],
+    recordScores(record),
+  );
+}
+
+/** Two conversations that both go on after the same first message: whole conversations. */
+function sharesOpening(chosen: readonly ChatMessage[], rejected: readonly ChatMessage[]): boolean {
+  return (
+    chosen.length > 1 &&
+    rejected.length > 1 &&
+    chosen[0].role === rejected[0].role &&
+    chosen[0].content === rejected[0].content
+  );
 }
 
 const ASSISTANT_MARKER = '\n\nAssistant:';
@@ -209,10 +252,36 @@ function convertHhRlhf(record: Record<string, unknown>, ctx: RecordContext): Rec
     if (rejectedReply.trim() === '') {
       return fail('empty-text', `the last turn of "${r}" is empty`, [r]);
     }
-    return pairOutcome(ctx, chosen.text, rejected.text, chosenReply, rejectedReply, [c]);
+    return pairOutcome(
+      ctx,
+      chosen.text,
+      rejected.text,
+      chosenReply,
+      rejectedReply,
+      [c],
+      recordScores(record),
+    );
   }
-  const chosenMessages = asMessages(chosen, 'assistant');
-  const rejectedMessages = asMessages(rejected, 'assistant');
+  return conversationPair(
+    record,
+    ctx,
+    asMessages(chosen, 'assistant'),
+    asMessages(rejected, 'assistant'),
+    [c],
+  );
+}
+
+/**
+ * A pair of whole conversations (TRL's implicit-prompt form): the messages both share from the
+ * start are the prompt, the rest of each is its reply (what the report shows).
+ */
+function conversationPair(
+  record: Record<string, unknown>,
+  ctx: RecordContext,
+  chosenMessages: ChatMessage[],
+  rejectedMessages: ChatMessage[],
+  path: Array<string | number>,
+): RecordOutcome {
   let shared = 0;
   while (
     shared < Math.min(chosenMessages.length, rejectedMessages.length) - 1 &&
@@ -227,7 +296,8 @@ function convertHhRlhf(record: Record<string, unknown>, ctx: RecordContext): Rec
     renderMessages(rejectedMessages),
     sideText({ kind: 'messages', messages: chosenMessages.slice(shared) }),
     sideText({ kind: 'messages', messages: rejectedMessages.slice(shared) }),
-    [c],
+    path,
+    recordScores(record),
   );
 }
 
@@ -251,6 +321,7 @@ function pairOutcome(
   chosenReply: string,
   rejectedReply: string,
   path: Array<string | number>,
+  scores?: [number, number],
 ): RecordOutcome {
   if (chosenText === rejectedText) {
     return fail(
@@ -262,8 +333,11 @@ function pairOutcome(
   return {
     ok: true,
     rows: [
-      { text: chosenText, label: 1, display: excerpt(chosenReply) },
-      { text: rejectedText, label: -1, display: excerpt(rejectedReply) },
+      { text: chosenText, label: 1, display: excerpt(chosenReply), ...scored(scores?.[0]) },
+      { text: rejectedText, label: -1, display: excerpt(rejectedReply), ...scored(scores?.[1]) },
     ],
   };
 }
+
+const scored = (score: number | undefined): { score?: number } =>
+  score === undefined ? {} : { score };

@@ -32,6 +32,8 @@ interface Chunk {
   behaviors: Uint32Array;
   pairs: Int32Array;
   flags: Uint8Array;
+  /** The row's score, NaN when it has none. */
+  scores: Float64Array;
   digests: Uint8Array;
 }
 
@@ -44,6 +46,7 @@ const newChunk = (capacity: number): Chunk => ({
   behaviors: new Uint32Array(capacity),
   pairs: new Int32Array(capacity),
   flags: new Uint8Array(capacity),
+  scores: new Float64Array(capacity),
   digests: new Uint8Array(capacity * DIGEST_BYTES),
 });
 
@@ -65,7 +68,7 @@ export interface RowFacts {
 }
 
 /**
- * The rows of one file on disk, held as columns (about 70 bytes a row, whatever its text):
+ * The rows of one file on disk, held as columns (about 80 bytes a row, whatever its text):
  * the byte range of its line, which row of the record it is, its label, behavior, position and
  * pair, the length of its text and its textDigest. A text is read back by parsing its line again
  * and checked against the digest, so a file changed since it was read is reported
@@ -105,6 +108,7 @@ export class FileRows {
     chunk.pairs[at] = facts.pair ?? NO_PAIR;
     chunk.flags[at] =
       part | (row.label === -1 ? NEGATIVE : 0) | (row.display === undefined ? 0 : HAS_DISPLAY);
+    chunk.scores[at] = row.score ?? NaN;
     chunk.digests.set(textDigest(row.text), at * DIGEST_BYTES);
     return index;
   }
@@ -140,6 +144,11 @@ export class FileRows {
 
   column(index: number): number {
     return this.chunk(index).columns[index & MASK];
+  }
+
+  score(index: number): number | undefined {
+    const score = this.chunk(index).scores[index & MASK];
+    return Number.isNaN(score) ? undefined : score;
   }
 
   pair(index: number): number | undefined {
@@ -231,6 +240,10 @@ export class StoredExample implements Example {
 
   get pair(): number | undefined {
     return this.source.pair(this.index);
+  }
+
+  get score(): number | undefined {
+    return this.source.score(this.index);
   }
 
   get text(): string {

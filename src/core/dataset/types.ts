@@ -25,6 +25,11 @@ export interface Example {
   pair?: number;
   /** The persona `statement`, or a short display text for the report. */
   display?: string;
+  /**
+   * The side's score when the record has UltraFeedback-style `score_chosen` and `score_rejected`
+   * (the chosen row holds score_chosen, the rejected row score_rejected).
+   */
+  score?: number;
 }
 
 export type SkipReason =
@@ -79,6 +84,13 @@ export interface ReadOptions {
    * texts. `analyze` reads this way; default true.
    */
   keepTexts?: boolean;
+  /**
+   * Hugging Face Hub inputs (`hf://owner/name[@config][/split]`): whether a split missing from the
+   * cache may be downloaded (default false), the cache folder (default
+   * ~/.cache/preference-lens/datasets) and the Hub's address (default $HF_ENDPOINT, else
+   * https://huggingface.co).
+   */
+  hub?: { allowDownload?: boolean; cacheDir?: string; endpoint?: string };
   /**
    * Bytes consumed so far and the total, across all files of one readDatasets call; called about
    * once per 64 KiB chunk.

@@ -47,5 +47,8 @@ export const userCacheRoot = (): string => {
 
 export const defaultEmbeddingCacheDir = (): string => join(userCacheRoot(), 'embeddings');
 
+/** Where Hub datasets are kept (hf:// inputs), one folder per id, config and split. */
+export const defaultDatasetCacheDir = (): string => join(userCacheRoot(), 'datasets');
+
 /** Where models downloaded from Hugging Face are kept, one folder per model id. */
 export const defaultModelDownloadDir = (): string => join(userCacheRoot(), 'models');

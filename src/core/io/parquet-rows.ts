@@ -75,6 +75,8 @@ export async function writeRowsParquet(
       { name: 'line', data: line, type: 'INT32', nullable: false },
       { name: 'column', data: examples.map((e) => e.column ?? null), type: 'INT32' },
       { name: 'display', data: strings((e) => e.display), type: 'STRING' },
+      // UltraFeedback-style score of the row's side, so margins survive analyze --embeddings.
+      { name: 'score', data: examples.map((e) => e.score ?? null), type: 'DOUBLE' },
     ],
     // Row groups of 64k rows: an outside reader (Ray Data) can split the file into tasks.
     rowGroupSize: 65536,
@@ -101,6 +103,8 @@ type RowObject = {
   line: number;
   column: number | null;
   display: string | null;
+  /** Absent from rows files written before the column existed. */
+  score?: number | null;
 };
 
 /** Reads a rows file back into the files the analysis works on (row_id order checked). */
@@ -152,6 +156,7 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
     if (r.column !== null && r.column !== undefined) example.column = r.column;
     if (r.pair !== null && r.pair !== undefined) example.pair = r.pair;
     if (r.display !== null && r.display !== undefined) example.display = r.display;
+    if (typeof r.score === 'number') example.score = r.score;
     files[current].examples.push(example);
   });
   const listed = entries.reduce((s, e) => s + e.rows, 0);

@@ -4,7 +4,9 @@ import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { isJsonArrayFile } from '../dataset/json-array.js';
 import { readLines } from '../dataset/lines.js';
+import { formatOfPath } from '../dataset/position.js';
 import { REBALANCE_MARKER } from '../dataset/read.js';
 import type { DatasetFile } from '../dataset/types.js';
 import { writeAtomically } from './atomic-write.js';
@@ -105,6 +107,18 @@ export async function writeRebalancedJsonl(
   weights: Readonly<Record<string, number>>,
   options: RebalanceWriteOptions = {},
 ): Promise<RebalanceWriteResult> {
+  for (const f of files) {
+    // The writer copies lines: a Parquet row or a JSON array element is not one.
+    const format = formatOfPath(f.file);
+    if (
+      format === 'parquet' ||
+      (format === 'json' && (await isJsonArrayFile(f.file, options.overlays?.get(f.file))))
+    ) {
+      throw new Error(
+        `--rebalance-out copies JSONL lines, and ${f.file} is ${format === 'parquet' ? 'a Parquet file' : 'a JSON array'}; convert it to JSONL first (e.g. pandas: read_parquet / read_json, then to_json(lines=True, orient="records"))`,
+      );
+    }
+  }
   const seed = options.seed ?? 0;
   const byBehavior = new Map<string, Array<{ file: number; line: number }>>();
   files.forEach((dataset, index) => {

@@ -1,5 +1,6 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
 import { escapeControlChars } from '../text/control-chars.js';
+import { formatPosition } from '../dataset/position.js';
 import type { BehaviorReport, Curve, Report } from './types.js';
 import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 import { priorityOrder } from '../../shared/report-facts.js';
@@ -38,6 +39,10 @@ export function escapeMarkdown(text: string): string {
 export function escapeMarkdownPath(text: string): string {
   return escapeMarkdown(escapeControlChars(text));
 }
+
+/** A row's position: `file:line`, or `file row N` for a Parquet row (N 0-based). */
+const markdownPosition = (file: string, line: number): string =>
+  formatPosition(escapeMarkdownPath(file), line);
 
 const clip = (text: string, n: number): string =>
   text.length > n ? `${text.slice(0, n - 1)}…` : text;
@@ -280,13 +285,44 @@ function suspects(ranked: BehaviorReport[]): string[] {
         s.confidence === undefined
           ? `projection ${formatNumber(s.projection)}`
           : `probability of its label ${formatNumber(s.confidence)}`;
+      const margin =
+        s.scoreMargin === undefined ? '' : `, score margin ${formatNumber(s.scoreMargin)}`;
       out.push(
-        `  - ${escapeMarkdownPath(s.file)}:${s.line} (${s.label === 1 ? 'positive' : 'negative'}, ${evidence}): ${escapeMarkdown(clip(s.text, 160))}`,
+        `  - ${markdownPosition(s.file, s.line)} (${s.label === 1 ? 'positive' : 'negative'}, ${evidence}${margin}): ${escapeMarkdown(clip(s.text, 160))}`,
       );
     }
   }
   out.push('');
   return out;
+}
+
+/** The annotators' own margins, for behaviors whose records carry score_chosen/score_rejected. */
+function scoreMargins(ranked: BehaviorReport[]): string[] {
+  const scored = ranked.filter((b) => b.scoreMargin);
+  if (!scored.length) return [];
+  return [
+    '## Score margins',
+    '',
+    'From the records’ own `score_chosen` − `score_rejected` (UltraFeedback style): a small or negative margin is a pair its annotators barely preferred, or preferred the other way.',
+    '',
+    table(
+      ['behavior', 'pairs', 'mean', 'median', 'min', 'max', 'margin ≤ 0'],
+      scored.map((b) => {
+        const m = b.scoreMargin!;
+        return [
+          escapeMarkdown(b.name),
+          String(m.pairs),
+          formatNumber(m.mean),
+          formatNumber(m.median),
+          formatNumber(m.min),
+          formatNumber(m.max),
+          String(m.nonPositive),
+        ];
+      }),
+      [false, true, true, true, true, true, true],
+    ),
+    '',
+  ];
 }
 
 function skipped(report: Report): string[] {
@@ -305,7 +341,7 @@ function skipped(report: Report): string[] {
     '',
   );
   for (const l of sk.lines.slice(0, SKIPPED_LINES_LISTED)) {
-    out.push(`- ${escapeMarkdownPath(l.file)}:${l.line} ${l.reason}: ${escapeMarkdown(l.message)}`);
+    out.push(`- ${markdownPosition(l.file, l.line)} ${l.reason}: ${escapeMarkdown(l.message)}`);
   }
   if (sk.lines.length > SKIPPED_LINES_LISTED) {
     out.push(`- …and ${sk.lines.length - SKIPPED_LINES_LISTED} more (see the JSON report)`);
@@ -454,6 +490,7 @@ export function renderMarkdown(report: Report): string {
     '',
     ...simulation(report, ranked),
     ...rebalancing(report),
+    ...scoreMargins(ranked),
     ...suspects(ranked),
     ...skipped(report),
   ];

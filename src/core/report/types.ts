@@ -1,5 +1,6 @@
 import type { SchemaName, SkipReason, SkippedLine } from '../dataset/types.js';
 import type { ModelInfo } from '../embed/types.js';
+import type { ScoreMarginSummary } from './score-margins.js';
 
 /** Bumped only on breaking changes to the JSON report; documented in the README. */
 export const REPORT_VERSION = 1;
@@ -77,6 +78,11 @@ export interface BehaviorReport {
   /** Suggested upsampling factor when a rebalancing was computed. */
   upsampling?: number;
   /**
+   * The pairs' annotator margins (score_chosen − score_rejected), when the records carry
+   * UltraFeedback-style score fields.
+   */
+  scoreMargin?: ScoreMarginSummary;
+  /**
    * Label hints, least confident first: examples whose label a logistic regression fitted without
    * them contradicts (confidence: its out-of-sample probability of the given label; projection:
    * the position on the mean-difference axis, for the scatter and the old reports).
@@ -87,6 +93,8 @@ export interface BehaviorReport {
     label: 1 | -1;
     projection: number;
     confidence?: number;
+    /** The pair's score_chosen − score_rejected, when the record has both. */
+    scoreMargin?: number;
     text: string;
   }[];
 }
