@@ -23,6 +23,21 @@ const deviceLine = (model: Report['model'], verbose: boolean): string => {
   return !verbose && fellBack ? 'no GPU provider available, using CPU' : model.deviceReason;
 };
 
+/** How the behaviors were discovered (report.discovery), or nothing when the input named them. */
+export const discoveryLines = (report: Report): string[] => {
+  const d = report.discovery;
+  if (!d) return [];
+  const why =
+    d.reason === 'unlabeled' ? 'the input names no behaviors' : 'as --discover-behaviors asked';
+  const how =
+    d.criterion === 'silhouette'
+      ? `k = ${d.k} by silhouette in ${d.kRange[0]}..${d.kRange[1]}`
+      : `k = ${d.k} as given`;
+  return [
+    `Behaviors discovered (${why}): ${d.k} clusters of ${d.prompts} prompts, spherical k-means on their embeddings, ${how}, seed ${d.seed}; named by their most distinctive terms (--discover-behaviors off to turn off)`,
+  ];
+};
+
 /** Why nothing could be analyzed, or undefined when at least one behavior was. */
 export const noAnalyzableBehavior = (report: Report): string | undefined => {
   if (report.behaviors.length > 0) return undefined;
@@ -46,6 +61,7 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
   const lines = [
     `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
     `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
+    ...discoveryLines(report),
     ...(report.warnings ?? []).map((w) => `  ! ${w.kind}: ${terminalLine(w.message)}`),
   ];
   if (rows.length > 0) {

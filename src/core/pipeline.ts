@@ -28,6 +28,8 @@ import { resolveSimulationOptions } from './analysis/analyze.js';
 import { discoverBehaviors, discoveryReason, type DiscoverMode } from './discovery/discover.js';
 import { MIN_PROMPTS_PER_CLUSTER, K_RANGE } from './discovery/cluster.js';
 import type { DiscoveryReport } from './report/types.js';
+import { parseDiscoverMode } from '../shared/discover-mode.js';
+import { settingDefault } from '../shared/settings-manifest.js';
 
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
@@ -355,7 +357,8 @@ async function discover(
   signal: AbortSignal | undefined,
   report: (p: PipelineProgress) => void,
 ): Promise<DiscoveryReport | null> {
-  const mode = options.discoverBehaviors ?? 'unlabeled';
+  const mode =
+    options.discoverBehaviors ?? parseDiscoverMode(settingDefault('discoverBehaviors')) ?? 'off';
   const reason = discoveryReason(files, examples, mode);
   if (reason === null || mode === 'off') return null;
   const prompts = new Set(examples.map((e, r) => e.pair ?? `row ${r}`)).size;

@@ -5,14 +5,9 @@ import { excerpt } from '../dataset/text.js';
 import type { DatasetFile, Example } from '../dataset/types.js';
 import type { Embedder, EmbedProgress, TextSource } from '../embed/types.js';
 import type { DiscoveredCluster, DiscoveryReport } from '../report/types.js';
-import { clusterPrompts, K_RANGE } from './cluster.js';
+import type { DiscoverMode } from '../../shared/discover-mode.js';
+import { clusterPrompts } from './cluster.js';
 import { ClusterTermCounts } from './terms.js';
-
-/**
- * When behaviors are discovered: 'unlabeled' (default) when the input names none, 'off' never,
- * 'auto' always with k chosen by silhouette, a number always with that many clusters.
- */
-export type DiscoverMode = 'unlabeled' | 'off' | 'auto' | number;
 
 /** Terms kept per cluster in the report, and how many of them make its name. */
 const TERMS_KEPT = 8;
@@ -20,19 +15,6 @@ const TERMS_IN_NAME = 3;
 const EXAMPLES_KEPT = 5;
 /** Prompts read back from their files at a time. */
 const READ_BATCH = 1024;
-
-/** The value of --discover-behaviors / preferenceLens.discoverBehaviors, checked. */
-export function parseDiscoverMode(value: string | number): DiscoverMode {
-  const text = String(value).trim().toLowerCase();
-  if (text === 'unlabeled' || text === 'off' || text === 'auto') return text;
-  if (/^\d+$/.test(text)) {
-    const k = Number(text);
-    if (k >= 1 && k <= K_RANGE[1] * 10) return k;
-  }
-  throw new Error(
-    `discover behaviors: expected unlabeled, off, auto or a number of behaviors 1..${K_RANGE[1] * 10}, got "${value}"`,
-  );
-}
 
 /**
  * Why behaviors are discovered for this mixture, or null when they are not. 'unlabeled': every
@@ -52,6 +34,8 @@ export function discoveryReason(
   const first = examples[0]?.behavior;
   return examples.every((e) => e.behavior === first) ? 'unlabeled' : null;
 }
+
+export type { DiscoverMode };
 
 export interface DiscoverOptions {
   mode: Exclude<DiscoverMode, 'off' | 'unlabeled'> | 'unlabeled';
