@@ -1,6 +1,7 @@
 import type { Report } from '../core/report/types.js';
 import { boundNote } from '../shared/report-notes.js';
 import { terminalLine } from './terminal-text.js';
+import { discoverySummary } from '../shared/discovery-note.js';
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const fmtP = (p: number | undefined): string =>
@@ -24,19 +25,10 @@ const deviceLine = (model: Report['model'], verbose: boolean): string => {
 };
 
 /** How the behaviors were discovered (report.discovery), or nothing when the input named them. */
-export const discoveryLines = (report: Report): string[] => {
-  const d = report.discovery;
-  if (!d) return [];
-  const why =
-    d.reason === 'unlabeled' ? 'the input names no behaviors' : 'as --discover-behaviors asked';
-  const how =
-    d.criterion === 'silhouette'
-      ? `k = ${d.k} by silhouette in ${d.kRange[0]}..${d.kRange[1]}`
-      : `k = ${d.k} as given`;
-  return [
-    `Behaviors discovered (${why}): ${d.k} clusters of ${d.prompts} prompts, spherical k-means on their embeddings, ${how}, seed ${d.seed}; named by their most distinctive terms (--discover-behaviors off to turn off)`,
-  ];
-};
+export const discoveryLines = (report: Report): string[] =>
+  report.discovery
+    ? [`${discoverySummary(report.discovery)} (--discover-behaviors off: one behavior per file)`]
+    : [];
 
 /** Why nothing could be analyzed, or undefined when at least one behavior was. */
 export const noAnalyzableBehavior = (report: Report): string | undefined => {
