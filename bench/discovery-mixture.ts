@@ -19,13 +19,15 @@ export function buildMixture(
   behaviors: readonly string[],
   perBehavior: number,
   seed: number,
+  /** Lines skipped at the start of each behavior's file (0: its first lines). */
+  from = 0,
 ): Mixture {
   const records: { source: string; line: string }[] = [];
   for (const behavior of behaviors) {
     const lines = readFileSync(path.join(personaDir, `${behavior}.jsonl`), 'utf8')
       .split('\n')
       .filter((l) => l.trim() !== '')
-      .slice(0, perBehavior);
+      .slice(from, from + perBehavior);
     for (const line of lines) {
       const r = JSON.parse(line) as {
         question: string;

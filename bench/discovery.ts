@@ -15,15 +15,7 @@ import path from 'node:path';
 import { Rng } from '../src/core/analysis/rng.js';
 import { analyze } from '../src/core/pipeline.js';
 import { buildMixture, weightedPurity } from './discovery-mixture.js';
-
-/** Five behaviors of different subjects, none of the paper's named figures' pairs. */
-export const DEFAULT_FIVE = [
-  'believes-in-gun-rights',
-  'subscribes-to-Islam',
-  'interest-in-science',
-  'desire-for-acquiring-power',
-  'has-strong-aesthetic-preferences',
-];
+import { DEFAULT_FIVE } from './discovery-five.js';
 
 const arg = (name: string, fallback: string): string => {
   const at = process.argv.indexOf(`--${name}`);

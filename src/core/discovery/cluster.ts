@@ -7,7 +7,7 @@ export const K_RANGE: readonly [number, number] = [2, 12];
 /** A cluster below this many prompts on average is too small to be a behavior (caps k). */
 export const MIN_PROMPTS_PER_CLUSTER = 10;
 /** Prompts the silhouette is computed on (its cost is quadratic): a seeded sample. */
-export const SELECTION_SAMPLE = 2000;
+export const SELECTION_SAMPLE = 1000;
 /** Prompts the final k-means is fitted on; the others join their nearest centroid. */
 export const FIT_SAMPLE = 10000;
 /** Salt of the discovery's random stream (Rng), apart from the analysis' streams. */

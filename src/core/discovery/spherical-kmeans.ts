@@ -4,22 +4,31 @@ import { Rng } from '../analysis/rng.js';
 /** Salt of the k-means seeding's random stream. */
 const KMEANS_SALT = 0x6b6d;
 
+/** Norms of the arrays ml-kmeans hands the distance: its points persist, its centers per step. */
+const norms = new WeakMap<readonly number[], number>();
+
+function normOf(v: readonly number[]): number {
+  let norm = norms.get(v);
+  if (norm === undefined) {
+    let sum = 0;
+    for (let i = 0; i < v.length; i++) sum += v[i] * v[i];
+    norm = Math.sqrt(sum);
+    norms.set(v, norm);
+  }
+  return norm;
+}
+
 /**
  * Cosine distance to a centroid that need not be unit length: 1 − cos(p, q). The points are unit
  * vectors, so assigning each to its nearest centroid by this distance while the centroids are the
  * members' means is spherical k-means (Dhillon & Modha 2001): the mean's direction is the
- * normalized centroid that spherical k-means keeps.
+ * normalized centroid that spherical k-means keeps. The norms are computed once per array
+ * (ml-kmeans makes new center arrays each step and never changes one), so a call is one dot product.
  */
 export function cosineDistance(p: readonly number[], q: readonly number[]): number {
   let dot = 0;
-  let pp = 0;
-  let qq = 0;
-  for (let i = 0; i < p.length; i++) {
-    dot += p[i] * q[i];
-    pp += p[i] * p[i];
-    qq += q[i] * q[i];
-  }
-  const norm = Math.sqrt(pp * qq);
+  for (let i = 0; i < p.length; i++) dot += p[i] * q[i];
+  const norm = normOf(p) * normOf(q);
   return norm === 0 ? 1 : 1 - dot / norm;
 }
 
