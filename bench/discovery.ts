@@ -4,7 +4,7 @@
  * behaviors the pairs came from, the k chosen, and the time discovery takes (embedding the
  * prompts; clustering and naming) next to the time of embedding the rows themselves.
  *
- *   npx tsx bench/discovery.ts [--per 1000] [--behaviors a,b,...] [--random 10] [--seed 1234] [--cold]
+ *   npx tsx bench/discovery.ts [--per 1000] [--behaviors a,b,...] [--random 10] [--seed 1234] [--cold] [--k 5]
  *
  * --random R adds R mixtures of five behaviors drawn (seeded) from the 24 bundled ones;
  * --cold embeds with an empty cache, so the embedding times are a first run's.
@@ -27,6 +27,8 @@ const per = Number(arg('per', '1000'));
 const seed = Number(arg('seed', '1234'));
 const randomCount = Number(arg('random', '0'));
 const cold = process.argv.includes('--cold');
+/** --k N: discover N behaviors instead of choosing k by silhouette. */
+const fixedK = process.argv.includes('--k') ? Number(arg('k', '5')) : undefined;
 const named = arg('behaviors', DEFAULT_FIVE.join(',')).split(',');
 
 const all = readdirSync(personaDir)
@@ -54,6 +56,7 @@ const main = async () => {
         embed: cacheDir ? { cacheDir } : {},
         rebalance: false,
         simulation: { steps: 0 },
+        ...(fixedK === undefined ? {} : { discoverBehaviors: fixedK }),
       });
       const d = report.discovery;
       if (!d) throw new Error('no behaviors were discovered');

@@ -153,10 +153,13 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     // Shuffling labels across pairs would call this behavior noise: chosen and rejected share
     // their prompt, so the plain mean difference is smaller than a shuffle's (p = 1 here).
     const json = path.join(work, 'hh.json');
+    // One behavior, as the file was before behavior discovery became the default for it.
     const result = await analyze(
       [path.join(root, 'examples/hh-rlhf/harmless-base-test-first300.jsonl')],
       '--json',
       json,
+      '--discover-behaviors',
+      'off',
     );
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Report;
