@@ -5,6 +5,8 @@ import { clusterPrompts } from '../../src/core/discovery/cluster.js';
 import { gram, meanSilhouette } from '../../src/core/discovery/silhouette.js';
 import { ClusterTermCounts, terms } from '../../src/core/discovery/terms.js';
 import { parseDiscoverMode } from '../../src/shared/discover-mode.js';
+import { analyzeOptions, readSettings, type SettingsReader } from '../../src/extension/config.js';
+import manifest from '../../package.json' with { type: 'json' };
 
 /** Three seeded blobs on the sphere in d = 32: rows i % 3 share a direction. */
 const blobs = (n: number, dim = 32, spread = 0.6): Float32Array => {
@@ -127,5 +129,29 @@ describe('discovery: option values', () => {
     expect(parseDiscoverMode('0')).toBeNull();
     expect(parseDiscoverMode('2.5')).toBeNull();
     expect(parseDiscoverMode('many')).toBeNull();
+  });
+});
+
+describe('discovery: the VS Code setting', () => {
+  const props = manifest.contributes.configuration.properties as Record<
+    string,
+    { default: unknown }
+  >;
+  const reader =
+    (value: unknown): SettingsReader =>
+    <T>(key: string) =>
+      key === 'discoverBehaviors'
+        ? {
+            key,
+            defaultValue: props['preferenceLens.discoverBehaviors'].default as T,
+            workspaceValue: value as T,
+          }
+        : { key, defaultValue: props[`preferenceLens.${key}`]?.default as T };
+
+  it('is declared with the default unlabeled and reaches the analysis options', () => {
+    expect(props['preferenceLens.discoverBehaviors'].default).toBe('unlabeled');
+    expect(analyzeOptions(readSettings(reader('4'), true)).discoverBehaviors).toBe(4);
+    expect(analyzeOptions(readSettings(reader('off'), true)).discoverBehaviors).toBe('off');
+    expect(analyzeOptions(readSettings(reader('lots'), true)).discoverBehaviors).toBe('unlabeled');
   });
 });
