@@ -1,8 +1,9 @@
 /**
- * Behavior discovery through the built CLI on the bundled HH-RLHF sample (300 pairs, no behavior
- * field): the summary says so, the Markdown report lists the clusters, and rows.jsonl of
- * --save-embeddings names each row's discovered behavior.
+ * Behavior discovery through the built CLI on the first 120 pairs of the bundled HH-RLHF sample
+ * (no behavior field): the summary says so, the Markdown report lists the clusters, and rows.jsonl
+ * of --save-embeddings names each row's discovered behavior.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -10,8 +11,16 @@ import type { Report } from '../../src/core/report/types.js';
 import { cli, root } from './cli-helpers.js';
 import { tempDir } from './embed-helpers.js';
 
-const hh = path.join(root, 'examples', 'hh-rlhf', 'harmless-base-test-first300.jsonl');
 const cache = tempDir('cli-discovery-cache');
+// Line 87 has an empty reply (skipped): 119 pairs.
+const hh = path.join(tempDir('cli-discovery-data'), 'harmless-first120.jsonl');
+writeFileSync(
+  hh,
+  readFileSync(path.join(root, 'examples', 'hh-rlhf', 'harmless-base-test-first300.jsonl'), 'utf8')
+    .split('\n')
+    .slice(0, 120)
+    .join('\n') + '\n',
+);
 
 describe('CLI: discovered behaviors', () => {
   it('clusters an unlabeled HH-RLHF file and says so in the summary, the reports and rows.jsonl', async () => {
@@ -44,12 +53,12 @@ describe('CLI: discovered behaviors', () => {
     expect(d.reason).toBe('unlabeled');
     expect(d.criterion).toBe('silhouette');
     expect(d.k).toBeGreaterThanOrEqual(2);
-    expect(d.k).toBeLessThanOrEqual(12);
-    expect(d.prompts).toBe(299); // line 87 is skipped (empty reply)
-    expect(d.clusters.reduce((s, c) => s + c.size, 0)).toBe(299);
+    expect(d.k).toBeLessThanOrEqual(11); // capped: 10 prompts per cluster on average
+    expect(d.prompts).toBe(119);
+    expect(d.clusters.reduce((s, c) => s + c.size, 0)).toBe(119);
     expect(report.behaviors).toHaveLength(d.k);
     expect(result.stdout).toMatch(
-      /Behaviors discovered \(the input names no behaviors\): \d+ clusters of 299 pair prompts/,
+      /Behaviors discovered \(the input names no behaviors\): \d+ clusters of 119 pair prompts/,
     );
     const markdown = await readFile(md, 'utf8');
     expect(markdown).toContain('## Discovered behaviors');
@@ -59,7 +68,7 @@ describe('CLI: discovered behaviors', () => {
       .split('\n')
       .map((l) => JSON.parse(l) as { behavior: string; pair: number; line: number });
     const names = new Set(d.clusters.map((c) => c.name));
-    expect(rows).toHaveLength(598);
+    expect(rows).toHaveLength(238);
     expect(rows.every((r) => names.has(r.behavior))).toBe(true);
     // Both rows of a pair share its cluster; every cluster's first prompt is where the report says.
     for (let i = 0; i < rows.length; i += 2) expect(rows[i + 1].behavior).toBe(rows[i].behavior);
@@ -87,7 +96,7 @@ describe('CLI: discovered behaviors', () => {
       300_000,
     );
     expect(fixed.code).toBe(0);
-    expect(fixed.stdout).toMatch(/3 clusters of 299 pair prompts.*k = 3 as set/);
+    expect(fixed.stdout).toMatch(/3 clusters of 119 pair prompts.*k = 3 as set/);
     const off = await cli(
       [
         'analyze',
