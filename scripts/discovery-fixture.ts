@@ -16,6 +16,6 @@ const mixture = buildMixture(path.join('examples', 'persona'), DEFAULT_FIVE, 60,
 writeFileSync(path.join(out, 'persona-mixture.jsonl'), mixture.jsonl);
 writeFileSync(
   path.join(out, 'persona-mixture.sources.json'),
-  JSON.stringify(mixture.sources, null, 0) + '\n',
+  JSON.stringify(mixture.sources, null, 2) + '\n',
 );
 console.log(`wrote ${mixture.sources.length} pairs to ${out}`);
