@@ -362,7 +362,16 @@ async function discover(
   const reason = discoveryReason(files, examples, mode);
   if (reason === null || mode === 'off') return null;
   const prompts = new Set(examples.map((e, r) => e.pair ?? `row ${r}`)).size;
-  if (reason === 'unlabeled' && prompts < K_RANGE[0] * MIN_PROMPTS_PER_CLUSTER) return null;
+  const least =
+    mode === 'auto' || mode === 'unlabeled' ? K_RANGE[0] * MIN_PROMPTS_PER_CLUSTER : mode;
+  if (prompts < least) {
+    if (reason === 'unlabeled') return null;
+    // Asked for explicitly: say why it cannot be done (unusable input, exit 2), before the prompts are embedded.
+    throw new DatasetInputError(
+      files.map((f) => f.file).join(', '),
+      `cannot discover ${mode === 'auto' ? 'behaviors' : `${mode} behaviors`} in ${prompts} prompts: ${mode === 'auto' ? `automatic k needs at least ${least}` : 'k must not exceed the number of prompts'}`,
+    );
+  }
   report({ stage: 'embed', message: 'embedding prompts for behavior discovery', fraction: 0 });
   const seed = resolveSimulationOptions(definedOnly(options.simulation)).seed;
   const { report: found } = await discoverBehaviors(examples, embedder, {

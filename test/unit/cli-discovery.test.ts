@@ -115,6 +115,17 @@ describe('CLI: discovered behaviors', () => {
     expect(off.code).toBe(0);
     expect(off.stdout).not.toContain('Behaviors discovered');
     expect(off.stdout).toMatch(/1 behavior\(s\)/);
+    // 15 pairs: too few to choose k (a usage error, exit 2), and too few to split when unlabeled.
+    const small = path.join(path.dirname(hh), 'harmless-first15.jsonl');
+    writeFileSync(small, readFileSync(hh, 'utf8').split('\n').slice(0, 15).join('\n') + '\n');
+    const tooFew = await cli(
+      ['analyze', small, '--cache-dir', cache, '--no-progress', '--discover-behaviors', 'auto'],
+      300_000,
+    );
+    expect(tooFew.code).toBe(2);
+    expect(tooFew.stderr).toContain(
+      'cannot discover behaviors in 15 prompts: automatic k needs at least 20',
+    );
     const bad = await cli(['analyze', hh, '--discover-behaviors', 'many']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--discover-behaviors');
