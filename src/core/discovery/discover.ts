@@ -38,7 +38,8 @@ export function discoveryReason(
 export type { DiscoverMode };
 
 export interface DiscoverOptions {
-  mode: Exclude<DiscoverMode, 'off' | 'unlabeled'> | 'unlabeled';
+  /** 'unlabeled' clusters with an automatic k, as 'auto' does. */
+  mode: Exclude<DiscoverMode, 'off'>;
   reason: DiscoveryReport['reason'];
   seed: number;
   signal?: AbortSignal;
