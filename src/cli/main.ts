@@ -10,6 +10,7 @@ import { formatSummary, noAnalyzableBehavior } from './summary.js';
 import {
   type CliOptions,
   parseBatch,
+  parseDiscoverBehaviors,
   parseFraction,
   parseIntInRange,
   parseMaxSuspects,
@@ -118,7 +119,17 @@ const runPrecomputed = (
   if (!opts.rows) throw new UsageError('--embeddings needs --rows (the file export-rows wrote)');
   if (inputs.length > 0)
     throw new UsageError('with --embeddings the rows file stands for the datasets: give no paths');
-  const { read: _read, embed: _embed, alignedModel: _aligned, ...rest } = toAnalyzeOptions(opts);
+  if (opts.discoverBehaviors === 'auto' || typeof opts.discoverBehaviors === 'number')
+    throw new UsageError(
+      '--discover-behaviors needs the prompts embedded by a model: not available with --embeddings',
+    );
+  const {
+    read: _read,
+    embed: _embed,
+    alignedModel: _aligned,
+    discoverBehaviors: _discover,
+    ...rest
+  } = toAnalyzeOptions(opts);
   return analyzePrecomputed(
     { rows: opts.rows, embeddings: opts.embeddings!, answerRows: opts.answerRows },
     rest,
@@ -282,6 +293,11 @@ export const buildProgram = (): Command => {
       parseFraction,
     )
     .option('--aligned-model <id|path>', 'aligned checkpoint of --model for two-model misalignment')
+    .option(
+      '--discover-behaviors <k|auto|off|unlabeled>',
+      'cluster the prompts and analyze the clusters as behaviors: unlabeled (default: when the input names none), auto (always; k by silhouette in 2..12), a number k, or off',
+      parseDiscoverBehaviors,
+    )
     .option('--no-rebalance', 'skip the rebalancing suggestion and its simulated joint run')
     .option(
       '--rebalance-out <path>',

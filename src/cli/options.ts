@@ -4,6 +4,7 @@ import type { DeviceRequest, Pooling } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
 import type { SimulationOptions } from '../core/report/types.js';
 import type { GateKind } from './gate.js';
+import { MAX_DISCOVERED, parseDiscoverMode, type DiscoverMode } from '../shared/discover-mode.js';
 
 /** Raw option values as commander parses them from `preference-lens analyze`. */
 export interface CliOptions {
@@ -34,6 +35,7 @@ export interface CliOptions {
   maxSuspects: number;
   labelHintCutoff?: number;
   alignedModel?: string;
+  discoverBehaviors?: DiscoverMode;
   rebalance: boolean;
   rebalanceOut?: string;
   rebalanceTolerance?: number;
@@ -103,6 +105,16 @@ export const parseFraction = (value: string): number => {
   return n;
 };
 
+/** --discover-behaviors: unlabeled, off, auto or a number of behaviors. */
+export const parseDiscoverBehaviors = (value: string): DiscoverMode => {
+  const mode = parseDiscoverMode(value);
+  if (mode === null)
+    throw new InvalidArgumentError(
+      `expected unlabeled, off, auto or a number of behaviors from 1 to ${MAX_DISCOVERED}`,
+    );
+  return mode;
+};
+
 /** A count of label hints to list, or `all` (Infinity): every flagged example. */
 export const parseMaxSuspects = (value: string): number =>
   value === 'all' ? Number.POSITIVE_INFINITY : parseNonNegativeInt(value);
@@ -159,6 +171,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
     rebalance: o.rebalance || o.rebalanceOut !== undefined,
     rebalanceTolerance: o.rebalanceTolerance,
     analysisThreads: o.analysisThreads,
+    discoverBehaviors: o.discoverBehaviors,
     alignedModel: o.alignedModel
       ? {
           model: o.alignedModel,

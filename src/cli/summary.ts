@@ -1,6 +1,7 @@
 import type { Report } from '../core/report/types.js';
 import { boundNote } from '../shared/report-notes.js';
 import { terminalLine } from './terminal-text.js';
+import { discoverySummary } from '../shared/discovery-note.js';
 
 const fmt = (x: number, digits = 3): string => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 const fmtP = (p: number | undefined): string =>
@@ -22,6 +23,12 @@ const deviceLine = (model: Report['model'], verbose: boolean): string => {
     /(unavailable \(.*\); fell back to cpu|^no GPU execution provider)/.test(model.deviceReason);
   return !verbose && fellBack ? 'no GPU provider available, using CPU' : model.deviceReason;
 };
+
+/** How the behaviors were discovered (report.discovery), or nothing when the input named them. */
+export const discoveryLines = (report: Report): string[] =>
+  report.discovery
+    ? [`${discoverySummary(report.discovery)} (--discover-behaviors off: one behavior per file)`]
+    : [];
 
 /** Why nothing could be analyzed, or undefined when at least one behavior was. */
 export const noAnalyzableBehavior = (report: Report): string | undefined => {
@@ -46,6 +53,7 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
   const lines = [
     `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
     `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
+    ...discoveryLines(report),
     ...(report.warnings ?? []).map((w) => `  ! ${w.kind}: ${terminalLine(w.message)}`),
   ];
   if (rows.length > 0) {

@@ -26,6 +26,12 @@ import {
 } from './report/types.js';
 import { TOOL_VERSION } from './version.js';
 import { mixedSchemaWarning } from './analysis/verdicts.js';
+import { resolveSimulationOptions } from './analysis/analyze.js';
+import { discoverBehaviors, discoveryReason, type DiscoverMode } from './discovery/discover.js';
+import { MIN_PROMPTS_PER_CLUSTER, K_RANGE } from './discovery/cluster.js';
+import type { DiscoveryReport } from './report/types.js';
+import { parseDiscoverMode } from '../shared/discover-mode.js';
+import { settingDefault } from '../shared/settings-manifest.js';
 
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
@@ -52,6 +58,11 @@ export interface AnalyzeOptions {
   analysisThreads?: number;
   /** Two-model misalignment: the aligned checkpoint (the main model is the base). */
   alignedModel?: EmbedderOptions;
+  /**
+   * Behavior discovery (src/core/discovery): 'unlabeled' (default) clusters the prompts when the
+   * input names no behaviors; 'auto' or a number always; 'off' never.
+   */
+  discoverBehaviors?: DiscoverMode;
 }
 
 export type PipelineStage = 'read' | 'embed' | 'analyze' | 'simulate' | 'done';
@@ -155,6 +166,8 @@ export async function analyze(
 
   const embedder = options.embedder ?? (await createEmbedder(options.embed ?? {}));
   let embeddings: Embeddings;
+  let discovery: DiscoveryReport | null;
+  let discoveryMs: number;
   let head: AnswerHead | undefined;
   let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
   const texts = rowTexts(examples);
@@ -171,6 +184,9 @@ export async function analyze(
   try {
     report({ stage: 'embed', message: `embedding with ${embedder.info.id}`, fraction: 0 });
     embeddings = await embedder.embed(texts, signal, embedProgress(MAIN_EMBED));
+    const tDiscover = performance.now();
+    discovery = await discover(files, examples, embedder, options, signal, report);
+    discoveryMs = performance.now() - tDiscover;
     head = embedder.answerHead ? await embedder.answerHead(' Yes', ' No') : undefined;
     if (options.alignedModel) {
       const second = await createEmbedder(options.alignedModel);
@@ -323,11 +339,14 @@ export async function analyze(
     simulation: analysis.simulation,
     twoModel: analysis.twoModel,
     rebalancing: analysis.rebalancing,
+    discovery,
     skipped: { total: skipped.length, byReason, lines: skipped },
     thresholds: analysis.thresholds,
     timings: {
       readMs: Math.round(t1 - t0),
-      embedMs: Math.round(t2 - t1),
+      // The prompts' embedding and the clustering are discovery's time (timings.discoveryMs).
+      embedMs: Math.round(t2 - t1 - discoveryMs),
+      ...(discovery ? { discoveryMs: Math.round(discoveryMs) } : {}),
       analysisMs: Math.round(t3 - t2),
       embeddedRows: lastEmbed.total - lastEmbed.cached,
       cachedRows: lastEmbed.cached,
@@ -335,4 +354,49 @@ export async function analyze(
   };
   report({ stage: 'done', message: 'done', fraction: 1 });
   return { report: result, examples, embeddings, skipped, files };
+}
+
+/**
+ * Behavior discovery when the options or the input call for it (discoveryReason): the prompts are
+ * clustered and every row gets its cluster as its behavior. An unlabeled input too small to split
+ * (fewer than K_RANGE[0] · MIN_PROMPTS_PER_CLUSTER prompts) stays one behavior.
+ */
+async function discover(
+  files: readonly DatasetFile[],
+  examples: Example[],
+  embedder: Embedder,
+  options: AnalyzeOptions,
+  signal: AbortSignal | undefined,
+  report: (p: PipelineProgress) => void,
+): Promise<DiscoveryReport | null> {
+  const mode =
+    options.discoverBehaviors ?? parseDiscoverMode(settingDefault('discoverBehaviors')) ?? 'off';
+  const reason = discoveryReason(files, examples, mode);
+  if (reason === null || mode === 'off') return null;
+  const prompts = new Set(examples.map((e, r) => e.pair ?? `row ${r}`)).size;
+  const least =
+    mode === 'auto' || mode === 'unlabeled' ? K_RANGE[0] * MIN_PROMPTS_PER_CLUSTER : mode;
+  if (prompts < least) {
+    if (reason === 'unlabeled') return null;
+    // Asked for explicitly: say why it cannot be done (unusable input, exit 2), before the prompts are embedded.
+    throw new DatasetInputError(
+      files.map((f) => f.file).join(', '),
+      `cannot discover ${mode === 'auto' ? 'behaviors' : `${mode} behaviors`} in ${prompts} prompts: ${mode === 'auto' ? `automatic k needs at least ${least}` : 'k must not exceed the number of prompts'}`,
+    );
+  }
+  report({ stage: 'embed', message: 'embedding prompts for behavior discovery', fraction: 0 });
+  const seed = resolveSimulationOptions(definedOnly(options.simulation)).seed;
+  const { report: found } = await discoverBehaviors(examples, embedder, {
+    mode,
+    reason,
+    seed,
+    signal,
+    onEmbedProgress: (p) =>
+      report({
+        stage: 'embed',
+        message: `prompts: ${p.done}/${p.total} (${p.cached} cached)`,
+        fraction: p.total ? p.done / p.total : 1,
+      }),
+  });
+  return found;
 }

@@ -6,6 +6,7 @@
  * built on `WorkspaceConfiguration.inspect`, so the workspace-trust filtering is unit-tested here.
  */
 import type * as vscode from 'vscode';
+import { parseDiscoverMode, type DiscoverMode } from '../shared/discover-mode.js';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
 import type { DeviceRequest, EmbedderOptions, Pooling } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
@@ -61,6 +62,8 @@ export interface ExtensionSettings {
   /** Largest simulated test-accuracy loss a rebalancing suggestion may cost any behavior. */
   rebalanceTolerance: number;
   mixtureScope: MixtureScope;
+  /** Behavior discovery (preferenceLens.discoverBehaviors): unlabeled, off, auto or k. */
+  discoverBehaviors: DiscoverMode;
   batchSize: number | null;
   threads: number | null;
   analysisThreads: number | null;
@@ -164,6 +167,9 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     maxLabelErrorHints: get('maxLabelErrorHints', isNonNegative),
     rebalanceTolerance: get('rebalanceTolerance', (v) => typeof v === 'number' && v >= 0 && v <= 1),
     mixtureScope: oneOf<MixtureScope>('mixtureScope'),
+    discoverBehaviors:
+      parseDiscoverMode(get<unknown>('discoverBehaviors', (v) => parseDiscoverMode(v) !== null)) ??
+      'unlabeled',
     batchSize: nullableNumber('batchSize', true),
     threads: nullableNumber('threads', true),
     analysisThreads: nullableNumber('analysisThreads', true),
@@ -230,6 +236,7 @@ export const analyzeOptions = (
     thresholds,
     maxSuspects: s.maxLabelErrorHints,
     rebalanceTolerance: s.rebalanceTolerance,
+    discoverBehaviors: s.discoverBehaviors,
     ...(s.analysisThreads === null ? {} : { analysisThreads: Math.round(s.analysisThreads) }),
   };
 };

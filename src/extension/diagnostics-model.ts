@@ -12,9 +12,12 @@ import type {
   WarningKind,
 } from '../core/report/types.js';
 
+import { discoverySummary } from '../shared/discovery-note.js';
+
 export const DIAGNOSTIC_SOURCE = 'Preference Lens';
 
-export type DiagnosticCode = WarningKind | MixtureWarningKind | 'malformed-line' | 'skipped-line';
+export type DiagnosticCode =
+  WarningKind | MixtureWarningKind | 'malformed-line' | 'skipped-line' | 'discovered-behavior';
 export type PlainSeverity = 'error' | 'warning' | 'information' | 'hint';
 
 export interface PlainDiagnostic {
@@ -105,6 +108,34 @@ export const buildDiagnostics = (
         severity: w.kind === 'mixed-schemas' ? 'warning' : 'information',
         code: w.kind,
         message: w.message,
+      });
+    }
+  }
+
+  // Discovered behaviors: information on each cluster's first prompt, its examples as related
+  // information, so the Problems panel shows what each cluster holds and where.
+  const discovery = report.discovery;
+  if (discovery) {
+    for (const cluster of discovery.clusters) {
+      const first = cluster.examples[0];
+      if (!first) continue;
+      push({
+        file: first.file,
+        line: Math.max(0, first.line - 1),
+        startColumn: 0,
+        endColumn: null,
+        severity: 'information',
+        code: 'discovered-behavior',
+        message:
+          `Discovered behavior ${cluster.name}: ${cluster.size} of ${discovery.prompts} prompts, ` +
+          `terms ${cluster.terms.join(', ')}. ${discoverySummary(discovery)} ` +
+          `(preferenceLens.discoverBehaviors: off for one behavior per file)`,
+        behavior: cluster.name,
+        related: cluster.examples.map((e) => ({
+          file: e.file,
+          line: Math.max(0, e.line - 1),
+          message: `${cluster.name}: ${e.text}`,
+        })),
       });
     }
   }

@@ -153,10 +153,13 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     // Shuffling labels across pairs would call this behavior noise (chosen and rejected share
     // their prompt: p = 1 unpaired); the sign-flip test on the pair differences does not.
     const json = path.join(work, 'hh.json');
+    // One behavior, as the file was before behavior discovery became the default for it.
     const result = await analyze(
       [path.join(root, 'examples/hh-rlhf/harmless-base-test-first300.jsonl')],
       '--json',
       json,
+      '--discover-behaviors',
+      'off',
     );
     expect(result.code).toBe(0);
     const report = JSON.parse(await readFile(json, 'utf8')) as Report;

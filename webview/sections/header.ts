@@ -2,6 +2,7 @@ import { h } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, Section } from '../types.js';
 import { verdictFigure } from './verdict.js';
+import { discoverySummary } from '../../src/shared/discovery-note.js';
 
 function stat(label: string, value: string, tone?: string): HTMLElement {
   return h(
@@ -48,7 +49,7 @@ export function headerSection(ctx: Ctx): Section {
         }),
         h('p', {
           class: 'meta',
-          text: `${Number.isNaN(created.getTime()) ? r.createdAt : created.toLocaleString()} · ${r.tool.name} ${r.tool.version} · ${r.inputs.length} input file${r.inputs.length === 1 ? '' : 's'} · read ${formatNumber(r.timings.readMs / 1000, 1)} s, embed ${formatNumber(r.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(r.timings.analysisMs / 1000, 1)} s`,
+          text: `${Number.isNaN(created.getTime()) ? r.createdAt : created.toLocaleString()} · ${r.tool.name} ${r.tool.version} · ${r.inputs.length} input file${r.inputs.length === 1 ? '' : 's'} · read ${formatNumber(r.timings.readMs / 1000, 1)} s, embed ${formatNumber(r.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(r.timings.analysisMs / 1000, 1)} s${r.timings.discoveryMs === undefined ? '' : `, behavior discovery ${formatNumber(r.timings.discoveryMs / 1000, 1)} s`}`,
         }),
         ...(ctx.payload.mixture
           ? [h('p', { id: 'mixture-line', class: 'meta', text: ctx.payload.mixture })]
@@ -68,6 +69,30 @@ export function headerSection(ctx: Ctx): Section {
   );
 
   el.append(verdictFigure(ctx));
+  // Discovered behaviors: said first, since every name below is a cluster, not the input's.
+  if (r.discovery) {
+    const list = h('ul', { class: 'discovered-list' });
+    for (const c of r.discovery.clusters) {
+      const item = h(
+        'li',
+        { data: { behavior: c.name } },
+        h('strong', { text: c.name }),
+        `: ${c.terms.join(', ')}`,
+      );
+      item.addEventListener('click', () => ctx.select(c.name));
+      list.append(item);
+    }
+    el.append(
+      h(
+        'div',
+        { class: 'callout info', id: 'discovery' },
+        h('span', { class: 'badge discovered', text: 'discovered behaviors' }),
+        ' ',
+        discoverySummary(r.discovery),
+        list,
+      ),
+    );
+  }
   // DPO-level warnings one by one; label-error warnings (often one per behavior) in one line.
   const major = r.behaviors.flatMap((b) =>
     b.warnings

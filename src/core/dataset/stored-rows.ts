@@ -138,6 +138,16 @@ export class FileRows {
     return this.behaviorNames[this.chunk(index).behaviors[index & MASK]];
   }
 
+  /** Gives row `index` another behavior (behavior discovery assigns clusters after reading). */
+  setBehavior(index: number, name: string): void {
+    let behavior = this.behaviorIndex.get(name);
+    if (behavior === undefined) {
+      behavior = this.behaviorNames.push(name) - 1;
+      this.behaviorIndex.set(name, behavior);
+    }
+    this.chunk(index).behaviors[index & MASK] = behavior;
+  }
+
   line(index: number): number {
     return this.chunk(index).lines[index & MASK];
   }
@@ -224,6 +234,10 @@ export class StoredExample implements Example {
 
   get behavior(): string {
     return this.source.behavior(this.index);
+  }
+
+  set behavior(name: string) {
+    this.source.setBehavior(this.index, name);
   }
 
   get label(): 1 | -1 {

@@ -4,6 +4,7 @@ import { formatPosition } from '../dataset/position.js';
 import type { BehaviorReport, Curve, Report } from './types.js';
 import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 import { priorityOrder } from '../../shared/report-facts.js';
+import { discoverySummary } from '../../shared/discovery-note.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -325,6 +326,34 @@ function scoreMargins(ranked: BehaviorReport[]): string[] {
   ];
 }
 
+/** The discovered behaviors: how they were found, each cluster's terms, size and first prompts. */
+function discoverySection(report: Report): string[] {
+  const d = report.discovery;
+  if (!d) return [];
+  const rows = d.clusters.map((c) => [
+    escapeMarkdown(c.name),
+    String(c.size),
+    escapeMarkdown(c.terms.join(', ')),
+    c.examples
+      .slice(0, 2)
+      .map((e) => `${escapeMarkdownPath(e.file)}:${e.line} ${escapeMarkdown(clip(e.text, 80))}`)
+      .join('<br>'),
+  ]);
+  return [
+    '## Discovered behaviors',
+    '',
+    escapeMarkdown(discoverySummary(d)),
+    '',
+    table(['behavior', 'prompts', 'distinctive terms', 'first prompts'], rows, [
+      false,
+      true,
+      false,
+      false,
+    ]),
+    '',
+  ];
+}
+
 function skipped(report: Report): string[] {
   const sk = report.skipped;
   const out = ['## Skipped lines', ''];
@@ -421,8 +450,9 @@ export function renderMarkdown(report: Report): string {
     `- Device: ${m.device}${m.deviceReason ? ` (${escapeMarkdown(m.deviceReason)})` : ''}`,
     `- Created: ${report.createdAt} by ${report.tool.name} ${report.tool.version}`,
     `- Inputs: ${report.inputs.map((i) => `${escapeMarkdownPath(i.file)} (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
-    `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s`,
+    `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s${report.timings.discoveryMs === undefined ? '' : `, behavior discovery ${formatNumber(report.timings.discoveryMs / 1000, 1)} s`}`,
     '',
+    ...discoverySection(report),
     ...(report.warnings?.length
       ? [
           '## About this mixture',

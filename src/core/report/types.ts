@@ -214,6 +214,44 @@ export interface Rebalancing {
   jointAfter: JointRun;
 }
 
+/** One discovered behavior: a cluster of prompts, named by its most distinctive terms. */
+export interface DiscoveredCluster {
+  /** The behavior's name in the rest of the report: "#1 gun, rights, firearms (412 pairs)". */
+  name: string;
+  /** Most distinctive terms first (c-TF-IDF). */
+  terms: string[];
+  /** Prompts (pairs, or rows for unpaired data) in the cluster. */
+  size: number;
+  /** Its first prompts in reading order (up to 5): where they are and their text, cut short. */
+  examples: { file: string; line: number; text: string }[];
+}
+
+/** How the behaviors were discovered, when the input named none (or --discover-behaviors asked). */
+export interface DiscoveryReport {
+  method: 'spherical-kmeans';
+  /** 'unlabeled': the input had no behavior field; 'requested': the option asked for it. */
+  reason: 'unlabeled' | 'requested';
+  /** Clusters found (non-empty), and the range an automatic k was chosen in. */
+  k: number;
+  kRange: [number, number];
+  /** 'silhouette': best mean cosine silhouette within kRange; 'fixed': k was given. */
+  criterion: 'silhouette' | 'fixed';
+  /** Mean silhouette per candidate k on the selection sample (empty for a fixed k). */
+  scores: { k: number; silhouette: number }[];
+  seed: number;
+  /** What a prompt is: a pair's shared prompt, or a row's text for unpaired data. */
+  unit: 'pair' | 'row';
+  prompts: number;
+  /** Prompts in the silhouette sample and in the final k-means fit (the rest join the nearest centroid). */
+  selectionSample: number;
+  fitSample: number;
+  /** Embedding the prompts (with the run's model and cache), and clustering plus naming. */
+  embedMs: number;
+  clusterMs: number;
+  /** Largest first. */
+  clusters: DiscoveredCluster[];
+}
+
 export interface Report {
   version: typeof REPORT_VERSION;
   createdAt: string;
@@ -248,6 +286,8 @@ export interface Report {
     boundCheck?: BoundCheck;
   };
   rebalancing: Rebalancing | null;
+  /** Present (non-null) when the behaviors are clusters of the prompts, not named by the input. */
+  discovery?: DiscoveryReport | null;
   /** Counts of skipped lines per reason, and the lines themselves. */
   skipped: { total: number; byReason: Partial<Record<SkipReason, number>>; lines: SkippedLine[] };
   thresholds: {
@@ -270,5 +310,7 @@ export interface Report {
     /** Rows the model had to embed, and rows served from the embedding cache. */
     embeddedRows?: number;
     cachedRows?: number;
+    /** Behavior discovery: embedding the prompts, clustering and naming (not in embedMs). */
+    discoveryMs?: number;
   };
 }
