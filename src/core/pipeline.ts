@@ -22,6 +22,7 @@ import {
   type Report,
   type SimulationOptions,
 } from './report/types.js';
+import type { RowFlag } from './report/sidecar-types.js';
 import { TOOL_VERSION } from './version.js';
 import { mixedSchemaWarning } from './analysis/verdicts.js';
 
@@ -69,6 +70,8 @@ export interface AnalyzeResult {
   skipped: SkippedLine[];
   /** The files as read (rows and skipped lines per file), e.g. to write a rebalanced dataset. */
   files: DatasetFile[];
+  /** Rows (indices into examples) flagged per kind, for the report's sidecar (browse table, map). */
+  rowFlags: RowFlag[];
 }
 
 const MAIN_EMBED = 'embedding';
@@ -254,6 +257,7 @@ export async function analyze(
     const {
       index: _index,
       suspects,
+      suspectRows: _suspectRows,
       wrongSideCount,
       pastOppositeMeanCount,
       upsampling,
@@ -322,5 +326,8 @@ export async function analyze(
     },
   };
   report({ stage: 'done', message: 'done', fraction: 1 });
-  return { report: result, examples, embeddings, skipped, files };
+  const rowFlags: RowFlag[] = [
+    { kind: 'possible-label-error', rows: analysis.behaviors.flatMap((b) => b.suspectRows) },
+  ];
+  return { report: result, examples, embeddings, skipped, files, rowFlags };
 }
