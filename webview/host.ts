@@ -3,12 +3,15 @@
  * report, a small adapter that reads the embedded payload and handles intents locally.
  */
 import type { HostToWebview, ReportPayload, WebviewToHost } from '../src/shared/protocol.js';
+import type { RowFilter } from './rows.js';
 
 export interface SavedState {
   payload: ReportPayload;
   curveBehavior?: string;
   /** The map's behavior filter (empty: all). */
   mapBehavior?: string;
+  /** The rows' filter the map and the browse table share (search, behavior, label, flag, …). */
+  rowFilter?: Partial<RowFilter>;
 }
 
 export interface Host {
