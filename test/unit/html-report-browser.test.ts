@@ -296,6 +296,11 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     const inDom = await page.locator('#browse-table tbody tr[data-index]').count();
     expect(inDom).toBeGreaterThan(5);
     expect(inDom).toBeLessThan(80);
+    // One fixed height per row (flag badges included): the virtual positions are the real ones.
+    const heights = await page
+      .locator('#browse-table tbody tr[data-index]')
+      .evaluateAll((trs) => trs.map((tr) => tr.getBoundingClientRect().height));
+    expect(new Set(heights)).toEqual(new Set([26]));
     // Scrolled to the end, the last row of the mixture is there.
     await page.locator('#browse-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
     await expect

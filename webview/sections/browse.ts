@@ -19,6 +19,16 @@ import { flagText } from './row-filters.js';
 const ROW_HEIGHT = 26;
 const OVERSCAN = 12;
 
+/** A long file name loses its middle, never its line number: `subscribes-t…ism.jsonl:12`. */
+const LOCATION_CHARS = 18;
+export const shortLocation = (location: string): string => {
+  const colon = location.lastIndexOf(':');
+  const name = location.slice(0, colon);
+  if (name.length <= LOCATION_CHARS) return location;
+  const keep = LOCATION_CHARS - 1;
+  return `${name.slice(0, Math.ceil(keep / 2))}…${name.slice(name.length - Math.floor(keep / 2))}${location.slice(colon)}`;
+};
+
 type SortKey = 'order' | 'longest' | 'shortest' | 'flagged';
 
 function sortRows(model: RowModel, rows: Uint32Array, key: SortKey): Uint32Array {
@@ -165,7 +175,11 @@ export function browseSection(ctx: Ctx): Section {
         ...flags.map((f) => h('span', { class: `badge ${f}`, text: flagText(f), title: f })),
       ),
       h('td', { class: 'num', text: model.lengthOf(i).toLocaleString() }),
-      h('td', { class: 'mono', text: model.location(i), title: model.fileOf(i) }),
+      h('td', {
+        class: 'mono',
+        text: shortLocation(model.location(i)),
+        title: `${model.fileOf(i)}:${sc.line[i]}`,
+      }),
       h('td', { class: 'example-text', text: sc.text[i], title: sc.text[i] }),
     ];
     const tr = h('tr', { class: 'clickable', data: { index: String(i), k: String(k) } }, ...cells);
