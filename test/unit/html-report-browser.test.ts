@@ -534,8 +534,14 @@ describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', 
     );
     const b = payload.report.behaviors[0];
     await page.locator(`#ranking-table tbody tr[data-behavior="${b.name}"]`).click();
+    // A browse-table row asks the host to reveal its line (the extension opens the file there).
+    const sc = payload.sidecar!;
+    const row = page.locator('#browse-table tbody tr[data-index]').nth(3);
+    const i = Number(await row.getAttribute('data-index'));
+    await row.click();
     await page.locator('#export-json').click();
     const posted = await page.evaluate<unknown[]>('window.__posted');
+    expect(posted).toContainEqual({ type: 'reveal', file: sc.files[sc.file[i]], line: sc.line[i] });
     expect(posted[0]).toEqual({ type: 'ready' });
     expect(posted).toContainEqual({ type: 'reveal', file: b.files[0].file, line: 1 });
     expect(posted.at(-1)).toEqual({ type: 'export', format: 'json' });

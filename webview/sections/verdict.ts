@@ -5,7 +5,7 @@
  */
 import { h, last, s } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized } from '../../src/shared/report-facts.js';
+import { isDeprioritized, median } from '../../src/shared/report-facts.js';
 import type { Ctx } from '../types.js';
 
 const ROW = 20;
@@ -28,6 +28,43 @@ export function overlappingRuns(ci: [number, number][]): [number, number][] {
     }
   }
   return runs;
+}
+
+/** A deprioritized behavior with the behaviors that pull against its level (largest first). */
+function pulledBy(b: Ctx['ranked'][number]): string {
+  const against = [...(b.conflicts ?? [])]
+    .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
+    .slice(0, 3);
+  return against.length
+    ? `${b.name} (pulled down by ${against.map((c) => `${c.name}, cos ${formatNumber(c.cosine, 2)}`).join('; ')})`
+    : b.name;
+}
+
+/**
+ * The misalignment claim in one sentence: with two checkpoints (--aligned-model), whether the
+ * aligned one is misaligned faster; with one model, what its head-only runs show and that they
+ * cannot test the claim.
+ */
+function misalignmentLine(ctx: Ctx): string | null {
+  const two = ctx.report.twoModel ?? [];
+  const reached = (steps: (number | null)[]): number[] =>
+    steps.filter((x): x is number => x !== null);
+  if (two.length) {
+    const faster = two.filter(
+      (t) =>
+        t.aligned.run.stepsToBelowHalf !== null &&
+        (t.base.run.stepsToBelowHalf === null ||
+          t.aligned.run.stepsToBelowHalf < t.base.run.stepsToBelowHalf),
+    ).length;
+    const separated = two.filter(
+      (t) => t.aligned.distinguishability > t.base.distinguishability,
+    ).length;
+    return `Misalignment, base vs aligned checkpoint: the aligned checkpoint is misaligned faster (flipped labels, accuracy on the original labels below 50% sooner) in ${faster} of ${two.length} behaviors, and separates the labels more in ${separated} of ${two.length} (the paper: aligned models are easier to misalign).`;
+  }
+  const aligned = ctx.report.simulation.misalignment.filter((r) => r.start === 'aligned');
+  if (!aligned.length) return null;
+  const steps = reached(aligned.map((r) => r.stepsToBelowHalf));
+  return `Misalignment (flipped labels, head only): from the aligned head, accuracy on the original labels falls below 50% in ${steps.length} of ${aligned.length} behaviors${steps.length ? ` (median ${Math.round(median(steps))} steps)` : ''}; comparing checkpoints, the paper's claim, needs --aligned-model.`;
 }
 
 export function verdictFigure(ctx: Ctx): HTMLElement {
@@ -60,10 +97,12 @@ export function verdictFigure(ctx: Ctx): HTMLElement {
     );
     lines.push(
       deprioritized.length
-        ? `Deprioritized by DPO on this mixture: ${deprioritized.map((b) => b.name).join(', ')}.`
+        ? `Deprioritized by DPO on this mixture: ${deprioritized.map(pulledBy).join('; ')}.`
         : 'No behavior is deprioritized.',
     );
   }
+  const misalignment = misalignmentLine(ctx);
+  if (misalignment) lines.push(misalignment);
   if (rb) {
     const changed = Object.entries(rb.weights).filter(([, w]) => w !== 1);
     if (changed.length) {
