@@ -1,12 +1,17 @@
 /**
  * The header's verdict, for a reader who opens nothing else: the predicted learning order (by
  * distinguishability, with its 95% bootstrap interval; behaviors whose intervals overlap are
- * bracketed as "order uncertain"), the deprioritized behaviors, and what rebalancing changes.
+ * bracketed as "order uncertain"), the deprioritized behaviors and what pulls against them, the
+ * misalignment comparison and what rebalancing changes (the sentences: src/shared/verdict-text.ts,
+ * shared with the Markdown report), and the order as a dot plot.
  */
-import { h, last, s } from '../dom.js';
+import { h, s } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized, median } from '../../src/shared/report-facts.js';
+import { isDeprioritized } from '../../src/shared/report-facts.js';
+import { overlappingRuns, verdictLines } from '../../src/shared/verdict-text.js';
 import type { Ctx } from '../types.js';
+
+export { overlappingRuns };
 
 const ROW = 20;
 const LABEL_W = 260;
@@ -15,109 +20,12 @@ const PLOT_W = 420;
 const clip = (name: string, n: number): string =>
   name.length > n ? `${name.slice(0, n - 1)}…` : name;
 
-/** Consecutive behaviors (in ranked order) whose intervals overlap: the order between them is not resolved. */
-export function overlappingRuns(ci: [number, number][]): [number, number][] {
-  const runs: [number, number][] = [];
-  let start = 0;
-  for (let i = 1; i <= ci.length; i++) {
-    // Ranked highest first: i is below i-1; they overlap when i's upper bound reaches i-1's lower.
-    const overlaps = i < ci.length && ci[i][1] >= ci[i - 1][0];
-    if (!overlaps) {
-      if (i - 1 > start) runs.push([start, i - 1]);
-      start = i;
-    }
-  }
-  return runs;
-}
-
-/** A deprioritized behavior with the behaviors that pull against its level (largest first). */
-function pulledBy(b: Ctx['ranked'][number]): string {
-  const against = [...(b.conflicts ?? [])]
-    .sort((x, y) => Math.abs(y.contribution) - Math.abs(x.contribution))
-    .slice(0, 3);
-  return against.length
-    ? `${b.name} (pulled down by ${against.map((c) => `${c.name}, cos ${formatNumber(c.cosine, 2)}`).join('; ')})`
-    : b.name;
-}
-
-/**
- * The misalignment claim in one sentence: with two checkpoints (--aligned-model), whether the
- * aligned one is misaligned faster; with one model, what its head-only runs show and that they
- * cannot test the claim.
- */
-function misalignmentLine(ctx: Ctx): string | null {
-  const two = ctx.report.twoModel ?? [];
-  const reached = (steps: (number | null)[]): number[] =>
-    steps.filter((x): x is number => x !== null);
-  if (two.length) {
-    const faster = two.filter(
-      (t) =>
-        t.aligned.run.stepsToBelowHalf !== null &&
-        (t.base.run.stepsToBelowHalf === null ||
-          t.aligned.run.stepsToBelowHalf < t.base.run.stepsToBelowHalf),
-    ).length;
-    const separated = two.filter(
-      (t) => t.aligned.distinguishability > t.base.distinguishability,
-    ).length;
-    return `Misalignment, base vs aligned checkpoint: the aligned checkpoint is misaligned faster (flipped labels, accuracy on the original labels below 50% sooner) in ${faster} of ${two.length} behaviors, and separates the labels more in ${separated} of ${two.length} (the paper: aligned models are easier to misalign).`;
-  }
-  const aligned = ctx.report.simulation.misalignment.filter((r) => r.start === 'aligned');
-  if (!aligned.length) return null;
-  const steps = reached(aligned.map((r) => r.stepsToBelowHalf));
-  return `Misalignment (flipped labels, head only): from the aligned head, accuracy on the original labels falls below 50% in ${steps.length} of ${aligned.length} behaviors${steps.length ? ` (median ${Math.round(median(steps))} steps)` : ''}; comparing checkpoints, the paper's claim, needs --aligned-model.`;
-}
-
 export function verdictFigure(ctx: Ctx): HTMLElement {
   const ranked = ctx.ranked;
   const n = ranked.length;
   const box = h('div', { class: 'verdict', id: 'verdict' });
   if (n === 0) return box;
-  const deprioritized = ranked.filter(isDeprioritized);
-  const rb = ctx.report.rebalancing;
-  const lines: string[] = [];
-  if (n === 1) {
-    lines.push(
-      `One behavior: no learning order or priority to predict (those compare behaviors in a mixture).`,
-    );
-  } else {
-    const runs = overlappingRuns(ranked.map((b) => b.distinguishabilityCI));
-    const tied = runs.reduce((a, [i, j]) => a + j - i + 1, 0);
-    lines.push(
-      `Predicted learning order (most distinguishable first): ${
-        n <= 5
-          ? ranked.map((b) => b.name).join(', ')
-          : `${ranked
-              .slice(0, 3)
-              .map((b) => b.name)
-              .join(', ')}, …, last ${ranked[n - 1].name}`
-      }.` +
-        (tied
-          ? ` ${tied} of ${n} behaviors have overlapping 95% intervals with a neighbour: their relative order is uncertain (brackets).`
-          : ' Every neighbouring pair is separated by its 95% interval.'),
-    );
-    lines.push(
-      deprioritized.length
-        ? `Deprioritized by DPO on this mixture: ${deprioritized.map(pulledBy).join('; ')}.`
-        : 'No behavior is deprioritized.',
-    );
-  }
-  const misalignment = misalignmentLine(ctx);
-  if (misalignment) lines.push(misalignment);
-  if (rb) {
-    const changed = Object.entries(rb.weights).filter(([, w]) => w !== 1);
-    if (changed.length) {
-      const jb = last(rb.jointBefore.curve.testLoss);
-      const ja = last(rb.jointAfter.curve.testLoss);
-      lines.push(
-        `Rebalancing: ${changed
-          .map(
-            ([name, w]) =>
-              `${name} ×${formatNumber(w, 2)} (level ${formatNumber(rb.levelsBefore[name])} → ${formatNumber(rb.levelsAfter[name])})`,
-          )
-          .join('; ')}; joint test loss ${formatNumber(jb)} → ${formatNumber(ja)}.`,
-      );
-    }
-  }
+  const lines = verdictLines(ctx.report, ranked);
   box.append(
     h('h3', { text: 'Verdict' }),
     ...lines.map((t) => h('p', { class: 'verdict-line', text: t })),
