@@ -7,6 +7,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'recipes/ray/.venv/**',
+      '.venv/**',
       'dist/**',
       'out/**',
       '.e2e/**',

@@ -5,7 +5,7 @@
  * is installed.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Rng } from '../src/core/analysis/rng.js';
@@ -44,6 +44,12 @@ function npy(file: string, data: Float32Array, shape: [number, number]): void {
   );
 }
 
+/** The worktree's .venv (tools/: `python3 -m venv .venv && .venv/bin/pip install umap-learn`), else python3. */
+const python = (): string => {
+  const venv = resolve(__dirname, '../.venv/bin/python');
+  return existsSync(venv) ? venv : 'python3';
+};
+
 export interface ProjectionBenchRow {
   metric: string;
   ms: number;
@@ -70,14 +76,10 @@ export async function benchProjection(log: (line: string) => void): Promise<Proj
   const file = join(dir, 'pca30.npy');
   npy(file, pcaProject(small.emb, fit), [umapRows, fit.dims]);
   try {
-    const out = execFileSync(
-      'python3',
-      [resolve(__dirname, '../tools/umap_learn_bench.py'), file],
-      {
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ).trim();
+    const out = execFileSync(python(), [resolve(__dirname, '../tools/umap_learn_bench.py'), file], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }).trim();
     const seconds = Number(/seconds=([\d.]+)/.exec(out)?.[1]);
     if (Number.isFinite(seconds)) {
       rows.push({

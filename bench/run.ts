@@ -4,7 +4,7 @@
  * Embedding: the pipeline beside a raw onnxruntime session and sentence-transformers (PyTorch fp32,
  * tools/bench/sentence_transformers_peer.py; skipped with a line saying why when Python or the
  * package is missing), and the fidelity of the 24 bundled behaviors' distinguishability vs fp32.
- *   npm run bench [-- --quick]   (--quick: 300 texts, 20 behaviors; for a smoke run only)
+ *   npm run bench [-- --quick]   (--quick: 300 texts, 20 behaviors, no projection; a smoke run only)
  *   npm run bench -- --projection   (only the map's projection: UMAP at its limit, PCA at 100k rows)
  *   npm run bench -- --embed-only [--repeat 5]   (the embedding comparison alone, 1000 statements)
  */
@@ -86,6 +86,11 @@ const main = async () => {
     `\nAnalysis (analyzeEmbeddings; ${behaviors} behaviors x ${per} examples, synthetic embeddings, ${analysis[0].threads} analysis thread(s), wall time, median of ${analysis[0].runs} runs)`,
   );
   console.log(table(rows));
+  if (quick) return;
+  console.log(
+    '\nMap projection (synthetic mixture, d = 384, seed 1234; also alone: npm run bench -- --projection)',
+  );
+  await benchProjection((line) => console.log(`  ${line}`));
 };
 
 main().catch((e: unknown) => {

@@ -10,7 +10,9 @@ import { misalignmentSection } from './sections/misalignment.js';
 import { prioritySection } from './sections/priority.js';
 import { rankingSection } from './sections/ranking.js';
 import { rebalancingSection } from './sections/rebalancing.js';
+import { browseSection } from './sections/browse.js';
 import { mapSection } from './sections/map.js';
+import { RowModel } from './rows.js';
 import { behaviorPalette } from './palette.js';
 import { readTheme, watchTheme } from './theme.js';
 import type { Ctx, ReportPayload, Section } from './types.js';
@@ -24,6 +26,7 @@ export const SECTIONS = [
   misalignmentSection,
   rebalancingSection,
   mapSection,
+  browseSection,
   suspectsSection,
   skippedSection,
 ];
@@ -33,6 +36,8 @@ export class App {
   private sections: Section[] = [];
   private state: SavedState | undefined;
   private root: HTMLElement;
+  /** One row model per payload: a theme switch re-renders without losing filter or selection. */
+  private rowModels = new WeakMap<ReportPayload, RowModel>();
 
   constructor(private host: Host) {
     this.root =
@@ -80,7 +85,23 @@ export class App {
       state.curveBehavior = [...ranked].sort((a, b) => a.priorityLevel - b.priorityLevel)[0].name;
     }
     const theme = readTheme();
+    const sc = payload.sidecar;
+    let rows = this.rowModels.get(payload) ?? null;
+    if (!rows && sc && sc.rows) {
+      rows = new RowModel(sc, { behavior: state.mapBehavior ?? '', ...state.rowFilter });
+      const model = rows;
+      model.persist = () => {
+        if (!this.state) return;
+        this.state.rowFilter = { ...model.filter };
+        this.state.mapBehavior = model.filter.behavior || undefined;
+        this.host.setState(this.state);
+      };
+      this.rowModels.set(payload, rows);
+    }
+    // The sections about to be built listen afresh; the previous render's must not.
+    rows?.detachViews();
     return {
+      rows,
       payload,
       report,
       theme,

@@ -4,12 +4,15 @@
  */
 import type { HostToWebview, ReportPayload, WebviewToHost } from '../src/shared/protocol.js';
 import { formatPosition } from '../src/shared/position.js';
+import type { RowFilter } from './rows.js';
 
 export interface SavedState {
   payload: ReportPayload;
   curveBehavior?: string;
   /** The map's behavior filter (empty: all). */
   mapBehavior?: string;
+  /** The rows' filter the map and the browse table share (search, behavior, label, flag, …). */
+  rowFilter?: Partial<RowFilter>;
 }
 
 export interface Host {

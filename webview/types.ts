@@ -3,6 +3,7 @@ import type { ReportPayload, ReportSidecar } from '../src/shared/protocol.js';
 import type { ChartSet } from './charts.js';
 import type { Host } from './host.js';
 import type { BehaviorPalette } from './palette.js';
+import type { RowFilter, RowModel } from './rows.js';
 import type { Theme } from './theme.js';
 
 export type Report = ReportPayload['report'];
@@ -24,7 +25,9 @@ export interface Ctx {
   host: Host;
   /** Behaviors sorted by distinguishability, highest first (the ranking order). */
   ranked: BehaviorReport[];
-  ui: { curveBehavior?: string; mapBehavior?: string };
+  ui: { curveBehavior?: string; mapBehavior?: string; rowFilter?: Partial<RowFilter> };
+  /** The sidecar's rows with the filter and selection the map and the browse table share. */
+  rows: RowModel | null;
   /** Selects a behavior in every per-behavior view (ranking click, focusBehavior message). */
   select(behavior: string): void;
   /** Persists the UI selections with the payload (vscode.setState). */

@@ -74,7 +74,9 @@ const writeOutputs = async (
   // The per-row sidecar (map positions), once for the JSON and the HTML report.
   const sidecar =
     opts.json || opts.html
-      ? await buildSidecar(result.examples, result.embeddings, result.report)
+      ? await buildSidecar(result.examples, result.embeddings, result.report, {
+          flags: result.rowFlags,
+        })
       : null;
   if (opts.json) {
     await writeFileAtomic(opts.json, JSON.stringify(result.report, null, 2) + '\n');

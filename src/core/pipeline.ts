@@ -24,6 +24,7 @@ import {
   type Report,
   type SimulationOptions,
 } from './report/types.js';
+import type { RowFlag } from './report/sidecar-types.js';
 import { TOOL_VERSION } from './version.js';
 import { mixedSchemaWarning } from './analysis/verdicts.js';
 import { resolveSimulationOptions } from './analysis/analyze.js';
@@ -82,6 +83,8 @@ export interface AnalyzeResult {
   skipped: SkippedLine[];
   /** The files as read (rows and skipped lines per file), e.g. to write a rebalanced dataset. */
   files: DatasetFile[];
+  /** Rows (indices into examples) flagged per kind, for the report's sidecar (browse table, map). */
+  rowFlags: RowFlag[];
 }
 
 const MAIN_EMBED = 'embedding';
@@ -276,6 +279,7 @@ export async function analyze(
     const {
       index: _index,
       suspects,
+      suspectRows: _suspectRows,
       wrongSideCount,
       pastOppositeMeanCount,
       upsampling,
@@ -353,7 +357,10 @@ export async function analyze(
     },
   };
   report({ stage: 'done', message: 'done', fraction: 1 });
-  return { report: result, examples, embeddings, skipped, files };
+  const rowFlags: RowFlag[] = [
+    { kind: 'possible-label-error', rows: analysis.behaviors.flatMap((b) => b.suspectRows) },
+  ];
+  return { report: result, examples, embeddings, skipped, files, rowFlags };
 }
 
 /**

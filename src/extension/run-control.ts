@@ -155,6 +155,7 @@ export class RunControl implements vscode.Disposable {
       host.status.running('projecting the embedding map', 0.99);
       const sidecar = await core.buildSidecar(result.examples, result.embeddings, result.report, {
         signal,
+        flags: result.rowFlags,
       });
       const payload: ReportPayload = {
         report: result.report,

@@ -77,6 +77,13 @@ describe('CLI: discovered behaviors', () => {
       expect(c.examples[0].line).toBe(firstLine);
       expect(report.behaviors.find((b) => b.name === c.name)!.files[0].firstLine).toBe(firstLine);
     }
+    // The sidecar gives the browse table's cluster filter: each row's cluster, as in rows.jsonl.
+    const sidecar = JSON.parse(await readFile(json.replace(/\.json$/, '.rows.json'), 'utf8')) as {
+      clusters: string[];
+      cluster: number[];
+    };
+    expect(new Set(sidecar.clusters)).toEqual(names);
+    expect(sidecar.cluster.map((c) => sidecar.clusters[c])).toEqual(rows.map((r) => r.behavior));
   }, 300_000);
 
   it('takes a fixed k, and off keeps one behavior per file', async () => {

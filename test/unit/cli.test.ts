@@ -253,6 +253,31 @@ describe('preference-lens analyze (end to end, bundled model)', () => {
     const cappedAgreeableness = cappedReport.behaviors.find((b) => b.name === 'agreeableness')!;
     expect(cappedAgreeableness.suspects).toHaveLength(1);
     expect(cappedAgreeableness.suspectCount).toBe(agreeableness.suspectCount);
+    // The sidecar flags every hint per row, listed or not: with none listed, the rows `all` lists.
+    const unlisted = path.join(work, 'unlisted.json');
+    expect((await cli([...args, '--max-suspects', '0', '--json', unlisted])).code).toBe(0);
+    const unlistedReport = JSON.parse(await readFile(unlisted, 'utf8')) as Report;
+    expect(unlistedReport.behaviors.flatMap((b) => b.suspects)).toEqual([]);
+    const rowsFile = JSON.parse(await readFile(path.join(work, 'unlisted.rows.json'), 'utf8')) as {
+      flagKinds: string[];
+      flags: number[];
+      files: string[];
+      file: number[];
+      line: number[];
+      label: number[];
+    };
+    const bit = 1 << rowsFile.flagKinds.indexOf('possible-label-error');
+    const flagged = rowsFile.flags.flatMap((f, i) =>
+      f & bit
+        ? [`${rowsFile.files[rowsFile.file[i]]}:${rowsFile.line[i]}:${rowsFile.label[i]}`]
+        : [],
+    );
+    const listedAll = report.behaviors.flatMap((b) =>
+      b.suspects.map((s) => `${s.file}:${s.line}:${s.label}`),
+    );
+    expect(listedAll.length).toBe(total);
+    expect(total).toBeGreaterThan(0);
+    expect(flagged.sort()).toEqual(listedAll.sort());
   });
 
   it('gates a pipeline with --fail-on warning', async () => {

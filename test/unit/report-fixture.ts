@@ -63,7 +63,15 @@ export interface FixtureOptions {
   extras?: boolean;
   /** Extra map rows beyond the fixture's own (copies of its rows at new positions). */
   mapRows?: number;
+  /**
+   * The sidecar's per-row columns of issue #12/#15: lengths (the texts' own), flags (two kinds,
+   * on every 97th and every 89th row) and two clusters by side of the map (every 50th row in none).
+   */
+  rowColumns?: boolean;
 }
+
+export const FIXTURE_FLAG_KINDS = ['possible-label-error', 'identical-pair'];
+export const FIXTURE_CLUSTERS = ['left side', 'right side'];
 
 export function fixturePayload(options: FixtureOptions = {}): ReportPayload {
   const names = [...(options.behaviors ?? DEFAULT_BEHAVIORS)];
@@ -272,5 +280,12 @@ export function fixturePayload(options: FixtureOptions = {}): ReportPayload {
     push(b, rows[b][Math.floor(k / rows.length) % rows[b].length]);
   }
   sidecar.rows = sidecar.x.length;
+  if (options.rowColumns) {
+    sidecar.length = sidecar.text.map((t) => t.length);
+    sidecar.flagKinds = FIXTURE_FLAG_KINDS;
+    sidecar.flags = sidecar.x.map((_, i) => (i % 97 === 0 ? 1 : 0) | (i % 89 === 0 ? 2 : 0));
+    sidecar.clusters = FIXTURE_CLUSTERS;
+    sidecar.cluster = sidecar.x.map((x, i) => (i % 50 === 0 ? -1 : x < 0 ? 0 : 1));
+  }
   return { report, sidecar };
 }

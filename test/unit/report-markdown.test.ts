@@ -130,4 +130,22 @@ describe('renderMarkdown', () => {
     const { report: r } = fixturePayload({ behaviors: ['narcissism'] });
     expect(renderMarkdown(r)).toContain('Not meaningful with one behavior');
   });
+
+  it('opens with the verdict: the order, what pulls a deprioritized behavior down, misalignment', () => {
+    const { report: r } = fixturePayload();
+    const low = r.behaviors[2];
+    low.warnings = [{ kind: 'deprioritized', message: 'Deprioritized.' }];
+    low.conflicts = [{ name: 'narcissism', cosine: -0.41, contribution: -0.02 }];
+    const out = renderMarkdown(r);
+    const verdict = out.slice(out.indexOf('## Verdict'), out.indexOf('## Warnings'));
+    expect(out.indexOf('## Verdict')).toBeGreaterThan(0);
+    const first = [...r.behaviors].sort((a, b) => b.distinguishability - a.distinguishability)[0];
+    expect(verdict).toContain(
+      `- Predicted learning order (most distinguishable first): ${first.name}`,
+    );
+    expect(verdict).toContain(
+      `- Deprioritized by DPO on this mixture: ${low.name} (pulled down by narcissism, cos -0.41)`,
+    );
+    expect(verdict).toContain('Misalignment (flipped labels, head only)');
+  });
 });

@@ -97,4 +97,39 @@ describe('buildSidecar', () => {
     expect(dist(centers[0], centers[1])).toBeGreaterThan(3);
     expect(dist(centers[1], centers[2])).toBeGreaterThan(3);
   });
+
+  it("carries each row's whole text length, its flags as bits and the clusters", async () => {
+    const { examples, data, dim } = clustered(10);
+    examples[7].text = 'x'.repeat(500);
+    const emb = { data, rows: examples.length, dim };
+    const report = reportFor(names);
+    // Without flags from the pipeline, the rows the report lists as label hints are flagged.
+    report.behaviors.forEach((b) => (b.suspects = []));
+    const hinted = examples[12];
+    report.behaviors[1].suspects = [
+      { file: hinted.file, line: hinted.line, label: hinted.label, projection: 0, text: '' },
+    ];
+    const sc = (await buildSidecar(examples, emb, report, { worker: false }))!;
+    expect(sc.length![7]).toBe(500);
+    expect(sc.text[7]).toHaveLength(241);
+    expect(sc.length![0]).toBe(examples[0].text.length);
+    expect(sc.flagKinds).toEqual(['possible-label-error']);
+    expect(sc.flags!.flatMap((f, i) => (f ? [i] : []))).toEqual([12]);
+    expect(sc.clusters).toBeUndefined();
+    // Flags from the pipeline (any kinds), and discovered clusters.
+    const of = examples.map((_, i) => (i % 3) - (i === 0 ? 1 : 0));
+    const withFlags = (await buildSidecar(examples, emb, report, {
+      worker: false,
+      flags: [
+        { kind: 'possible-label-error', rows: [1, 2] },
+        { kind: 'none-here', rows: [] },
+        { kind: 'identical-pair', rows: [2, 3] },
+      ],
+      clusters: { names: ['c0', 'c1', 'c2'], of },
+    }))!;
+    expect(withFlags.flagKinds).toEqual(['possible-label-error', 'identical-pair']);
+    expect(withFlags.flags!.slice(0, 5)).toEqual([0, 1, 3, 2, 0]);
+    expect(withFlags.clusters).toEqual(['c0', 'c1', 'c2']);
+    expect(withFlags.cluster!.slice(0, 4)).toEqual([-1, 1, 2, 0]);
+  });
 });

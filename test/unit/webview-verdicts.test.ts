@@ -76,4 +76,24 @@ describe('verdicts in the report webview', () => {
       /^Theorem 4.1 bound: empirical/,
     );
   });
+
+  it('names what pulls a deprioritized behavior down and sums up misalignment in the verdict', () => {
+    const payload = fixturePayload();
+    const [, , low] = payload.report.behaviors;
+    low.warnings = [{ kind: 'deprioritized', message: 'Deprioritized.' }];
+    low.conflicts = [
+      { name: 'narcissism', cosine: -0.41, contribution: -0.02 },
+      { name: 'risk-averse', cosine: -0.73, contribution: -0.09 },
+    ];
+    const aligned = payload.report.simulation.misalignment.filter((r) => r.start === 'aligned');
+    aligned.forEach((r, i) => (r.stepsToBelowHalf = i === 0 ? null : 10 * i));
+    const reached = aligned.length - 1;
+    const text = render(payload).document.querySelector('#verdict')!.textContent!;
+    // The larger contribution first.
+    expect(text).toContain(
+      `${low.name} (pulled down by risk-averse, cos -0.73; narcissism, cos -0.41)`,
+    );
+    expect(text).toContain(`falls below 50% in ${reached} of ${aligned.length} behaviors`);
+    expect(text).toContain('needs --aligned-model');
+  });
 });

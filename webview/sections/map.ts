@@ -1,16 +1,19 @@
 /**
  * The embedding map: every row of the mixture at the position the core computed (the report's
  * sidecar), drawn at once with WebGL2; nothing is projected here. One color per behavior (the
- * report palette), positives filled, negatives as lighter rings. Hover to read a row, click to
- * open its line, right-click for similar examples, shift-drag (or the Lasso button) to select.
+ * report palette), positives filled, negatives as lighter rings, density contours where points
+ * pile up. Hover to read a row, click to open its line, right-click for similar examples,
+ * shift-drag (or the Lasso button) to select: the browse table below lists the selection. The
+ * filter bar above it filters the map and the table alike (webview/rows.ts).
  */
 import { h, section } from '../dom.js';
+import { densityContours, strokeContours, type Contours } from '../map/contours.js';
 import { createRenderer, type Renderer, type View } from '../map/renderer.js';
 import { insidePolygon, PointGrid } from '../map/grid.js';
 import type { Ctx, ReportSidecar, Section } from '../types.js';
+import { rowFilterBar } from './row-filters.js';
 
 const HEIGHT = 520;
-const MAX_LISTED = 200;
 
 interface Prepared {
   xy: Float32Array;
@@ -56,34 +59,19 @@ const describe = (sc: ReportSidecar): string => {
 
 export function mapSection(ctx: Ctx): Section {
   const sc = ctx.payload.sidecar;
+  const model = ctx.rows;
   const el = section(
     'scatter-section',
     'Embedding map',
-    'Every example of the mixture, placed by the core (nearby points have similar embeddings). Filled: positive (matches the behavior); ring: negative. Hover to read an example, click to open its line, right-click for similar examples; shift-drag or Lasso selects; wheel zooms, drag pans.',
+    'Every example of the mixture, placed by the core (nearby points have similar embeddings). Filled: positive (matches the behavior); ring: negative; lines: density contours where points pile up. Hover to read an example, click to open its line, right-click for similar examples; shift-drag or Lasso selects (the table below lists the selection); wheel zooms, drag pans. The filters apply to the map and the table.',
   );
-  if (!sc || !sc.rows) {
+  if (!sc || !sc.rows || !model) {
     el.append(h('p', { text: 'No embedding map in this report.' }));
     document.body.setAttribute('data-scatter-ready', 'true');
     return { el, draw: () => undefined };
   }
   const pts = prepare(sc);
   const names = sc.behaviors;
-  const behaviorFilter = h('select', { id: 'map-behavior', attrs: { 'aria-label': 'Behavior' } });
-  const option = (text: string, value: string): HTMLOptionElement => {
-    const o = h('option', { text });
-    o.value = value;
-    return o;
-  };
-  behaviorFilter.append(option('All behaviors', ''));
-  for (const n of ctx.ranked.map((b) => b.name).filter((n) => names.includes(n)))
-    behaviorFilter.append(option(n, n));
-  const labelFilter = h('select', { id: 'map-label', attrs: { 'aria-label': 'Label' } });
-  labelFilter.append(
-    option('both labels', ''),
-    option('positive only', '1'),
-    option('negative only', '-1'),
-  );
-  behaviorFilter.value = ctx.ui.mapBehavior ?? '';
   const lassoButton = h('button', {
     id: 'map-lasso',
     class: 'button secondary small',
@@ -91,6 +79,8 @@ export function mapSection(ctx: Ctx): Section {
     attrs: { 'aria-pressed': 'false' },
   });
   const resetButton = h('button', { class: 'button secondary small', text: 'Reset view' });
+  const contoursBox = h('input', { id: 'map-contours', attrs: { type: 'checkbox' } });
+  contoursBox.checked = true;
   const count = h('p', { id: 'scatter-count', class: 'meta' });
   const canvas = h('canvas', {
     id: 'map',
@@ -101,33 +91,34 @@ export function mapSection(ctx: Ctx): Section {
   const wrap = h('div', { class: 'map-wrap' }, canvas, overlay, tooltip);
   wrap.style.height = `${HEIGHT}px`;
   const legend = h('div', { id: 'map-legend', class: 'legend' });
-  const selection = h('div', { id: 'map-selection' });
   el.append(
+    rowFilterBar(ctx, model),
     h(
       'div',
       { class: 'toolbar' },
-      h('label', { text: 'Behavior ', attrs: { for: 'map-behavior' } }),
-      behaviorFilter,
-      h('label', { text: ' Label ', attrs: { for: 'map-label' } }),
-      labelFilter,
       lassoButton,
       resetButton,
+      h(
+        'label',
+        { class: 'check', attrs: { for: 'map-contours' } },
+        contoursBox,
+        ' density contours',
+      ),
     ),
     count,
     wrap,
     legend,
-    selection,
   );
 
   let renderer: Renderer | null = null;
   let view: View = { zoom: 1, ox: 0, oy: 0 };
-  let visible = new Uint8Array(sc.rows);
-  let selected: Uint32Array | null = null;
   let hovered = -1;
   let lasso = false;
+  let contours: Contours | null = null;
+  const visible = model.visible;
 
-  const behaviorOf = (i: number): string => names[sc.behavior[i]] ?? '(left out)';
-  const fileOf = (i: number): string => sc.files[sc.file[i]] ?? '';
+  const behaviorOf = (i: number): string => model.behaviorName(i);
+  const fileOf = (i: number): string => model.fileOf(i);
 
   // Legend: one swatch per behavior in the report palette; clicking one filters the map to it.
   for (const n of ctx.ranked.map((b) => b.name).filter((x) => names.includes(x))) {
@@ -139,13 +130,17 @@ export function mapSection(ctx: Ctx): Section {
       swatch,
       n,
     );
-    item.addEventListener('click', () => {
-      behaviorFilter.value = behaviorFilter.value === n ? '' : n;
-      filter();
-    });
+    item.addEventListener('click', () =>
+      model.set({ behavior: model.filter.behavior === n ? '' : n }),
+    );
     legend.append(item);
   }
-  legend.append(h('span', { class: 'legend-note', text: '● positive  ○ negative (lighter)' }));
+  legend.append(
+    h('span', {
+      class: 'legend-note',
+      text: '● positive  ○ negative (lighter)  — density contours',
+    }),
+  );
 
   const alphaFor = (n: number): number =>
     Math.max(0.25, Math.min(0.9, 0.9 * Math.sqrt(6000 / Math.max(1, n))));
@@ -154,10 +149,11 @@ export function mapSection(ctx: Ctx): Section {
   // Typed arrays, no per-point allocation: the first draw of 100k+ rows stays short.
   const brightBuf = new Uint32Array(sc.rows);
   const dimBuf = new Uint32Array(sc.rows);
+  const chosen = new Uint8Array(sc.rows);
   function indices(): { bright: Uint32Array; dim: Uint32Array } {
-    let chosen: Uint8Array | null = null;
+    const selected = model!.selected;
     if (selected) {
-      chosen = new Uint8Array(sc!.rows);
+      chosen.fill(0);
       for (const i of selected) chosen[i] = 1;
     }
     let nb = 0;
@@ -167,7 +163,7 @@ export function mapSection(ctx: Ctx): Section {
     for (const pass of [-1, 1])
       for (let i = 0; i < sc!.rows; i++) {
         if (label[i] !== pass || !visible[i]) continue;
-        if (chosen && !chosen[i]) dimBuf[nd++] = i;
+        if (selected && !chosen[i]) dimBuf[nd++] = i;
         else brightBuf[nb++] = i;
       }
     return { bright: brightBuf.subarray(0, nb), dim: dimBuf.subarray(0, nd) };
@@ -197,21 +193,30 @@ export function mapSection(ctx: Ctx): Section {
     ];
   };
 
+  const ring = (g: CanvasRenderingContext2D, i: number, color: string, radius: number): void => {
+    const [x, y] = toScreen(i);
+    g.strokeStyle = color;
+    g.lineWidth = 2;
+    g.beginPath();
+    g.arc(x, y, radius, 0, 2 * Math.PI);
+    g.stroke();
+  };
+
   let path: number[] = [];
   function paintOverlay(): void {
     const g = overlay.getContext('2d');
     if (!g) return;
     const ratio = window.devicePixelRatio || 1;
-    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    g.setTransform(1, 0, 0, 1, 0, 0);
     g.clearRect(0, 0, overlay.width, overlay.height);
-    if (hovered >= 0) {
-      const [x, y] = toScreen(hovered);
-      g.strokeStyle = ctx.theme.fg;
-      g.lineWidth = 2;
-      g.beginPath();
-      g.arc(x, y, 7, 0, 2 * Math.PI);
-      g.stroke();
+    if (contours && contoursBox.checked) {
+      const r = wrap.getBoundingClientRect();
+      strokeContours(g, contours, view, r.width, r.height, ratio, ctx.theme.fg);
     }
+    g.setTransform(ratio, 0, 0, ratio, 0, 0);
+    if (model!.focused >= 0 && visible[model!.focused])
+      ring(g, model!.focused, ctx.theme.accent, 9);
+    if (hovered >= 0) ring(g, hovered, ctx.theme.fg, 7);
     if (path.length > 2) {
       g.strokeStyle = ctx.theme.accent;
       g.setLineDash([4, 3]);
@@ -225,30 +230,36 @@ export function mapSection(ctx: Ctx): Section {
     }
   }
 
-  function filter(): void {
-    const b = behaviorFilter.value ? names.indexOf(behaviorFilter.value) : -2;
-    const label = labelFilter.value ? Number(labelFilter.value) : 0;
+  function filtered(): void {
     let pos = 0;
-    let neg = 0;
-    for (let i = 0; i < sc!.rows; i++) {
-      const on = (b === -2 || sc!.behavior[i] === b) && (label === 0 || sc!.label[i] === label);
-      visible[i] = on ? 1 : 0;
-      if (on) {
-        if (sc!.label[i] === 1) pos++;
-        else neg++;
-      }
-    }
-    ctx.ui.mapBehavior = behaviorFilter.value || undefined;
-    ctx.save();
-    canvas.setAttribute('data-behavior', behaviorFilter.value);
+    for (let i = 0; i < sc!.rows; i++) if (visible[i] && sc!.label[i] === 1) pos++;
+    const shown = model!.visibleCount;
+    const neg = shown - pos;
+    canvas.setAttribute('data-behavior', model!.filter.behavior);
     for (const item of legend.querySelectorAll('.legend-item'))
       item.classList.toggle(
         'off',
-        Boolean(behaviorFilter.value) &&
-          item.getAttribute('data-behavior') !== behaviorFilter.value,
+        Boolean(model!.filter.behavior) &&
+          item.getAttribute('data-behavior') !== model!.filter.behavior,
       );
-    count.textContent = `${(pos + neg).toLocaleString()} of ${sc!.rows.toLocaleString()} rows shown (${pos.toLocaleString()} positive, ${neg.toLocaleString()} negative) · ${describe(sc!)}, computed once with the report in ${(sc!.projection.ms / 1000).toFixed(1)} s`;
+    count.textContent = `${shown.toLocaleString()} of ${sc!.rows.toLocaleString()} rows shown (${pos.toLocaleString()} positive, ${neg.toLocaleString()} negative) · ${describe(sc!)}, computed once with the report in ${(sc!.projection.ms / 1000).toFixed(1)} s`;
+    contours = null;
     paint();
+    scheduleContours();
+  }
+
+  // The contours come in a task of their own after the points: each main-thread task stays short.
+  let contourTimer: number | undefined;
+  function scheduleContours(): void {
+    window.clearTimeout(contourTimer);
+    canvas.removeAttribute('data-contours');
+    contourTimer = window.setTimeout(() => {
+      const t0 = performance.now();
+      contours = densityContours(pts.xy, visible, model!.visibleCount);
+      canvas.setAttribute('data-contours', String(contours.levels.length));
+      canvas.setAttribute('data-contours-ms', String(Math.round(performance.now() - t0)));
+      paintOverlay();
+    }, 0);
   }
 
   function size(): void {
@@ -258,91 +269,6 @@ export function mapSection(ctx: Ctx): Section {
     renderer.resize(r.width, r.height, ratio);
     overlay.width = Math.round(r.width * ratio);
     overlay.height = Math.round(r.height * ratio);
-  }
-
-  function listSelection(): void {
-    selection.replaceChildren();
-    if (!selected) return;
-    const rows = [...selected];
-    const exportButton = h('button', {
-      id: 'map-export-rows',
-      class: 'button small',
-      text: `Export ${rows.length} rows as JSONL`,
-    });
-    exportButton.addEventListener('click', () => {
-      const jsonl = rows
-        .map((i) =>
-          JSON.stringify({
-            behavior: behaviorOf(i),
-            label: sc!.label[i],
-            file: fileOf(i),
-            line: sc!.line[i],
-            text: sc!.text[i],
-          }),
-        )
-        .join('\n');
-      ctx.host.post({ type: 'exportRows', jsonl: `${jsonl}\n`, rows: rows.length });
-    });
-    const clear = h('button', { class: 'button secondary small', text: 'Clear selection' });
-    clear.addEventListener('click', () => {
-      selected = null;
-      listSelection();
-      paint();
-    });
-    const body = h('tbody', {});
-    for (const i of rows.slice(0, MAX_LISTED)) {
-      const swatch = h('span', { class: 'swatch' });
-      swatch.style.background = ctx.palette.color(behaviorOf(i));
-      const tr = h(
-        'tr',
-        { class: 'clickable', data: { index: String(i) }, attrs: { tabindex: '0' } },
-        h('td', {}, swatch, behaviorOf(i)),
-        h('td', { text: sc!.label[i] === 1 ? 'positive' : 'negative' }),
-        h('td', {
-          class: 'mono',
-          text: `${fileOf(i).split(/[\\/]/).pop()}:${sc!.line[i]}`,
-          title: fileOf(i),
-        }),
-        h('td', { class: 'example-text', text: sc!.text[i] }),
-      );
-      tr.addEventListener('click', () =>
-        ctx.host.post({ type: 'reveal', file: fileOf(i), line: sc!.line[i] }),
-      );
-      body.append(tr);
-    }
-    selection.append(
-      h(
-        'div',
-        { class: 'toolbar' },
-        h('strong', {
-          id: 'map-selection-count',
-          text: `${rows.length} selected${rows.length > MAX_LISTED ? ` (the first ${MAX_LISTED} listed)` : ''}`,
-        }),
-        exportButton,
-        clear,
-      ),
-      h(
-        'div',
-        { class: 'table-scroll short' },
-        h(
-          'table',
-          { id: 'map-selection-table', class: 'data compact' },
-          h(
-            'thead',
-            {},
-            h(
-              'tr',
-              {},
-              h('th', { text: 'Behavior' }),
-              h('th', { text: 'Label' }),
-              h('th', { text: 'Location' }),
-              h('th', { text: 'Text' }),
-            ),
-          ),
-          body,
-        ),
-      ),
-    );
   }
 
   const pointAt = (e: MouseEvent): number => {
@@ -396,10 +322,12 @@ export function mapSection(ctx: Ctx): Section {
       tooltip.classList.remove('show');
       return;
     }
+    const flags = model.flagsOf(i);
+    const cluster = model.clusterOf(i);
     tooltip.replaceChildren(
       h('div', {
         class: 'tooltip-meta',
-        text: `${behaviorOf(i)} · ${sc.label[i] === 1 ? 'positive' : 'negative'} · ${fileOf(i)}:${sc.line[i]}`,
+        text: `${behaviorOf(i)} · ${sc.label[i] === 1 ? 'positive' : 'negative'} · ${fileOf(i)}:${sc.line[i]}${cluster ? ` · cluster ${cluster}` : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`,
       }),
       h('div', { class: 'tooltip-text', text: sc.text[i] ?? '' }),
     );
@@ -420,23 +348,24 @@ export function mapSection(ctx: Ctx): Section {
     if (!d) return;
     if (d.lasso && path.length >= 6) {
       const r = wrap.getBoundingClientRect();
-      const chosen: number[] = [];
+      const inside: number[] = [];
       for (let i = 0; i < sc.rows; i++) {
         if (!visible[i]) continue;
         const [x, y] = toScreen(i);
         if (x < 0 || y < 0 || x > r.width || y > r.height) continue;
-        if (insidePolygon(x, y, path)) chosen.push(i);
+        if (insidePolygon(x, y, path)) inside.push(i);
       }
-      selected = chosen.length ? Uint32Array.from(chosen) : null;
       path = [];
-      listSelection();
-      paint();
+      model.select(inside.length ? Uint32Array.from(inside) : null);
       return;
     }
     path = [];
     if (d.moved) return;
     const i = pointAt(e);
-    if (i >= 0) ctx.host.post({ type: 'reveal', file: fileOf(i), line: sc.line[i] });
+    if (i >= 0) {
+      model.focus(i);
+      ctx.host.post({ type: 'reveal', file: fileOf(i), line: sc.line[i] });
+    }
   });
   overlay.addEventListener('contextmenu', (e) => {
     const i = pointAt(e);
@@ -476,8 +405,12 @@ export function mapSection(ctx: Ctx): Section {
     view = { zoom: 1, ox: 0, oy: 0 };
     paint();
   });
-  behaviorFilter.addEventListener('change', filter);
-  labelFilter.addEventListener('change', filter);
+  contoursBox.addEventListener('change', paintOverlay);
+  model.onChange((why) => {
+    if (why === 'filter') filtered();
+    else if (why === 'selection') paint();
+    else paintOverlay();
+  });
 
   const draw = (): void => {
     const started = performance.now();
@@ -504,7 +437,7 @@ export function mapSection(ctx: Ctx): Section {
     }
     renderer.setData({ xy: pts.xy, rgba: colors, shape });
     size();
-    filter();
+    filtered();
     // The first draw's main-thread time (colors, upload, indices, draw call), for the tests.
     canvas.setAttribute('data-draw-ms', String(Math.round(performance.now() - started)));
     document.body.setAttribute('data-scatter-ready', 'true');
@@ -514,15 +447,12 @@ export function mapSection(ctx: Ctx): Section {
       size();
       paint();
     }).observe(wrap);
-  visible = new Uint8Array(sc.rows);
   return {
     el,
     draw,
     onSelect: (name) => {
-      if (names.includes(name) && behaviorFilter.value !== '' && behaviorFilter.value !== name) {
-        behaviorFilter.value = name;
-        filter();
-      }
+      if (names.includes(name) && model.filter.behavior !== '' && model.filter.behavior !== name)
+        model.set({ behavior: name });
     },
   };
 }

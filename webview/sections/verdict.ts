@@ -1,12 +1,17 @@
 /**
  * The header's verdict, for a reader who opens nothing else: the predicted learning order (by
  * distinguishability, with its 95% bootstrap interval; behaviors whose intervals overlap are
- * bracketed as "order uncertain"), the deprioritized behaviors, and what rebalancing changes.
+ * bracketed as "order uncertain"), the deprioritized behaviors and what pulls against them, the
+ * misalignment comparison and what rebalancing changes (the sentences: src/shared/verdict-text.ts,
+ * shared with the Markdown report), and the order as a dot plot.
  */
-import { h, last, s } from '../dom.js';
+import { h, s } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
 import { isDeprioritized } from '../../src/shared/report-facts.js';
+import { overlappingRuns, verdictLines } from '../../src/shared/verdict-text.js';
 import type { Ctx } from '../types.js';
+
+export { overlappingRuns };
 
 const ROW = 20;
 const LABEL_W = 260;
@@ -15,70 +20,12 @@ const PLOT_W = 420;
 const clip = (name: string, n: number): string =>
   name.length > n ? `${name.slice(0, n - 1)}…` : name;
 
-/** Consecutive behaviors (in ranked order) whose intervals overlap: the order between them is not resolved. */
-export function overlappingRuns(ci: [number, number][]): [number, number][] {
-  const runs: [number, number][] = [];
-  let start = 0;
-  for (let i = 1; i <= ci.length; i++) {
-    // Ranked highest first: i is below i-1; they overlap when i's upper bound reaches i-1's lower.
-    const overlaps = i < ci.length && ci[i][1] >= ci[i - 1][0];
-    if (!overlaps) {
-      if (i - 1 > start) runs.push([start, i - 1]);
-      start = i;
-    }
-  }
-  return runs;
-}
-
 export function verdictFigure(ctx: Ctx): HTMLElement {
   const ranked = ctx.ranked;
   const n = ranked.length;
   const box = h('div', { class: 'verdict', id: 'verdict' });
   if (n === 0) return box;
-  const deprioritized = ranked.filter(isDeprioritized);
-  const rb = ctx.report.rebalancing;
-  const lines: string[] = [];
-  if (n === 1) {
-    lines.push(
-      `One behavior: no learning order or priority to predict (those compare behaviors in a mixture).`,
-    );
-  } else {
-    const runs = overlappingRuns(ranked.map((b) => b.distinguishabilityCI));
-    const tied = runs.reduce((a, [i, j]) => a + j - i + 1, 0);
-    lines.push(
-      `Predicted learning order (most distinguishable first): ${
-        n <= 5
-          ? ranked.map((b) => b.name).join(', ')
-          : `${ranked
-              .slice(0, 3)
-              .map((b) => b.name)
-              .join(', ')}, …, last ${ranked[n - 1].name}`
-      }.` +
-        (tied
-          ? ` ${tied} of ${n} behaviors have overlapping 95% intervals with a neighbour: their relative order is uncertain (brackets).`
-          : ' Every neighbouring pair is separated by its 95% interval.'),
-    );
-    lines.push(
-      deprioritized.length
-        ? `Deprioritized by DPO on this mixture: ${deprioritized.map((b) => b.name).join(', ')}.`
-        : 'No behavior is deprioritized.',
-    );
-  }
-  if (rb) {
-    const changed = Object.entries(rb.weights).filter(([, w]) => w !== 1);
-    if (changed.length) {
-      const jb = last(rb.jointBefore.curve.testLoss);
-      const ja = last(rb.jointAfter.curve.testLoss);
-      lines.push(
-        `Rebalancing: ${changed
-          .map(
-            ([name, w]) =>
-              `${name} ×${formatNumber(w, 2)} (level ${formatNumber(rb.levelsBefore[name])} → ${formatNumber(rb.levelsAfter[name])})`,
-          )
-          .join('; ')}; joint test loss ${formatNumber(jb)} → ${formatNumber(ja)}.`,
-      );
-    }
-  }
+  const lines = verdictLines(ctx.report, ranked);
   box.append(
     h('h3', { text: 'Verdict' }),
     ...lines.map((t) => h('p', { class: 'verdict-line', text: t })),

@@ -135,6 +135,8 @@ export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspec
   index: number;
   priorityMeaningful: boolean;
   suspects: Suspect[];
+  /** Rows of every label hint (suspectCount of them), for the sidecar's per-row flags. */
+  suspectRows: number[];
   wrongSideCount: number;
   pastOppositeMeanCount: number;
   /** Suggested upsampling factor, when a rebalancing was computed. */
@@ -626,6 +628,7 @@ async function analyzeMatrix(
       // An indistinguishable behavior makes no label claim: no hints either.
       suspects: isSignificant(pAdjusted[i], thresholds) ? s.suspects : [],
       suspectCount: isSignificant(pAdjusted[i], thresholds) ? s.suspectCount : 0,
+      suspectRows: isSignificant(pAdjusted[i], thresholds) ? s.suspectRows : [],
       wrongSideCount: s.wrongSideCount,
       pastOppositeMeanCount: s.pastOppositeMeanCount,
       ...(upsampling ? { upsampling: upsampling[i] } : {}),

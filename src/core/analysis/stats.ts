@@ -91,6 +91,8 @@ export interface BehaviorStats {
   suspects: Suspect[];
   /** How many examples the label hints flag in total (before the cap). */
   suspectCount: number;
+  /** Every label hint's row of the matrix (suspectCount of them), for the report's per-row flags. */
+  suspectRows: number[];
   /** How many examples are on the wrong side of the midpoint (descriptive, not a hint). */
   wrongSideCount: number;
   /** How many lie at least labelErrorDepth * ||mu+ - mu-|| / 2 past the midpoint (past the other class mean for depth 1). */
@@ -255,7 +257,7 @@ function assembleStats(
     meanDiff,
     options.labelErrorDepth ?? 1,
   );
-  const { suspects, suspectCount } = labelSuspects(
+  const { suspects, suspectCount, suspectRows } = labelSuspects(
     m,
     positives,
     negatives,
@@ -283,6 +285,7 @@ function assembleStats(
     ...(phi === undefined ? {} : { phi }),
     suspects,
     suspectCount,
+    suspectRows,
     wrongSideCount,
     pastOppositeMeanCount,
   };
@@ -295,8 +298,8 @@ function labelSuspects(
   negatives: ArrayLike<number>,
   means: Pick<BehaviorStats, 'muPositive' | 'muNegative' | 'meanDiff'>,
   options: StatsOptions,
-): { suspects: Suspect[]; suspectCount: number } {
-  if (options.labelHints === false) return { suspects: [], suspectCount: 0 };
+): { suspects: Suspect[]; suspectCount: number; suspectRows: number[] } {
+  if (options.labelHints === false) return { suspects: [], suspectCount: 0, suspectRows: [] };
   const np = positives.length;
   const rows = new Int32Array(np + negatives.length);
   const labels = new Int8Array(rows.length);
@@ -318,6 +321,7 @@ function labelSuspects(
   return {
     suspects: listed.map((h, i) => ({ ...h, projection: projections[i] })),
     suspectCount: hints.length,
+    suspectRows: hints.map((h) => h.row),
   };
 }
 

@@ -5,6 +5,7 @@ import type { BehaviorReport, Curve, Report } from './types.js';
 import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 import { priorityOrder } from '../../shared/report-facts.js';
 import { discoverySummary } from '../../shared/discovery-note.js';
+import { verdictLines } from '../../shared/verdict-text.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -453,6 +454,10 @@ export function renderMarkdown(report: Report): string {
     `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s${report.timings.discoveryMs === undefined ? '' : `, behavior discovery ${formatNumber(report.timings.discoveryMs / 1000, 1)} s`}`,
     '',
     ...discoverySection(report),
+    // The verdict first, in the header's words: a reader who reads nothing else gets the answer.
+    ...(ranked.length
+      ? ['## Verdict', '', ...verdictLines(report, ranked, escapeMarkdown).map((l) => `- ${l}`), '']
+      : []),
     ...(report.warnings?.length
       ? [
           '## About this mixture',

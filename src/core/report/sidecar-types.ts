@@ -25,7 +25,38 @@ export interface ReportSidecar {
   line: number[];
   /** The row's display text, cut to SIDECAR_MAX_TEXT characters (hover text). */
   text: string[];
+  /**
+   * Characters of the row's whole embedded text (before the cut above): the browse table's length
+   * column and filter. Absent in sidecars written before it.
+   */
+  length?: number[];
+  /** Per-row flag kinds (e.g. 'possible-label-error'), indexed by the bits of `flags`; at most 31. */
+  flagKinds?: string[];
+  /** Per row, a bit mask over flagKinds (bit k set: the row carries flagKinds[k]); 0: none. */
+  flags?: number[];
+  /**
+   * Discovered clusters (behavior discovery), indexed by `cluster`; absent when the report has
+   * none. The browse table and the map filter by it when present.
+   */
+  clusters?: string[];
+  /** Index into `clusters` per row; -1 for a row in no cluster. */
+  cluster?: number[];
 }
+
+/** Rows (indices in reading order) that carry one kind of per-row flag. */
+export interface RowFlag {
+  kind: string;
+  rows: readonly number[];
+}
+
+/** Per-row cluster assignment handed to the sidecar (names, and an index per row, -1: none). */
+export interface RowClusters {
+  names: readonly string[];
+  of: ArrayLike<number>;
+}
+
+/** The most flag kinds one sidecar carries (bits of a 32-bit signed integer, sign bit unused). */
+export const MAX_FLAG_KINDS = 31;
 
 export interface ProjectionInfo {
   method: 'umap' | 'pca';

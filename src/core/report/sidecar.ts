@@ -13,7 +13,12 @@ import { readRowContents } from '../dataset/stored-rows.js';
 import type { Embeddings } from '../embed/types.js';
 import { computeProjection, type Projection, type ProjectionOptions } from './projection.js';
 import type { ProjectionRequest, ProjectionReply } from './projection-worker.js';
-import type { ReportSidecar } from './sidecar-types.js';
+import {
+  MAX_FLAG_KINDS,
+  type ReportSidecar,
+  type RowClusters,
+  type RowFlag,
+} from './sidecar-types.js';
 import type { Report } from './types.js';
 
 export const SIDECAR_MAX_TEXT = 240;
@@ -25,7 +30,62 @@ export interface SidecarOptions {
   worker?: boolean;
   signal?: AbortSignal;
   onProgress?: (fraction: number) => void;
+  /**
+   * Per-row flags (the pipeline's rowFlags: label hints, pair checks). Without them the rows the
+   * report lists as label hints are flagged, which is only the listed ones (maxSuspects each).
+   */
+  flags?: readonly RowFlag[];
+  /** Discovered clusters, one per row, when the behaviors were discovered. */
+  clusters?: RowClusters;
 }
+
+/**
+ * Discovered behaviors are the rows' clusters: each row's behavior is its cluster's name, so the
+ * browse table's cluster filter comes from the report itself when the caller passes none.
+ */
+const discoveredClusters = (
+  examples: readonly Example[],
+  report: Report,
+): RowClusters | undefined => {
+  if (!report.discovery) return undefined;
+  const names = report.discovery.clusters.map((c) => c.name);
+  const index = new Map(names.map((name, i) => [name, i]));
+  return { names, of: examples.map((e) => index.get(e.behavior) ?? -1) };
+};
+
+/** The report's listed label hints as row flags (reports and callers without rowFlags). */
+const listedHints = (examples: readonly Example[], report: Report): RowFlag[] => {
+  const key = (file: string, line: number, label: number): string =>
+    `${file}\u0000${line}\u0000${label}`;
+  const wanted = new Set(
+    report.behaviors.flatMap((b) => b.suspects.map((s) => key(s.file, s.line, s.label))),
+  );
+  const rows: number[] = [];
+  examples.forEach((e, i) => {
+    if (wanted.has(key(e.file, e.line, e.label))) rows.push(i);
+  });
+  return [{ kind: 'possible-label-error', rows }];
+};
+
+/** Flags as the sidecar's columns: kinds with at least one row, and a bit mask per row. */
+const flagColumns = (
+  n: number,
+  flags: readonly RowFlag[],
+): { flagKinds: string[]; flags: number[] } => {
+  const kinds: string[] = [];
+  const mask = new Array<number>(n).fill(0);
+  for (const f of flags) {
+    const rows = f.rows.filter((r) => r >= 0 && r < n);
+    if (!rows.length) continue;
+    let k = kinds.indexOf(f.kind);
+    if (k < 0) {
+      if (kinds.length === MAX_FLAG_KINDS) continue;
+      k = kinds.push(f.kind) - 1;
+    }
+    for (const r of rows) mask[r] |= 1 << k;
+  }
+  return { flagKinds: kinds, flags: mask };
+};
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
 
@@ -118,7 +178,16 @@ export const buildSidecar = async (
     file: new Array<number>(n),
     line: new Array<number>(n),
     text: new Array<string>(n),
+    length: new Array<number>(n),
+    ...flagColumns(n, options.flags ?? listedHints(examples, report)),
   };
+  const clusters = options.clusters ?? discoveredClusters(examples, report);
+  if (clusters && clusters.of.length === n) {
+    sidecar.clusters = [...clusters.names];
+    sidecar.cluster = Array.from(clusters.of, (c) =>
+      c >= 0 && c < clusters.names.length ? c : -1,
+    );
+  }
   // Texts are read back from their files in one pass per file (rows hold no texts, see
   // dataset/stored-rows.ts); per-row getters would open the file once per row.
   const contents = await readRowContents(examples, options.signal);
@@ -136,6 +205,7 @@ export const buildSidecar = async (
     sidecar.file[i] = fi;
     sidecar.line[i] = e.line;
     const text = contents[i].display ?? contents[i].text;
+    sidecar.length![i] = contents[i].text.length;
     sidecar.text[i] = text.length > SIDECAR_MAX_TEXT ? `${text.slice(0, SIDECAR_MAX_TEXT)}…` : text;
   });
   return sidecar;
