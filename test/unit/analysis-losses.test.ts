@@ -9,6 +9,7 @@ import {
 import type { Matrix } from '../../src/core/analysis/matrix.js';
 import { aloneRun, splitBehavior } from '../../src/core/analysis/runs.js';
 import type { SimulationParams } from '../../src/core/analysis/simulate.js';
+import { lossNote } from '../../src/shared/report-notes.js';
 import { personaFixture } from './analysis-helpers.js';
 
 const { meta, input } = personaFixture();
@@ -210,6 +211,13 @@ describe('the report records the loss; priority levels do not depend on it', asy
     expect(sigmoid.simulation.firstStepWeight).toBeCloseTo(0.05, 15);
     expect(hinge.simulation.loss).toBe('hinge');
     expect(hinge.simulation.firstStepWeight).toBeCloseTo(0.1, 15);
+  });
+  it('says so in one line of the Markdown and the CLI summary, for a non-default loss only', () => {
+    expect(lossNote(sigmoid.simulation)).toBeUndefined();
+    const note = lossNote(hinge.simulation)!;
+    expect(note).toMatch(/^DPO loss: hinge /);
+    expect(note).toContain('|dℓ/dz| at z = 0 = 0.100 (the sigmoid loss: β/2 = 0.050)');
+    expect(note).toContain('priority levels are those of the sigmoid loss');
   });
   it('same levels, different curves', () => {
     expect(hinge.priority.levels).toEqual(sigmoid.priority.levels);
