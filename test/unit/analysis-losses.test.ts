@@ -9,8 +9,10 @@ import {
 import type { Matrix } from '../../src/core/analysis/matrix.js';
 import { aloneRun, splitBehavior } from '../../src/core/analysis/runs.js';
 import type { SimulationParams } from '../../src/core/analysis/simulate.js';
+import { renderMarkdown } from '../../src/core/report/markdown.js';
 import { lossNote } from '../../src/shared/report-notes.js';
 import { personaFixture } from './analysis-helpers.js';
+import { fixturePayload } from './report-fixture.js';
 
 const { meta, input } = personaFixture();
 const matrix: Matrix = {
@@ -218,6 +220,14 @@ describe('the report records the loss; priority levels do not depend on it', asy
     expect(note).toMatch(/^DPO loss: hinge /);
     expect(note).toContain('|dℓ/dz| at z = 0 = 0.100 (the sigmoid loss: β/2 = 0.050)');
     expect(note).toContain('priority levels are those of the sigmoid loss');
+  });
+  it('the Markdown report carries that line under the simulation heading', () => {
+    const report = fixturePayload().report;
+    expect(renderMarkdown(report)).not.toContain('DPO loss:');
+    report.simulation = { ...report.simulation, ...hinge.simulation };
+    const md = renderMarkdown(report);
+    const section = md.slice(md.indexOf('## Simulated DPO on the output head'));
+    expect(section).toContain(lossNote(hinge.simulation)!);
   });
   it('same levels, different curves', () => {
     expect(hinge.priority.levels).toEqual(sigmoid.priority.levels);
