@@ -9,6 +9,7 @@ import {
 import type { Matrix } from '../../src/core/analysis/matrix.js';
 import { aloneRun, splitBehavior } from '../../src/core/analysis/runs.js';
 import type { SimulationParams } from '../../src/core/analysis/simulate.js';
+import { formatSummary } from '../../src/cli/summary.js';
 import { renderMarkdown } from '../../src/core/report/markdown.js';
 import { lossNote } from '../../src/shared/report-notes.js';
 import { personaFixture } from './analysis-helpers.js';
@@ -228,6 +229,13 @@ describe('the report records the loss; priority levels do not depend on it', asy
     const md = renderMarkdown(report);
     const section = md.slice(md.indexOf('## Simulated DPO on the output head'));
     expect(section).toContain(lossNote(hinge.simulation)!);
+  });
+
+  it('and so does the CLI summary', () => {
+    const report = fixturePayload().report;
+    expect(formatSummary(report)).not.toContain('DPO loss:');
+    report.simulation = { ...report.simulation, ...hinge.simulation };
+    expect(formatSummary(report).split('\n')).toContain(lossNote(hinge.simulation));
   });
   it('same levels, different curves', () => {
     expect(hinge.priority.levels).toEqual(sigmoid.priority.levels);
