@@ -45,7 +45,7 @@ export const lossNote = (sim: Report['simulation']): string | undefined => {
       : ` Its first step weighs every example by |dℓ/dz| at z = 0 = ${f3(weight)} (the sigmoid loss: β/2 = ${f3(beta / 2)}), the same for every example, so the first step points the same way and the priority levels are those of the sigmoid loss; only its length differs.`;
   const bound =
     loss === 'ipo'
-      ? ` The presets' learning rates are tuned for the sigmoid loss: ipo's first step is ${f3(2 / (beta * beta))}× as long (2/β²), so a preset's rate may diverge; lower --lr by about that factor. The Theorem 4.1 line and its step-size check are for the sigmoid loss: the ipo gradient is not bounded, so they bound nothing here.`
+      ? ` The presets' learning rates are tuned for the sigmoid loss: ipo's first step is ${f3(2 / (beta * beta))}× as long (2/β²), so a preset's rate may diverge; lower the learning rate by about that factor. The Theorem 4.1 line and its step-size check are for the sigmoid loss: the ipo gradient is not bounded, so they bound nothing here.`
       : loss === 'robust'
         ? ` The Theorem 4.1 line and its step-size check are for the sigmoid loss; robust weights reach (1 − ε)/(1 − 2ε) = ${f3((1 - eps) / (1 - 2 * eps))}, not 1, so the line is low by up to that factor.`
         : ' Its per-example weight stays at most 1, as the sigmoid loss’s, so the Theorem 4.1 line still bounds the head change.';
