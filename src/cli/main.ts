@@ -1,5 +1,6 @@
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
+import { DPO_LOSS_NAMES } from '../core/analysis/losses.js';
 import { analyze } from '../core/pipeline.js';
 import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
@@ -12,7 +13,9 @@ import {
   parseBatch,
   parseDiscoverBehaviors,
   parseFraction,
+  lossConflict,
   parseIntInRange,
+  parseLabelSmoothing,
   parseMaxSuspects,
   parseNonNegativeNumber,
   parsePositiveNumber,
@@ -260,6 +263,17 @@ export const buildProgram = (): Command => {
     .option('--steps <n>', 'simulated DPO steps (0-1000000)', parseIntInRange(0, 1_000_000))
     .option('--lr <x>', 'learning rate', parsePositiveNumber)
     .option('--beta <x>', 'DPO beta', parsePositiveNumber)
+    .addOption(
+      new Option(
+        '--loss <loss>',
+        "DPO-family loss of the simulation, as TRL's loss_type (default: sigmoid)",
+      ).choices(DPO_LOSS_NAMES),
+    )
+    .option(
+      '--label-smoothing <eps>',
+      'label smoothing of the sigmoid and robust losses (0 <= eps < 0.5, default 0)',
+      parseLabelSmoothing,
+    )
     .option('--batch <n|full>', 'batch size, or "full" for full-batch gradient descent', parseBatch)
     .option('--test-fraction <x>', 'held-out fraction (0 <= x < 1)', parseFraction)
     .option('--seed <n>', 'random seed (0-4294967295)', parseIntInRange(0, 0xffffffff))
@@ -329,6 +343,12 @@ export const buildProgram = (): Command => {
         process.stderr.write(
           'preference-lens: missing required argument: paths (or --embeddings)\n',
         );
+        process.exitCode = EXIT.usage;
+        return;
+      }
+      const conflict = lossConflict(opts);
+      if (conflict) {
+        process.stderr.write(`preference-lens: ${conflict}\n`);
         process.exitCode = EXIT.usage;
         return;
       }

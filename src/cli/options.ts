@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { type DpoLossName, labelSmoothingApplies } from '../core/analysis/losses.js';
 import type { SchemaName } from '../core/dataset/types.js';
 import type { DeviceRequest, Pooling } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
@@ -24,6 +25,8 @@ export interface CliOptions {
   steps?: number;
   lr?: number;
   beta?: number;
+  loss?: DpoLossName;
+  labelSmoothing?: number;
   batch?: number | 'full';
   testFraction?: number;
   seed?: number;
@@ -115,6 +118,21 @@ export const parseDiscoverBehaviors = (value: string): DiscoverMode => {
   return mode;
 };
 
+/** Label smoothing eps of the sigmoid and robust DPO losses: 0 <= eps < 0.5 (robust divides by 1 - 2 eps). */
+export const parseLabelSmoothing = (value: string): number => {
+  const n = decimal(value);
+  if (n < 0 || n >= 0.5) throw new InvalidArgumentError('expected 0 <= x < 0.5');
+  return n;
+};
+
+/** Why --label-smoothing does not go with --loss (ipo and hinge have no eps); null when it does. */
+export const lossConflict = (o: Pick<CliOptions, 'loss' | 'labelSmoothing'>): string | null =>
+  o.labelSmoothing !== undefined &&
+  o.labelSmoothing !== 0 &&
+  !labelSmoothingApplies(o.loss ?? 'sigmoid')
+    ? `--label-smoothing applies to the sigmoid and robust losses only, not to --loss ${o.loss}`
+    : null;
+
 /** A count of label hints to list, or `all` (Infinity): every flagged example. */
 export const parseMaxSuspects = (value: string): number =>
   value === 'all' ? Number.POSITIVE_INFINITY : parseNonNegativeInt(value);
@@ -140,6 +158,8 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
   if (o.steps !== undefined) simulation.steps = o.steps;
   if (o.lr !== undefined) simulation.lr = o.lr;
   if (o.beta !== undefined) simulation.beta = o.beta;
+  if (o.loss !== undefined) simulation.loss = o.loss;
+  if (o.labelSmoothing !== undefined) simulation.labelSmoothing = o.labelSmoothing;
   if (o.batch !== undefined) simulation.batchSize = o.batch;
   if (o.testFraction !== undefined) simulation.testFraction = o.testFraction;
   if (o.seed !== undefined) simulation.seed = o.seed;

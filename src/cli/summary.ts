@@ -1,5 +1,5 @@
 import type { Report } from '../core/report/types.js';
-import { boundNote } from '../shared/report-notes.js';
+import { boundNote, lossNote } from '../shared/report-notes.js';
 import { terminalLine } from './terminal-text.js';
 import { discoverySummary } from '../shared/discovery-note.js';
 
@@ -111,6 +111,8 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
   );
   if (borderline.length > 0) lines.push('', 'Borderline (not warnings):', ...borderline);
   if (report.simulation.boundCheck) lines.push('', boundNote(report.simulation.boundCheck));
+  const loss = lossNote(report.simulation);
+  if (loss) lines.push('', loss);
   // Label hints are information: one line with the same count as the reports' sections.
   const hinted = rows.filter((b) => (b.suspectCount ?? 0) > 0);
   if (hinted.length > 0) {

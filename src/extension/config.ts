@@ -7,6 +7,7 @@
  */
 import type * as vscode from 'vscode';
 import { parseDiscoverMode, type DiscoverMode } from '../shared/discover-mode.js';
+import { type DpoLossName, labelSmoothingApplies } from '../core/analysis/losses.js';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
 import type { DeviceRequest, EmbedderOptions, Pooling } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
@@ -57,6 +58,9 @@ export interface ExtensionSettings {
     batchSize: number | null;
     testFraction: number | null;
     seed: number | null;
+    loss: DpoLossName;
+    /** Used by the sigmoid and robust losses only (labelSmoothingApplies). */
+    labelSmoothing: number;
   };
   maxLabelErrorHints: number;
   /** Largest simulated test-accuracy loss a rebalancing suggestion may cost any behavior. */
@@ -163,6 +167,11 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
       batchSize: nullableNumber('simulation.batchSize', true),
       testFraction: nullableNumber('simulation.testFraction', true),
       seed: nullableNumber('simulation.seed'),
+      loss: oneOf<DpoLossName>('simulation.loss'),
+      labelSmoothing: get<number>(
+        'simulation.labelSmoothing',
+        (v) => typeof v === 'number' && v >= 0 && v < 0.5,
+      ),
     },
     maxLabelErrorHints: get('maxLabelErrorHints', isNonNegative),
     rebalanceTolerance: get('rebalanceTolerance', (v) => typeof v === 'number' && v >= 0 && v <= 1),
@@ -220,6 +229,10 @@ export const analyzeOptions = (
   if (sim.batchSize !== null) simulation.batchSize = Math.round(sim.batchSize);
   if (sim.testFraction !== null) simulation.testFraction = sim.testFraction;
   if (sim.seed !== null) simulation.seed = Math.round(sim.seed);
+  // Only what differs from the default loss, so the report's options stay as they were without it.
+  if (sim.loss !== 'sigmoid') simulation.loss = sim.loss;
+  if (sim.labelSmoothing !== 0 && labelSmoothingApplies(sim.loss))
+    simulation.labelSmoothing = sim.labelSmoothing;
 
   const thresholds: NonNullable<AnalyzeOptions['thresholds']> = {};
   if (s.thresholds.priorityLevel !== null) thresholds.priorityLevel = s.thresholds.priorityLevel;

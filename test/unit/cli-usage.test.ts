@@ -41,6 +41,10 @@ describe('usage errors exit 2 with one line, before any work', () => {
     [['--seed', '4294967296'], /--seed/],
     [['--steps', ''], /--steps/],
     [['--beta', '0x10'], /--beta/],
+    [['--loss', 'dpo'], /--loss.*dpo.*sigmoid, ipo, hinge, robust/],
+    [['--label-smoothing', '0.5'], /--label-smoothing.*0 <= x < 0\.5/],
+    [['--label-smoothing', '-0.1'], /--label-smoothing/],
+    [['--loss', 'ipo', '--label-smoothing', '0.1'], /sigmoid and robust losses only.*ipo/],
   ])('%j', async (args, pattern) => {
     await expectUsageError(args, pattern);
   });

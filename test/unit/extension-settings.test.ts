@@ -117,6 +117,29 @@ describe('settings: mapping to the core options', () => {
     expect(s.maxLabelErrorHints).toBe(props['preferenceLens.maxLabelErrorHints'].default);
   });
 
+  it('passes a chosen DPO loss and its label smoothing on; eps only where the loss has one', () => {
+    const options = (loss: unknown, eps: unknown) =>
+      analyzeOptions(
+        readSettings(
+          reader({
+            'simulation.loss': { globalValue: loss },
+            'simulation.labelSmoothing': { globalValue: eps },
+          }),
+          true,
+        ),
+      ).simulation;
+    expect(options('robust', 0.2)).toEqual({
+      preset: 'fast-preview',
+      loss: 'robust',
+      labelSmoothing: 0.2,
+    });
+    expect(options('sigmoid', 0.1)).toEqual({ preset: 'fast-preview', labelSmoothing: 0.1 });
+    // ipo and hinge have no eps; an eps of 0.5 or more is invalid and falls back to 0.
+    expect(options('hinge', 0.1)).toEqual({ preset: 'fast-preview', loss: 'hinge' });
+    expect(options('robust', 0.5)).toEqual({ preset: 'fast-preview', loss: 'robust' });
+    expect(options('dpo', 0)).toEqual({ preset: 'fast-preview' });
+  });
+
   it('changes the embedder key only when the embedding process must restart', () => {
     const base = readSettings(reader({}), true);
     const otherSimulation = readSettings(reader({ 'simulation.steps': { globalValue: 10 } }), true);
@@ -153,7 +176,14 @@ describe('settings: package.json is the only source of defaults and choices', ()
 
   it('accepts every value of a declared enum and nothing else', () => {
     const enums = keys.filter((key) => declared[`preferenceLens.${key}`].enum);
-    expect(enums).toEqual(['device', 'pooling', 'schema', 'simulation.preset', 'mixtureScope']);
+    expect(enums).toEqual([
+      'device',
+      'pooling',
+      'schema',
+      'simulation.preset',
+      'simulation.loss',
+      'mixtureScope',
+    ]);
     for (const key of enums) {
       const { enum: values, default: fallback } = declared[`preferenceLens.${key}`];
       for (const value of values!)

@@ -96,4 +96,17 @@ describe('verdicts in the report webview', () => {
     expect(text).toContain(`falls below 50% in ${reached} of ${aligned.length} behaviors`);
     expect(text).toContain('needs --aligned-model');
   });
+
+  it('names a non-default DPO loss under the bound, and nothing for the default', () => {
+    const plain = render(fixturePayload()).document;
+    expect(plain.querySelector('#loss-note')).toBeNull();
+    const payload = fixturePayload();
+    payload.report.simulation.loss = 'robust';
+    payload.report.simulation.labelSmoothing = 0.2;
+    payload.report.simulation.firstStepWeight = 0.5;
+    const doc = render(payload).document;
+    expect(doc.querySelector('#loss-note')!.textContent).toMatch(
+      /^DPO loss: robust with label smoothing ε = 0.2 .*\(1 − ε\)\/\(1 − 2ε\) = 1\.333/,
+    );
+  });
 });

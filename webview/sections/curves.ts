@@ -1,7 +1,7 @@
 import { canvasIn, chartBox, lineConfig, type LineSeries } from '../charts.js';
 import { h, last, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { boundNote } from '../../src/shared/report-notes.js';
+import { boundNote, lossNote } from '../../src/shared/report-notes.js';
 import type { Ctx, Curve, Section } from '../types.js';
 
 export function behaviorSelect(
@@ -38,6 +38,8 @@ export function lossSeries(ctx: Ctx, c: Curve, prefix = ''): LineSeries[] {
 
 export function curvesSection(ctx: Ctx): Section {
   const sim = ctx.report.simulation;
+  // A non-default DPO loss: which one, and what it does to the first step (docs/science.md).
+  const lossLine = lossNote(sim);
   const o = sim.options;
   const el = section(
     'curves',
@@ -85,6 +87,7 @@ export function curvesSection(ctx: Ctx): Section {
           class: 'meta',
           text: boundNote(ctx.report.simulation.boundCheck),
         }),
+        ...(lossLine ? [h('p', { id: 'loss-note', class: 'meta', text: lossLine })] : []),
       ),
     ),
   );

@@ -10,6 +10,7 @@ import type {
 } from '../report/types.js';
 
 export type { TwoModelComparison } from '../report/types.js';
+import { dpoLoss, firstStepWeight } from './losses.js';
 import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
 import { exclusionReason } from './requirements.js';
@@ -249,6 +250,8 @@ async function analyzeMatrix(
     ...options.thresholds,
   };
   const sim = resolveSimulationOptions(options.simulation);
+  // Checked here, before any run starts: an unknown loss or eps outside [0, 0.5) throws.
+  const loss = dpoLoss(sim.loss ?? 'sigmoid', sim.beta, sim.labelSmoothing ?? 0);
   const seed = options.seed ?? DEFAULT_STATS_OPTIONS.seed;
   const grouped = groupRows(input);
   const excluded: AnalysisResult['excluded'] = [];
@@ -639,6 +642,9 @@ async function analyzeMatrix(
       priority: { names, gaps, levels },
       simulation: {
         options: sim,
+        loss: loss.name,
+        labelSmoothing: loss.labelSmoothing,
+        firstStepWeight: firstStepWeight(loss, sim.beta),
         perBehavior: Object.fromEntries(own.map((r, i) => [names[i], r.alone])),
         joint: joint
           ? toJointRun(

@@ -1,5 +1,6 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
 import { addRows, ResidentRows, rowDots, RunRows, SortedRowDots } from './kernels.js';
+import { dpoLoss, type DpoLoss, isDefaultLoss } from './losses.js';
 import { dot, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
 import { FLUSH_STATES, type StateScorer, syncStateScorer } from './state-scoring.js';
@@ -75,15 +76,6 @@ export interface RunSpec {
   key: number;
 }
 
-export function softplusNeg(z: number): number {
-  // -log sigmoid(z) = log(1 + e^-z), written to stay finite for large |z|.
-  return z > 0 ? Math.log1p(Math.exp(-z)) : -z + Math.log1p(Math.exp(z));
-}
-
-export function sigmoidNeg(z: number): number {
-  return 1 / (1 + Math.exp(z));
-}
-
 /**
  * One simulated DPO run on the two answer rows of the head, stepped one SGD step at a time.
  *
@@ -91,6 +83,8 @@ export function sigmoidNeg(z: number): number {
  * beta * s * delta . g(x) (the log-softmax normaliser cancels and the reference policy is the
  * start head). dL/dW_yes = -(1/|B|) sum sigma(-z) beta s g = -dL/dW_no, so each SGD step moves
  * W_yes by +lr * beta * mean(sigma(-z) s g), W_no by the opposite, and delta by twice that.
+ * That is the default sigmoid loss; with another DPO-family loss (options.loss, losses.ts)
+ * sigma(-z) becomes the loss's weight -dl/dm at the margin m = z, and every loss curve is that loss.
  * ||W(t) - W(0)||_F = sqrt(2) ||Delta W_yes|| = ||delta|| / sqrt(2).
  *
  * Curves, for t = 0..steps (state t = after t updates):
@@ -118,6 +112,9 @@ export class DpoSimulation {
   private readonly spec: RunSpec;
   private readonly beta: number;
   private readonly lr: number;
+  /** The DPO-family loss (losses.ts); the default sigmoid one takes the fused kernel of RunRows. */
+  private readonly loss: DpoLoss;
+  private readonly fusedSigmoid: boolean;
   private readonly delta: Float64Array;
   private readonly start: Float64Array;
   private readonly rng: Rng;
@@ -179,6 +176,8 @@ export class DpoSimulation {
     this.spec = spec;
     this.beta = options.beta;
     this.lr = options.lr;
+    this.loss = dpoLoss(options.loss ?? 'sigmoid', options.beta, options.labelSmoothing ?? 0);
+    this.fusedSigmoid = isDefaultLoss(this.loss);
     this.steps = options.steps;
     const d = m.dim;
     const nTrain = spec.train.rows.length;
@@ -296,7 +295,7 @@ export class DpoSimulation {
       this.resident = ResidentRows.create(this.m.data, this.m.dim, rows);
       if (this.resident) this.residentCoefs = new Float64Array(rows.length);
     }
-    if (this.trainDot || this.spec.groups) this.train(this.drawBatch());
+    if (this.trainDot || this.spec.groups || !this.fusedSigmoid) this.train(this.drawBatch());
     else {
       // An alone run's training rows stay in a SIMD instance between its steps (RunRows).
       this.runRows ??= new RunRows(this.m.data, this.m.dim, this.spec.train.rows, this.batchSize);
@@ -316,7 +315,8 @@ export class DpoSimulation {
 
   /**
    * The SGD update of an alone run's batch (uniform weights): the numbers of train(), with the
-   * scores, coefficients and gradient in one pass over the batch's rows (RunRows.trainStep).
+   * scores, coefficients and gradient in one pass over the batch's rows (RunRows.trainStep). That
+   * kernel has the sigmoid loss's coefficient built in, so the other losses take train().
    */
   private trainAlone(batch: Int32Array, rows: RunRows): void {
     const n = batch.length;
@@ -331,7 +331,8 @@ export class DpoSimulation {
     grad.fill(0);
     rows.trainStep(batch, this.batchRows, n, this.delta, bs, sg, this.batchDots, grad);
     let loss = 0;
-    for (let j = 0; j < n; j++) loss += softplusNeg(bs[j] * this.batchDots[j]);
+    const value = this.loss.value;
+    for (let j = 0; j < n; j++) loss += value(bs[j] * this.batchDots[j]);
     this.main.trainLoss.push(loss / n);
     const f = (2 * this.lr * this.beta) / n;
     for (let k = 0; k < this.m.dim; k++) this.delta[k] += f * grad[k];
@@ -347,13 +348,14 @@ export class DpoSimulation {
     let loss = 0;
     let wsum = 0;
     const weighted = this.fullBatch && this.cumWeights !== null;
+    const { value, weight } = this.loss;
     for (let j = 0; j < batch.length; j++) {
       const i = batch[j];
       const z = margins[j];
       const w = weighted ? this.spec.trainWeights![i] : 1;
-      loss += w * softplusNeg(z);
+      loss += w * value(z);
       wsum += w;
-      coefs[j] = w * sigmoidNeg(z) * train.signs[i];
+      coefs[j] = w * weight(z) * train.signs[i];
     }
     // Full-batch and joint runs sum the batch's gradient over the training rows in training-set
     // order (repeats add up first), whichever memory holds the rows, so the result does not
@@ -520,9 +522,10 @@ export class DpoSimulation {
     let loss = 0;
     let wsum = 0;
     const weighted = this.fullBatch && this.cumWeights !== null;
+    const value = this.loss.value;
     for (let j = 0; j < batch.length; j++) {
       const w = weighted ? this.spec.trainWeights![batch[j]] : 1;
-      loss += w * softplusNeg(margins[j]);
+      loss += w * value(margins[j]);
       wsum += w;
     }
     return wsum > 0 ? loss / wsum : Number.NaN;
@@ -619,6 +622,7 @@ export class DpoSimulation {
   ): void {
     const { train, test, originalTestSigns } = this.spec;
     const beta = this.beta;
+    const value = this.loss.value;
     // Row by row, every state of a row in turn: each state's sums still add the rows in order.
     for (let j = from; j < to; j++) {
       const at = (j - from) * k;
@@ -627,7 +631,7 @@ export class DpoSimulation {
         if (g < 0) continue;
         const bs = beta * train.signs[j];
         const sums = acc.groupTrainLoss.subarray(g * k, (g + 1) * k);
-        for (let s = 0; s < k; s++) sums[s] += softplusNeg(bs * scores[at + s]);
+        for (let s = 0; s < k; s++) sums[s] += value(bs * scores[at + s]);
         continue;
       }
       const i = j - trainLength;
@@ -638,7 +642,7 @@ export class DpoSimulation {
       const g = this.testGroup ? this.testGroup[i] : -1;
       for (let s = 0; s < k; s++) {
         const dot = scores[at + s];
-        const loss = softplusNeg(bs * dot);
+        const loss = value(bs * dot);
         const full = start + dot;
         const right = hit(sign * full);
         acc.testLoss[s] += loss;

@@ -2,7 +2,12 @@
 import { escapeControlChars } from '../text/control-chars.js';
 import { formatPosition } from '../dataset/position.js';
 import type { BehaviorReport, Curve, Report } from './types.js';
-import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
+import {
+  boundNote,
+  lossNote,
+  MISALIGNMENT_NOTE,
+  stepsToBelowHalfText,
+} from '../../shared/report-notes.js';
 import { priorityOrder } from '../../shared/report-facts.js';
 import { discoverySummary } from '../../shared/discovery-note.js';
 import { verdictLines } from '../../shared/verdict-text.js';
@@ -144,6 +149,7 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     `β = ${o.beta}, learning rate ${o.lr.toExponential()}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
     '',
     ...(sim.boundCheck ? [boundNote(sim.boundCheck), ''] : []),
+    ...(lossNote(sim) ? [lossNote(sim)!, ''] : []),
   ];
   const names = ranked.map((b) => b.name).filter((n) => sim.perBehavior[n]);
   out.push(

@@ -1,4 +1,5 @@
 import type { SchemaName, SkipReason, SkippedLine } from '../dataset/types.js';
+import type { DpoLossName } from '../analysis/losses.js';
 import type { ModelInfo } from '../embed/types.js';
 import type { ScoreMarginSummary } from './score-margins.js';
 
@@ -118,6 +119,10 @@ export interface SimulationOptions {
   testFraction: number;
   seed: number;
   preset: 'reference' | 'fast-preview' | 'custom';
+  /** The DPO-family loss (losses.ts); absent: 'sigmoid', the paper's. */
+  loss?: DpoLossName;
+  /** Label smoothing eps of the sigmoid and robust losses, 0 <= eps < 0.5; absent: 0. */
+  labelSmoothing?: number;
 }
 
 export interface JointRun {
@@ -279,6 +284,15 @@ export interface Report {
   };
   simulation: {
     options: SimulationOptions;
+    /** The loss the runs trained with (absent in reports written before it could be chosen: sigmoid). */
+    loss?: DpoLossName;
+    /** Its label smoothing eps (absent: 0). */
+    labelSmoothing?: number;
+    /**
+     * |dl/dz| at z = 0, the weight of every example in the first step (losses.ts): sigmoid
+     * beta (1 - 2 eps) / 2, ipo 1 / beta, hinge beta, robust beta / (2 (1 - 2 eps)).
+     */
+    firstStepWeight?: number;
     perBehavior: Record<string, Curve>;
     joint: JointRun | null;
     misalignment: MisalignmentRun[];
