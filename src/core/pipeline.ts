@@ -4,8 +4,10 @@ import {
   readDatasets,
   readRowContents,
   rowDigest,
+  rowPromptChars,
   rowTextLength,
 } from './dataset/index.js';
+import { boundaryDigest } from './digest.js';
 import type { DatasetFile, ReadOptions, Example, SkippedLine } from './dataset/types.js';
 import { createEmbedder } from './embed/index.js';
 import type {
@@ -128,8 +130,9 @@ export async function readMixture(
 /** The rows' texts for the embedder: digests and lengths in memory, texts read back on demand. */
 const rowTexts = (examples: readonly Example[]): TextSource => ({
   length: examples.length,
-  digest: (row) => rowDigest(examples[row]),
+  digest: (row) => boundaryDigest(rowDigest(examples[row]), rowPromptChars(examples[row])),
   textLength: (row) => rowTextLength(examples[row]),
+  promptChars: (row) => rowPromptChars(examples[row]),
   texts: async (rows, signal) =>
     (
       await readRowContents(

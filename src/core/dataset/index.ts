@@ -12,6 +12,7 @@ export {
   FileRows,
   readRowContents,
   rowDigest,
+  rowPromptChars,
   rowTextLength,
   StoredExample,
 } from './stored-rows.js';

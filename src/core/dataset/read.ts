@@ -352,6 +352,7 @@ class FileReader {
       };
       if (pair !== undefined) example.pair = pair;
       if (row.display !== undefined) example.display = row.display;
+      if (row.promptChars) example.promptChars = row.promptChars;
       this.examples.push(example);
     }
   }

@@ -8,6 +8,8 @@ export interface RowContent {
   text: string;
   label: 1 | -1;
   display?: string;
+  /** Pairwise rows: leading UTF-16 code units of `text` that are the prompt (Example.promptChars). */
+  promptChars?: number;
 }
 
 export type RecordOutcome =
@@ -177,13 +179,25 @@ function convertPairwise(record: Record<string, unknown>, ctx: RecordContext): R
   }
   const [prompt, chosen, rejected] = sides;
   const conversational = sides.some((s) => s.kind === 'messages');
-  const embed = (response: Side): string =>
-    conversational
-      ? renderMessages([...asMessages(prompt, 'user'), ...asMessages(response, 'assistant')])
-      : joinPromptResponse(sideText(prompt), sideText(response));
-  const chosenText = embed(chosen);
-  const rejectedText = embed(rejected);
-  return pairOutcome(ctx, chosenText, rejectedText, sideText(chosen), sideText(rejected), [c]);
+  const embed = (response: Side): Sided => {
+    if (!conversational) {
+      const reply = sideText(response);
+      const text = joinPromptResponse(sideText(prompt), reply);
+      return { text, promptChars: text.length - reply.length };
+    }
+    const reply = asMessages(response, 'assistant');
+    const text = renderMessages([...asMessages(prompt, 'user'), ...reply]);
+    return { text, promptChars: text.length - renderMessages(reply).length };
+  };
+  return pairOutcome(ctx, embed(chosen), embed(rejected), sideText(chosen), sideText(rejected), [
+    c,
+  ]);
+}
+
+/** An embedded text and where its prompt ends (RowContent.promptChars). */
+interface Sided {
+  text: string;
+  promptChars: number;
 }
 
 const ASSISTANT_MARKER = '\n\nAssistant:';
@@ -209,7 +223,14 @@ function convertHhRlhf(record: Record<string, unknown>, ctx: RecordContext): Rec
     if (rejectedReply.trim() === '') {
       return fail('empty-text', `the last turn of "${r}" is empty`, [r]);
     }
-    return pairOutcome(ctx, chosen.text, rejected.text, chosenReply, rejectedReply, [c]);
+    return pairOutcome(
+      ctx,
+      { text: chosen.text, promptChars: cut },
+      { text: rejected.text, promptChars: cut },
+      chosenReply,
+      rejectedReply,
+      [c],
+    );
   }
   const chosenMessages = asMessages(chosen, 'assistant');
   const rejectedMessages = asMessages(rejected, 'assistant');
@@ -221,10 +242,18 @@ function convertHhRlhf(record: Record<string, unknown>, ctx: RecordContext): Rec
   ) {
     shared += 1;
   }
+  const rendered = (messages: ChatMessage[]): Sided => {
+    const text = renderMessages(messages);
+    const reply = messages.slice(shared);
+    return {
+      text,
+      promptChars: shared === 0 ? 0 : text.length - renderMessages(reply).length,
+    };
+  };
   return pairOutcome(
     ctx,
-    renderMessages(chosenMessages),
-    renderMessages(rejectedMessages),
+    rendered(chosenMessages),
+    rendered(rejectedMessages),
     sideText({ kind: 'messages', messages: chosenMessages.slice(shared) }),
     sideText({ kind: 'messages', messages: rejectedMessages.slice(shared) }),
     [c],
@@ -246,13 +275,13 @@ export function promptEnd(chosen: string, rejected: string): number {
 
 function pairOutcome(
   ctx: RecordContext,
-  chosenText: string,
-  rejectedText: string,
+  chosen: Sided,
+  rejected: Sided,
   chosenReply: string,
   rejectedReply: string,
   path: Array<string | number>,
 ): RecordOutcome {
-  if (chosenText === rejectedText) {
+  if (chosen.text === rejected.text) {
     return fail(
       'duplicate',
       `"${ctx.names.chosen}" and "${ctx.names.rejected}" are identical: the pair states no preference`,
@@ -262,8 +291,12 @@ function pairOutcome(
   return {
     ok: true,
     rows: [
-      { text: chosenText, label: 1, display: excerpt(chosenReply) },
-      { text: rejectedText, label: -1, display: excerpt(rejectedReply) },
+      { ...withPrompt(chosen), label: 1, display: excerpt(chosenReply) },
+      { ...withPrompt(rejected), label: -1, display: excerpt(rejectedReply) },
     ],
   };
 }
+
+/** The text, and its prompt length when there is a prompt. */
+const withPrompt = (s: Sided): { text: string; promptChars?: number } =>
+  s.promptChars > 0 ? { text: s.text, promptChars: s.promptChars } : { text: s.text };

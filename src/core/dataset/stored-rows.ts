@@ -27,6 +27,8 @@ interface Chunk {
   offsets: Float64Array;
   bytes: Uint32Array;
   lengths: Uint32Array;
+  /** RowContent.promptChars, 0 when the row has no prompt. */
+  prompts: Uint32Array;
   lines: Uint32Array;
   columns: Uint32Array;
   behaviors: Uint32Array;
@@ -39,6 +41,7 @@ const newChunk = (capacity: number): Chunk => ({
   offsets: new Float64Array(capacity),
   bytes: new Uint32Array(capacity),
   lengths: new Uint32Array(capacity),
+  prompts: new Uint32Array(capacity),
   lines: new Uint32Array(capacity),
   columns: new Uint32Array(capacity),
   behaviors: new Uint32Array(capacity),
@@ -99,6 +102,7 @@ export class FileRows {
     chunk.offsets[at] = offset;
     chunk.bytes[at] = bytes;
     chunk.lengths[at] = row.text.length;
+    chunk.prompts[at] = row.promptChars ?? 0;
     chunk.lines[at] = facts.line;
     chunk.columns[at] = facts.column;
     chunk.behaviors[at] = behavior;
@@ -120,6 +124,11 @@ export class FileRows {
 
   textLength(index: number): number {
     return this.chunk(index).lengths[index & MASK];
+  }
+
+  /** Leading code units of the row's text that are its prompt (0: none). */
+  promptChars(index: number): number {
+    return this.chunk(index).prompts[index & MASK];
   }
 
   hasDisplay(index: number): boolean {
@@ -237,6 +246,10 @@ export class StoredExample implements Example {
     return this.source.readSync(this.index).text;
   }
 
+  get promptChars(): number | undefined {
+    return this.source.promptChars(this.index) || undefined;
+  }
+
   get display(): string | undefined {
     return this.source.hasDisplay(this.index)
       ? this.source.readSync(this.index).display
@@ -257,6 +270,7 @@ export async function readRowContents(
   rows.forEach((row, i) => {
     if (!(row instanceof StoredExample)) {
       out[i] = { text: row.text, label: row.label, display: row.display };
+      if (row.promptChars) out[i].promptChars = row.promptChars;
       return;
     }
     const list = byFile.get(row.source);
@@ -297,3 +311,7 @@ export const rowDigest = (row: Example): Uint8Array =>
 /** UTF-16 length of a row's text, without reading a stored row back. */
 export const rowTextLength = (row: Example): number =>
   row instanceof StoredExample ? row.source.textLength(row.index) : row.text.length;
+
+/** A row's prompt length in UTF-16 code units (0: no prompt), without reading a stored row back. */
+export const rowPromptChars = (row: Example): number =>
+  row instanceof StoredExample ? row.source.promptChars(row.index) : (row.promptChars ?? 0);

@@ -25,6 +25,12 @@ export interface Example {
   pair?: number;
   /** The persona `statement`, or a short display text for the report. */
   display?: string;
+  /**
+   * Pairwise and HH-RLHF rows: how many leading UTF-16 code units of `text` are the prompt (the
+   * shared part); the rest is the response DPO compares. A text too long for the model loses the
+   * start of its prompt, never its response (docs/datasets.md, "Truncation").
+   */
+  promptChars?: number;
 }
 
 export type SkipReason =

@@ -35,6 +35,7 @@ const handle = async (msg: ParentMessage): Promise<void> => {
               deviceReason: b.deviceReason,
               pooling: b.pooling,
               sha256: b.sha256,
+              maxTokens: b.maxTokens,
             },
             identity: b.identity,
             hasAnswerHead: typeof b.answerHead === 'function',
@@ -44,8 +45,13 @@ const handle = async (msg: ParentMessage): Promise<void> => {
       }
       case 'embed': {
         const b = loaded();
-        const data = await b.embedBatch(msg.texts);
+        const data = await b.embedBatch(msg.texts, msg.promptChars);
         send({ type: 'embedded', id: msg.id, data, rows: msg.texts.length, dim: b.dimension });
+        break;
+      }
+      case 'measure': {
+        const truncation = await loaded().measure(msg.texts, msg.promptChars);
+        send({ type: 'measured', id: msg.id, truncation });
         break;
       }
       case 'answerHead': {

@@ -61,7 +61,10 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
       tokenizer: tokSha,
       pooling: 'last-token',
     }),
+    maxTokens: embedder.maxTokens,
+    // A causal LM keeps a long text's last tokens: the response is never cut before the prompt.
     embedBatch: async (texts) => (await embedder.embed(texts)).data,
+    measure: async (texts, promptChars) => embedder.measure(texts, promptChars),
     ...(answerHead ? { answerHead: (yes: string, no: string) => answerHead(yes, no) } : {}),
     dispose: () => embedder.dispose(),
   };

@@ -26,7 +26,8 @@ export interface LoadedModel {
 
 export type ParentMessage =
   | { type: 'load'; id: number; spec: LoadSpec }
-  | { type: 'embed'; id: number; texts: string[] }
+  | { type: 'embed'; id: number; texts: string[]; promptChars?: number[] }
+  | { type: 'measure'; id: number; texts: string[]; promptChars?: number[] }
   | { type: 'answerHead'; id: number; yes: string; no: string }
   | { type: 'stats'; id: number };
 
@@ -38,6 +39,7 @@ export interface ChildStats {
 export type ChildReply =
   | { type: 'loaded'; id: number; model: LoadedModel }
   | { type: 'embedded'; id: number; data: Float32Array; rows: number; dim: number }
+  | { type: 'measured'; id: number; truncation: Uint8Array }
   | { type: 'answerHead'; id: number; head: AnswerHead }
   | { type: 'stats'; id: number; stats: ChildStats }
   | { type: 'error'; id: number; message: string; name: string };

@@ -30,6 +30,8 @@ export interface ModelInfo {
   pooling: Pooling;
   /** SHA-256 of the ONNX file, part of the cache key. */
   sha256: string;
+  /** The longest input in tokens; longer texts are cut (docs/datasets.md, "Truncation"). */
+  maxTokens?: number;
 }
 
 export interface EmbedProgress {
@@ -43,6 +45,11 @@ export interface Embeddings {
   data: Float32Array;
   rows: number;
   dim: number;
+  /**
+   * Per row, how its text was fitted to the model's token limit (0 whole, 1 the prompt's start
+   * cut, 2 cut where the response may be lost: backend.ts's Truncation); absent when not measured.
+   */
+  truncation?: Uint8Array;
 }
 
 /** For a causal LM: the two answer rows of the unembedding matrix (W_U[yes], W_U[no]). */
@@ -65,6 +72,12 @@ export interface TextSource {
   textLength(row: number): number;
   /** The texts of `rows`, in that order. */
   texts(rows: readonly number[], signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Leading UTF-16 code units of the row's text that are its prompt (0: none): a long text loses
+   * the start of its prompt first. Rows with equal digests must have equal prompt lengths (fold the
+   * length into the digest).
+   */
+  promptChars?(row: number): number;
 }
 
 export interface Embedder {

@@ -14,6 +14,9 @@ export interface CausalLmEmbedder extends Embedder {
    * the analysis then runs without phi and starts the head at zero.
    */
   readonly answerHeadUnavailable?: string;
+  /** The longest prompt in tokens and how each text is fitted to it (backend.ts's Truncation). */
+  readonly maxTokens: number;
+  measure(texts: readonly string[], promptChars?: readonly number[]): Uint8Array;
 }
 
 /**
@@ -37,6 +40,8 @@ export const createCausalLmEmbedder = async (
   const base = {
     info,
     embed: runner.embed.bind(runner),
+    maxTokens: runner.maxTokens,
+    measure: runner.measure.bind(runner),
     dispose: () => runner.dispose(),
   };
   if (runner.inspection.unembedding) {

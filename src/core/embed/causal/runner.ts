@@ -91,6 +91,26 @@ export class CausalLmRunner {
     return ids.length > max ? ids.slice(ids.length - max) : ids;
   }
 
+  /** The longest prompt in tokens (longer ones keep their last tokens). */
+  get maxTokens(): number {
+    return this.options.maxTokens ?? 1024;
+  }
+
+  /**
+   * How each text is fitted (backend.ts's Truncation): a causal LM keeps a long text's last
+   * tokens, so the response stays whole unless it alone is longer than maxTokens.
+   */
+  measure(texts: readonly string[], promptChars?: readonly number[]): Uint8Array {
+    const max = this.maxTokens;
+    return Uint8Array.from(texts, (text, i) => {
+      if (this.tokenizer.encode(text).length <= max) return 0;
+      const cut = promptChars?.[i] ?? 0;
+      if (cut <= 0) return 1;
+      const reply = this.tokenizer.encode(text.slice(cut), { add_special_tokens: false });
+      return reply.length < max ? 1 : 2;
+    });
+  }
+
   /** g(x) for each token sequence, rows [n, d] in the order given. Sequences are run in one batch. */
   async hiddenAtLastToken(seqs: readonly number[][]): Promise<Float32Array> {
     const padId = this.tokenizer.pad_token_id ?? this.tokenizer.eos_token_id ?? 0;
