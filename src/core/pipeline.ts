@@ -26,6 +26,8 @@ import {
 } from './report/types.js';
 import { TOOL_VERSION } from './version.js';
 import { mixedSchemaWarning } from './analysis/verdicts.js';
+import type { CheckThresholds } from './analysis/pair-checks.js';
+import { checkMixture } from './pair-check-inputs.js';
 
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
@@ -43,6 +45,8 @@ export interface AnalyzeOptions {
     flagStability?: number;
     labelHintCutoff?: number;
   };
+  /** The pair checks' thresholds (pair-checks.ts's DEFAULT_CHECK_THRESHOLDS when unset). */
+  checks?: Partial<CheckThresholds>;
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
@@ -244,6 +248,14 @@ export async function analyze(
       }),
   );
   const t3 = performance.now();
+  const checks = await checkMixture(
+    examples,
+    embeddings,
+    embedder.info.maxTokens,
+    definedOnly(options.checks),
+    signal,
+  );
+  const t4 = performance.now();
 
   // The suspects' texts, read back from their files in one pass.
   const suspectRows = [...new Set(analysis.behaviors.flatMap((b) => b.suspects.map((s) => s.row)))];
@@ -295,6 +307,7 @@ export async function analyze(
       deviceReason: embedder.info.deviceReason,
       pooling: embedder.info.pooling,
       sha256: embedder.info.sha256,
+      ...(embedder.info.maxTokens === undefined ? {} : { maxTokens: embedder.info.maxTokens }),
     },
     inputs: files.map((f) => ({
       file: f.file,
@@ -305,10 +318,12 @@ export async function analyze(
     behaviors,
     warnings: [
       ...analysis.warnings,
+      ...checks.warnings,
       ...[mixedSchemaWarning(files.map((f) => ({ file: f.file, schema: f.schema })))].filter(
         (w) => w !== null,
       ),
     ],
+    pairChecks: checks.report,
     excluded: analysis.excluded,
     priority: analysis.priority,
     simulation: analysis.simulation,
@@ -322,6 +337,7 @@ export async function analyze(
       analysisMs: Math.round(t3 - t2),
       embeddedRows: lastEmbed.total - lastEmbed.cached,
       cachedRows: lastEmbed.cached,
+      checksMs: Math.round(t4 - t3),
     },
   };
   report({ stage: 'done', message: 'done', fraction: 1 });
