@@ -33,6 +33,10 @@ export interface CliOptions {
   /** Infinity for `all`. */
   maxSuspects: number;
   labelHintCutoff?: number;
+  mcMode?: 'auto' | 'answer-token' | 'option-text';
+  nearIdenticalCosine?: number;
+  lengthBiasFraction?: number;
+  lengthBiasCorrelation?: number;
   alignedModel?: string;
   rebalance: boolean;
   rebalanceOut?: string;
@@ -103,6 +107,12 @@ export const parseFraction = (value: string): number => {
   return n;
 };
 
+export const parseUnitInterval = (value: string): number => {
+  const n = decimal(value);
+  if (n < 0 || n > 1) throw new InvalidArgumentError('expected 0 <= x <= 1');
+  return n;
+};
+
 /** A count of label hints to list, or `all` (Infinity): every flagged example. */
 export const parseMaxSuspects = (value: string): number =>
   value === 'all' ? Number.POSITIVE_INFINITY : parseNonNegativeInt(value);
@@ -155,6 +165,12 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       labelHintCutoff: o.labelHintCutoff,
     },
     maxSuspects: o.maxSuspects,
+    multipleChoice: o.mcMode,
+    checks: {
+      nearIdenticalCosine: o.nearIdenticalCosine,
+      lengthBiasFraction: o.lengthBiasFraction,
+      lengthBiasCorrelation: o.lengthBiasCorrelation,
+    },
     rebalance: o.rebalance || o.rebalanceOut !== undefined,
     rebalanceTolerance: o.rebalanceTolerance,
     analysisThreads: o.analysisThreads,

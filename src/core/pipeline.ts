@@ -45,6 +45,13 @@ export interface AnalyzeOptions {
     flagStability?: number;
     labelHintCutoff?: number;
   };
+  /**
+   * Evals questions with lettered choices: 'option-text' (a pair of option texts per question),
+   * 'answer-token' (the paper's one row labeled by the letter), or 'auto' (default): option-text
+   * for a sentence-embedding model, answer-token for a causal LM. read.multipleChoice, when set,
+   * wins.
+   */
+  multipleChoice?: 'auto' | 'answer-token' | 'option-text';
   /** The pair checks' thresholds (pair-checks.ts's DEFAULT_CHECK_THRESHOLDS when unset). */
   checks?: Partial<CheckThresholds>;
   /** Max possible-label-error suspects kept per behavior. */
@@ -146,6 +153,17 @@ const rowTexts = (examples: readonly Example[]): TextSource => ({
     ).map((c) => c.text),
 });
 
+/** The multiple-choice mode a run uses (AnalyzeOptions.multipleChoice) for a model of `kind`. */
+export const multipleChoiceMode = (
+  options: Pick<AnalyzeOptions, 'read' | 'multipleChoice'>,
+  kind: 'sentence-embedding' | 'causal-lm',
+): 'answer-token' | 'option-text' => {
+  if (options.read?.multipleChoice) return options.read.multipleChoice;
+  const asked = options.multipleChoice ?? 'auto';
+  if (asked !== 'auto') return asked;
+  return kind === 'causal-lm' ? 'answer-token' : 'option-text';
+};
+
 /** Reads, embeds and analyzes one mixture: the single entry point of every face. */
 export async function analyze(
   inputs: readonly string[],
@@ -155,10 +173,26 @@ export async function analyze(
 ): Promise<AnalyzeResult> {
   const report = (p: PipelineProgress) => onProgress?.(p);
   const t0 = performance.now();
-  const { files, examples, skipped } = await readMixture(inputs, options, signal, onProgress);
-  const t1 = performance.now();
+  let { files, examples, skipped } = await readMixture(inputs, options, signal, onProgress);
 
   const embedder = options.embedder ?? (await createEmbedder(options.embed ?? {}));
+  // The multiple-choice mode depends on the model: lettered questions are read again as option
+  // texts when a sentence-embedding model should see them so (only when the inputs hold any).
+  const mode = multipleChoiceMode(options, embedder.info.kind);
+  if (mode === 'option-text' && !options.files && files.some((f) => f.splittableChoices)) {
+    try {
+      ({ files, examples, skipped } = await readMixture(
+        inputs,
+        { ...options, read: { ...options.read, multipleChoice: 'option-text' } },
+        signal,
+        onProgress,
+      ));
+    } catch (error) {
+      if (!options.embedder) await embedder.dispose();
+      throw error;
+    }
+  }
+  const t1 = performance.now();
   let embeddings: Embeddings;
   let head: AnswerHead | undefined;
   let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
@@ -324,6 +358,7 @@ export async function analyze(
       ),
     ],
     pairChecks: checks.report,
+    ...multipleChoiceFacts(files, mode),
     excluded: analysis.excluded,
     priority: analysis.priority,
     simulation: analysis.simulation,
@@ -343,3 +378,18 @@ export async function analyze(
   report({ stage: 'done', message: 'done', fraction: 1 });
   return { report: result, examples, embeddings, skipped, files };
 }
+
+/** report.multipleChoice: present when the inputs hold lettered questions. */
+const multipleChoiceFacts = (
+  files: readonly DatasetFile[],
+  mode: 'answer-token' | 'option-text',
+): Pick<Report, 'multipleChoice'> => {
+  let records = 0;
+  for (const f of files) {
+    if (f.schema !== 'evals') continue;
+    if (f.multipleChoice === 'option-text') {
+      records += new Set(f.examples.filter((e) => e.pair !== undefined).map((e) => e.pair)).size;
+    } else records += f.splittableChoices ?? 0;
+  }
+  return records > 0 ? { multipleChoice: { mode, records } } : {};
+};

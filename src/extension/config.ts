@@ -58,6 +58,14 @@ export interface ExtensionSettings {
     seed: number | null;
   };
   maxLabelErrorHints: number;
+  /** Lettered multiple-choice evals (AnalyzeOptions.multipleChoice). */
+  multipleChoiceMode: 'auto' | 'answer-token' | 'option-text';
+  /** The pair checks' thresholds (preferenceLens.checks.*). */
+  checks: {
+    nearIdenticalCosine: number;
+    lengthBiasFraction: number;
+    lengthBiasCorrelation: number;
+  };
   /** Largest simulated test-accuracy loss a rebalancing suggestion may cost any behavior. */
   rebalanceTolerance: number;
   mixtureScope: MixtureScope;
@@ -126,6 +134,8 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
   const isString = (v: unknown): boolean => typeof v === 'string';
   const isBool = (v: unknown): boolean => typeof v === 'boolean';
   const isNonNegative = (v: unknown): boolean => typeof v === 'number' && v >= 0;
+  const isUnit = (v: unknown): boolean =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
 
   const rawFields = get<Record<string, unknown>>(
     'fields',
@@ -162,6 +172,15 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
       seed: nullableNumber('simulation.seed'),
     },
     maxLabelErrorHints: get('maxLabelErrorHints', isNonNegative),
+    multipleChoiceMode: oneOf<ExtensionSettings['multipleChoiceMode']>('multipleChoiceMode'),
+    checks: {
+      nearIdenticalCosine: get('checks.nearIdenticalCosine', isUnit),
+      lengthBiasFraction: get(
+        'checks.lengthBiasFraction',
+        (v) => isUnit(v) && (v as number) >= 0.5,
+      ),
+      lengthBiasCorrelation: get('checks.lengthBiasCorrelation', isUnit),
+    },
     rebalanceTolerance: get('rebalanceTolerance', (v) => typeof v === 'number' && v >= 0 && v <= 1),
     mixtureScope: oneOf<MixtureScope>('mixtureScope'),
     batchSize: nullableNumber('batchSize', true),
@@ -229,6 +248,8 @@ export const analyzeOptions = (
     simulation,
     thresholds,
     maxSuspects: s.maxLabelErrorHints,
+    multipleChoice: s.multipleChoiceMode,
+    checks: { ...s.checks },
     rebalanceTolerance: s.rebalanceTolerance,
     ...(s.analysisThreads === null ? {} : { analysisThreads: Math.round(s.analysisThreads) }),
   };

@@ -153,7 +153,14 @@ describe('settings: package.json is the only source of defaults and choices', ()
 
   it('accepts every value of a declared enum and nothing else', () => {
     const enums = keys.filter((key) => declared[`preferenceLens.${key}`].enum);
-    expect(enums).toEqual(['device', 'pooling', 'schema', 'simulation.preset', 'mixtureScope']);
+    expect(enums).toEqual([
+      'device',
+      'pooling',
+      'schema',
+      'multipleChoiceMode',
+      'simulation.preset',
+      'mixtureScope',
+    ]);
     for (const key of enums) {
       const { enum: values, default: fallback } = declared[`preferenceLens.${key}`];
       for (const value of values!)

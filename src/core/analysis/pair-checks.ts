@@ -67,8 +67,7 @@ class Finding {
 const f2 = (x: number): string => x.toFixed(2);
 const pct = (n: number, of: number): string =>
   of === 0 ? '0%' : `${((100 * n) / of).toFixed(n / of < 0.1 && n > 0 ? 1 : 0)}%`;
-const plural = (n: number, one: string, many = `${one}s`): string =>
-  `${n} ${n === 1 ? one : many}`;
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** cos and exact equality of rows a and b. */
 const compare = (data: Float32Array, dim: number, a: number, b: number) => {
@@ -175,16 +174,21 @@ export function runPairChecks(
   const t: CheckThresholds = { ...DEFAULT_CHECK_THRESHOLDS, ...thresholds };
   const { rows, data, dim } = input;
 
-  // Pairs: both rows of each pair id, chosen first.
-  const partner = new Map<number, number>();
-  const pairs: [number, number][] = [];
+  // Pairs: the chosen (+1) row of each pair id against each of its rejected (−1) rows (a
+  // multiple-choice record in option-text form can have several).
+  const members = new Map<number, number[]>();
   rows.forEach((row, r) => {
     if (row.pair === undefined) return;
-    const other = partner.get(row.pair);
-    if (other === undefined) partner.set(row.pair, r);
-    else pairs.push(row.label === 1 ? [r, other] : [other, r]);
+    const list = members.get(row.pair);
+    if (list) list.push(r);
+    else members.set(row.pair, [r]);
   });
-
+  const pairs: [number, number][] = [];
+  for (const list of members.values()) {
+    const chosen = list.filter((r) => rows[r].label === 1);
+    const rejected = list.filter((r) => rows[r].label === -1);
+    for (const c of chosen) for (const r of rejected) pairs.push([c, r]);
+  }
   const identical = new Finding();
   const near = new Finding();
   const overall = new LengthTally();
@@ -246,7 +250,8 @@ export function runPairChecks(
     if (!exactSeen.has(exact)) exactSeen.set(exact, r);
     if (!nearSeen.has(normalized)) nearSeen.set(normalized, r);
     const shared = behaviorsOfPrompt.get(key.near);
-    if (!shared) behaviorsOfPrompt.set(key.near, { behaviors: new Set([row.behavior]), first: [r] });
+    if (!shared)
+      behaviorsOfPrompt.set(key.near, { behaviors: new Set([row.behavior]), first: [r] });
     else if (!shared.behaviors.has(row.behavior)) {
       shared.behaviors.add(row.behavior);
       shared.first.push(r);

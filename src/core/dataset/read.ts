@@ -6,6 +6,7 @@ import { DigestTable } from '../digest-table.js';
 import { DatasetInputError, DatasetSchemaError } from './errors.js';
 import { firstColumn, locateJsonError, valueColumn } from './json-position.js';
 import { readLines, sourceSize } from './lines.js';
+import type { MultipleChoiceMode } from './multiple-choice.js';
 import { convertRecord, type RowContent } from './records.js';
 import { FileRows, StoredExample } from './stored-rows.js';
 import {
@@ -228,6 +229,8 @@ class FileReader {
   private nextPair: number;
   /** Where the rows' texts are on disk, when they are not held (keepTexts: false). */
   private readonly stored: FileRows | null;
+  /** Records read in answer-token form that option-text would split (DatasetFile.splittableChoices). */
+  private splittable = 0;
   /** Behavior names, one string each, whatever the record they were parsed from. */
   private readonly behaviors = new Map<string, string>();
 
@@ -240,10 +243,11 @@ class FileReader {
     private readonly keepDuplicates: boolean,
     private readonly keepRows: boolean,
     storeTexts: boolean,
+    private readonly multipleChoice?: MultipleChoiceMode,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.nextPair = pairBase;
-    this.stored = storeTexts ? new FileRows(file, schema, names) : null;
+    this.stored = storeTexts ? new FileRows(file, schema, names, multipleChoice) : null;
   }
 
   private skip(line: number, column: number, reason: SkipReason, message: string): void {
@@ -304,7 +308,12 @@ class FileReader {
     }
     const behavior = this.behaviorOf(record, line, text);
     if (behavior === null) return;
-    const outcome = convertRecord(record, { schema: this.schema, names: this.names, behavior });
+    const outcome = convertRecord(record, {
+      schema: this.schema,
+      names: this.names,
+      behavior,
+      multipleChoice: this.multipleChoice,
+    });
     if (!outcome.ok) {
       const column = outcome.path ? valueColumn(text, outcome.path) : firstColumn(text);
       this.skip(line, column, outcome.reason, outcome.message);
@@ -324,6 +333,7 @@ class FileReader {
       }
     }
     this.counts.records += 1;
+    if (outcome.splittable) this.splittable += 1;
     const tally = (this.rowCounts[behavior] ??= { positive: 0, negative: 0 });
     for (const row of outcome.rows) {
       if (row.label === 1) tally.positive += 1;
@@ -367,6 +377,8 @@ class FileReader {
     };
     if (!this.keepRows) out.rowCounts = this.rowCounts;
     if (this.behaviorField !== null) out.behaviorField = this.behaviorField;
+    if (this.splittable > 0) out.splittableChoices = this.splittable;
+    if (this.multipleChoice === 'option-text') out.multipleChoice = 'option-text';
     return out;
   }
 }
@@ -390,7 +402,17 @@ async function readResolved(
     const rows = options.keepRows ?? true;
     // Overlays are in memory already: their rows keep their texts, read from the overlay.
     const storeTexts = rows && options.keepTexts === false && !options.overlays?.has(file);
-    const created = new FileReader(file, schema, names, field, pairBase, keep, rows, storeTexts);
+    const created = new FileReader(
+      file,
+      schema,
+      names,
+      field,
+      pairBase,
+      keep,
+      rows,
+      storeTexts,
+      options.multipleChoice,
+    );
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;

@@ -1,4 +1,5 @@
-import { answerLabel } from './answers.js';
+import { answerLabel, normalizeAnswer } from './answers.js';
+import { optionRows, type MultipleChoiceMode } from './multiple-choice.js';
 import type { FieldNames } from './schema.js';
 import { excerpt, joinPromptResponse, renderMessages, type ChatMessage } from './text.js';
 import type { SchemaName, SkipReason } from './types.js';
@@ -16,6 +17,8 @@ export type RecordOutcome =
   | {
       ok: true;
       rows: RowContent[];
+      /** An evals record in answer-token form that option-text could split into option rows. */
+      splittable?: boolean;
     }
   | {
       ok: false;
@@ -29,6 +32,8 @@ export interface RecordContext {
   schema: SchemaName;
   names: FieldNames;
   behavior: string;
+  /** Lettered evals questions: 'answer-token' (default, one row) or 'option-text' (a pair). */
+  multipleChoice?: MultipleChoiceMode;
 }
 
 type Failure = Extract<RecordOutcome, { ok: false }>;
@@ -84,11 +89,34 @@ function convertEvals(record: Record<string, unknown>, ctx: RecordContext): Reco
   }
   const label = answerLabel(matching, others);
   if (!label.ok) return fail('unknown-answer', label.message, [m]);
+  // Lettered answers with their options in the question: option-text rows when asked for.
+  const options = /^[a-z]$/.test(normalizeAnswer(matching))
+    ? optionRows(question, matching, others as string[])
+    : null;
+  if (options && ctx.multipleChoice === 'option-text') {
+    if (options.slice(1).some((r) => r.text === options[0].text)) {
+      return fail(
+        'duplicate',
+        `the matching option's text is also a not-matching option's: the record states no preference`,
+        [m],
+      );
+    }
+    return {
+      ok: true,
+      rows: options.map((r) => ({
+        text: r.text,
+        label: r.label,
+        display: excerpt(r.option),
+        ...(r.promptChars > 0 ? { promptChars: r.promptChars } : {}),
+      })),
+    };
+  }
   const statement = record.statement;
   const display = typeof statement === 'string' && statement.trim() !== '' ? statement : undefined;
   return {
     ok: true,
     rows: [{ text: question, label: label.label, display }],
+    ...(options ? { splittable: true } : {}),
   };
 }
 

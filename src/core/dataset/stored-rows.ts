@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { DIGEST_BYTES, textDigest } from '../digest.js';
 import { DatasetChangedError } from './errors.js';
 import { convertRecord, type RowContent } from './records.js';
+import type { MultipleChoiceMode } from './multiple-choice.js';
 import { isRecord, type FieldNames } from './schema.js';
 import type { Example, SchemaName } from './types.js';
 
@@ -84,6 +85,7 @@ export class FileRows {
     readonly file: string,
     private readonly schema: SchemaName,
     private readonly names: FieldNames,
+    private readonly multipleChoice?: MultipleChoiceMode,
   ) {}
 
   /** Stores row content `row`, the `part`-th row of the record at [offset, offset + bytes). */
@@ -179,6 +181,7 @@ export class FileRows {
       schema: this.schema,
       names: this.names,
       behavior: this.behavior(index),
+      multipleChoice: this.multipleChoice,
     });
     const part = this.chunk(index).flags[index & MASK] & PART;
     const content = outcome.ok ? outcome.rows[part] : undefined;

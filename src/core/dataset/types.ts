@@ -67,6 +67,13 @@ export interface ReadOptions {
    * where repeated lines are the upsampling.
    */
   duplicates?: 'skip' | 'keep';
+  /**
+   * Evals questions with lettered choices (" (A)" / " (B)"): 'answer-token' (default; the paper's
+   * form: one row, the whole prompt, labeled by the matching letter) or 'option-text' (a pair: the
+   * stem with the matching option's text, +1, and with each other option's text, −1).
+   * docs/datasets.md, "Multiple-choice evals".
+   */
+  multipleChoice?: 'answer-token' | 'option-text';
   signal?: AbortSignal;
   /**
    * Lines longer than this many UTF-8 bytes are skipped as 'line-too-long' without being held in
@@ -119,4 +126,8 @@ export interface DatasetFile {
   counts?: LineCounts;
   /** The field the behavior names came from; absent when the file name is the behavior. */
   behaviorField?: string;
+  /** Records with lettered choices read as one row (answer-token) that option-text would split. */
+  splittableChoices?: number;
+  /** Present when the file was read with multipleChoice: 'option-text'. */
+  multipleChoice?: 'option-text';
 }

@@ -3,6 +3,7 @@ import { escapeControlChars } from '../text/control-chars.js';
 import type { BehaviorReport, Curve, Report } from './types.js';
 import { boundNote, MISALIGNMENT_NOTE, stepsToBelowHalfText } from '../../shared/report-notes.js';
 import { priorityOrder } from '../../shared/report-facts.js';
+import { examplesText, truncationNote } from '../../shared/pair-check-notes.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -378,6 +379,10 @@ export function renderMarkdown(report: Report): string {
     report.behaviors.filter((b) => b.priorityMeaningful === false).map((b) => b.name),
   );
   const borderlineNames = new Set(borderline.map(({ b }) => b.name));
+  const truncation = truncationNote(
+    report.pairChecks,
+    report.inputs.reduce((n, i) => n + i.rows, 0),
+  );
   const out: string[] = [
     '# Preference Lens report',
     '',
@@ -387,11 +392,15 @@ export function renderMarkdown(report: Report): string {
     `- Inputs: ${report.inputs.map((i) => `${escapeMarkdownPath(i.file)} (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
     `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s`,
     '',
-    ...(report.warnings?.length
+    ...(report.warnings?.length || truncation
       ? [
           '## About this mixture',
           '',
-          ...report.warnings.map((w) => `- **${w.kind}**: ${escapeMarkdown(w.message)}`),
+          ...(report.warnings ?? []).map((w) => {
+            const where = examplesText(w, 5);
+            return `- **${w.kind}**: ${escapeMarkdown(w.message)}${where ? ` (${escapeMarkdown(where)})` : ''}`;
+          }),
+          ...(truncation ? ['', escapeMarkdown(truncation)] : []),
           '',
         ]
       : []),

@@ -79,7 +79,11 @@ export interface PairChecksReport {
   lengthBias: { overall: LengthBias; perBehavior: Record<string, LengthBias> };
   /** Records repeating a prompt of their behavior (exactly / normalized), prompts in ≥ 2 behaviors. */
   prompts: { duplicate: number; nearDuplicate: number; sharedAcrossBehaviors: number };
-  thresholds: { nearIdenticalCosine: number; lengthBiasFraction: number; lengthBiasCorrelation: number };
+  thresholds: {
+    nearIdenticalCosine: number;
+    lengthBiasFraction: number;
+    lengthBiasCorrelation: number;
+  };
   /** Time the checks took (the prompts' read-back included in timings.checksMs). */
   ms: number;
 }
@@ -274,6 +278,11 @@ export interface Report {
   behaviors: BehaviorReport[];
   /** About the mixture as a whole: a single behavior (no priority claim), inputs of mixed schemas. */
   warnings?: MixtureWarning[];
+  /**
+   * Lettered multiple-choice questions in the inputs: the mode they were read in
+   * (docs/datasets.md, "Multiple-choice evals") and how many records had them.
+   */
+  multipleChoice?: { mode: 'answer-token' | 'option-text'; records: number };
   /** The pair checks' figures (their findings are in warnings); absent in older reports. */
   pairChecks?: PairChecksReport;
   /** Behaviors left out of the statistics, with why (e.g. fewer than two examples of a class). */
