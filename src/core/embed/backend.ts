@@ -19,6 +19,8 @@ export interface Backend {
   readonly identity: string;
   /** The longest input in tokens, special tokens included; longer texts are cut (Truncation). */
   readonly maxTokens: number;
+  /** At most this many tokens per UTF-16 code unit of text (special tokens aside): 1 or 3. */
+  readonly tokensPerChar: number;
   /**
    * Rows [texts.length, dimension] in the order given. `promptChars[i]`: leading UTF-16 code units
    * of texts[i] that are its prompt (0 or absent: none), the part cut first when it is too long.

@@ -39,6 +39,7 @@ const handle = async (msg: ParentMessage): Promise<void> => {
             },
             identity: b.identity,
             hasAnswerHead: typeof b.answerHead === 'function',
+            tokensPerChar: b.tokensPerChar,
           },
         });
         break;

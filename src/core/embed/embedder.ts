@@ -261,8 +261,9 @@ export class ChildEmbedder implements Embedder {
 
   /**
    * How every row's text was fitted to the model's token limit (backend.ts's Truncation), cached
-   * rows included. Only texts long enough to reach the limit are tokenized: a token covers at
-   * least one UTF-8 byte, and a UTF-16 code unit is at most 3 of them.
+   * rows included. Only texts long enough to reach the limit are read and tokenized (not embedded):
+   * a WordPiece token covers at least one character, any other at least one UTF-8 byte, and a
+   * UTF-16 code unit is at most 3 of them. Short texts (persona statements) are never read again.
    */
   private async measure(
     source: TextSource,
@@ -273,9 +274,10 @@ export class ChildEmbedder implements Embedder {
     const out = new Uint8Array(source.length);
     const max = this.model.info.maxTokens;
     if (max === undefined) return out;
+    const perChar = this.model.tokensPerChar ?? 3;
     const candidates: number[] = [];
     for (let u = 0; u < first.length; u++) {
-      if (3 * source.textLength(first[u]) + SPECIAL_TOKENS_BOUND > max) candidates.push(u);
+      if (perChar * source.textLength(first[u]) + SPECIAL_TOKENS_BOUND > max) candidates.push(u);
     }
     const client = await this.live();
     for (let s = 0; s < candidates.length; s += MEASURE_BATCH) {

@@ -58,6 +58,15 @@ const specialSuffixLength = (tokenizer: PreTrainedTokenizer): number => {
   return 0;
 };
 
+/**
+ * Whether the tokenizer is WordPiece (BERT): each of its tokens covers at least one character, so
+ * a text of n UTF-16 code units has at most n tokens besides the special ones. Byte-level BPE and
+ * byte-fallback SentencePiece can take up to 3 tokens per code unit.
+ */
+const wordPieceTokenizer = (dir: string): boolean =>
+  (readJson(join(dir, 'tokenizer.json'))?.model as { type?: string } | undefined)?.type ===
+  'WordPiece';
+
 /** How many special tokens the tokenizer puts before the text ([CLS] for BERT: 1). */
 const specialPrefixLength = (tokenizer: PreTrainedTokenizer, suffix: number): number => {
   const plain = tokenizer.encode('a', { add_special_tokens: false });
@@ -210,6 +219,7 @@ export const loadEncoderBackend = async (load: EncoderLoad, onnxPath: string): P
       maxLength,
     }),
     maxTokens: maxLength,
+    tokensPerChar: wordPieceTokenizer(load.dir) ? 1 : 3,
     embedBatch,
     measure: async (texts, promptChars) =>
       Uint8Array.from(tokenizeAll(texts, promptChars), (f) => f.truncation),

@@ -62,6 +62,8 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
       pooling: 'last-token',
     }),
     maxTokens: embedder.maxTokens,
+    // Byte-level BPE: a UTF-16 code unit is at most 3 UTF-8 bytes, each at most one token.
+    tokensPerChar: 3,
     // A causal LM keeps a long text's last tokens: the response is never cut before the prompt.
     embedBatch: async (texts) => (await embedder.embed(texts)).data,
     measure: async (texts, promptChars) => embedder.measure(texts, promptChars),

@@ -22,6 +22,8 @@ export interface LoadedModel {
   /** Everything besides the text that decides a vector: hashed into each cache key. */
   identity: string;
   hasAnswerHead: boolean;
+  /** Backend.tokensPerChar: which texts can reach the token limit, without tokenizing them. */
+  tokensPerChar?: number;
 }
 
 export type ParentMessage =
