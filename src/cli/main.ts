@@ -226,6 +226,10 @@ export const buildProgram = (): Command => {
           .default('auto'),
       )
       .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
+      .option(
+        '--no-chat-template',
+        "causal LMs: embed the plain texts, not through the tokenizer's chat template",
+      )
       .option('--batch-size <n>', 'embedding batch size (1-4096)', parseIntInRange(1, 4096))
       .option('--threads <n>', 'inference threads (1-1024)', parseIntInRange(1, 1024))
       .option(

@@ -11,6 +11,8 @@ export interface CliOptions {
   allowDownload?: boolean;
   device: DeviceRequest;
   pooling?: Pooling;
+  /** false with --no-chat-template. */
+  chatTemplate?: boolean;
   batchSize?: number;
   threads?: number;
   analysisThreads?: number;
@@ -155,6 +157,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       batchSize: o.batchSize,
       threads: o.threads,
       cacheDir: o.cache ? o.cacheDir : false,
+      ...(o.chatTemplate === false ? { chatTemplate: false } : {}),
     },
     simulation,
     thresholds: {
@@ -181,6 +184,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
           device: o.device,
           pooling: o.pooling,
           cacheDir: o.cache ? o.cacheDir : false,
+          ...(o.chatTemplate === false ? { chatTemplate: false } : {}),
         }
       : undefined,
   };

@@ -39,6 +39,8 @@ export interface ExtensionSettings {
   allowDownload: boolean;
   device: DeviceRequest;
   pooling: Pooling | 'auto';
+  /** Causal LMs: rows through the tokenizer's chat template when it has one. */
+  chatTemplate: boolean;
   schema: SchemaName | 'auto';
   behaviorField: string;
   fields: Partial<Record<FieldName, string>>;
@@ -90,6 +92,7 @@ export const EMBEDDER_SETTINGS = [
   'allowDownload',
   'device',
   'pooling',
+  'chatTemplate',
   'batchSize',
   'threads',
   'cache',
@@ -153,6 +156,7 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     allowDownload: get('allowDownload', isBool),
     device: oneOf<DeviceRequest>('device'),
     pooling: oneOf<Pooling | 'auto'>('pooling'),
+    chatTemplate: get('chatTemplate', isBool),
     schema: oneOf<SchemaName | 'auto'>('schema'),
     behaviorField: get<string>('behaviorField', isString).trim(),
     fields,
@@ -206,6 +210,7 @@ export const embedderOptions = (s: ExtensionSettings): EmbedderOptions => {
   const options: EmbedderOptions = { allowDownload: s.allowDownload, device: s.device };
   if (s.model !== 'bundled') options.model = s.model;
   if (s.pooling !== 'auto') options.pooling = s.pooling;
+  if (!s.chatTemplate) options.chatTemplate = false;
   if (s.batchSize !== null) options.batchSize = s.batchSize;
   if (s.threads !== null) options.threads = s.threads;
   if (!s.cache) options.cacheDir = false;

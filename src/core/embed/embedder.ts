@@ -99,6 +99,7 @@ export class ChildEmbedder implements Embedder {
       device: options.device ?? 'auto',
       pooling: options.pooling,
       threads: options.threads,
+      ...(options.chatTemplate === undefined ? {} : { chatTemplate: options.chatTemplate }),
       // The causal-LM path keeps its hidden-state copy of the graph here.
       workDir:
         options.cacheDir === false

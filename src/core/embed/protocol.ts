@@ -12,6 +12,8 @@ export interface LoadSpec {
   device: DeviceRequest;
   pooling?: Pooling;
   threads?: number;
+  /** Causal LMs: false keeps a tokenizer's chat template out (default: used when present). */
+  chatTemplate?: boolean;
   /** Work folder for derived model files (the causal-LM hidden-state graph). */
   workDir: string;
 }

@@ -15,6 +15,11 @@ export interface EmbedderOptions {
   cacheDir?: string | false;
   /** Where Hugging Face models are downloaded to; undefined uses the user cache folder. */
   downloadDir?: string;
+  /**
+   * Causal LMs whose tokenizer has a chat template: rows go through it (default true; false: the
+   * plain text with the tokenizer's special tokens, as before).
+   */
+  chatTemplate?: boolean;
   /** Told about trouble the run survives (the cache could not be written and is off). */
   onWarning?: (message: string) => void;
 }
