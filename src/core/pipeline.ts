@@ -174,12 +174,16 @@ export async function analyze(
   const report = (p: PipelineProgress) => onProgress?.(p);
   const t0 = performance.now();
   let { files, examples, skipped } = await readMixture(inputs, options, signal, onProgress);
+  const t1 = performance.now();
+  // A second read (multiple-choice option texts) counts as reading, not embedding.
+  let rereadMs = 0;
 
   const embedder = options.embedder ?? (await createEmbedder(options.embed ?? {}));
   // The multiple-choice mode depends on the model: lettered questions are read again as option
   // texts when a sentence-embedding model should see them so (only when the inputs hold any).
   const mode = multipleChoiceMode(options, embedder.info.kind);
   if (mode === 'option-text' && !options.files && files.some((f) => f.splittableChoices)) {
+    const again = performance.now();
     try {
       ({ files, examples, skipped } = await readMixture(
         inputs,
@@ -191,8 +195,8 @@ export async function analyze(
       if (!options.embedder) await embedder.dispose();
       throw error;
     }
+    rereadMs = performance.now() - again;
   }
-  const t1 = performance.now();
   let embeddings: Embeddings;
   let head: AnswerHead | undefined;
   let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
@@ -367,8 +371,8 @@ export async function analyze(
     skipped: { total: skipped.length, byReason, lines: skipped },
     thresholds: analysis.thresholds,
     timings: {
-      readMs: Math.round(t1 - t0),
-      embedMs: Math.round(t2 - t1),
+      readMs: Math.round(t1 - t0 + rereadMs),
+      embedMs: Math.round(t2 - t1 - rereadMs),
       analysisMs: Math.round(t3 - t2),
       embeddedRows: lastEmbed.total - lastEmbed.cached,
       cachedRows: lastEmbed.cached,
