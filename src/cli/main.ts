@@ -326,7 +326,7 @@ export const buildProgram = (): Command => {
     .addOption(
       new Option(
         '--fail-on <level|kinds>',
-        `CI gate, exit 1 on: none, warning (deprioritized, indistinguishable, low distinguishability, mixed schemas, malformed lines), error (malformed lines), or a comma list of ${GATE_KINDS.join(', ')}`,
+        `CI gate, exit 1 on: none, warning (deprioritized, indistinguishable, low distinguishability, mixed schemas, malformed lines, identical pairs), error (malformed lines), or a comma list of ${GATE_KINDS.join(', ')}`,
       )
         .argParser(parseFailOn)
         .default([], 'none'),
