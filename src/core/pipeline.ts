@@ -362,7 +362,7 @@ export async function analyze(
       ),
     ],
     pairChecks: checks.report,
-    ...multipleChoiceFacts(files, mode),
+    ...multipleChoiceFacts(files),
     excluded: analysis.excluded,
     priority: analysis.priority,
     simulation: analysis.simulation,
@@ -384,10 +384,11 @@ export async function analyze(
 }
 
 /** report.multipleChoice: present when the inputs hold lettered questions. */
-const multipleChoiceFacts = (
-  files: readonly DatasetFile[],
-  mode: 'answer-token' | 'option-text',
-): Pick<Report, 'multipleChoice'> => {
+const multipleChoiceFacts = (files: readonly DatasetFile[]): Pick<Report, 'multipleChoice'> => {
+  // The mode the rows were read in (rows given by the caller, e.g. a rows file, keep theirs).
+  const mode = files.some((f) => f.multipleChoice === 'option-text')
+    ? 'option-text'
+    : 'answer-token';
   let records = 0;
   for (const f of files) {
     if (f.schema !== 'evals') continue;
