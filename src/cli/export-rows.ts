@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DatasetInputError, readDatasets } from '../core/dataset/index.js';
@@ -11,6 +11,7 @@ interface ExportRowsOptions {
   schema?: 'evals' | 'pairwise' | 'hh-rlhf';
   behaviorField?: string;
   field: Record<string, string>;
+  mcMode?: 'answer-token' | 'option-text';
 }
 
 /**
@@ -23,6 +24,7 @@ export async function runExportRows(inputs: string[], opts: ExportRowsOptions): 
       ...(opts.schema ? { schema: opts.schema } : {}),
       ...(opts.behaviorField ? { behaviorField: opts.behaviorField } : {}),
       ...(Object.keys(opts.field).length > 0 ? { fields: opts.field } : {}),
+      ...(opts.mcMode === 'option-text' ? { multipleChoice: 'option-text' as const } : {}),
     };
     const files = await readDatasets(inputs, read);
     const rows = files.reduce((n, f) => n + f.examples.length, 0);
@@ -50,7 +52,15 @@ export const exportRowsCommand = (): Command =>
         'Write the rows the analysis would embed (row_id, text, behavior, label, pair, file, line) as Parquet, for an embedding job elsewhere.',
       )
       .argument('<paths...>', 'JSONL files or folders')
-      .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet'),
+      .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet')
+      .addOption(
+        new Option(
+          '--mc-mode <mode>',
+          "lettered multiple-choice evals: answer-token (one row, the paper's) or option-text (a pair of option texts, what analyze uses for a sentence-embedding model)",
+        )
+          .choices(['answer-token', 'option-text'])
+          .default('answer-token'),
+      ),
   ).action(async (paths: string[], opts: ExportRowsOptions) => {
     process.exitCode = await runExportRows(paths, opts);
   });

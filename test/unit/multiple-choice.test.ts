@@ -10,6 +10,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readDatasets, splitChoices } from '../../src/core/dataset/index.js';
 import { analyze, multipleChoiceMode } from '../../src/core/pipeline.js';
+import { runExportRows } from '../../src/cli/export-rows.js';
+import { readRowsParquet } from '../../src/core/io/parquet-rows.js';
 
 const root = path.resolve(__dirname, '../..');
 const FIXTURE = path.join(root, 'test/fixtures/multiple-choice');
@@ -140,6 +142,27 @@ describe('option-text rows', () => {
     expect(stored.examples.slice(0, 6).map((e) => [e.text, e.promptChars])).toEqual(
       kept.examples.slice(0, 6).map((e) => [e.text, e.promptChars]),
     );
+  });
+
+  it('export-rows --mc-mode option-text writes the option rows with their prompt boundary', async () => {
+    const out = path.join(dir, 'rows.parquet');
+    const write = process.stdout.write.bind(process.stdout);
+    process.stdout.write = () => true;
+    try {
+      expect(
+        await runExportRows([path.join(FIXTURE, 'risk-seeking.jsonl')], {
+          out,
+          field: {},
+          mcMode: 'option-text',
+        }),
+      ).toBe(0);
+    } finally {
+      process.stdout.write = write;
+    }
+    const { files } = await readRowsParquet(out);
+    expect(files[0].examples).toHaveLength(240);
+    expect(files[0].examples[0].promptChars).toBe(STEM.length + 1);
+    expect(files[0].examples[0].text.startsWith(`${STEM}\n`)).toBe(true);
   });
 
   it('auto: option-text for sentence-embedding models, answer-token for causal LMs', () => {
