@@ -1,4 +1,4 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DatasetInputError, readDatasets } from '../core/dataset/index.js';
@@ -13,6 +13,7 @@ interface ExportRowsOptions {
   behaviorField?: string;
   field: Record<string, string>;
   allowDownload?: boolean;
+  mcMode?: 'answer-token' | 'option-text';
 }
 
 /**
@@ -25,6 +26,7 @@ export async function runExportRows(inputs: string[], opts: ExportRowsOptions): 
       ...(opts.schema ? { schema: opts.schema } : {}),
       ...(opts.behaviorField ? { behaviorField: opts.behaviorField } : {}),
       ...(Object.keys(opts.field).length > 0 ? { fields: opts.field } : {}),
+      ...(opts.mcMode === 'option-text' ? { multipleChoice: 'option-text' as const } : {}),
     };
     const files = await readDatasets(inputs, {
       ...read,
@@ -61,7 +63,15 @@ export const exportRowsCommand = (): Command =>
         'dataset files (JSONL, JSON arrays, Parquet), folders or hf:// splits',
       )
       .requiredOption('--out <file>', 'the Parquet file to write, e.g. rows.parquet')
-      .option('--allow-download', 'allow downloading an hf:// dataset split into the user cache'),
+      .option('--allow-download', 'allow downloading an hf:// dataset split into the user cache')
+      .addOption(
+        new Option(
+          '--mc-mode <mode>',
+          "lettered multiple-choice evals: answer-token (one row, the paper's) or option-text (a pair of option texts, what analyze uses for a sentence-embedding model)",
+        )
+          .choices(['answer-token', 'option-text'])
+          .default('answer-token'),
+      ),
   ).action(async (paths: string[], opts: ExportRowsOptions) => {
     process.exitCode = await runExportRows(paths, opts);
   });

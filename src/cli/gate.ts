@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from 'commander';
-import type { Report } from '../core/report/types.js';
+import { PAIR_CHECK_KINDS, type Report } from '../core/report/types.js';
 
 /**
  * The CI gate (--fail-on). A level or a comma list of finding kinds:
@@ -11,7 +11,10 @@ import type { Report } from '../core/report/types.js';
  * - error: malformed-lines only (a duplicate line is not an error);
  * - kinds: any of GATE_KINDS, e.g. `deprioritized,indistinguishable`. skipped-lines is every
  *   skipped line (duplicates too), malformed-lines every skipped line that is not a duplicate,
- *   label-errors any behavior with a possible-label-error hint.
+ *   label-errors any behavior with a possible-label-error hint; the pair checks' kinds
+ *   (PAIR_CHECK_KINDS) fail when their warning is in the report. `warning` includes
+ *   identical-pairs (pairs that carry no signal for the model), not the others: near-identical
+ *   pairs, repeated prompts or a length bias can be intended.
  */
 export const GATE_KINDS = [
   'deprioritized',
@@ -24,6 +27,7 @@ export const GATE_KINDS = [
   'duplicates',
   'mixed-schemas',
   'single-behavior',
+  ...PAIR_CHECK_KINDS,
 ] as const;
 
 export type GateKind = (typeof GATE_KINDS)[number];
@@ -36,6 +40,7 @@ export const GATE_LEVELS: Record<'none' | 'warning' | 'error', readonly GateKind
     'low-distinguishability',
     'mixed-schemas',
     'malformed-lines',
+    'identical-pairs',
   ],
   error: ['malformed-lines'],
 };
@@ -74,6 +79,11 @@ export const gateFindings = (report: Report, kinds: readonly GateKind[]): string
         .filter((b) => b.warnings.some((w) => w.kind === warning))
         .map((b) => b.name);
       if (names.length) out.push(`${kind}: ${names.join(', ')}`);
+      continue;
+    }
+    if ((PAIR_CHECK_KINDS as readonly string[]).includes(kind)) {
+      const w = report.warnings?.find((x) => x.kind === kind);
+      if (w) out.push(`${kind}: ${w.count ?? 1}`);
       continue;
     }
     if (kind === 'mixed-schemas' || kind === 'single-behavior') {

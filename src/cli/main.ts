@@ -19,8 +19,10 @@ import {
   parseMaxSuspects,
   parseNonNegativeNumber,
   parsePositiveNumber,
+  parseUnitInterval,
   toAnalyzeOptions,
 } from './options.js';
+import { settingChoices, settingDefault } from '../shared/settings-manifest.js';
 import { UsageError, usageErrorMessage } from './errors.js';
 import { addCheckCommand } from './check.js';
 import { GATE_KINDS, gateFindings, parseFailOn } from './gate.js';
@@ -245,6 +247,10 @@ export const buildProgram = (): Command => {
           .default('auto'),
       )
       .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
+      .option(
+        '--no-chat-template',
+        "causal LMs: embed the plain texts, not through the tokenizer's chat template",
+      )
       .option('--batch-size <n>', 'embedding batch size (1-4096)', parseIntInRange(1, 4096))
       .option('--threads <n>', 'inference threads (1-1024)', parseIntInRange(1, 1024))
       .option(
@@ -324,6 +330,32 @@ export const buildProgram = (): Command => {
       'largest simulated test-accuracy loss a rebalancing may cost any behavior (default 0.02)',
       parseFraction,
     )
+    .addOption(
+      new Option(
+        '--mc-mode <mode>',
+        "lettered multiple-choice evals: option-text (a pair of option texts per question), answer-token (the paper's: the prompt labeled by its answer letter), auto (option-text for sentence-embedding models, answer-token for causal LMs)",
+      )
+        .choices(settingChoices<string>('multipleChoiceMode'))
+        .default(settingDefault<string>('multipleChoiceMode')),
+    )
+    .option(
+      '--near-identical-cosine <x>',
+      'pair check: sides of a pair at or above this cosine are near-identical (0-1)',
+      parseUnitInterval,
+      settingDefault<number>('checks.nearIdenticalCosine'),
+    )
+    .option(
+      '--length-bias-fraction <x>',
+      'pair check: length bias when chosen is longer in at least this fraction of the pairs, or at most 1 - it (0.5-1)',
+      parseUnitInterval,
+      settingDefault<number>('checks.lengthBiasFraction'),
+    )
+    .option(
+      '--length-bias-correlation <r>',
+      'pair check: length bias when |correlation of length difference with label| is at least r (0-1)',
+      parseUnitInterval,
+      settingDefault<number>('checks.lengthBiasCorrelation'),
+    )
     .option('--json <file>', 'write the JSON report')
     .option('--markdown <file>', 'write a Markdown report')
     .option('--html <file>', 'write a self-contained HTML report')
@@ -331,7 +363,7 @@ export const buildProgram = (): Command => {
     .addOption(
       new Option(
         '--fail-on <level|kinds>',
-        `CI gate, exit 1 on: none, warning (deprioritized, indistinguishable, low distinguishability, mixed schemas, malformed lines), error (malformed lines), or a comma list of ${GATE_KINDS.join(', ')}`,
+        `CI gate, exit 1 on: none, warning (deprioritized, indistinguishable, low distinguishability, mixed schemas, malformed lines, identical pairs), error (malformed lines), or a comma list of ${GATE_KINDS.join(', ')}`,
       )
         .argParser(parseFailOn)
         .default([], 'none'),

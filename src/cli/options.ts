@@ -13,6 +13,8 @@ export interface CliOptions {
   allowDownload?: boolean;
   device: DeviceRequest;
   pooling?: Pooling;
+  /** false with --no-chat-template. */
+  chatTemplate?: boolean;
   batchSize?: number;
   threads?: number;
   analysisThreads?: number;
@@ -37,6 +39,10 @@ export interface CliOptions {
   /** Infinity for `all`. */
   maxSuspects: number;
   labelHintCutoff?: number;
+  mcMode?: 'auto' | 'answer-token' | 'option-text';
+  nearIdenticalCosine?: number;
+  lengthBiasFraction?: number;
+  lengthBiasCorrelation?: number;
   alignedModel?: string;
   discoverBehaviors?: DiscoverMode;
   rebalance: boolean;
@@ -133,6 +139,12 @@ export const lossConflict = (o: Pick<CliOptions, 'loss' | 'labelSmoothing'>): st
     ? `--label-smoothing applies to the sigmoid and robust losses only, not to --loss ${o.loss}`
     : null;
 
+export const parseUnitInterval = (value: string): number => {
+  const n = decimal(value);
+  if (n < 0 || n > 1) throw new InvalidArgumentError('expected 0 <= x <= 1');
+  return n;
+};
+
 /** A count of label hints to list, or `all` (Infinity): every flagged example. */
 export const parseMaxSuspects = (value: string): number =>
   value === 'all' ? Number.POSITIVE_INFINITY : parseNonNegativeInt(value);
@@ -178,6 +190,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       batchSize: o.batchSize,
       threads: o.threads,
       cacheDir: o.cache ? o.cacheDir : false,
+      ...(o.chatTemplate === false ? { chatTemplate: false } : {}),
     },
     simulation,
     thresholds: {
@@ -188,6 +201,12 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       labelHintCutoff: o.labelHintCutoff,
     },
     maxSuspects: o.maxSuspects,
+    multipleChoice: o.mcMode,
+    checks: {
+      nearIdenticalCosine: o.nearIdenticalCosine,
+      lengthBiasFraction: o.lengthBiasFraction,
+      lengthBiasCorrelation: o.lengthBiasCorrelation,
+    },
     rebalance: o.rebalance || o.rebalanceOut !== undefined,
     rebalanceTolerance: o.rebalanceTolerance,
     analysisThreads: o.analysisThreads,
@@ -199,6 +218,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
           device: o.device,
           pooling: o.pooling,
           cacheDir: o.cache ? o.cacheDir : false,
+          ...(o.chatTemplate === false ? { chatTemplate: false } : {}),
         }
       : undefined,
   };

@@ -1,4 +1,5 @@
 import type { Report } from '../core/report/types.js';
+import { examplesText, truncationNote } from '../shared/pair-check-notes.js';
 import { boundNote, lossNote } from '../shared/report-notes.js';
 import { terminalLine } from './terminal-text.js';
 import { discoverySummary } from '../shared/discovery-note.js';
@@ -54,8 +55,19 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
     `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
     `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
     ...discoveryLines(report),
-    ...(report.warnings ?? []).map((w) => `  ! ${w.kind}: ${terminalLine(w.message)}`),
+    ...(report.warnings ?? []).flatMap((w) => {
+      const where = examplesText(w);
+      return [
+        `  ! ${w.kind}: ${terminalLine(w.message)}`,
+        ...(where ? [`    ${terminalLine(where)}`] : []),
+      ];
+    }),
   ];
+  const truncation = truncationNote(
+    report.pairChecks,
+    report.inputs.reduce((n, i) => n + i.rows, 0),
+  );
+  if (truncation) lines.push(`  ${truncation}`);
   if (rows.length > 0) {
     lines.push(
       '',

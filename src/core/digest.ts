@@ -12,3 +12,16 @@ export const DIGEST_BYTES = 32;
  */
 export const textDigest = (text: string): Buffer =>
   createHash('sha256').update(text, 'utf16le').digest();
+
+/**
+ * The identity of a text embedded with a prompt boundary (a pairwise row: the first
+ * `promptChars` code units are its prompt, cut first when the text is too long): the text's
+ * digest and the boundary, hashed together, so a vector cached for the text cut at its end, or
+ * with another boundary, is never reused for it. Without a boundary it is the text's digest.
+ */
+export const boundaryDigest = (digest: Uint8Array, promptChars: number): Uint8Array => {
+  if (promptChars <= 0) return digest;
+  const boundary = Buffer.alloc(4);
+  boundary.writeUInt32LE(promptChars);
+  return createHash('sha256').update('prompt-boundary').update(digest).update(boundary).digest();
+};

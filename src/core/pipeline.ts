@@ -4,8 +4,10 @@ import {
   readDatasets,
   readRowContents,
   rowDigest,
+  rowPromptChars,
   rowTextLength,
 } from './dataset/index.js';
+import { boundaryDigest } from './digest.js';
 import type { DatasetFile, ReadOptions, Example, SkippedLine } from './dataset/types.js';
 import { formatPosition } from './dataset/position.js';
 import { pairMargins, scoreMarginsByBehavior } from './report/score-margins.js';
@@ -33,6 +35,8 @@ import { MIN_PROMPTS_PER_CLUSTER, K_RANGE } from './discovery/cluster.js';
 import type { DiscoveryReport } from './report/types.js';
 import { parseDiscoverMode } from '../shared/discover-mode.js';
 import { settingDefault } from '../shared/settings-manifest.js';
+import type { CheckThresholds } from './analysis/pair-checks.js';
+import { checkMixture } from './pair-check-inputs.js';
 
 export interface AnalyzeOptions {
   read?: Omit<ReadOptions, 'signal'>;
@@ -50,6 +54,15 @@ export interface AnalyzeOptions {
     flagStability?: number;
     labelHintCutoff?: number;
   };
+  /**
+   * Evals questions with lettered choices: 'option-text' (a pair of option texts per question),
+   * 'answer-token' (the paper's one row labeled by the letter), or 'auto' (default): option-text
+   * for a sentence-embedding model, answer-token for a causal LM. read.multipleChoice, when set,
+   * wins.
+   */
+  multipleChoice?: 'auto' | 'answer-token' | 'option-text';
+  /** The pair checks' thresholds (pair-checks.ts's DEFAULT_CHECK_THRESHOLDS when unset). */
+  checks?: Partial<CheckThresholds>;
   /** Max possible-label-error suspects kept per behavior. */
   maxSuspects?: number;
   rebalance?: boolean;
@@ -144,8 +157,9 @@ export async function readMixture(
 /** The rows' texts for the embedder: digests and lengths in memory, texts read back on demand. */
 const rowTexts = (examples: readonly Example[]): TextSource => ({
   length: examples.length,
-  digest: (row) => rowDigest(examples[row]),
+  digest: (row) => boundaryDigest(rowDigest(examples[row]), rowPromptChars(examples[row])),
   textLength: (row) => rowTextLength(examples[row]),
+  promptChars: (row) => rowPromptChars(examples[row]),
   texts: async (rows, signal) =>
     (
       await readRowContents(
@@ -154,6 +168,17 @@ const rowTexts = (examples: readonly Example[]): TextSource => ({
       )
     ).map((c) => c.text),
 });
+
+/** The multiple-choice mode a run uses (AnalyzeOptions.multipleChoice) for a model of `kind`. */
+export const multipleChoiceMode = (
+  options: Pick<AnalyzeOptions, 'read' | 'multipleChoice'>,
+  kind: 'sentence-embedding' | 'causal-lm',
+): 'answer-token' | 'option-text' => {
+  if (options.read?.multipleChoice) return options.read.multipleChoice;
+  const asked = options.multipleChoice ?? 'auto';
+  if (asked !== 'auto') return asked;
+  return kind === 'causal-lm' ? 'answer-token' : 'option-text';
+};
 
 /** Reads, embeds and analyzes one mixture: the single entry point of every face. */
 export async function analyze(
@@ -164,10 +189,30 @@ export async function analyze(
 ): Promise<AnalyzeResult> {
   const report = (p: PipelineProgress) => onProgress?.(p);
   const t0 = performance.now();
-  const { files, examples, skipped } = await readMixture(inputs, options, signal, onProgress);
+  let { files, examples, skipped } = await readMixture(inputs, options, signal, onProgress);
   const t1 = performance.now();
+  // A second read (multiple-choice option texts) counts as reading, not embedding.
+  let rereadMs = 0;
 
   const embedder = options.embedder ?? (await createEmbedder(options.embed ?? {}));
+  // The multiple-choice mode depends on the model: lettered questions are read again as option
+  // texts when a sentence-embedding model should see them so (only when the inputs hold any).
+  const mode = multipleChoiceMode(options, embedder.info.kind);
+  if (mode === 'option-text' && !options.files && files.some((f) => f.splittableChoices)) {
+    const again = performance.now();
+    try {
+      ({ files, examples, skipped } = await readMixture(
+        inputs,
+        { ...options, read: { ...options.read, multipleChoice: 'option-text' } },
+        signal,
+        onProgress,
+      ));
+    } catch (error) {
+      if (!options.embedder) await embedder.dispose();
+      throw error;
+    }
+    rereadMs = performance.now() - again;
+  }
   let embeddings: Embeddings;
   let discovery: DiscoveryReport | null;
   let discoveryMs: number;
@@ -262,6 +307,14 @@ export async function analyze(
       }),
   );
   const t3 = performance.now();
+  const checks = await checkMixture(
+    examples,
+    embeddings,
+    embedder.info.maxTokens,
+    definedOnly(options.checks),
+    signal,
+  );
+  const t4 = performance.now();
 
   // The suspects' texts, read back from their files in one pass.
   const suspectRows = [...new Set(analysis.behaviors.flatMap((b) => b.suspects.map((s) => s.row)))];
@@ -324,6 +377,7 @@ export async function analyze(
       deviceReason: embedder.info.deviceReason,
       pooling: embedder.info.pooling,
       sha256: embedder.info.sha256,
+      ...(embedder.info.maxTokens === undefined ? {} : { maxTokens: embedder.info.maxTokens }),
     },
     inputs: files.map((f) => ({
       file: f.file,
@@ -334,10 +388,13 @@ export async function analyze(
     behaviors,
     warnings: [
       ...analysis.warnings,
+      ...checks.warnings,
       ...[mixedSchemaWarning(files.map((f) => ({ file: f.file, schema: f.schema })))].filter(
         (w) => w !== null,
       ),
     ],
+    pairChecks: checks.report,
+    ...multipleChoiceFacts(files),
     excluded: analysis.excluded,
     priority: analysis.priority,
     simulation: analysis.simulation,
@@ -347,13 +404,14 @@ export async function analyze(
     skipped: { total: skipped.length, byReason, lines: skipped },
     thresholds: analysis.thresholds,
     timings: {
-      readMs: Math.round(t1 - t0),
+      readMs: Math.round(t1 - t0 + rereadMs),
       // The prompts' embedding and the clustering are discovery's time (timings.discoveryMs).
-      embedMs: Math.round(t2 - t1 - discoveryMs),
+      embedMs: Math.round(t2 - t1 - rereadMs - discoveryMs),
       ...(discovery ? { discoveryMs: Math.round(discoveryMs) } : {}),
       analysisMs: Math.round(t3 - t2),
       embeddedRows: lastEmbed.total - lastEmbed.cached,
       cachedRows: lastEmbed.cached,
+      checksMs: Math.round(t4 - t3),
     },
   };
   report({ stage: 'done', message: 'done', fraction: 1 });
@@ -407,3 +465,19 @@ async function discover(
   });
   return found;
 }
+
+/** report.multipleChoice: present when the inputs hold lettered questions. */
+const multipleChoiceFacts = (files: readonly DatasetFile[]): Pick<Report, 'multipleChoice'> => {
+  // The mode the rows were read in (rows given by the caller, e.g. a rows file, keep theirs).
+  const mode = files.some((f) => f.multipleChoice === 'option-text')
+    ? 'option-text'
+    : 'answer-token';
+  let records = 0;
+  for (const f of files) {
+    if (f.schema !== 'evals') continue;
+    if (f.multipleChoice === 'option-text') {
+      records += new Set(f.examples.filter((e) => e.pair !== undefined).map((e) => e.pair)).size;
+    } else records += f.splittableChoices ?? 0;
+  }
+  return records > 0 ? { multipleChoice: { mode, records } } : {};
+};

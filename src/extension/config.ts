@@ -41,6 +41,8 @@ export interface ExtensionSettings {
   allowDownload: boolean;
   device: DeviceRequest;
   pooling: Pooling | 'auto';
+  /** Causal LMs: rows through the tokenizer's chat template when it has one. */
+  chatTemplate: boolean;
   schema: SchemaName | 'auto';
   behaviorField: string;
   fields: Partial<Record<FieldName, string>>;
@@ -63,6 +65,14 @@ export interface ExtensionSettings {
     labelSmoothing: number;
   };
   maxLabelErrorHints: number;
+  /** Lettered multiple-choice evals (AnalyzeOptions.multipleChoice). */
+  multipleChoiceMode: 'auto' | 'answer-token' | 'option-text';
+  /** The pair checks' thresholds (preferenceLens.checks.*). */
+  checks: {
+    nearIdenticalCosine: number;
+    lengthBiasFraction: number;
+    lengthBiasCorrelation: number;
+  };
   /** Largest simulated test-accuracy loss a rebalancing suggestion may cost any behavior. */
   rebalanceTolerance: number;
   mixtureScope: MixtureScope;
@@ -89,6 +99,7 @@ export const EMBEDDER_SETTINGS = [
   'allowDownload',
   'device',
   'pooling',
+  'chatTemplate',
   'batchSize',
   'threads',
   'cache',
@@ -133,6 +144,8 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
   const isString = (v: unknown): boolean => typeof v === 'string';
   const isBool = (v: unknown): boolean => typeof v === 'boolean';
   const isNonNegative = (v: unknown): boolean => typeof v === 'number' && v >= 0;
+  const isUnit = (v: unknown): boolean =>
+    typeof v === 'number' && Number.isFinite(v) && v >= 0 && v <= 1;
 
   const rawFields = get<Record<string, unknown>>(
     'fields',
@@ -150,6 +163,7 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     allowDownload: get('allowDownload', isBool),
     device: oneOf<DeviceRequest>('device'),
     pooling: oneOf<Pooling | 'auto'>('pooling'),
+    chatTemplate: get('chatTemplate', isBool),
     schema: oneOf<SchemaName | 'auto'>('schema'),
     behaviorField: get<string>('behaviorField', isString).trim(),
     fields,
@@ -174,6 +188,15 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
       ),
     },
     maxLabelErrorHints: get('maxLabelErrorHints', isNonNegative),
+    multipleChoiceMode: oneOf<ExtensionSettings['multipleChoiceMode']>('multipleChoiceMode'),
+    checks: {
+      nearIdenticalCosine: get('checks.nearIdenticalCosine', isUnit),
+      lengthBiasFraction: get(
+        'checks.lengthBiasFraction',
+        (v) => isUnit(v) && (v as number) >= 0.5,
+      ),
+      lengthBiasCorrelation: get('checks.lengthBiasCorrelation', isUnit),
+    },
     rebalanceTolerance: get('rebalanceTolerance', (v) => typeof v === 'number' && v >= 0 && v <= 1),
     mixtureScope: oneOf<MixtureScope>('mixtureScope'),
     discoverBehaviors:
@@ -202,6 +225,7 @@ export const embedderOptions = (s: ExtensionSettings): EmbedderOptions => {
   const options: EmbedderOptions = { allowDownload: s.allowDownload, device: s.device };
   if (s.model !== 'bundled') options.model = s.model;
   if (s.pooling !== 'auto') options.pooling = s.pooling;
+  if (!s.chatTemplate) options.chatTemplate = false;
   if (s.batchSize !== null) options.batchSize = s.batchSize;
   if (s.threads !== null) options.threads = s.threads;
   if (!s.cache) options.cacheDir = false;
@@ -248,6 +272,8 @@ export const analyzeOptions = (
     simulation,
     thresholds,
     maxSuspects: s.maxLabelErrorHints,
+    multipleChoice: s.multipleChoiceMode,
+    checks: { ...s.checks },
     rebalanceTolerance: s.rebalanceTolerance,
     discoverBehaviors: s.discoverBehaviors,
     ...(s.analysisThreads === null ? {} : { analysisThreads: Math.round(s.analysisThreads) }),

@@ -50,6 +50,18 @@ const BEHAVIOR_LEVEL: readonly WarningKind[] = [
   'low-distinguishability',
 ];
 
+/**
+ * Pair checks shown as warnings (the pairs carry no or little signal, the behaviors overlap, the
+ * label follows length); the others (near-identical pairs, repeated prompts) are information:
+ * several pairs per prompt or a small edit can be intended.
+ */
+const PAIR_CHECK_WARNINGS: readonly string[] = [
+  'identical-pairs',
+  'truncated-texts',
+  'length-bias',
+  'shared-prompts',
+];
+
 export const buildDiagnostics = (
   report: Report,
   skipped: readonly SkippedLine[],
@@ -97,8 +109,24 @@ export const buildDiagnostics = (
   }
 
   // Mixture-level warnings on the first line of every input file (mixed schemas: a warning; a
-  // single behavior: information, since nothing is wrong with the data).
+  // single behavior: information, since nothing is wrong with the data). A pair check's warning
+  // sits on the lines of its examples instead, where the pairs or prompts are.
   for (const w of report.warnings ?? []) {
+    if (w.examples?.length) {
+      const severity = PAIR_CHECK_WARNINGS.includes(w.kind) ? 'warning' : 'information';
+      for (const e of w.examples) {
+        push({
+          file: e.file,
+          line: Math.max(0, e.line - 1),
+          startColumn: 0,
+          endColumn: null,
+          severity,
+          code: w.kind,
+          message: `${w.message}${(w.count ?? 0) > w.examples.length ? ` (this line is one of ${w.count}; the report lists ${w.examples.length})` : ''}`,
+        });
+      }
+      continue;
+    }
     for (const input of report.inputs) {
       push({
         file: input.file,

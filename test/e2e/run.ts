@@ -119,6 +119,8 @@ async function storedReport(): Promise<{
     suspects: unknown[];
   }[];
   inputs: { file: string }[];
+  /** Mixture warnings; the pair checks' carry the lines they are diagnosed at. */
+  warnings?: { kind: string; examples?: { file: string; line: number }[] }[];
 }> {
   const root = path.join(userData, 'User', 'workspaceStorage');
   for (const dir of await readdir(root)) {
@@ -306,11 +308,24 @@ async function main(): Promise<void> {
     // Warnings: deprioritized, indistinguishable, low-distinguishability; borderline flags and
     // label-hint summaries are information (src/extension/diagnostics-model.ts).
     const BEHAVIOR_LEVEL = ['deprioritized', 'indistinguishable', 'low-distinguishability'];
-    const expectedWarnings = report.behaviors.reduce(
-      (n, b) =>
-        n + b.warnings.filter((w) => BEHAVIOR_LEVEL.includes(w.kind)).length * b.files.length,
-      0,
-    );
+    // The pair checks' findings (issue #12) sit on their example lines: these kinds as warnings,
+    // the others (near-identical pairs, repeated prompts) as information.
+    const PAIR_CHECK_WARNINGS = [
+      'identical-pairs',
+      'truncated-texts',
+      'length-bias',
+      'shared-prompts',
+    ];
+    const pairCheckMarkers = (warning: boolean): number =>
+      (report.warnings ?? [])
+        .filter((w) => w.examples?.length && PAIR_CHECK_WARNINGS.includes(w.kind) === warning)
+        .reduce((n, w) => n + w.examples!.length, 0);
+    const expectedWarnings =
+      report.behaviors.reduce(
+        (n, b) =>
+          n + b.warnings.filter((w) => BEHAVIOR_LEVEL.includes(w.kind)).length * b.files.length,
+        0,
+      ) + pairCheckMarkers(true);
     await page.keyboard.press('Control+Shift+M');
     const markers = page.locator('.markers-panel');
     await markers.waitFor({ state: 'visible', timeout: 20_000 });
@@ -344,7 +359,8 @@ async function main(): Promise<void> {
         (n, b) =>
           n + b.warnings.filter((w) => !BEHAVIOR_LEVEL.includes(w.kind)).length * b.files.length,
         0,
-      );
+      ) +
+      pairCheckMarkers(false);
     const infoMatch = /Infos?: (\d+)/i.exec(problems);
     if (!infoMatch || Number(infoMatch[1]) !== expectedInfos) {
       throw new Error(

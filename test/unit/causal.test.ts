@@ -1,6 +1,7 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { AutoTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
@@ -395,5 +396,53 @@ describe('helpers', () => {
     expect(halfToFloat(0x0001)).toBe(2 ** -24);
     expect(halfToFloat(0x7c00)).toBe(Infinity);
     expect(halfToFloat(0x7e00)).toBeNaN();
+  });
+});
+
+describe('chat templates (what a chat model sees before its answer)', () => {
+  // A template in the fixture's 16-token vocabulary: each turn's content after a space, a user
+  // turn closed by " Answer:", the generation prompt " Yes".
+  const TEMPLATE =
+    "{{ bos_token }}{% for m in messages %}{{ ' ' + m['content'] }}{% if m['role'] == 'user' %} Answer:{% endif %}{% endfor %}{% if add_generation_prompt %} Yes{% endif %}";
+  const withTemplate = (): { dir: string; weights: TinyWeights } => {
+    const { dir, weights } = makeModel('matmul');
+    const configPath = join(dir, 'tokenizer_config.json');
+    const config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    writeFileSync(configPath, JSON.stringify({ ...config, chat_template: TEMPLATE }));
+    return { dir, weights };
+  };
+  const ids = async (dir: string, text: string): Promise<number[]> => {
+    const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });
+    return tokenizer.encode(text, { add_special_tokens: false });
+  };
+
+  it('an evals question is a user turn and the generation prompt; a pair, user and assistant turns', async () => {
+    const { dir, weights } = withTemplate();
+    const runner = await CausalLmRunner.open({ modelDir: dir, cacheDir: join(root, 'cache-chat') });
+    expect(runner.usesChatTemplate).toBe(true);
+    const question = 'Is the statement bad ?';
+    const pair = 'I like cats\nNo';
+    const out = await runner.embed([question, pair], undefined, undefined, [0, 12]);
+    const q = await ids(dir, '<s> Is the statement bad ? Answer: Yes');
+    const p = await ids(dir, '<s> I like cats Answer: No');
+    expect(q[0]).toBe(1);
+    expectClose(out.data.subarray(0, DIM), forward(weights, q)[q.length - 1]);
+    expectClose(out.data.subarray(DIM, 2 * DIM), forward(weights, p)[p.length - 1]);
+    await runner.dispose();
+  });
+
+  it('chatTemplate: false embeds the plain text, as without a template', async () => {
+    const { dir, weights } = withTemplate();
+    const runner = await CausalLmRunner.open({
+      modelDir: dir,
+      cacheDir: join(root, 'cache-chat-off'),
+      chatTemplate: false,
+    });
+    expect(runner.usesChatTemplate).toBe(false);
+    const text = 'Is the statement bad ?';
+    const out = await runner.embed([text]);
+    const plain = runner.tokenize(text);
+    expectClose(out.data, forward(weights, plain)[plain.length - 1]);
+    await runner.dispose();
   });
 });

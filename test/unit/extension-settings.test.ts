@@ -180,6 +180,7 @@ describe('settings: package.json is the only source of defaults and choices', ()
       'device',
       'pooling',
       'schema',
+      'multipleChoiceMode',
       'simulation.preset',
       'simulation.loss',
       'mixtureScope',

@@ -3,6 +3,7 @@ import { formatNumber } from '../../src/shared/format.js';
 import type { Ctx, Section } from '../types.js';
 import { verdictFigure } from './verdict.js';
 import { discoverySummary } from '../../src/shared/discovery-note.js';
+import { truncationNote } from '../../src/shared/pair-check-notes.js';
 
 function stat(label: string, value: string, tone?: string): HTMLElement {
   return h(
@@ -104,6 +105,19 @@ export function headerSection(ctx: Ctx): Section {
     b.warnings.filter((w) => w.kind === 'borderline').map((w) => ({ b, w })),
   );
   for (const w of r.warnings ?? []) {
+    // Pair checks name where: each example opens its line.
+    const examples = (w.examples ?? []).slice(0, 5).map((e) => {
+      const link = h('button', {
+        class: 'link example-line',
+        text: `${e.file.split(/[\\/]/).pop() ?? e.file}:${e.line}`,
+        title: e.file,
+      });
+      link.addEventListener('click', () =>
+        ctx.host.post({ type: 'reveal', file: e.file, line: e.line }),
+      );
+      return link;
+    });
+    const more = (w.count ?? 0) > examples.length ? ` … (${w.count} in all)` : '';
     el.append(
       h(
         'div',
@@ -111,9 +125,26 @@ export function headerSection(ctx: Ctx): Section {
         h('span', { class: `badge ${w.kind}`, text: w.kind }),
         ' ',
         w.message,
+        ...(examples.length
+          ? [
+              h(
+                'div',
+                { class: 'examples' },
+                'e.g. ',
+                ...examples.flatMap((a, i) => (i === 0 ? [a] : [', ', a])),
+                more,
+              ),
+            ]
+          : []),
       ),
     );
   }
+  const truncation = truncationNote(
+    r.pairChecks,
+    r.inputs.reduce((n, i) => n + i.rows, 0),
+  );
+  if (truncation)
+    el.append(h('div', { class: 'callout info', id: 'truncation-note', text: truncation }));
   const labelErrors = r.behaviors.filter((b) =>
     b.warnings.some((w) => w.kind === 'possible-label-error'),
   );

@@ -12,6 +12,7 @@ export {
   FileRows,
   readRowContents,
   rowDigest,
+  rowPromptChars,
   rowTextLength,
   StoredExample,
 } from './stored-rows.js';
@@ -26,5 +27,12 @@ export {
   type FieldNames,
   type FieldRole,
 } from './schema.js';
+export {
+  optionRows,
+  optionText,
+  splitChoices,
+  type ChoiceSplit,
+  type MultipleChoiceMode,
+} from './multiple-choice.js';
 export { joinPromptResponse, renderMessages, type ChatMessage } from './text.js';
 export type * from './types.js';

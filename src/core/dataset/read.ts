@@ -12,6 +12,7 @@ import { isJsonArrayFile } from './json-array.js';
 import { readSourceItems } from './sources.js';
 import { isHubUri, resolveHubDataset } from './hub.js';
 import { defaultDatasetCacheDir } from '../embed/paths.js';
+import type { MultipleChoiceMode } from './multiple-choice.js';
 import { convertRecord, type RowContent } from './records.js';
 import { FileRows, StoredExample } from './stored-rows.js';
 import {
@@ -307,6 +308,8 @@ class FileReader {
   private nextPair: number;
   /** Where the rows' texts are on disk, when they are not held (keepTexts: false). */
   private readonly stored: FileRows | null;
+  /** Records read in answer-token form that option-text would split (DatasetFile.splittableChoices). */
+  private splittable = 0;
   /** Behavior names, one string each, whatever the record they were parsed from. */
   private readonly behaviors = new Map<string, string>();
   /** Positions are Parquet rows: messages say "row N", not "line N". */
@@ -321,11 +324,12 @@ class FileReader {
     private readonly keepDuplicates: boolean,
     private readonly keepRows: boolean,
     storeTexts: boolean,
+    private readonly multipleChoice?: MultipleChoiceMode,
   ) {
     this.defaultBehavior = behaviorFromFileName(file);
     this.parquet = formatOfPath(file) === 'parquet';
     this.nextPair = pairBase;
-    this.stored = storeTexts ? new FileRows(file, schema, names) : null;
+    this.stored = storeTexts ? new FileRows(file, schema, names, multipleChoice) : null;
   }
 
   private skip(place: Place, reason: SkipReason, message: string): void {
@@ -393,7 +397,12 @@ class FileReader {
     }
     const behavior = this.behaviorOf(record, pending);
     if (behavior === null) return;
-    const outcome = convertRecord(record, { schema: this.schema, names: this.names, behavior });
+    const outcome = convertRecord(record, {
+      schema: this.schema,
+      names: this.names,
+      behavior,
+      multipleChoice: this.multipleChoice,
+    });
     if (!outcome.ok) {
       const place = outcome.path ? valuePlace(pending, outcome.path) : startOf(pending);
       this.skip(place, outcome.reason, outcome.message);
@@ -414,6 +423,7 @@ class FileReader {
       }
     }
     this.counts.records += 1;
+    if (outcome.splittable) this.splittable += 1;
     const tally = (this.rowCounts[behavior] ??= { positive: 0, negative: 0 });
     for (const row of outcome.rows) {
       if (row.label === 1) tally.positive += 1;
@@ -443,6 +453,7 @@ class FileReader {
       if (pair !== undefined) example.pair = pair;
       if (row.display !== undefined) example.display = row.display;
       if (row.score !== undefined) example.score = row.score;
+      if (row.promptChars) example.promptChars = row.promptChars;
       this.examples.push(example);
     }
   }
@@ -457,6 +468,8 @@ class FileReader {
     };
     if (!this.keepRows) out.rowCounts = this.rowCounts;
     if (this.behaviorField !== null) out.behaviorField = this.behaviorField;
+    if (this.splittable > 0) out.splittableChoices = this.splittable;
+    if (this.multipleChoice === 'option-text') out.multipleChoice = 'option-text';
     return out;
   }
 }
@@ -480,7 +493,17 @@ async function readResolved(
     const rows = options.keepRows ?? true;
     // Overlays are in memory already: their rows keep their texts, read from the overlay.
     const storeTexts = rows && options.keepTexts === false && !options.overlays?.has(file);
-    const created = new FileReader(file, schema, names, field, pairBase, keep, rows, storeTexts);
+    const created = new FileReader(
+      file,
+      schema,
+      names,
+      field,
+      pairBase,
+      keep,
+      rows,
+      storeTexts,
+      options.multipleChoice,
+    );
     created.counts.blank = blankBeforeStart;
     for (const p of pending) created.accept(p);
     pending.length = 0;

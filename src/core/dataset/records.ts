@@ -1,4 +1,5 @@
-import { answerLabel } from './answers.js';
+import { answerLabel, normalizeAnswer } from './answers.js';
+import { optionRows, type MultipleChoiceMode } from './multiple-choice.js';
 import type { FieldNames } from './schema.js';
 import { excerpt, joinPromptResponse, renderMessages, type ChatMessage } from './text.js';
 import type { SchemaName, SkipReason } from './types.js';
@@ -10,6 +11,8 @@ export interface RowContent {
   display?: string;
   /** The side's score (UltraFeedback-style `score_chosen` / `score_rejected`), when given. */
   score?: number;
+  /** Pairwise rows: leading UTF-16 code units of `text` that are the prompt (Example.promptChars). */
+  promptChars?: number;
 }
 
 /** UltraFeedback-style score fields of a pairwise record: kept, and their margin reported. */
@@ -28,6 +31,8 @@ export type RecordOutcome =
   | {
       ok: true;
       rows: RowContent[];
+      /** An evals record in answer-token form that option-text could split into option rows. */
+      splittable?: boolean;
     }
   | {
       ok: false;
@@ -41,6 +46,8 @@ export interface RecordContext {
   schema: SchemaName;
   names: FieldNames;
   behavior: string;
+  /** Lettered evals questions: 'answer-token' (default, one row) or 'option-text' (a pair). */
+  multipleChoice?: MultipleChoiceMode;
 }
 
 type Failure = Extract<RecordOutcome, { ok: false }>;
@@ -96,11 +103,34 @@ function convertEvals(record: Record<string, unknown>, ctx: RecordContext): Reco
   }
   const label = answerLabel(matching, others);
   if (!label.ok) return fail('unknown-answer', label.message, [m]);
+  // Lettered answers with their options in the question: option-text rows when asked for.
+  const options = /^[a-z]$/.test(normalizeAnswer(matching))
+    ? optionRows(question, matching, others as string[])
+    : null;
+  if (options && ctx.multipleChoice === 'option-text') {
+    if (options.slice(1).some((r) => r.text === options[0].text)) {
+      return fail(
+        'duplicate',
+        `the matching option's text is also a not-matching option's: the record states no preference`,
+        [m],
+      );
+    }
+    return {
+      ok: true,
+      rows: options.map((r) => ({
+        text: r.text,
+        label: r.label,
+        display: excerpt(r.option),
+        ...(r.promptChars > 0 ? { promptChars: r.promptChars } : {}),
+      })),
+    };
+  }
   const statement = record.statement;
   const display = typeof statement === 'string' && statement.trim() !== '' ? statement : undefined;
   return {
     ok: true,
     rows: [{ text: question, label: label.label, display }],
+    ...(options ? { splittable: true } : {}),
   };
 }
 
@@ -202,16 +232,20 @@ function convertPairwise(record: Record<string, unknown>, ctx: RecordContext): R
     return conversationPair(record, ctx, chosen.messages, rejected.messages, [c]);
   }
   const conversational = sides.some((s) => s.kind === 'messages');
-  const embed = (response: Side): string =>
-    conversational
-      ? renderMessages([...asMessages(prompt, 'user'), ...asMessages(response, 'assistant')])
-      : joinPromptResponse(sideText(prompt), sideText(response));
-  const chosenText = embed(chosen);
-  const rejectedText = embed(rejected);
+  const embed = (response: Side): Sided => {
+    if (!conversational) {
+      const reply = sideText(response);
+      const text = joinPromptResponse(sideText(prompt), reply);
+      return { text, promptChars: text.length - reply.length };
+    }
+    const reply = asMessages(response, 'assistant');
+    const text = renderMessages([...asMessages(prompt, 'user'), ...reply]);
+    return { text, promptChars: text.length - renderMessages(reply).length };
+  };
   return pairOutcome(
     ctx,
-    chosenText,
-    rejectedText,
+    embed(chosen),
+    embed(rejected),
     sideText(chosen),
     sideText(rejected),
     [c],
@@ -227,6 +261,12 @@ function sharesOpening(chosen: readonly ChatMessage[], rejected: readonly ChatMe
     chosen[0].role === rejected[0].role &&
     chosen[0].content === rejected[0].content
   );
+}
+
+/** An embedded text and where its prompt ends (RowContent.promptChars). */
+interface Sided {
+  text: string;
+  promptChars: number;
 }
 
 const ASSISTANT_MARKER = '\n\nAssistant:';
@@ -254,8 +294,8 @@ function convertHhRlhf(record: Record<string, unknown>, ctx: RecordContext): Rec
     }
     return pairOutcome(
       ctx,
-      chosen.text,
-      rejected.text,
+      { text: chosen.text, promptChars: cut },
+      { text: rejected.text, promptChars: cut },
       chosenReply,
       rejectedReply,
       [c],
@@ -290,10 +330,18 @@ function conversationPair(
   ) {
     shared += 1;
   }
+  const rendered = (messages: ChatMessage[]): Sided => {
+    const text = renderMessages(messages);
+    const reply = messages.slice(shared);
+    return {
+      text,
+      promptChars: shared === 0 ? 0 : text.length - renderMessages(reply).length,
+    };
+  };
   return pairOutcome(
     ctx,
-    renderMessages(chosenMessages),
-    renderMessages(rejectedMessages),
+    rendered(chosenMessages),
+    rendered(rejectedMessages),
     sideText({ kind: 'messages', messages: chosenMessages.slice(shared) }),
     sideText({ kind: 'messages', messages: rejectedMessages.slice(shared) }),
     path,
@@ -316,14 +364,14 @@ export function promptEnd(chosen: string, rejected: string): number {
 
 function pairOutcome(
   ctx: RecordContext,
-  chosenText: string,
-  rejectedText: string,
+  chosen: Sided,
+  rejected: Sided,
   chosenReply: string,
   rejectedReply: string,
   path: Array<string | number>,
   scores?: [number, number],
 ): RecordOutcome {
-  if (chosenText === rejectedText) {
+  if (chosen.text === rejected.text) {
     return fail(
       'duplicate',
       `"${ctx.names.chosen}" and "${ctx.names.rejected}" are identical: the pair states no preference`,
@@ -333,11 +381,20 @@ function pairOutcome(
   return {
     ok: true,
     rows: [
-      { text: chosenText, label: 1, display: excerpt(chosenReply), ...scored(scores?.[0]) },
-      { text: rejectedText, label: -1, display: excerpt(rejectedReply), ...scored(scores?.[1]) },
+      { ...withPrompt(chosen), label: 1, display: excerpt(chosenReply), ...scored(scores?.[0]) },
+      {
+        ...withPrompt(rejected),
+        label: -1,
+        display: excerpt(rejectedReply),
+        ...scored(scores?.[1]),
+      },
     ],
   };
 }
 
 const scored = (score: number | undefined): { score?: number } =>
   score === undefined ? {} : { score };
+
+/** The text, and its prompt length when there is a prompt. */
+const withPrompt = (s: Sided): { text: string; promptChars?: number } =>
+  s.promptChars > 0 ? { text: s.text, promptChars: s.promptChars } : { text: s.text };

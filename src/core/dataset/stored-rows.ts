@@ -3,6 +3,7 @@ import { open } from 'node:fs/promises';
 import { DIGEST_BYTES, textDigest } from '../digest.js';
 import { DatasetChangedError } from './errors.js';
 import { convertRecord, type RowContent } from './records.js';
+import type { MultipleChoiceMode } from './multiple-choice.js';
 import { isRecord, type FieldNames } from './schema.js';
 import type { Example, SchemaName } from './types.js';
 
@@ -27,6 +28,8 @@ interface Chunk {
   offsets: Float64Array;
   bytes: Uint32Array;
   lengths: Uint32Array;
+  /** RowContent.promptChars, 0 when the row has no prompt. */
+  prompts: Uint32Array;
   lines: Uint32Array;
   columns: Uint32Array;
   behaviors: Uint32Array;
@@ -41,6 +44,7 @@ const newChunk = (capacity: number): Chunk => ({
   offsets: new Float64Array(capacity),
   bytes: new Uint32Array(capacity),
   lengths: new Uint32Array(capacity),
+  prompts: new Uint32Array(capacity),
   lines: new Uint32Array(capacity),
   columns: new Uint32Array(capacity),
   behaviors: new Uint32Array(capacity),
@@ -84,6 +88,7 @@ export class FileRows {
     readonly file: string,
     private readonly schema: SchemaName,
     private readonly names: FieldNames,
+    private readonly multipleChoice?: MultipleChoiceMode,
   ) {}
 
   /** Stores row content `row`, the `part`-th row of the record at [offset, offset + bytes). */
@@ -102,6 +107,7 @@ export class FileRows {
     chunk.offsets[at] = offset;
     chunk.bytes[at] = bytes;
     chunk.lengths[at] = row.text.length;
+    chunk.prompts[at] = row.promptChars ?? 0;
     chunk.lines[at] = facts.line;
     chunk.columns[at] = facts.column;
     chunk.behaviors[at] = behavior;
@@ -124,6 +130,11 @@ export class FileRows {
 
   textLength(index: number): number {
     return this.chunk(index).lengths[index & MASK];
+  }
+
+  /** Leading code units of the row's text that are its prompt (0: none). */
+  promptChars(index: number): number {
+    return this.chunk(index).prompts[index & MASK];
   }
 
   hasDisplay(index: number): boolean {
@@ -189,6 +200,7 @@ export class FileRows {
       schema: this.schema,
       names: this.names,
       behavior: this.behavior(index),
+      multipleChoice: this.multipleChoice,
     });
     const part = this.chunk(index).flags[index & MASK] & PART;
     const content = outcome.ok ? outcome.rows[part] : undefined;
@@ -264,6 +276,10 @@ export class StoredExample implements Example {
     return this.source.readSync(this.index).text;
   }
 
+  get promptChars(): number | undefined {
+    return this.source.promptChars(this.index) || undefined;
+  }
+
   get display(): string | undefined {
     return this.source.hasDisplay(this.index)
       ? this.source.readSync(this.index).display
@@ -284,6 +300,7 @@ export async function readRowContents(
   rows.forEach((row, i) => {
     if (!(row instanceof StoredExample)) {
       out[i] = { text: row.text, label: row.label, display: row.display };
+      if (row.promptChars) out[i].promptChars = row.promptChars;
       return;
     }
     const list = byFile.get(row.source);
@@ -324,3 +341,7 @@ export const rowDigest = (row: Example): Uint8Array =>
 /** UTF-16 length of a row's text, without reading a stored row back. */
 export const rowTextLength = (row: Example): number =>
   row instanceof StoredExample ? row.source.textLength(row.index) : row.text.length;
+
+/** A row's prompt length in UTF-16 code units (0: no prompt), without reading a stored row back. */
+export const rowPromptChars = (row: Example): number =>
+  row instanceof StoredExample ? row.source.promptChars(row.index) : (row.promptChars ?? 0);

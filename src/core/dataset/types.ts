@@ -30,6 +30,12 @@ export interface Example {
    * (the chosen row holds score_chosen, the rejected row score_rejected).
    */
   score?: number;
+  /**
+   * Pairwise and HH-RLHF rows: how many leading UTF-16 code units of `text` are the prompt (the
+   * shared part); the rest is the response DPO compares. A text too long for the model loses the
+   * start of its prompt, never its response (docs/datasets.md, "Truncation").
+   */
+  promptChars?: number;
 }
 
 export type SkipReason =
@@ -66,6 +72,13 @@ export interface ReadOptions {
    * where repeated lines are the upsampling.
    */
   duplicates?: 'skip' | 'keep';
+  /**
+   * Evals questions with lettered choices (" (A)" / " (B)"): 'answer-token' (default; the paper's
+   * form: one row, the whole prompt, labeled by the matching letter) or 'option-text' (a pair: the
+   * stem with the matching option's text, +1, and with each other option's text, −1).
+   * docs/datasets.md, "Multiple-choice evals".
+   */
+  multipleChoice?: 'answer-token' | 'option-text';
   signal?: AbortSignal;
   /**
    * Lines longer than this many UTF-8 bytes are skipped as 'line-too-long' without being held in
@@ -125,4 +138,8 @@ export interface DatasetFile {
   counts?: LineCounts;
   /** The field the behavior names came from; absent when the file name is the behavior. */
   behaviorField?: string;
+  /** Records with lettered choices read as one row (answer-token) that option-text would split. */
+  splittableChoices?: number;
+  /** Present when the file was read with multipleChoice: 'option-text'. */
+  multipleChoice?: 'option-text';
 }

@@ -35,17 +35,24 @@ const handle = async (msg: ParentMessage): Promise<void> => {
               deviceReason: b.deviceReason,
               pooling: b.pooling,
               sha256: b.sha256,
+              maxTokens: b.maxTokens,
             },
             identity: b.identity,
             hasAnswerHead: typeof b.answerHead === 'function',
+            tokensPerChar: b.tokensPerChar,
           },
         });
         break;
       }
       case 'embed': {
         const b = loaded();
-        const data = await b.embedBatch(msg.texts);
+        const data = await b.embedBatch(msg.texts, msg.promptChars);
         send({ type: 'embedded', id: msg.id, data, rows: msg.texts.length, dim: b.dimension });
+        break;
+      }
+      case 'measure': {
+        const truncation = await loaded().measure(msg.texts, msg.promptChars);
+        send({ type: 'measured', id: msg.id, truncation });
         break;
       }
       case 'answerHead': {

@@ -42,6 +42,23 @@ const memorySource = (texts: readonly string[]): TextSource => ({
   texts: async (rows) => rows.map((r) => texts[r]),
 });
 
+/** More special tokens than any tokenizer adds to one text ([CLS] and [SEP], BOS, ...). */
+const SPECIAL_TOKENS_BOUND = 8;
+/** Texts per truncation measurement request. */
+const MEASURE_BATCH = 256;
+
+/** The prompt lengths of a batch of unique texts, or undefined when the source has none. */
+const promptsOf = (
+  source: TextSource,
+  batch: readonly number[],
+  first: readonly number[],
+): number[] | undefined => {
+  const at = source.promptChars?.bind(source);
+  if (!at) return undefined;
+  const prompts = batch.map((u) => at(first[u]));
+  return prompts.some((p) => p > 0) ? prompts : undefined;
+};
+
 /** Counts of the last embed call, for progress reports and benchmarks. */
 export interface EmbedRunStats {
   total: number;
@@ -82,6 +99,7 @@ export class ChildEmbedder implements Embedder {
       device: options.device ?? 'auto',
       pooling: options.pooling,
       threads: options.threads,
+      ...(options.chatTemplate === undefined ? {} : { chatTemplate: options.chatTemplate }),
       // The causal-LM path keeps its hidden-state copy of the graph here.
       workDir:
         options.cacheDir === false
@@ -196,7 +214,12 @@ export class ChildEmbedder implements Embedder {
           signal,
         ),
       );
-      const reply = texts.then((t) => client.request({ type: 'embed', texts: t }, 'embedded'));
+      const reply = texts.then((t) =>
+        client.request(
+          { type: 'embed', texts: t, promptChars: promptsOf(source, batch, first) },
+          'embedded',
+        ),
+      );
       sending = texts.catch(() => {});
       reply.catch(() => {}); // awaited below, or dropped after an abort or an earlier failure
       return reply;
@@ -230,10 +253,50 @@ export class ChildEmbedder implements Embedder {
         this.lastRun.embedded += batch.length;
         onProgress?.({ done, total, cached });
       }
+      const truncation = await this.measure(source, first, rowsOf, signal);
+      return { data: out, rows: total, dim, truncation };
     } finally {
       if (onAbort) signal?.removeEventListener('abort', onAbort);
     }
-    return { data: out, rows: total, dim };
+  }
+
+  /**
+   * How every row's text was fitted to the model's token limit (backend.ts's Truncation), cached
+   * rows included. Only texts long enough to reach the limit are read and tokenized (not embedded):
+   * a WordPiece token covers at least one character, any other at least one UTF-8 byte, and a
+   * UTF-16 code unit is at most 3 of them. Short texts (persona statements) are never read again.
+   */
+  private async measure(
+    source: TextSource,
+    first: readonly number[],
+    rowsOf: (u: number) => Int32Array,
+    signal?: AbortSignal,
+  ): Promise<Uint8Array> {
+    const out = new Uint8Array(source.length);
+    const max = this.model.info.maxTokens;
+    if (max === undefined) return out;
+    const perChar = this.model.tokensPerChar ?? 3;
+    const candidates: number[] = [];
+    for (let u = 0; u < first.length; u++) {
+      if (perChar * source.textLength(first[u]) + SPECIAL_TOKENS_BOUND > max) candidates.push(u);
+    }
+    const client = await this.live();
+    for (let s = 0; s < candidates.length; s += MEASURE_BATCH) {
+      signal?.throwIfAborted();
+      const batch = candidates.slice(s, s + MEASURE_BATCH);
+      const texts = await source.texts(
+        batch.map((u) => first[u]),
+        signal,
+      );
+      const { truncation } = await client.request(
+        { type: 'measure', texts, promptChars: promptsOf(source, batch, first) },
+        'measured',
+      );
+      batch.forEach((u, k) => {
+        for (const r of rowsOf(u)) out[r] = truncation[k];
+      });
+    }
+    return out;
   }
 
   async dispose(): Promise<void> {

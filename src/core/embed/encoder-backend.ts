@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
-import type { Backend } from './backend.js';
+import type { Backend, Truncation } from './backend.js';
 import { openOnDevice } from './device.js';
 import { poolHidden } from './pooling.js';
 import type { DeviceRequest, Pooling } from './types.js';
@@ -58,6 +58,27 @@ const specialSuffixLength = (tokenizer: PreTrainedTokenizer): number => {
   return 0;
 };
 
+/**
+ * Whether the tokenizer is WordPiece (BERT): each of its tokens covers at least one character, so
+ * a text of n UTF-16 code units has at most n tokens besides the special ones. Byte-level BPE and
+ * byte-fallback SentencePiece can take up to 3 tokens per code unit.
+ */
+const wordPieceTokenizer = (dir: string): boolean =>
+  (readJson(join(dir, 'tokenizer.json'))?.model as { type?: string } | undefined)?.type ===
+  'WordPiece';
+
+/** How many special tokens the tokenizer puts before the text ([CLS] for BERT: 1). */
+const specialPrefixLength = (tokenizer: PreTrainedTokenizer, suffix: number): number => {
+  const plain = tokenizer.encode('a', { add_special_tokens: false });
+  return Math.max(0, tokenizer.encode('a').length - plain.length - suffix);
+};
+
+/** Token ids that fit the model, and how they were cut (Truncation in backend.ts). */
+interface Fitted {
+  ids: number[];
+  truncation: Truncation;
+}
+
 export interface EncoderLoad {
   dir: string;
   sha256: string;
@@ -98,25 +119,48 @@ export const loadEncoderBackend = async (load: EncoderLoad, onnxPath: string): P
   const dimension = (config.hidden_size as number | undefined) ?? 0;
 
   const suffix = specialSuffixLength(tokenizer);
+  const prefix = specialPrefixLength(tokenizer, suffix);
   const padId = BigInt(tokenizer.pad_token_id ?? 0);
 
-  const embedBatch = async (texts: readonly string[]): Promise<Float32Array> => {
+  /**
+   * A text longer than maxLength tokens, cut to fit. With a prompt boundary (pairwise rows) the
+   * prompt loses its first tokens and the response stays whole, since the response is what DPO
+   * compares (a reply alone longer than the budget keeps its start); without one the text is cut
+   * at its end. The special tokens stay, as Hugging Face's Python tokenizers keep them.
+   */
+  const fit = (seq: number[], text: string, promptChars: number): Fitted => {
+    if (seq.length <= maxLength) return { ids: seq, truncation: 0 };
+    const head = seq.slice(0, prefix);
+    const tail = seq.slice(seq.length - suffix);
+    const budget = maxLength - prefix - suffix;
+    if (promptChars <= 0) {
+      return { ids: [...seq.slice(0, maxLength - suffix), ...tail], truncation: 2 };
+    }
+    const plain = { add_special_tokens: false };
+    const reply = tokenizer.encode(text.slice(promptChars), plain);
+    if (reply.length >= budget) {
+      return { ids: [...head, ...reply.slice(0, budget), ...tail], truncation: 2 };
+    }
+    const prompt = tokenizer.encode(text.slice(0, promptChars), plain);
+    const kept = prompt.slice(prompt.length - (budget - reply.length));
+    return { ids: [...head, ...kept, ...reply, ...tail], truncation: 1 };
+  };
+
+  const tokenizeAll = (texts: readonly string[], promptChars?: readonly number[]): Fitted[] => {
     const enc = tokenizer([...texts], {
       padding: false,
       truncation: false,
       return_tensor: false,
-    }) as unknown as {
-      input_ids: number[][];
-      token_type_ids?: number[][];
-    };
-    // Truncated like Hugging Face's Python tokenizers: the text is cut, the closing special
-    // tokens ([SEP]) stay. transformers.js's own truncation drops them.
-    const cut = (seq: number[]) =>
-      seq.length <= maxLength
-        ? seq
-        : [...seq.slice(0, maxLength - suffix), ...seq.slice(seq.length - suffix)];
-    const idRows = enc.input_ids.map(cut);
-    const typeRows = enc.token_type_ids?.map(cut);
+    }) as unknown as { input_ids: number[][] };
+    return enc.input_ids.map((seq, i) => fit(seq, texts[i], promptChars?.[i] ?? 0));
+  };
+
+  const embedBatch = async (
+    texts: readonly string[],
+    promptChars?: readonly number[],
+  ): Promise<Float32Array> => {
+    // One segment: token_type_ids are all 0, as the tokenizer gives them for a single text.
+    const idRows = tokenizeAll(texts, promptChars).map((f) => f.ids);
     const batch = idRows.length;
     const seq = Math.max(1, ...idRows.map((r) => r.length));
     const ids = new BigInt64Array(batch * seq).fill(padId);
@@ -126,7 +170,6 @@ export const loadEncoderBackend = async (load: EncoderLoad, onnxPath: string): P
       for (let t = 0; t < row.length; t++) {
         ids[b * seq + t] = BigInt(row[t]);
         mask[b * seq + t] = 1n;
-        if (typeRows) types[b * seq + t] = BigInt(typeRows[b][t]);
       }
     });
     const feeds: Record<string, ort.Tensor> = {};
@@ -175,7 +218,11 @@ export const loadEncoderBackend = async (load: EncoderLoad, onnxPath: string): P
       normalize: settings.normalize,
       maxLength,
     }),
+    maxTokens: maxLength,
+    tokensPerChar: wordPieceTokenizer(load.dir) ? 1 : 3,
     embedBatch,
+    measure: async (texts, promptChars) =>
+      Uint8Array.from(tokenizeAll(texts, promptChars), (f) => f.truncation),
     dispose: () => session.release(),
   };
 };

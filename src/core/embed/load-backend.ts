@@ -44,6 +44,7 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
       threads: spec.threads,
       // The parent already cuts the work into batches of similar length.
       batchSize: Number.MAX_SAFE_INTEGER,
+      chatTemplate: spec.chatTemplate,
       id,
     }),
   );
@@ -60,8 +61,15 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
       onnx: sha256,
       tokenizer: tokSha,
       pooling: 'last-token',
+      // Rows through the chat template are other token sequences: other vectors.
+      ...(embedder.usesChatTemplate ? { chatTemplate: true } : {}),
     }),
-    embedBatch: async (texts) => (await embedder.embed(texts)).data,
+    maxTokens: embedder.maxTokens,
+    // Byte-level BPE: a UTF-16 code unit is at most 3 UTF-8 bytes, each at most one token.
+    tokensPerChar: 3,
+    // A causal LM keeps a long text's last tokens: the response is never cut before the prompt.
+    embedBatch: async (texts, promptChars) => (await embedder.embedRows(texts, promptChars)).data,
+    measure: async (texts, promptChars) => embedder.measure(texts, promptChars),
     ...(answerHead ? { answerHead: (yes: string, no: string) => answerHead(yes, no) } : {}),
     dispose: () => embedder.dispose(),
   };

@@ -8,8 +8,14 @@ export const PROMPT_SETTINGS = {
   /** The answers whose first tokens give W_U[y₊] and W_U[y₋] (with the leading space). */
   answerYes: ' Yes',
   answerNo: ' No',
-  /** Causal LMs: the tokenizer's special tokens are added (BOS for Llama); no chat template. */
+  /** Causal LMs: the tokenizer's special tokens are added (BOS for Llama). */
   causalAddSpecialTokens: true,
+  /**
+   * Causal LMs whose tokenizer has a chat template: an evals question is a user turn followed by
+   * the generation prompt; a pairwise row (prompt_chars set) is a user turn (text[:prompt_chars])
+   * and an assistant turn (the rest). Off with --no-chat-template / preferenceLens.chatTemplate.
+   */
+  causalChatTemplate: 'when-the-tokenizer-has-one',
   /** Causal LMs: longer prompts keep their last tokens (where g(x) is read). */
   causalMaxTokens: 1024,
   causalTruncation: 'keep-last-tokens',
@@ -19,6 +25,12 @@ export const PROMPT_SETTINGS = {
    * closing special tokens, then pooled as the model folder's 1_Pooling says.
    */
   sentenceTruncation: 'model-max-length-keep-special-tokens',
+  /**
+   * Rows with a prompt boundary (prompt_chars): a text longer than the limit loses the first tokens
+   * of its prompt, text[:prompt_chars], and keeps the response whole (its start, when the response
+   * alone is too long). The Ray recipe (recipes/ray) does not apply this yet: it cuts at the end.
+   */
+  pairTruncation: 'cut-prompt-start',
 } as const;
 
 /** The settings as Parquet key-value metadata (`preference_lens.prompt.*`). */

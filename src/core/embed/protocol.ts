@@ -12,6 +12,8 @@ export interface LoadSpec {
   device: DeviceRequest;
   pooling?: Pooling;
   threads?: number;
+  /** Causal LMs: false keeps a tokenizer's chat template out (default: used when present). */
+  chatTemplate?: boolean;
   /** Work folder for derived model files (the causal-LM hidden-state graph). */
   workDir: string;
 }
@@ -22,11 +24,14 @@ export interface LoadedModel {
   /** Everything besides the text that decides a vector: hashed into each cache key. */
   identity: string;
   hasAnswerHead: boolean;
+  /** Backend.tokensPerChar: which texts can reach the token limit, without tokenizing them. */
+  tokensPerChar?: number;
 }
 
 export type ParentMessage =
   | { type: 'load'; id: number; spec: LoadSpec }
-  | { type: 'embed'; id: number; texts: string[] }
+  | { type: 'embed'; id: number; texts: string[]; promptChars?: number[] }
+  | { type: 'measure'; id: number; texts: string[]; promptChars?: number[] }
   | { type: 'answerHead'; id: number; yes: string; no: string }
   | { type: 'stats'; id: number };
 
@@ -38,6 +43,7 @@ export interface ChildStats {
 export type ChildReply =
   | { type: 'loaded'; id: number; model: LoadedModel }
   | { type: 'embedded'; id: number; data: Float32Array; rows: number; dim: number }
+  | { type: 'measured'; id: number; truncation: Uint8Array }
   | { type: 'answerHead'; id: number; head: AnswerHead }
   | { type: 'stats'; id: number; stats: ChildStats }
   | { type: 'error'; id: number; message: string; name: string };

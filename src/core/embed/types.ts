@@ -15,6 +15,11 @@ export interface EmbedderOptions {
   cacheDir?: string | false;
   /** Where Hugging Face models are downloaded to; undefined uses the user cache folder. */
   downloadDir?: string;
+  /**
+   * Causal LMs whose tokenizer has a chat template: rows go through it (default true; false: the
+   * plain text with the tokenizer's special tokens, as before).
+   */
+  chatTemplate?: boolean;
   /** Told about trouble the run survives (the cache could not be written and is off). */
   onWarning?: (message: string) => void;
 }
@@ -30,6 +35,8 @@ export interface ModelInfo {
   pooling: Pooling;
   /** SHA-256 of the ONNX file, part of the cache key. */
   sha256: string;
+  /** The longest input in tokens; longer texts are cut (docs/datasets.md, "Truncation"). */
+  maxTokens?: number;
 }
 
 export interface EmbedProgress {
@@ -43,6 +50,11 @@ export interface Embeddings {
   data: Float32Array;
   rows: number;
   dim: number;
+  /**
+   * Per row, how its text was fitted to the model's token limit (0 whole, 1 the prompt's start
+   * cut, 2 cut where the response may be lost: backend.ts's Truncation); absent when not measured.
+   */
+  truncation?: Uint8Array;
 }
 
 /** For a causal LM: the two answer rows of the unembedding matrix (W_U[yes], W_U[no]). */
@@ -65,6 +77,12 @@ export interface TextSource {
   textLength(row: number): number;
   /** The texts of `rows`, in that order. */
   texts(rows: readonly number[], signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Leading UTF-16 code units of the row's text that are its prompt (0: none): a long text loses
+   * the start of its prompt first. Rows with equal digests must have equal prompt lengths (fold the
+   * length into the digest).
+   */
+  promptChars?(row: number): number;
 }
 
 export interface Embedder {

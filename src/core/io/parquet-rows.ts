@@ -1,4 +1,5 @@
 import type { DatasetFile, Example, ReadOptions, SkippedLine } from '../dataset/types.js';
+import { rowPromptChars } from '../dataset/stored-rows.js';
 import { promptSettingsMetadata } from '../embed/prompt-settings.js';
 import { TOOL_VERSION } from '../version.js';
 import { PrecomputedInputError } from '../embed/precomputed-error.js';
@@ -32,7 +33,8 @@ const readerModule = () => import('hyparquet');
 /**
  * Writes one Parquet row per text the analysis embeds, in the order the analysis uses them:
  * `row_id` (int64, 0-based, the index of the row in the embedding matrix), `text` (exactly the
- * embedded string), `behavior`, `label` (+1 / -1), `pair`, `file`, `line`, `column`, `display`.
+ * embedded string), `behavior`, `label` (+1 / -1), `pair`, `file`, `line`, `column`, `display`,
+ * `prompt_chars` (pairwise rows: the prompt's length in UTF-16 code units of `text`, else null).
  * The inputs, the skipped lines, the read options and the prompt settings go in the key-value
  * metadata, so the rows file alone is enough to assemble the report later.
  */
@@ -77,6 +79,12 @@ export async function writeRowsParquet(
       { name: 'display', data: strings((e) => e.display), type: 'STRING' },
       // UltraFeedback-style score of the row's side, so margins survive analyze --embeddings.
       { name: 'score', data: examples.map((e) => e.score ?? null), type: 'DOUBLE' },
+      // Pairwise rows: where the prompt ends in `text` (a too-long text loses the prompt's start).
+      {
+        name: 'prompt_chars',
+        data: examples.map((e) => rowPromptChars(e) || null),
+        type: 'INT32',
+      },
     ],
     // Row groups of 64k rows: an outside reader (Ray Data) can split the file into tasks.
     rowGroupSize: 65536,
@@ -105,6 +113,8 @@ type RowObject = {
   display: string | null;
   /** Absent from rows files written before the column existed. */
   score?: number | null;
+  /** Absent in rows files written before issue #12. */
+  prompt_chars?: number | null;
 };
 
 /** Reads a rows file back into the files the analysis works on (row_id order checked). */
@@ -157,6 +167,7 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
     if (r.pair !== null && r.pair !== undefined) example.pair = r.pair;
     if (r.display !== null && r.display !== undefined) example.display = r.display;
     if (typeof r.score === 'number') example.score = r.score;
+    if (r.prompt_chars) example.promptChars = r.prompt_chars;
     files[current].examples.push(example);
   });
   const listed = entries.reduce((s, e) => s + e.rows, 0);

@@ -11,6 +11,7 @@ import {
 import { priorityOrder } from '../../shared/report-facts.js';
 import { discoverySummary } from '../../shared/discovery-note.js';
 import { verdictLines } from '../../shared/verdict-text.js';
+import { examplesText, truncationNote } from '../../shared/pair-check-notes.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
@@ -450,6 +451,10 @@ export function renderMarkdown(report: Report): string {
     report.behaviors.filter((b) => b.priorityMeaningful === false).map((b) => b.name),
   );
   const borderlineNames = new Set(borderline.map(({ b }) => b.name));
+  const truncation = truncationNote(
+    report.pairChecks,
+    report.inputs.reduce((n, i) => n + i.rows, 0),
+  );
   const out: string[] = [
     '# Preference Lens report',
     '',
@@ -464,11 +469,15 @@ export function renderMarkdown(report: Report): string {
     ...(ranked.length
       ? ['## Verdict', '', ...verdictLines(report, ranked, escapeMarkdown).map((l) => `- ${l}`), '']
       : []),
-    ...(report.warnings?.length
+    ...(report.warnings?.length || truncation
       ? [
           '## About this mixture',
           '',
-          ...report.warnings.map((w) => `- **${w.kind}**: ${escapeMarkdown(w.message)}`),
+          ...(report.warnings ?? []).map((w) => {
+            const where = examplesText(w, 5);
+            return `- **${w.kind}**: ${escapeMarkdown(w.message)}${where ? ` (${escapeMarkdown(where)})` : ''}`;
+          }),
+          ...(truncation ? ['', escapeMarkdown(truncation)] : []),
           '',
         ]
       : []),

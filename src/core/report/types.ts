@@ -16,11 +16,78 @@ export type WarningKind =
   | 'possible-label-error';
 
 /** Warnings about the mixture as a whole (report.warnings). */
-export type MixtureWarningKind = 'single-behavior' | 'mixed-schemas';
+export type MixtureWarningKind =
+  | 'single-behavior'
+  | 'mixed-schemas'
+  /** The pair checks (src/core/analysis/pair-checks.ts; docs/datasets.md, "Pair checks"). */
+  | PairCheckKind;
+
+/** The pair checks' warning kinds, in the order the faces list them. */
+export const PAIR_CHECK_KINDS = [
+  'identical-pairs',
+  'near-identical-pairs',
+  'truncated-texts',
+  'length-bias',
+  'duplicate-prompts',
+  'near-duplicate-prompts',
+  'shared-prompts',
+] as const;
+
+export type PairCheckKind = (typeof PAIR_CHECK_KINDS)[number];
 
 export interface MixtureWarning {
   kind: MixtureWarningKind;
   message: string;
+  /** Pair checks: how many pairs, texts, records, behaviors or prompts the warning is about. */
+  count?: number;
+  /** Pair checks: where some of them are (at most 20, in reading order). */
+  examples?: { file: string; line: number }[];
+}
+
+/** Length against label, for one behavior or the mixture (pair-checks.ts). */
+export interface LengthBias {
+  /** Pairs (pairwise and HH-RLHF rows); 0 for unpaired (evals) rows. */
+  pairs: number;
+  /** Pairs whose chosen response is longer (characters), and pairs of equal lengths. */
+  chosenLonger?: number;
+  ties?: number;
+  fractionChosenLonger?: number;
+  /** Unpaired rows counted. */
+  rows?: number;
+  /**
+   * Pearson correlation of the length with the label: for pairs, of the length difference
+   * len(chosen) − len(rejected) with the label (mean(d) / rms(d)); for unpaired rows, of the
+   * question's length with its label.
+   */
+  correlation: number;
+}
+
+/** The pair checks' figures (report.pairChecks). */
+export interface PairChecksReport {
+  pairs: number;
+  /** Pairs whose two sides have identical vectors, and (not identical) cosine ≥ the threshold. */
+  identicalPairs: number;
+  nearIdenticalPairs: number;
+  truncation: {
+    maxTokens?: number;
+    /** false: the embedder did not measure (precomputed embeddings). */
+    measured: boolean;
+    truncatedRows: number;
+    /** Cut only at the start of their prompt (the compared response whole). */
+    promptCutRows: number;
+    /** Cut where the compared part may be lost. */
+    responseCutRows: number;
+  };
+  lengthBias: { overall: LengthBias; perBehavior: Record<string, LengthBias> };
+  /** Records repeating a prompt of their behavior (exactly / normalized), prompts in ≥ 2 behaviors. */
+  prompts: { duplicate: number; nearDuplicate: number; sharedAcrossBehaviors: number };
+  thresholds: {
+    nearIdenticalCosine: number;
+    lengthBiasFraction: number;
+    lengthBiasCorrelation: number;
+  };
+  /** Time the checks took (the prompts' read-back included in timings.checksMs). */
+  ms: number;
 }
 
 export interface BehaviorWarning {
@@ -268,6 +335,13 @@ export interface Report {
   behaviors: BehaviorReport[];
   /** About the mixture as a whole: a single behavior (no priority claim), inputs of mixed schemas. */
   warnings?: MixtureWarning[];
+  /**
+   * Lettered multiple-choice questions in the inputs: the mode they were read in
+   * (docs/datasets.md, "Multiple-choice evals") and how many records had them.
+   */
+  multipleChoice?: { mode: 'answer-token' | 'option-text'; records: number };
+  /** The pair checks' figures (their findings are in warnings); absent in older reports. */
+  pairChecks?: PairChecksReport;
   /** Behaviors left out of the statistics, with why (e.g. fewer than two examples of a class). */
   excluded?: { name: string; reason: string }[];
   /** Two-model misalignment (base vs aligned checkpoint), one entry per behavior. */
@@ -326,5 +400,7 @@ export interface Report {
     cachedRows?: number;
     /** Behavior discovery: embedding the prompts, clustering and naming (not in embedMs). */
     discoveryMs?: number;
+    /** The pair checks, reading the prompts back included. */
+    checksMs?: number;
   };
 }

@@ -1,4 +1,4 @@
-import type { DeviceName, Embedder, ModelInfo } from '../types.js';
+import type { DeviceName, Embedder, Embeddings, ModelInfo } from '../types.js';
 import { CausalLmRunner, type CausalRunnerOptions } from './runner.js';
 
 export interface CausalEmbedderOptions extends CausalRunnerOptions {
@@ -14,6 +14,13 @@ export interface CausalLmEmbedder extends Embedder {
    * the analysis then runs without phi and starts the head at zero.
    */
   readonly answerHeadUnavailable?: string;
+  /** The longest prompt in tokens and how each text is fitted to it (backend.ts's Truncation). */
+  readonly maxTokens: number;
+  /** embed, with each text's prompt length (a pairwise row's user turn under a chat template). */
+  embedRows(texts: readonly string[], promptChars?: readonly number[]): Promise<Embeddings>;
+  /** Whether the texts go through the tokenizer's chat template. */
+  readonly usesChatTemplate: boolean;
+  measure(texts: readonly string[], promptChars?: readonly number[]): Uint8Array;
 }
 
 /**
@@ -37,6 +44,11 @@ export const createCausalLmEmbedder = async (
   const base = {
     info,
     embed: runner.embed.bind(runner),
+    maxTokens: runner.maxTokens,
+    usesChatTemplate: runner.usesChatTemplate,
+    embedRows: (texts: readonly string[], promptChars?: readonly number[]) =>
+      runner.embed(texts, undefined, undefined, promptChars),
+    measure: runner.measure.bind(runner),
     dispose: () => runner.dispose(),
   };
   if (runner.inspection.unembedding) {

@@ -27,6 +27,11 @@ export interface CausalRunnerOptions {
   batchSize?: number;
   /** Longest prompt in tokens; longer prompts keep their last tokens (the ones g(x) is read at). */
   maxTokens?: number;
+  /**
+   * Whether a tokenizer with a chat template (tokenizer_config.json's chat_template) sees the texts
+   * through it (default true): what the model sees before its answer (runner.ts, tokenizeRow).
+   */
+  chatTemplate?: boolean;
 }
 
 /**
@@ -86,9 +91,62 @@ export class CausalLmRunner {
 
   /** Token ids of a prompt, with the tokenizer's special tokens (BOS for Llama). */
   tokenize(text: string): number[] {
-    const ids = this.tokenizer.encode(text);
-    const max = this.options.maxTokens ?? 1024;
+    return this.keepLast(this.tokenizer.encode(text));
+  }
+
+  /** Whether the texts go through the tokenizer's chat template (CausalRunnerOptions.chatTemplate). */
+  get usesChatTemplate(): boolean {
+    return this.options.chatTemplate !== false && Boolean(this.tokenizer.chat_template);
+  }
+
+  /**
+   * Token ids of a row as the model sees it, before truncation. Without a chat template: the text
+   * with the tokenizer's special tokens. With one: a text with a prompt boundary (a pairwise row)
+   * is a user turn (the prompt) and an assistant turn (the response), g(x) read at the end of the
+   * response; a text without one (an evals question) is a user turn followed by the generation
+   * prompt, so g(x) is read where the model's answer starts.
+   */
+  private rowIds(text: string, promptChars = 0): number[] {
+    if (!this.usesChatTemplate) return this.tokenizer.encode(text);
+    const messages =
+      promptChars > 0
+        ? [
+            { role: 'user', content: text.slice(0, promptChars).trim() },
+            { role: 'assistant', content: text.slice(promptChars).trim() },
+          ]
+        : [{ role: 'user', content: text }];
+    const ids = this.tokenizer.apply_chat_template(messages, {
+      tokenize: true,
+      return_tensor: false,
+      return_dict: false,
+      add_generation_prompt: promptChars <= 0,
+    }) as unknown as number[];
+    return [...ids];
+  }
+
+  private keepLast(ids: number[]): number[] {
+    const max = this.maxTokens;
     return ids.length > max ? ids.slice(ids.length - max) : ids;
+  }
+
+  /** The longest prompt in tokens (longer ones keep their last tokens). */
+  get maxTokens(): number {
+    return this.options.maxTokens ?? 1024;
+  }
+
+  /**
+   * How each text is fitted (backend.ts's Truncation): a causal LM keeps a long text's last
+   * tokens, so the response stays whole unless it alone is longer than maxTokens.
+   */
+  measure(texts: readonly string[], promptChars?: readonly number[]): Uint8Array {
+    const max = this.maxTokens;
+    return Uint8Array.from(texts, (text, i) => {
+      if (this.rowIds(text, promptChars?.[i]).length <= max) return 0;
+      const cut = promptChars?.[i] ?? 0;
+      if (cut <= 0) return 1;
+      const reply = this.tokenizer.encode(text.slice(cut), { add_special_tokens: false });
+      return reply.length < max ? 1 : 2;
+    });
   }
 
   /** g(x) for each token sequence, rows [n, d] in the order given. Sequences are run in one batch. */
@@ -127,8 +185,9 @@ export class CausalLmRunner {
     texts: readonly string[],
     signal?: AbortSignal,
     onProgress?: (p: EmbedProgress) => void,
+    promptChars?: readonly number[],
   ): Promise<Embeddings> {
-    const tokenized = texts.map((t) => this.tokenize(t));
+    const tokenized = texts.map((t, i) => this.keepLast(this.rowIds(t, promptChars?.[i])));
     // Sorted by length so each batch pads little; the order is restored when writing rows.
     const order = tokenized
       .map((_, i) => i)
