@@ -173,8 +173,10 @@ describe('verdicts in the CLI (bundled model, persona samples)', () => {
     expect(b.distinguishabilityCI[0]).toBeLessThanOrEqual(b.distinguishabilityUnbiased!);
     expect(b.distinguishabilityCI[1]).toBeGreaterThanOrEqual(b.distinguishabilityUnbiased!);
     expect(b.distinguishabilityCI[0]).toBeLessThan(b.distinguishabilityCI[1]);
+    // The texts as embedded since prompt-first truncation (issue #12): 0.033 / 0.037 when long
+    // transcripts lost their final replies instead.
     expect(result.stdout).toMatch(
-      /harmless-base-test-first300\s+299\s+299\s+0\.033\s+0\.037\s+0\.001\s/,
+      /harmless-base-test-first300\s+299\s+299\s+0\.038\s+0\.043\s+0\.001\s/,
     );
     // Besides the pair checks' findings on these pairs (issue #12), the single-behavior note only.
     const pairChecks: readonly string[] = PAIR_CHECK_KINDS;
