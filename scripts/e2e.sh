@@ -36,6 +36,9 @@ cp test/fixtures/e2e/random-labels.jsonl "$WORKSPACE/persona/random-labels.jsonl
 # A Parquet dataset (TRL conversational pairs with a category field; test/fixtures/formats/).
 mkdir -p "$WORKSPACE/parquet"
 cp test/fixtures/formats/trl-messages.parquet "$WORKSPACE/parquet/trl-messages.parquet"
+# An unlabeled pairwise file (HH-RLHF, no behavior field): its behaviors are discovered.
+mkdir -p "$WORKSPACE/unlabeled"
+head -n 60 examples/hh-rlhf/harmless-base-test-first300.jsonl >"$WORKSPACE/unlabeled/harmless-first60.jsonl"
 cat >"$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,

@@ -220,6 +220,44 @@ async function analyzeParquet(page: Page): Promise<void> {
   await shot(page, '10-parquet-row');
 }
 
+/**
+ * An unlabeled pairwise file (the first 60 HH-RLHF pairs, no behavior field): analyzed from the
+ * palette, its behaviors are discovered (clusters of the prompts), the report says so in its
+ * header callout, and the Problems panel notes each cluster at its first prompt.
+ */
+async function analyzeUnlabeled(page: Page): Promise<void> {
+  const name = 'harmless-first60.jsonl';
+  step(`open ${name} (no behavior field) and analyze it: the behaviors are discovered`);
+  const before = (await storedReport()).createdAt;
+  await openFile(page, name);
+  await runCommand(page, 'Preference Lens: Analyze priority');
+  for (let i = 0; i < 600 && (await storedReport()).createdAt === before; i++) {
+    await page.waitForTimeout(500);
+  }
+  const report = (await storedReport()) as Awaited<ReturnType<typeof storedReport>> & {
+    discovery?: { k: number; clusters: { name: string; size: number }[] } | null;
+  };
+  if (report.createdAt === before) throw new Error(`the analysis of ${name} did not finish`);
+  const inputs = report.inputs.map((i) => path.basename(i.file));
+  if (inputs.join() !== name) throw new Error(`expected the file ${name}, got ${inputs.join()}`);
+  const d = report.discovery;
+  if (!d || d.k < 2) throw new Error(`expected discovered behaviors, got ${JSON.stringify(d)}`);
+  const names = report.behaviors.map((b) => b.name).sort();
+  const clusters = d.clusters.map((c) => c.name).sort();
+  if (names.join('|') !== clusters.join('|'))
+    throw new Error(`behaviors ${names.join(', ')} are not the clusters ${clusters.join(', ')}`);
+  step(`discovered ${d.k} behaviors: ${clusters.join('; ')}`);
+  const frame = await reportFrame(page, ANALYSIS_TIMEOUT);
+  const callout = frame.locator('#discovery');
+  await callout.waitFor({ timeout: 30_000 });
+  const text = (await callout.innerText()).replace(/\s+/g, ' ');
+  for (const c of d.clusters) {
+    if (!text.includes(c.name)) throw new Error(`the callout does not name ${c.name}: ${text}`);
+  }
+  step(`header callout: ${text.slice(0, 160)}`);
+  await shot(page, '11-discovered');
+}
+
 async function main(): Promise<void> {
   await mkdir(out, { recursive: true });
   const browser = await chromium.launch({
@@ -619,6 +657,7 @@ async function main(): Promise<void> {
     await shot(page, '08-restored');
 
     await analyzeParquet(page);
+    await analyzeUnlabeled(page);
     step('PASS');
   } catch (error) {
     await shot(page, 'failure').catch(() => undefined);
