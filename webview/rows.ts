@@ -5,6 +5,7 @@
  * change on 100k+ rows stays a few milliseconds.
  */
 import type { ReportSidecar } from './types.js';
+import { formatPosition } from '../src/shared/position.js';
 
 export interface RowFilter {
   /** Substring of the row's text or of its `file:line`, any case; empty: all. */
@@ -80,7 +81,7 @@ export class RowModel {
   }
 
   location(i: number): string {
-    return `${this.baseNames[this.sc.file[i]] ?? ''}:${this.sc.line[i]}`;
+    return formatPosition(this.baseNames[this.sc.file[i]] ?? '', this.sc.line[i]);
   }
 
   /** The flag kinds of row i. */

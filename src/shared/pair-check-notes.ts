@@ -3,14 +3,13 @@
  * diagnostics): the truncation line and a warning's file:line examples.
  */
 import type { MixtureWarning, PairChecksReport } from '../core/report/types.js';
+import { shownPosition } from './position.js';
 
-const baseName = (file: string): string => file.split(/[\\/]/).pop() ?? file;
-
-/** "e.g. a.jsonl:3, a.jsonl:9, … (27 in all)", or '' when the warning has no examples. */
+/** "e.g. a.jsonl:3, a.jsonl:9, … (27 in all)" (Parquet rows as "a.parquet row 2"), or '' when the warning has no examples. */
 export const examplesText = (w: MixtureWarning, shown = 3): string => {
   const ex = w.examples ?? [];
   if (ex.length === 0) return '';
-  const list = ex.slice(0, shown).map((e) => `${baseName(e.file)}:${e.line}`);
+  const list = ex.slice(0, shown).map((e) => shownPosition(e.file, e.line));
   const count = w.count ?? ex.length;
   const more = count > list.length ? `, … (${count} in all)` : '';
   return `e.g. ${list.join(', ')}${more}`;

@@ -32,3 +32,10 @@ export const formatPosition = (file: string, line: number, column?: number): str
   if (isParquetPath(file)) return `${file} row ${parquetRowIndex(line)}`;
   return column === undefined ? `${file}:${line}` : `${file}:${line}:${column}`;
 };
+
+/** The last part of a path, `/` or `\\` separated (no node:path: browser bundles use it too). */
+export const baseName = (file: string): string => file.split(/[\\/]/).pop() ?? file;
+
+/** `name.jsonl:12`, or `name.parquet row 11` for a Parquet row: a position without its folder. */
+export const shownPosition = (file: string, line: number): string =>
+  formatPosition(baseName(file), line);

@@ -190,3 +190,33 @@ describe('pair checks on real pairs', () => {
     expect(performance.now() - t0).toBeLessThan(n);
   });
 });
+
+describe('pair checks on a Parquet file', () => {
+  it('name each example by its row index, in every face', async () => {
+    // Behavior a's records as a Parquet file: record k (0-based) is row k, line k + 1 of a.jsonl.
+    const file = path.join(dir, 'a.parquet');
+    const { parquetWriteFile } = await import('hyparquet-writer');
+    parquetWriteFile({
+      filename: file,
+      columnData: (['prompt', 'chosen', 'rejected'] as const).map((name) => ({
+        name,
+        data: raw.a.map((p) => p[name]),
+        type: 'STRING' as const,
+      })),
+    });
+    const parquet = await analyze([file, files.b], {
+      simulation: { preset: 'fast-preview', steps: 5 },
+      rebalance: false,
+    });
+    const exact = parquet.report.warnings!.find((w) => w.kind === 'duplicate-prompts')!;
+    // a.jsonl:61 repeats line 11's prompt: rows 60 and 10 of the Parquet file.
+    expect(exact.examples).toContainEqual({ file, line: 61 });
+    expect(formatSummary(parquet.report)).toMatch(
+      /duplicate-prompts: .*\n {4}e\.g\. .*a\.parquet row 60/,
+    );
+    expect(formatSummary(parquet.report)).not.toMatch(/a\.parquet:\d/);
+    const markdown = renderMarkdown(parquet.report);
+    expect(markdown).toMatch(/- \*\*duplicate-prompts\*\*: .*\(e\.g\. .*a\.parquet row 60/);
+    expect(markdown).not.toMatch(/a\.parquet:\d/);
+  }, 600_000);
+});

@@ -14,19 +14,24 @@ import { h, section } from '../dom.js';
 import type { RowModel } from '../rows.js';
 import type { Ctx, Section } from '../types.js';
 import { flagText } from './row-filters.js';
+import { formatPosition } from '../../src/shared/position.js';
 
 /** Fixed row height (px, one line of text): the virtualizer's positions are exact. */
 const ROW_HEIGHT = 26;
 const OVERSCAN = 12;
 
-/** A long file name loses its middle, never its line number: `subscribes-t…ism.jsonl:12`. */
+/**
+ * A long file name loses its middle, never its line number or row index:
+ * `subscribes-t…ism.jsonl:12`, `train-0000…ruct.parquet row 11`.
+ */
 const LOCATION_CHARS = 18;
 export const shortLocation = (location: string): string => {
-  const colon = location.lastIndexOf(':');
-  const name = location.slice(0, colon);
+  const at = /(:\d+(:\d+)?| row \d+)$/.exec(location);
+  const cut = at ? at.index : location.length;
+  const name = location.slice(0, cut);
   if (name.length <= LOCATION_CHARS) return location;
   const keep = LOCATION_CHARS - 1;
-  return `${name.slice(0, Math.ceil(keep / 2))}…${name.slice(name.length - Math.floor(keep / 2))}${location.slice(colon)}`;
+  return `${name.slice(0, Math.ceil(keep / 2))}…${name.slice(name.length - Math.floor(keep / 2))}${location.slice(cut)}`;
 };
 
 type SortKey = 'order' | 'longest' | 'shortest' | 'flagged';
@@ -178,7 +183,7 @@ export function browseSection(ctx: Ctx): Section {
       h('td', {
         class: 'mono',
         text: shortLocation(model.location(i)),
-        title: `${model.fileOf(i)}:${sc.line[i]}`,
+        title: formatPosition(model.fileOf(i), sc.line[i]),
       }),
       h('td', { class: 'example-text', text: sc.text[i], title: sc.text[i] }),
     ];

@@ -1,5 +1,6 @@
 import { h } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
+import { shownPosition } from '../../src/shared/position.js';
 import type { Ctx, Section } from '../types.js';
 import { verdictFigure } from './verdict.js';
 import { discoverySummary } from '../../src/shared/discovery-note.js';
@@ -109,7 +110,7 @@ export function headerSection(ctx: Ctx): Section {
     const examples = (w.examples ?? []).slice(0, 5).map((e) => {
       const link = h('button', {
         class: 'link example-line',
-        text: `${e.file.split(/[\\/]/).pop() ?? e.file}:${e.line}`,
+        text: shownPosition(e.file, e.line),
         title: e.file,
       });
       link.addEventListener('click', () =>

@@ -1,13 +1,9 @@
 import { h, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { formatPosition } from '../../src/shared/position.js';
+import { shownPosition } from '../../src/shared/position.js';
 import type { Ctx, Section } from '../types.js';
 
 const MAX_SKIPPED_ROWS = 200;
-
-/** `name.jsonl:12`, or `name.parquet row 11` for a Parquet row. */
-const shownPosition = (file: string, line: number): string =>
-  formatPosition(file.split(/[\\/]/).pop() ?? file, line);
 
 function revealRow(ctx: Ctx, tr: HTMLTableRowElement, file: string, line: number): void {
   tr.setAttribute('tabindex', '0');

@@ -12,6 +12,7 @@ import { createRenderer, type Renderer, type View } from '../map/renderer.js';
 import { insidePolygon, PointGrid } from '../map/grid.js';
 import type { Ctx, ReportSidecar, Section } from '../types.js';
 import { rowFilterBar } from './row-filters.js';
+import { formatPosition } from '../../src/shared/position.js';
 
 const HEIGHT = 520;
 
@@ -327,7 +328,7 @@ export function mapSection(ctx: Ctx): Section {
     tooltip.replaceChildren(
       h('div', {
         class: 'tooltip-meta',
-        text: `${behaviorOf(i)} · ${sc.label[i] === 1 ? 'positive' : 'negative'} · ${fileOf(i)}:${sc.line[i]}${cluster ? ` · cluster ${cluster}` : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`,
+        text: `${behaviorOf(i)} · ${sc.label[i] === 1 ? 'positive' : 'negative'} · ${formatPosition(fileOf(i), sc.line[i])}${cluster ? ` · cluster ${cluster}` : ''}${flags.length ? ` · ${flags.join(', ')}` : ''}`,
       }),
       h('div', { class: 'tooltip-text', text: sc.text[i] ?? '' }),
     );

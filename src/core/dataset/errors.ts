@@ -1,3 +1,4 @@
+import { formatPosition } from './position.js';
 import type { SchemaName } from './types.js';
 
 /**
@@ -40,6 +41,6 @@ export class DatasetChangedError extends DatasetInputError {
     file: string,
     readonly line: number,
   ) {
-    super(file, `${file}:${line}: the file changed since it was read; analyze it again`);
+    super(file, `${formatPosition(file, line)}: the file changed since it was read; analyze it again`);
   }
 }

@@ -2,7 +2,9 @@
 export {
   DATASET_EXTENSIONS,
   formatOfPath,
+  baseName,
   formatPosition,
+  shownPosition,
   isDatasetPath,
   isParquetPath,
   parquetRowIndex,

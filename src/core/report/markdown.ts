@@ -344,7 +344,7 @@ function discoverySection(report: Report): string[] {
     escapeMarkdown(c.terms.join(', ')),
     c.examples
       .slice(0, 2)
-      .map((e) => `${escapeMarkdownPath(e.file)}:${e.line} ${escapeMarkdown(clip(e.text, 80))}`)
+      .map((e) => `${markdownPosition(e.file, e.line)} ${escapeMarkdown(clip(e.text, 80))}`)
       .join('<br>'),
   ]);
   return [
