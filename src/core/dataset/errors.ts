@@ -41,6 +41,9 @@ export class DatasetChangedError extends DatasetInputError {
     file: string,
     readonly line: number,
   ) {
-    super(file, `${formatPosition(file, line)}: the file changed since it was read; analyze it again`);
+    super(
+      file,
+      `${formatPosition(file, line)}: the file changed since it was read; analyze it again`,
+    );
   }
 }
