@@ -6,8 +6,10 @@ definition the local run uses, and writes Parquet shards with `row_id` (int64) a
 reads back. See README.md beside this file.
 
   sentence models (an ONNX sentence-transformers folder, e.g. the bundled models/all-MiniLM-L6-v2):
-      onnxruntime + tokenizers; truncation at the model's max length keeping the closing special
-      tokens, the pooling of the folder's 1_Pooling, L2 normalization when modules.json has a
+      onnxruntime + tokenizers; a text over the model's max length is cut as the local run cuts it
+      (src/core/embed/encoder-backend.ts): a pairwise row (its `prompt_chars` set) loses the start
+      of its prompt and keeps its response whole, any other row loses its end; the special tokens
+      stay; the pooling of the folder's 1_Pooling, L2 normalization when modules.json has a
       Normalize module. Runs on CPU.
   causal LMs (a transformers model folder or Hub id): the final normalized hidden state at the last
       prompt token (hidden_states[-1] of transformers' causal LMs is taken after the final norm),
@@ -52,11 +54,32 @@ def utf16_length(text: str) -> int:
 
 
 def batches_like_local(texts, batch_size):
-    """Unique texts sorted by length (stable), cut into batches: the local embedder's batches."""
+    """Unique texts sorted by length (stable), cut into batches: the local embedder's batches.
+
+    A text may be a (text, prompt_chars) key; its length is the text's.
+    """
     unique = list(dict.fromkeys(texts))
-    order = sorted(range(len(unique)), key=lambda u: utf16_length(unique[u]))
+    length = lambda t: utf16_length(t[0] if isinstance(t, tuple) else t)  # noqa: E731
+    order = sorted(range(len(unique)), key=lambda u: length(unique[u]))
     for start in range(0, len(order), batch_size):
         yield [unique[u] for u in order[start : start + batch_size]]
+
+
+def utf16_prefix(text: str, units: int) -> int:
+    """The Python index of a JavaScript string index (UTF-16 code units): `prompt_chars` counts those."""
+    return len(text.encode("utf-16-le")[: 2 * units].decode("utf-16-le", errors="ignore"))
+
+
+def special_lengths(tokenizer):
+    """How many special tokens the tokenizer puts before and after a text (as the local run finds them)."""
+    plain = tokenizer.encode("a", add_special_tokens=False).ids
+    full = tokenizer.encode("a").ids
+    suffix = 0
+    for start in range(len(full) - len(plain) + 1):
+        if full[start : start + len(plain)] == plain:
+            suffix = len(full) - start - len(plain)
+            break
+    return max(0, len(full) - len(plain) - suffix), suffix
 
 
 def sha256_file(path):
@@ -122,10 +145,13 @@ class SentenceEmbedder:
 
         self.pooling, self.normalize, max_length = sentence_settings(model_dir)
         self.tokenizer = Tokenizer.from_file(os.path.join(model_dir, "tokenizer.json"))
-        # The local run pads each batch to its longest row and cuts at the model's max length;
-        # the tokenizer.json of a model may carry other settings (MiniLM's: fixed 128).
+        # The local run pads each batch to its longest row and cuts to the model's max length
+        # itself (fit below); the tokenizer.json of a model may carry other settings (MiniLM's:
+        # fixed 128).
         self.tokenizer.no_padding()
-        self.tokenizer.enable_truncation(max_length)
+        self.tokenizer.no_truncation()
+        self.max_length = max_length
+        self.prefix, self.suffix = special_lengths(self.tokenizer)
         options = ort.SessionOptions()
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.inter_op_num_threads = 1
@@ -138,16 +164,38 @@ class SentenceEmbedder:
         self.output = "last_hidden_state" if "last_hidden_state" in names else names[0]
         self.model_batch_size = model_batch_size
 
-    def embed_texts(self, texts):
+    def fit(self, ids, text, prompt_chars):
+        """Token ids that fit the model, cut where the local run cuts (encoder-backend.ts `fit`).
+
+        With a prompt boundary the prompt loses its first tokens and the response stays whole, since
+        the response is what DPO compares (a response alone over the budget keeps its start);
+        without one the text loses its end. The special tokens stay.
+        """
+        if len(ids) <= self.max_length:
+            return ids
+        head, tail = ids[: self.prefix], ids[len(ids) - self.suffix :]
+        budget = self.max_length - self.prefix - self.suffix
+        if not prompt_chars or prompt_chars <= 0:
+            return ids[: self.max_length - self.suffix] + tail
+        cut = utf16_prefix(text, prompt_chars)
+        reply = self.tokenizer.encode(text[cut:], add_special_tokens=False).ids
+        if len(reply) >= budget:
+            return head + reply[:budget] + tail
+        prompt = self.tokenizer.encode(text[:cut], add_special_tokens=False).ids
+        kept = prompt[len(prompt) - (budget - len(reply)) :]
+        return head + kept + reply + tail
+
+    def embed_texts(self, texts, prompt_chars=None):
         enc = self.tokenizer.encode_batch(list(texts))
-        batch, seq = len(enc), max(1, max(len(e.ids) for e in enc))
+        chars = prompt_chars or [None] * len(texts)
+        seqs = [self.fit(e.ids, t, c) for e, t, c in zip(enc, texts, chars)]
+        batch, seq = len(seqs), max(1, max(len(s) for s in seqs))
         ids = np.zeros((batch, seq), dtype=np.int64)  # pad id 0, as the local run pads
         mask = np.zeros((batch, seq), dtype=np.int64)
-        types = np.zeros((batch, seq), dtype=np.int64)
-        for b, e in enumerate(enc):
-            ids[b, : len(e.ids)] = e.ids
-            mask[b, : len(e.ids)] = 1
-            types[b, : len(e.ids)] = e.type_ids
+        types = np.zeros((batch, seq), dtype=np.int64)  # one segment: type 0, as the local run feeds
+        for b, s in enumerate(seqs):
+            ids[b, : len(s)] = s
+            mask[b, : len(s)] = 1
         feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
         hidden = self.session.run([self.output], {k: feeds[k] for k in self.inputs})[0]
         if self.pooling == "mean":
@@ -164,11 +212,16 @@ class SentenceEmbedder:
 
     def __call__(self, batch: pa.Table) -> pa.Table:
         texts = batch.column("text").to_pylist()
+        names = batch.column_names
+        chars = batch.column("prompt_chars").to_pylist() if "prompt_chars" in names else [None] * len(texts)
+        # A text is embedded once per prompt boundary: the local cache keys a vector by both.
+        keys = list(zip(texts, chars))
         vectors = {}
-        for chunk in batches_like_local(texts, self.model_batch_size):
-            for text, row in zip(chunk, self.embed_texts(chunk)):
-                vectors[text] = row
-        return embedding_table(batch.column("row_id").to_numpy(), np.stack([vectors[t] for t in texts]))
+        for chunk in batches_like_local(keys, self.model_batch_size):
+            rows = self.embed_texts([k[0] for k in chunk], [k[1] for k in chunk])
+            for key, row in zip(chunk, rows):
+                vectors[key] = row
+        return embedding_table(batch.column("row_id").to_numpy(), np.stack([vectors[k] for k in keys]))
 
 
 def answer_token_id(tokenizer, answer):
@@ -280,7 +333,10 @@ def main(argv=None):
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
 
-    ds = ray.data.read_parquet(args.rows).select_columns(["row_id", "text"])
+    columns = ["row_id", "text"]
+    if kind == "sentence" and "prompt_chars" in pq.read_schema(args.rows).names:
+        columns.append("prompt_chars")  # pairwise rows: where the prompt ends (a long text loses its start)
+    ds = ray.data.read_parquet(args.rows).select_columns(columns)
     model_dir = os.path.abspath(args.model) if os.path.exists(args.model) else args.model
     if kind == "sentence":
         fn, kwargs = SentenceEmbedder, {

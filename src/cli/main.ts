@@ -139,7 +139,9 @@ const runPrecomputed = (
   } = toAnalyzeOptions(opts);
   return analyzePrecomputed(
     { rows: opts.rows, embeddings: opts.embeddings!, answerRows: opts.answerRows },
-    rest,
+    // The shards hold no prompt embeddings to cluster: unlabeled rows stay one behavior (the
+    // default, 'unlabeled', would embed the prompts with the bundled model).
+    { ...rest, discoverBehaviors: 'off' },
     signal,
     onProgress,
   );

@@ -104,6 +104,54 @@ describe.skipIf(!hasPython)('the Ray recipe and outside shards', () => {
       );
   }, 300_000);
 
+  it('long HH-RLHF pairs: the recipe cuts the prompt from its start, as the local run does', async () => {
+    // The bundled HH-RLHF sample's first 80 pairs: many transcripts exceed the model's 256 tokens,
+    // and cut at their end both sides of such a pair would be the same text.
+    const hh = path.join(work, 'hh');
+    await mkdir(hh);
+    const lines = (
+      await readFile(path.join(root, 'examples/hh-rlhf/harmless-base-test-first300.jsonl'), 'utf8')
+    )
+      .split('\n')
+      .slice(0, 80);
+    const file = path.join(hh, 'harmless.jsonl');
+    await writeFile(file, lines.join('\n') + '\n');
+    const hhRows = path.join(work, 'hh-rows.parquet');
+    await cli(['export-rows', file, '--out', hhRows]);
+    const shards = path.join(work, 'hh-shards');
+    await run(
+      python,
+      [
+        path.join(root, 'recipes/ray/embed_rows.py'),
+        ...[
+          '--rows',
+          hhRows,
+          '--out',
+          shards,
+          '--model',
+          path.join(root, 'models/all-MiniLM-L6-v2'),
+        ],
+        ...['--local-cpus', '2', '--concurrency', '1'],
+      ],
+      { cwd: root, maxBuffer: 64 * 1024 * 1024 },
+    );
+    const common = ['--discover-behaviors', 'off', '--steps', '20', '--no-rebalance'];
+    const localJson = path.join(work, 'hh-local.json');
+    const rayJson = path.join(work, 'hh-ray.json');
+    await cli(['analyze', file, '--no-cache', ...common, '--json', localJson]);
+    await cli(['analyze', '--embeddings', shards, '--rows', hhRows, ...common, '--json', rayJson]);
+    const local = JSON.parse(await readFile(localJson, 'utf8')) as Report;
+    const ray = JSON.parse(await readFile(rayJson, 'utf8')) as Report;
+    // The local run did cut texts, keeping their responses.
+    expect(local.pairChecks!.truncation.promptCutRows).toBeGreaterThan(10);
+    expect(local.pairChecks!.identicalPairs).toBe(0);
+    expect(ray.pairChecks!.identicalPairs).toBe(0);
+    expect(ray.pairChecks!.nearIdenticalPairs).toBe(local.pairChecks!.nearIdenticalPairs);
+    const [l, r] = [local.behaviors[0], ray.behaviors[0]];
+    for (const k of ['distinguishability', 'trace', 'concentration'] as const)
+      expect(Math.abs(r[k] - l[k]), k).toBeLessThan(1e-5 * Math.max(1, Math.abs(l[k])));
+  }, 300_000);
+
   it('shards written by numpy and pyarrow are analyzed with the numpy statistics of the same vectors', async () => {
     const shards = path.join(work, 'outside', 'shards');
     const expectedFile = path.join(work, 'expected.json');
