@@ -5,7 +5,7 @@
  * change on 100k+ rows stays a few milliseconds.
  */
 import type { ReportSidecar } from './types.js';
-import { formatPosition } from '../src/shared/position.js';
+import { isParquetPath, parquetRowIndex } from '../src/shared/position.js';
 
 export interface RowFilter {
   /** Substring of the row's text or of its `file:line`, any case; empty: all. */
@@ -48,6 +48,8 @@ export class RowModel {
   focused = -1;
   /** File names without their folders, per file index (a location is `name:line`). */
   private readonly baseNames: string[];
+  /** Per file: a Parquet file, whose rows are named by index (src/shared/position.ts). */
+  private readonly parquet: boolean[];
   private listeners: ((why: RowChange) => void)[] = [];
 
   constructor(
@@ -56,6 +58,7 @@ export class RowModel {
   ) {
     this.filter = { ...emptyFilter(), ...filter };
     this.baseNames = sc.files.map((f) => f.split(/[\\/]/).pop() ?? f);
+    this.parquet = sc.files.map(isParquetPath);
     this.visible = new Uint8Array(sc.rows);
     this.apply();
   }
@@ -81,7 +84,11 @@ export class RowModel {
   }
 
   location(i: number): string {
-    return formatPosition(this.baseNames[this.sc.file[i]] ?? '', this.sc.line[i]);
+    const f = this.sc.file[i];
+    // Per file, not per row: a search tests every row's position.
+    return this.parquet[f]
+      ? `${this.baseNames[f]} row ${parquetRowIndex(this.sc.line[i])}`
+      : `${this.baseNames[f] ?? ''}:${this.sc.line[i]}`;
   }
 
   /** The flag kinds of row i. */

@@ -47,7 +47,8 @@ const renderHtml = async (payload: ReportPayload, renderer: Renderer): Promise<s
   const assets = await core.loadReportAssets(
     vscode.Uri.joinPath(renderer.extensionUri, 'dist').fsPath,
   );
-  return core.renderHtml(payload, assets);
+  // Exported while the map was still projecting: the page says it has none, not "projecting".
+  return core.renderHtml({ ...payload, mapPending: undefined }, assets);
 };
 
 /** The map's lasso selection, as the webview serialized it (JSON Lines), to a file the user picks. */

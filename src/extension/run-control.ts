@@ -150,23 +150,45 @@ export class RunControl implements vscode.Disposable {
       };
       const options = { ...analyzeOptions(settings, host.overlays()), embedder };
       const result = await core.analyze(mixture.files, options, signal, onProgress);
+      // The report opens now and the map fills in: projecting 1k–5k rows takes seconds (UMAP).
+      const early: ReportPayload = {
+        report: result.report,
+        sidecar: null,
+        mixture: mixture.description,
+        mapPending: true,
+      };
+      this.lastRun = { result, mixture, payload: early };
+      host.showDiagnostics(result.report, result.skipped, mixture.files.length, settings);
+      (interactive ? host.showPanel() : ReportPanel.active)?.setPayload(early);
+      // Stored before the full payload, never after it (a reload in between shows this one).
+      const storedEarly = host.storeReport({ ...early, mapPending: undefined });
       // The map's projection on a worker thread: the host stays responsive meanwhile.
       progress.report({ message: 'projecting the embedding map' });
       host.status.running('projecting the embedding map', 0.99);
-      const sidecar = await core.buildSidecar(result.examples, result.embeddings, result.report, {
-        signal,
-        flags: result.rowFlags,
-      });
+      let sidecar: ReportPayload['sidecar'];
+      try {
+        sidecar = await core.buildSidecar(result.examples, result.embeddings, result.report, {
+          signal,
+          flags: result.rowFlags,
+        });
+      } catch (error) {
+        // The report stands without its map: say so instead of "projecting" forever.
+        if (this.lastRun?.payload === early)
+          ReportPanel.active?.setPayload({ ...early, mapPending: undefined });
+        throw error;
+      }
       const payload: ReportPayload = {
         report: result.report,
         sidecar,
         mixture: mixture.description,
       };
-      this.lastRun = { result, mixture, payload };
-      host.showDiagnostics(result.report, result.skipped, mixture.files.length, settings);
-      const panel = interactive ? host.showPanel() : ReportPanel.active;
-      panel?.setPayload(payload);
-      void host.storeReport(payload);
+      // A newer run may have shown its own report meanwhile: only this run's panel fills in.
+      await storedEarly;
+      if (this.lastRun?.payload === early) {
+        this.lastRun = { result, mixture, payload };
+        ReportPanel.active?.setPayload(payload);
+        void host.storeReport(payload);
+      }
       const warnings = result.report.behaviors.reduce((n: number, b) => n + b.warnings.length, 0);
       vscode.window.setStatusBarMessage(
         `Preference Lens: ${result.report.behaviors.length} behaviors, ${warnings} warning${warnings === 1 ? '' : 's'} ` +

@@ -13,6 +13,11 @@ export interface ReportPayload {
   sidecar: ReportSidecar | null;
   /** Which files formed the mixture and why (the extension's mixture scope), for the header. */
   mixture?: string;
+  /**
+   * The map is still being projected (VS Code shows the report as soon as the analysis ends): the
+   * sidecar follows in a second `report` message. Absent in stored and exported reports.
+   */
+  mapPending?: boolean;
 }
 
 export type HostToWebview =

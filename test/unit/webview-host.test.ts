@@ -107,6 +107,24 @@ describe('report webview in VS Code', () => {
     );
   });
 
+  it('shows the report before its map is projected, then fills the map and the table in', () => {
+    const page = boot();
+    // What VS Code sends when the analysis ends: the report, the map still being projected.
+    page.send({ type: 'report', payload: { ...payload, sidecar: null, mapPending: true } });
+    expect(page.$('body')!.getAttribute('data-ready')).toBe('true');
+    expect(page.$$('#ranking-table tbody tr')).toHaveLength(payload.report.behaviors.length);
+    expect(page.$('#map-pending')!.textContent).toContain('Projecting the embedding map');
+    expect(page.$('canvas#map')).toBeNull();
+    expect(page.$('body')!.getAttribute('data-scatter-ready')).toBeNull();
+    expect(page.$('#browse')!.textContent).toContain('once it is projected');
+    // Then the full payload: the map holds every row of the sidecar.
+    page.send({ type: 'report', payload });
+    expect(page.$('#map-pending')).toBeNull();
+    expect(page.$('body')!.getAttribute('data-scatter-ready')).toBe('true');
+    expect(Number(page.$('canvas#map')!.getAttribute('data-rows'))).toBe(payload.sidecar!.rows);
+    expect(page.state()!.payload).toEqual(payload);
+  });
+
   it('shows markup in behavior names and example texts as text', () => {
     const page = boot();
     page.send({ type: 'report', payload });

@@ -69,6 +69,21 @@ function compile(gl: WebGL2RenderingContext, type: number, source: string): WebG
   return shader;
 }
 
+/**
+ * Points per animation frame where WebGL runs on a software rasterizer (SwiftShader, llvmpipe:
+ * no GPU, remote desktops, headless browsers): about 10k points take 50 ms there on a busy
+ * 2-core machine, so 120k in one frame would be one task of several hundred. A GPU draws them
+ * all in one frame.
+ */
+const SOFTWARE_POINTS_PER_FRAME = 10_000;
+
+/** Whether the context rasterizes on the CPU, by the renderer string the browser reports. */
+function softwareRasterizer(gl: WebGL2RenderingContext): boolean {
+  const info = gl.getExtension('WEBGL_debug_renderer_info');
+  const name = String(gl.getParameter(info ? info.UNMASKED_RENDERER_WEBGL : gl.RENDERER) ?? '');
+  return /swiftshader|llvmpipe|softpipe|software|basic render/i.test(name);
+}
+
 function webgl2(canvas: HTMLCanvasElement): Renderer | null {
   // preserveDrawingBuffer: the map can be read back (screenshots, copies) after compositing.
   const gl = canvas.getContext('webgl2', {
@@ -109,11 +124,22 @@ function webgl2(canvas: HTMLCanvasElement): Renderer | null {
     gl.bindBuffer(gl.ARRAY_BUFFER, buffer);
     gl.bufferData(gl.ARRAY_BUFFER, data, gl.STATIC_DRAW);
   };
-  const drawIndices = (indices: Uint32Array) => {
-    if (!indices.length) return;
-    gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, elements);
-    gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, indices, gl.DYNAMIC_DRAW);
-    gl.drawElements(gl.POINTS, indices.length, gl.UNSIGNED_INT, 0);
+  // The points of one draw, dim ones first, as one index buffer drawn a chunk per frame.
+  let pending = 0;
+  let frame = 0;
+  const perFrame = softwareRasterizer(gl) ? SOFTWARE_POINTS_PER_FRAME : Infinity;
+  const chunk = (from: number, to: number, dimCount: number, alpha: number) => {
+    // Dim points (before dimCount) are faded; the uniform changes where the two lists meet.
+    if (from < dimCount) {
+      gl.uniform1f(uAlpha, Math.min(0.12, alpha));
+      const end = Math.min(to, dimCount);
+      gl.drawElements(gl.POINTS, end - from, gl.UNSIGNED_INT, 4 * from);
+      from = end;
+    }
+    if (from < to) {
+      gl.uniform1f(uAlpha, alpha);
+      gl.drawElements(gl.POINTS, to - from, gl.UNSIGNED_INT, 4 * from);
+    }
   };
   return {
     kind: 'webgl2',
@@ -123,6 +149,10 @@ function webgl2(canvas: HTMLCanvasElement): Renderer | null {
       upload(shape, data.shape);
     },
     draw(view, bright, dim, alpha, size) {
+      // A draw still under way for an older view or filter gives way to this one.
+      if (frame) cancelAnimationFrame(frame);
+      frame = 0;
+      const draw = ++pending;
       gl.viewport(0, 0, canvas.width, canvas.height);
       gl.clearColor(0, 0, 0, 0);
       gl.clear(gl.COLOR_BUFFER_BIT);
@@ -130,10 +160,29 @@ function webgl2(canvas: HTMLCanvasElement): Renderer | null {
       gl.uniform2f(uScale, view.zoom, view.zoom);
       gl.uniform2f(uOffset, view.ox, view.oy);
       gl.uniform1f(uSize, size * (window.devicePixelRatio || 1));
-      gl.uniform1f(uAlpha, Math.min(0.12, alpha));
-      drawIndices(dim);
-      gl.uniform1f(uAlpha, alpha);
-      drawIndices(bright);
+      const total = dim.length + bright.length;
+      if (!total) return;
+      const all = new Uint32Array(total);
+      all.set(dim);
+      all.set(bright, dim.length);
+      gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, elements);
+      gl.bufferData(gl.ELEMENT_ARRAY_BUFFER, all, gl.DYNAMIC_DRAW);
+      // Rasterizing 100k+ points is one long frame where WebGL runs in software (no GPU, remote
+      // desktops): a chunk per frame keeps each task of the page short (issue #15: none over
+      // 100 ms). The drawing buffer is preserved, so the chunks add up.
+      let from = 0;
+      const step = () => {
+        frame = 0;
+        if (draw !== pending) return;
+        const to = Math.min(total, from + perFrame);
+        gl.bindVertexArray(vao);
+        gl.bindBuffer(gl.ELEMENT_ARRAY_BUFFER, elements);
+        chunk(from, to, dim.length, alpha);
+        from = to;
+        canvas.setAttribute('data-drawn', String(from));
+        if (from < total) frame = requestAnimationFrame(step);
+      };
+      step();
     },
     resize(width, height, ratio) {
       canvas.width = Math.max(1, Math.round(width * ratio));

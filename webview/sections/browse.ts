@@ -57,7 +57,13 @@ export function browseSection(ctx: Ctx): Section {
     'Every example of the mixture, filtered by the controls above the map (search, behavior, label, flags, length, cluster) and by the map’s lasso selection. Click a row or press Enter to open its line; the map rings it.',
   );
   if (!model) {
-    el.append(h('p', { text: 'No rows in this report.' }));
+    el.append(
+      h('p', {
+        text: ctx.payload.mapPending
+          ? 'The rows are listed here with the map, once it is projected.'
+          : 'No rows in this report.',
+      }),
+    );
     return { el, draw: () => undefined };
   }
   const sc = model.sc;

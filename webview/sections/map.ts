@@ -66,6 +66,17 @@ export function mapSection(ctx: Ctx): Section {
     'Embedding map',
     'Every example of the mixture, placed by the core (nearby points have similar embeddings). Filled: positive (matches the behavior); ring: negative; lines: density contours where points pile up. Hover to read an example, click to open its line, right-click for similar examples; shift-drag or Lasso selects (the table below lists the selection); wheel zooms, drag pans. The filters apply to the map and the table.',
   );
+  if (ctx.payload.mapPending) {
+    // VS Code shows the report as soon as the analysis ends; the map follows in a second message.
+    el.append(
+      h('p', {
+        id: 'map-pending',
+        class: 'meta',
+        text: 'Projecting the embedding map… it appears here when ready; the rest of the report is final.',
+      }),
+    );
+    return { el, draw: () => undefined };
+  }
   if (!sc || !sc.rows || !model) {
     el.append(h('p', { text: 'No embedding map in this report.' }));
     document.body.setAttribute('data-scatter-ready', 'true');
