@@ -44,8 +44,12 @@ function npy(file: string, data: Float32Array, shape: [number, number]): void {
   );
 }
 
-/** The worktree's .venv (tools/: `python3 -m venv .venv && .venv/bin/pip install umap-learn`), else python3. */
+/**
+ * PREFERENCE_LENS_PYTHON (as the embedding peer), else the worktree's .venv
+ * (`python3 -m venv .venv && .venv/bin/pip install umap-learn`), else python3.
+ */
 const python = (): string => {
+  if (process.env.PREFERENCE_LENS_PYTHON) return process.env.PREFERENCE_LENS_PYTHON;
   const venv = resolve(__dirname, '../.venv/bin/python');
   return existsSync(venv) ? venv : 'python3';
 };
