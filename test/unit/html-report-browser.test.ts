@@ -185,6 +185,11 @@ describe.skipIf(!hasChromium)('standalone HTML report in Chromium', () => {
     await page.selectOption('#map-label', '');
     await page.selectOption('#map-behavior', '');
     expect(Number(await map.getAttribute('data-points'))).toBe(rows);
+    // A software WebGL context draws 10,000 points a frame: the last chunk is in before the
+    // screenshot (data-drawn is absent with Canvas 2D, which draws at once).
+    await expect
+      .poll(async () => (await map.getAttribute('data-drawn')) ?? String(rows))
+      .toBe(String(rows));
     const shot = process.env.PL_MAP_SCREENSHOT;
     if (shot) await page.locator('#scatter-section').screenshot({ path: shot });
   });
