@@ -58,7 +58,8 @@ const pick = async (ctx: Ctx): Promise<PrecomputedInputs | undefined> => {
   });
   if (!rows?.[0]) return undefined;
   const embeddings = await vscode.window.showOpenDialog({
-    title: 'Preference Lens: the folder of embedding shards (*.parquet, or *.npy with *.row_id.npy)',
+    title:
+      'Preference Lens: the folder of embedding shards (*.parquet, or *.npy with *.row_id.npy)',
     openLabel: 'Use these embeddings',
     canSelectFiles: false,
     canSelectFolders: true,

@@ -195,7 +195,12 @@ export class RunControl implements vscode.Disposable {
         sidecar,
         mixture: analyzed.description,
       };
-      this.lastRun = { result, mixture: analyzed, payload, ...(precomputed ? { precomputed } : {}) };
+      this.lastRun = {
+        result,
+        mixture: analyzed,
+        payload,
+        ...(precomputed ? { precomputed } : {}),
+      };
       host.showDiagnostics(result.report, result.skipped, analyzed.files.length, settings);
       const panel = interactive ? host.showPanel() : ReportPanel.active;
       panel?.setPayload(payload);
