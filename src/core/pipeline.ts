@@ -1,4 +1,5 @@
 import { analyzeEmbeddings } from './analysis/analyze.js';
+import type { RowData } from './io/half.js';
 import {
   DatasetInputError,
   readDatasets,
@@ -217,7 +218,7 @@ export async function analyze(
   let discovery: DiscoveryReport | null;
   let discoveryMs: number;
   let head: AnswerHead | undefined;
-  let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
+  let aligned: { data: RowData; model: string; head?: AnswerHead } | undefined;
   const texts = rowTexts(examples);
   let lastEmbed: EmbedProgress = { done: 0, total: texts.length, cached: 0 };
   const embedProgress = (label: string) => (p: EmbedProgress) => {

@@ -3,6 +3,7 @@
  * the last AnalyzeResult, so this needs no model call.
  */
 import type { Example } from '../core/dataset/types.js';
+import { toFloat32 } from '../core/io/half.js';
 import type { Embeddings } from '../core/embed/types.js';
 
 export interface Neighbour {
@@ -15,7 +16,9 @@ export const findExample = (examples: readonly Example[], file: string, line: nu
   examples.findIndex((e) => e.file === file && e.line === line);
 
 export const nearestByCosine = (emb: Embeddings, query: number, k: number): Neighbour[] => {
-  const { data, dim, rows } = emb;
+  const { dim, rows } = emb;
+  // The map's neighbours of one row: a float32 copy of a half matrix is the simple way here.
+  const data = toFloat32(emb.data);
   const norms = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = 0;

@@ -1,3 +1,5 @@
+import type { RowData } from '../io/half.js';
+
 export type Pooling = 'mean' | 'cls' | 'last-token';
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type DeviceName = 'cpu' | 'cuda' | 'dml' | 'coreml';
@@ -45,9 +47,9 @@ export interface EmbedProgress {
   cached: number;
 }
 
-/** Rows [N, d] in C order. */
+/** Rows [N, d] in C order, float32 or float16 (io/half.ts, for the largest matrices). */
 export interface Embeddings {
-  data: Float32Array;
+  data: RowData;
   rows: number;
   dim: number;
   /**

@@ -4,6 +4,7 @@
  * (dist/projection-worker.js, or the TypeScript source under tsx), so the extension host keeps
  * answering while UMAP runs; otherwise on this thread.
  */
+import { HalfRows } from '../io/half.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -110,7 +111,7 @@ const projectOffThread = (
   const entry = workerEntry();
   if (!entry) return null;
   const request: ProjectionRequest = {
-    data: emb.data,
+    ...(emb.data instanceof HalfRows ? { data: emb.data.bits, half: true } : { data: emb.data }),
     rows: emb.rows,
     dim: emb.dim,
     seed: options.seed,
