@@ -45,7 +45,7 @@ export interface AnalyzeOptions {
   /** Rows already read (e.g. from an export-rows file): the inputs are then not read again. */
   files?: DatasetFile[];
   /** An already running embedder (the extension keeps one child process warm). */
-  embedder?: Embedder;
+  embedder?: Embedder<RowData>;
   simulation?: Partial<SimulationOptions>;
   thresholds?: {
     priorityLevel?: number;
@@ -93,7 +93,7 @@ export interface PipelineProgress {
 export interface AnalyzeResult {
   report: Report;
   examples: Example[];
-  embeddings: Embeddings;
+  embeddings: Embeddings<RowData>;
   skipped: SkippedLine[];
   /** The files as read (rows and skipped lines per file), e.g. to write a rebalanced dataset. */
   files: DatasetFile[];
@@ -214,7 +214,7 @@ export async function analyze(
     }
     rereadMs = performance.now() - again;
   }
-  let embeddings: Embeddings;
+  let embeddings: Embeddings<RowData>;
   let discovery: DiscoveryReport | null;
   let discoveryMs: number;
   let head: AnswerHead | undefined;
@@ -430,7 +430,7 @@ export async function analyze(
 async function discover(
   files: readonly DatasetFile[],
   examples: Example[],
-  embedder: Embedder,
+  embedder: Embedder<RowData>,
   options: AnalyzeOptions,
   signal: AbortSignal | undefined,
   report: (p: PipelineProgress) => void,

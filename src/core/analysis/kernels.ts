@@ -123,7 +123,10 @@ function halfChunks(
 ): void {
   const cap = Math.max(4, Math.floor(HALF_CHUNK_BYTES / (4 * dim)));
   if (!halfScratch || halfScratch.f32.length < cap * dim)
-    halfScratch = { f32: new Float32Array(cap * dim), ids: Int32Array.from({ length: cap }, (_, i) => i) };
+    halfScratch = {
+      f32: new Float32Array(cap * dim),
+      ids: Int32Array.from({ length: cap }, (_, i) => i),
+    };
   // Local: a nested call (none today) must not overwrite the block under its caller.
   const { f32, ids } = halfScratch;
   halfScratch = null;
@@ -281,7 +284,8 @@ function directBlock(data: RowData, dim: number, rows: Int32Array): GramBlock {
       this.gram(v, shift, proj, acc);
     },
     sumRows(acc) {
-      if (data instanceof HalfRows) return addRows(data, dim, rows, new Float64Array(n).fill(1), n, acc);
+      if (data instanceof HalfRows)
+        return addRows(data, dim, rows, new Float64Array(n).fill(1), n, acc);
       for (let i = 0; i < n; i++) {
         const o = rows[i] * dim;
         for (let k = 0; k < dim; k++) acc[k] += data[o + k];

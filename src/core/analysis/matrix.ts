@@ -4,8 +4,8 @@ import { HalfRows, readRow, type RowData } from '../io/half.js';
  * Rows [rows, dim] in C order: the embeddings of every example of the mixture, stored as float32
  * or as float16 (io/half.ts: large matrices, float16 inputs).
  */
-export interface Matrix {
-  data: RowData;
+export interface Matrix<D extends RowData = RowData> {
+  data: D;
   rows: number;
   dim: number;
 }

@@ -1,5 +1,5 @@
 import { textDigest, DIGEST_BYTES } from '../digest.js';
-import { toFloat32 } from '../io/half.js';
+import { toFloat32, type RowData } from '../io/half.js';
 import { pairPrompt } from '../dataset/prompt.js';
 import { readRowContents } from '../dataset/stored-rows.js';
 import { excerpt } from '../dataset/text.js';
@@ -131,7 +131,7 @@ export interface DiscoveryResult {
  */
 export async function discoverBehaviors(
   examples: Example[],
-  embedder: Embedder,
+  embedder: Embedder<RowData>,
   options: DiscoverOptions,
 ): Promise<DiscoveryResult> {
   const { signal } = options;

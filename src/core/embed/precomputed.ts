@@ -39,7 +39,7 @@ export interface PrecomputedOptions {
   storage?: MatrixStorage;
 }
 
-export interface PrecomputedEmbeddings extends Embeddings {
+export interface PrecomputedEmbeddings extends Embeddings<RowData> {
   shards: string[];
   model: ShardModel;
   /** Why the matrix is float16 (absent: float32). */
@@ -145,7 +145,9 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
       const { rows } = await forEachNpyRowChunk(
         shard,
         (first, chunk, d) => place(s, ids, first, chunk, d),
-        toValues || storage === 'float32' ? undefined : (first, chunk, d) => place(s, ids, first, chunk, d),
+        toValues || storage === 'float32'
+          ? undefined
+          : (first, chunk, d) => place(s, ids, first, chunk, d),
       );
       if (rows !== ids.length) {
         throw new PrecomputedInputError(
@@ -264,7 +266,7 @@ export function precomputedEmbedder(
   loaded: PrecomputedEmbeddings,
   source: string,
   head?: AnswerHead,
-): Embedder {
+): Embedder<RowData> {
   const m = loaded.model;
   const info: ModelInfo = {
     id: m.id ?? `precomputed:${source}`,

@@ -5,7 +5,16 @@
  * as numbers; the analysis reads rows through readRows (float32 values, exact) and accumulates in
  * float64 as it does for float32 storage.
  */
-import { halfToFloat } from '../embed/causal/tensor-data.js';
+
+/** IEEE half to float, bit-exact (subnormals, infinities and NaN included). */
+export const halfToFloat = (h: number): number => {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const frac = h & 0x3ff;
+  if (exp === 0) return sign * frac * 2 ** -24;
+  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
+  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+};
 
 /** A [rows, dim] matrix stored as IEEE half bits (C order). */
 export class HalfRows {
@@ -65,7 +74,12 @@ export function readRows(
 }
 
 /** Row `row` of `data` as float32 values (into a fresh array unless `into` is given). */
-export function readRow(data: RowData, dim: number, row: number, into?: Float32Array): Float32Array {
+export function readRow(
+  data: RowData,
+  dim: number,
+  row: number,
+  into?: Float32Array,
+): Float32Array {
   const out = into ?? new Float32Array(dim);
   if (data instanceof HalfRows) readRows(data, dim, [row], 0, 1, out, 0);
   else out.set(data.subarray(row * dim, row * dim + dim));

@@ -76,7 +76,7 @@ export function rowRecord(example: Example): RowRecord {
  */
 export async function writeEmbeddingsNpy(
   dir: string,
-  embeddings: Embeddings,
+  embeddings: Embeddings<RowData>,
   examples: readonly Example[],
 ): Promise<{ npy: string; rows: string }> {
   const { data, rows, dim } = embeddings;

@@ -1,3 +1,4 @@
+import type { RowData } from '../io/half.js';
 import { readRow } from '../io/half.js';
 import { Rng } from '../analysis/rng.js';
 import type { Embeddings } from '../embed/types.js';
@@ -44,7 +45,7 @@ export interface PcaBasis {
  * scatter matrix is formed only when d <= n (d can be 4096). Returns row-major [rows.length, k] scores.
  */
 export const pcaScores = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   rows: readonly number[],
   k: number,
   seed: number,
@@ -58,7 +59,7 @@ export const pcaScores = (
 
 /** The basis alone (fitted on `rows`), to project other rows with `pcaProject`. */
 export const pcaBasis = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   rows: readonly number[],
   k: number,
   seed: number,
@@ -66,7 +67,7 @@ export const pcaBasis = (
 ): PcaBasis => fitPca(emb, rows, k, seed, iterations).fit;
 
 /** Scores of every row of `emb` on a fitted basis: row-major [emb.rows, dims], float32. */
-export const pcaProject = (emb: Embeddings, fit: PcaBasis): Float32Array => {
+export const pcaProject = (emb: Embeddings<RowData>, fit: PcaBasis): Float32Array => {
   const { d, dims, basis, mean } = fit;
   const out = new Float32Array(emb.rows * dims);
   const row = new Float64Array(d);
@@ -85,7 +86,7 @@ export const pcaProject = (emb: Embeddings, fit: PcaBasis): Float32Array => {
 };
 
 const fitPca = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   rows: readonly number[],
   k: number,
   seed: number,
