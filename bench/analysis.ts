@@ -119,7 +119,13 @@ export async function benchAnalysis(
       };
       t = performance.now();
       await analyzeEmbeddings(
-        { data: matrix.data as RowData, dim, labels, behaviorIndex, behaviorNames: groups.map((g) => g.name) },
+        {
+          data: matrix.data as RowData,
+          dim,
+          labels,
+          behaviorIndex,
+          behaviorNames: groups.map((g) => g.name),
+        },
         {
           threads,
           bootstrapReps: reps,
