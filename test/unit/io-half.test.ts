@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { analyzeEmbeddings } from '../../src/core/analysis/analyze.js';
+import {
+  addRows,
+  copyRowRuns,
+  rowDots,
+  rowSquaredDeviations,
+  withGramBlock,
+} from '../../src/core/analysis/kernels.js';
+import { Rng } from '../../src/core/analysis/rng.js';
 import { halfTable, HalfRows, readRow, toFloat32, toHalfBits } from '../../src/core/io/half.js';
 import { personaFixture } from './analysis-helpers.js';
 
@@ -43,6 +51,47 @@ describe('float16 bits', () => {
     const m = new HalfRows(bits);
     expect(Array.from(readRow(m, 3, 1))).toEqual([2 ** -24, 65504, -0]);
     expect(Array.from(toFloat32(m))).toEqual([1, -2, 0.333251953125, 2 ** -24, 65504, -0]);
+  });
+});
+
+describe('the kernels on a float16 matrix', () => {
+  it('give the numbers of the same values in float32 (rows in any order, d = 4099)', () => {
+    const rng = new Rng(7);
+    const n = 70;
+    const d = 4099;
+    const bits = Uint16Array.from({ length: n * d }, () => toHalfBits(rng.normal()));
+    const half = new HalfRows(bits);
+    const f32 = toFloat32(half);
+    const rows = Int32Array.from([5, 6, 7, 69, 0, 1, 33, 34, 35, 36, 12]);
+    const v = Float64Array.from({ length: d }, () => rng.normal());
+    const coef = Float64Array.from(rows, () => rng.normal());
+    const dots = (data: Float32Array | HalfRows) => {
+      const out = new Float64Array(rows.length);
+      rowDots(data, d, rows, rows.length, v, out);
+      return out;
+    };
+    const sums = (data: Float32Array | HalfRows) => {
+      const acc = new Float64Array(d);
+      addRows(data, d, rows, coef, rows.length, acc);
+      return acc;
+    };
+    expect(dots(half)).toEqual(dots(f32));
+    expect(sums(half)).toEqual(sums(f32));
+    expect(rowSquaredDeviations(half, d, rows, rows.length, v)).toBe(
+      rowSquaredDeviations(f32, d, rows, rows.length, v),
+    );
+    const block = (data: Float32Array | HalfRows) =>
+      withGramBlock(data, d, rows, (b) => {
+        const proj = new Float64Array(rows.length);
+        const acc = new Float64Array(d);
+        b.gram(v, 0.25, proj, acc);
+        return [proj, acc];
+      });
+    expect(block(half)).toEqual(block(f32));
+    const copied = [new Float32Array(rows.length * d), new Float32Array(rows.length * d)];
+    copyRowRuns(half, d, rows, 0, rows.length, copied[0], 0);
+    copyRowRuns(f32, d, rows, 0, rows.length, copied[1], 0);
+    expect(copied[0]).toEqual(copied[1]);
   });
 });
 
