@@ -201,7 +201,7 @@ export function withGramBlock<T>(
   const n = rows.length;
   const k = simdKernels();
   if (!k || blockDim !== 0 || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES)
-    return fn(directBlock(data, dim, rows));
+    return fn(largeBlock(data, dim, rows));
   // After the streaming scratch, so rowDots/addRows inside fn do not overwrite the block.
   const { end } = scratch(k, dim);
   const vec = end;
@@ -211,7 +211,7 @@ export function withGramBlock<T>(
   try {
     ensureMemory(k, rowsAt + 4 * n * dim);
   } catch {
-    return fn(directBlock(data, dim, rows)); // the memory could not grow
+    return fn(largeBlock(data, dim, rows)); // the memory could not grow
   }
   const copy = scratch(k, dim);
   copyRowRuns(data, dim, rows, 0, n, copy.f32, rowsAt / 4);
@@ -266,6 +266,29 @@ export function withGramBlock<T>(
   } finally {
     blockDim = 0;
   }
+}
+
+/** Largest block of half rows converted once to float32 for its passes; bigger ones stream. */
+const MAX_HALF_BLOCK_BYTES = 1 << 30;
+
+/**
+ * A block too big for the module's memory. Half rows up to MAX_HALF_BLOCK_BYTES as float32 are
+ * converted once into a compact float32 copy (a behavior's class at 320,000 × 4,096: 330 MB), so
+ * that each Lanczos or bootstrap pass copies bytes instead of converting every value again; the
+ * copy holds the same values in the same order, so the numbers are those of the direct block.
+ * Larger ones, and float32 rows, are read in place, chunk by chunk.
+ */
+function largeBlock(data: RowData, dim: number, rows: Int32Array): GramBlock {
+  const n = rows.length;
+  if (!(data instanceof HalfRows) || 4 * n * dim > MAX_HALF_BLOCK_BYTES)
+    return directBlock(data, dim, rows);
+  const copy = new Float32Array(n * dim);
+  readRows(data, dim, rows, 0, n, copy, 0);
+  return directBlock(
+    copy,
+    dim,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
 }
 
 /** A block that reads the matrix in place (no SIMD, too big, nested or out of memory). */
