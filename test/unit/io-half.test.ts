@@ -95,6 +95,29 @@ describe('the kernels on a float16 matrix', () => {
   });
 });
 
+describe('a block of half rows too big for the SIMD memory', () => {
+  it('gives the numbers of the same float32 rows read in place (4,200 × 4,096: 69 MB as float32)', () => {
+    const rng = new Rng(11);
+    const n = 4200;
+    const d = 4096;
+    const bits = Uint16Array.from({ length: n * d }, () => toHalfBits(rng.normal()));
+    const half = new HalfRows(bits);
+    const f32 = toFloat32(half);
+    const rows = Int32Array.from({ length: n - 10 }, (_, i) => (i * 7) % n);
+    const v = Float64Array.from({ length: d }, () => rng.normal());
+    const passes = (data: Float32Array | HalfRows) =>
+      withGramBlock(data, d, rows, (b) => {
+        const proj = new Float64Array(rows.length);
+        const acc = new Float64Array(d);
+        b.gram(v, 0.5, proj, acc);
+        const sum = new Float64Array(d);
+        b.sumRows(sum);
+        return { proj, acc, sum, ss: b.squaredDeviations(v) };
+      });
+    expect(passes(half)).toEqual(passes(f32));
+  });
+});
+
 describe('the analysis on a float16 matrix', () => {
   it('gives the numbers of the same values stored as float32', async () => {
     const { input } = personaFixture();
