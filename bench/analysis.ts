@@ -9,6 +9,7 @@
  *   npx tsx bench/analysis.ts [--dims 384,4096] [--behaviors 136] [--per 1000] [--threads 2] [--repeats 3] [--end-to-end]
  */
 import { analyzeEmbeddings, type AnalysisProgress } from '../src/core/analysis/analyze.js';
+import type { RowData } from '../src/core/io/half.js';
 import type { Matrix } from '../src/core/analysis/matrix.js';
 import { Rng } from '../src/core/analysis/rng.js';
 import type { BehaviorRows } from '../src/core/analysis/runs.js';
@@ -118,7 +119,13 @@ export async function benchAnalysis(
       };
       t = performance.now();
       await analyzeEmbeddings(
-        { data: matrix.data, dim, labels, behaviorIndex, behaviorNames: groups.map((g) => g.name) },
+        {
+          data: matrix.data as RowData,
+          dim,
+          labels,
+          behaviorIndex,
+          behaviorNames: groups.map((g) => g.name),
+        },
         {
           threads,
           bootstrapReps: reps,

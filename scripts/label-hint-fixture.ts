@@ -9,6 +9,7 @@
  *   npx tsx scripts/label-hint-fixture.ts /tmp/persona-emb
  */
 import { writeFileSync } from 'node:fs';
+import { toFloat32 } from '../src/core/io/half.js';
 import path from 'node:path';
 import { loadSavedEmbeddings } from '../bench/label-hints.js';
 import { npyHeader } from '../src/core/io/npy.js';
@@ -34,13 +35,14 @@ BEHAVIORS.forEach((name, bi) => {
     behavior.push(bi);
   });
 });
+const fullData = toFloat32(full.matrix.data);
 let max = 0;
 for (const r of picked)
-  for (let j = 0; j < d; j++) max = Math.max(max, Math.abs(full.matrix.data[r * d + j]));
+  for (let j = 0; j < d; j++) max = Math.max(max, Math.abs(fullData[r * d + j]));
 const scale = max / 127;
 const q = new Int8Array(picked.length * d);
 picked.forEach((r, i) => {
-  for (let j = 0; j < d; j++) q[i * d + j] = Math.round(full.matrix.data[r * d + j] / scale);
+  for (let j = 0; j < d; j++) q[i * d + j] = Math.round(fullData[r * d + j] / scale);
 });
 const out = path.resolve(__dirname, '../test/fixtures/analysis');
 writeFileSync(

@@ -138,7 +138,12 @@ const runPrecomputed = (
     ...rest
   } = toAnalyzeOptions(opts);
   return analyzePrecomputed(
-    { rows: opts.rows, embeddings: opts.embeddings!, answerRows: opts.answerRows },
+    {
+      rows: opts.rows,
+      embeddings: opts.embeddings!,
+      answerRows: opts.answerRows,
+      storage: opts.matrixStorage,
+    },
     // The shards hold no prompt embeddings to cluster: unlabeled rows stay one behavior (the
     // default, 'unlabeled', would embed the prompts with the bundled model).
     { ...rest, discoverBehaviors: 'off' },
@@ -238,6 +243,14 @@ export const buildProgram = (): Command => {
       )
       .option('--rows <file>', 'with --embeddings: the rows file written by export-rows')
       .option('--answer-rows <file>', 'with --embeddings: W_U[y+], W_U[y-] of a causal LM (for φ)')
+      .addOption(
+        new Option(
+          '--matrix-storage <storage>',
+          'with --embeddings: float16 halves the memory (auto: for float16 shards, or above 8 GiB of float32)',
+        )
+          .choices(['auto', 'float32', 'float16'])
+          .default('auto'),
+      )
       .option('--model <id|path>', 'Hugging Face model id or local model folder (default: bundled)')
       .option(
         '--allow-download',

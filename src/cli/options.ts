@@ -59,6 +59,8 @@ export interface CliOptions {
   embeddings?: string;
   rows?: string;
   answerRows?: string;
+  /** analyze --embeddings: how the matrix is stored (MatrixStorage). */
+  matrixStorage?: 'auto' | 'float32' | 'float16';
   verbose?: boolean;
 }
 

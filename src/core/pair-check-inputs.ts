@@ -1,3 +1,4 @@
+import type { RowData } from './io/half.js';
 import { createHash } from 'node:crypto';
 import { normalizePrompt, runPairChecks, type CheckThresholds } from './analysis/pair-checks.js';
 import { readRowContents, rowPromptChars, rowTextLength } from './dataset/index.js';
@@ -17,7 +18,7 @@ const key = (text: string): string =>
  */
 export async function checkMixture(
   examples: readonly Example[],
-  embeddings: Embeddings,
+  embeddings: Embeddings<RowData>,
   maxTokens: number | undefined,
   thresholds: Partial<CheckThresholds>,
   signal?: AbortSignal,

@@ -1,4 +1,5 @@
 import { analyzeEmbeddings } from './analysis/analyze.js';
+import type { RowData } from './io/half.js';
 import {
   DatasetInputError,
   readDatasets,
@@ -44,7 +45,7 @@ export interface AnalyzeOptions {
   /** Rows already read (e.g. from an export-rows file): the inputs are then not read again. */
   files?: DatasetFile[];
   /** An already running embedder (the extension keeps one child process warm). */
-  embedder?: Embedder;
+  embedder?: Embedder<RowData>;
   simulation?: Partial<SimulationOptions>;
   thresholds?: {
     priorityLevel?: number;
@@ -92,7 +93,7 @@ export interface PipelineProgress {
 export interface AnalyzeResult {
   report: Report;
   examples: Example[];
-  embeddings: Embeddings;
+  embeddings: Embeddings<RowData>;
   skipped: SkippedLine[];
   /** The files as read (rows and skipped lines per file), e.g. to write a rebalanced dataset. */
   files: DatasetFile[];
@@ -213,11 +214,11 @@ export async function analyze(
     }
     rereadMs = performance.now() - again;
   }
-  let embeddings: Embeddings;
+  let embeddings: Embeddings<RowData>;
   let discovery: DiscoveryReport | null;
   let discoveryMs: number;
   let head: AnswerHead | undefined;
-  let aligned: { data: Float32Array; model: string; head?: AnswerHead } | undefined;
+  let aligned: { data: RowData; model: string; head?: AnswerHead } | undefined;
   const texts = rowTexts(examples);
   let lastEmbed: EmbedProgress = { done: 0, total: texts.length, cached: 0 };
   const embedProgress = (label: string) => (p: EmbedProgress) => {
@@ -429,7 +430,7 @@ export async function analyze(
 async function discover(
   files: readonly DatasetFile[],
   examples: Example[],
-  embedder: Embedder,
+  embedder: Embedder<RowData>,
   options: AnalyzeOptions,
   signal: AbortSignal | undefined,
   report: (p: PipelineProgress) => void,

@@ -1,4 +1,9 @@
-import { precomputedEmbedder, readAnswerRows, readEmbeddingShards } from './embed/precomputed.js';
+import {
+  precomputedEmbedder,
+  readAnswerRows,
+  readEmbeddingShards,
+  type MatrixStorage,
+} from './embed/precomputed.js';
 import { readRowsParquet } from './io/parquet-rows.js';
 import {
   analyze,
@@ -14,6 +19,8 @@ export interface PrecomputedInputs {
   embeddings: string;
   /** A causal LM's answer rows W_U[y₊], W_U[y₋] (φ and the simulated runs' head). */
   answerRows?: string;
+  /** float32 or float16 storage of the matrix (default 'auto', see MatrixStorage). */
+  storage?: MatrixStorage;
 }
 
 /**
@@ -31,6 +38,7 @@ export async function analyzePrecomputed(
   const loaded = await readEmbeddingShards({
     dir: inputs.embeddings,
     rowCount: rows.rowCount,
+    storage: inputs.storage,
     signal,
     onShard: (done, total) =>
       onProgress?.({ stage: 'embed', message: `shards: ${done}/${total}`, fraction: done / total }),

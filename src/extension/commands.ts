@@ -15,6 +15,7 @@ import { COMMAND_SHOW_REPORT } from './status.js';
 import { hubAccess } from './config.js';
 import { HUB_SCHEME, parseHubUri, resolveHubDataset } from '../core/dataset/hub.js';
 import { defaultDatasetCacheDir } from '../core/embed/paths.js';
+import { analyzePrecomputed, COMMAND_ANALYZE_PRECOMPUTED } from './precomputed.js';
 
 export const COMMAND_ANALYZE = 'preferenceLens.analyze';
 export const COMMAND_ANALYZE_HUB = 'preferenceLens.analyzeHub';
@@ -22,6 +23,7 @@ export const COMMAND_ANALYZE_HUB = 'preferenceLens.analyzeHub';
 export const createCommands = (): Record<string, CommandFactory> => ({
   [COMMAND_ANALYZE]: analyze,
   [COMMAND_ANALYZE_HUB]: analyzeHub,
+  [COMMAND_ANALYZE_PRECOMPUTED]: analyzePrecomputed,
   [COMMAND_SHOW_REPORT]: (ctx) => () => showReport(ctx),
   [COMMAND_SHOW_IN_REPORT]: (ctx) => async (behavior: string) => {
     await showReport(ctx);

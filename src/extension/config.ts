@@ -281,6 +281,24 @@ export const analyzeOptions = (
 };
 
 /**
+ * The options of a run on precomputed embeddings, as the CLI's `analyze --embeddings` takes them:
+ * no reading options (the rows file holds the texts as exported), no embedder or aligned model,
+ * no behavior discovery (export-rows did it, on the prompts it embedded).
+ */
+export const precomputedAnalyzeOptions = (
+  s: ExtensionSettings,
+): Omit<AnalyzeOptions, 'embedder' | 'embed' | 'read' | 'files' | 'alignedModel'> => {
+  const {
+    read: _read,
+    embed: _embed,
+    alignedModel: _aligned,
+    discoverBehaviors: _discover,
+    ...rest
+  } = analyzeOptions(s);
+  return rest;
+};
+
+/**
  * How the extension may reach the Hub for an hf:// dataset: the model's download switch, so
  * Restricted Mode applies the same way (a workspace cannot turn downloads on), and the user cache.
  */

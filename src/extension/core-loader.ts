@@ -5,6 +5,7 @@
  * built bundle.
  */
 export { analyze } from '../core/pipeline.js';
+export { analyzePrecomputed } from '../core/precomputed-run.js';
 export { createEmbedder } from '../core/embed/index.js';
 export { buildSidecar } from '../core/report/sidecar.js';
 export { loadReportAssets, renderHtml } from '../core/report/html.js';

@@ -89,6 +89,11 @@ export class Ctx implements RunHost, vscode.Disposable {
     return this.extensionContext.extensionUri;
   }
 
+  /** This workspace's small remembered values (e.g. the folders last picked in a dialog). */
+  get workspaceState(): vscode.Memento {
+    return this.extensionContext.workspaceState;
+  }
+
   pushCleanup(...disposables: vscode.Disposable[]): void {
     this.disposables.push(...disposables);
   }

@@ -6,11 +6,17 @@
  */
 import * as vscode from 'vscode';
 import type { AnalyzeResult, PipelineProgress } from '../core/pipeline.js';
+import type { PrecomputedInputs } from '../core/precomputed-run.js';
 import type { SkippedLine } from '../core/dataset/types.js';
 import type { Report } from '../core/report/types.js';
 import type { ReportPayload } from '../shared/protocol.js';
 import { abortSignalFromToken, isCancellation } from './cancellation.js';
-import { analyzeOptions, embedderKey, type ExtensionSettings } from './config.js';
+import {
+  analyzeOptions,
+  embedderKey,
+  precomputedAnalyzeOptions,
+  type ExtensionSettings,
+} from './config.js';
 import type { Core } from './core-loader.js';
 import { formatNumber } from './diagnostics-model.js';
 import type { EmbedderPool } from './embedder-pool.js';
@@ -26,6 +32,8 @@ export interface LastRun {
   result: AnalyzeResult;
   mixture: Mixture;
   payload: ReportPayload;
+  /** Set for a run on vectors computed elsewhere (no model, no automatic re-runs). */
+  precomputed?: PrecomputedInputs;
 }
 
 interface RunHandle {
@@ -77,6 +85,8 @@ export class RunControl implements vscode.Disposable {
   private scheduleRefresh(doc: vscode.TextDocument, delayMs: number): void {
     const last = this.lastRun;
     if (!last || doc.uri.scheme !== 'file' || !last.mixture.files.includes(doc.uri.fsPath)) return;
+    // The shards hold the vectors of the texts as exported: an edit changes none of them.
+    if (last.precomputed) return;
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
       // A run the user started is never superseded by an automatic refresh.
@@ -85,8 +95,16 @@ export class RunControl implements vscode.Disposable {
     }, delayMs);
   }
 
-  /** Analyzes the mixture; `interactive`: the user asked (notification, cancellable, panel). */
-  async run(mixture: Mixture, interactive: boolean): Promise<void> {
+  /**
+   * Analyzes the mixture; `interactive`: the user asked (notification, cancellable, panel).
+   * With `precomputed`, the vectors come from its shards (the rows file stands for the mixture's
+   * files, replaced by the files it names once read) and no embedding model is started.
+   */
+  async run(
+    mixture: Mixture,
+    interactive: boolean,
+    precomputed?: PrecomputedInputs,
+  ): Promise<void> {
     if (this.inflight) {
       this.inflight.controller.abort();
       await this.inflight.done.catch(() => undefined);
@@ -104,7 +122,7 @@ export class RunControl implements vscode.Disposable {
           cancellable: interactive,
         },
         (progress, token) =>
-          this.runWithProgress(mixture, interactive, controller, progress, token),
+          this.runWithProgress(mixture, interactive, controller, progress, token, precomputed),
       ),
     ).then(() => {
       if (this.inflight === handle) this.inflight = undefined;
@@ -118,6 +136,7 @@ export class RunControl implements vscode.Disposable {
     controller: AbortController,
     progress: vscode.Progress<{ message?: string; increment?: number }>,
     token: vscode.CancellationToken,
+    precomputed?: PrecomputedInputs,
   ): Promise<void> {
     const host = this.host;
     const fromToken = abortSignalFromToken(token);
@@ -126,16 +145,14 @@ export class RunControl implements vscode.Disposable {
     const increment = incrementTracker();
     const started = Date.now();
     progress.report({
-      message: `reading ${mixture.files.length} file${mixture.files.length === 1 ? '' : 's'}`,
+      message: precomputed
+        ? `reading ${precomputed.rows}`
+        : `reading ${mixture.files.length} file${mixture.files.length === 1 ? '' : 's'}`,
     });
     if (interactive)
       ReportPanel.active?.post({ type: 'progress', message: 'Analyzing…', fraction: 0 });
     try {
       const core = await host.core();
-      host.status.running('starting the embedding model', 0);
-      const embedder = await host.embedders.get(embedderKey(settings));
-      host.status.loaded(embedder.info);
-      signal.throwIfAborted();
       // The simulation reports every step; the UI needs a few updates a second.
       let lastUpdate = { stage: '', at: 0 };
       const onProgress = (p: PipelineProgress): void => {
@@ -148,17 +165,34 @@ export class RunControl implements vscode.Disposable {
         host.status.running(message, fraction);
         ReportPanel.active?.post({ type: 'progress', message, fraction });
       };
-      const options = { ...analyzeOptions(settings, host.overlays()), embedder };
-      const result = await core.analyze(mixture.files, options, signal, onProgress);
+      let result: AnalyzeResult;
+      if (precomputed) {
+        host.status.running('reading the precomputed embeddings', 0);
+        const options = precomputedAnalyzeOptions(settings);
+        // The status bar keeps naming the configured model: the shards' model is the report's.
+        result = await core.analyzePrecomputed(precomputed, options, signal, onProgress);
+      } else {
+        host.status.running('starting the embedding model', 0);
+        const embedder = await host.embedders.get(embedderKey(settings));
+        host.status.loaded(embedder.info);
+        signal.throwIfAborted();
+        const options = { ...analyzeOptions(settings, host.overlays()), embedder };
+        result = await core.analyze(mixture.files, options, signal, onProgress);
+      }
+      // A precomputed run's mixture is the files its rows file names.
+      const analyzed: Mixture = precomputed
+        ? { ...mixture, files: result.files.map((f) => f.file) }
+        : mixture;
       // The report opens now and the map fills in: projecting 1k–5k rows takes seconds (UMAP).
       const early: ReportPayload = {
         report: result.report,
         sidecar: null,
-        mixture: mixture.description,
+        mixture: analyzed.description,
         mapPending: true,
       };
-      this.lastRun = { result, mixture, payload: early };
-      host.showDiagnostics(result.report, result.skipped, mixture.files.length, settings);
+      const run = { result, mixture: analyzed, ...(precomputed ? { precomputed } : {}) };
+      this.lastRun = { ...run, payload: early };
+      host.showDiagnostics(result.report, result.skipped, analyzed.files.length, settings);
       (interactive ? host.showPanel() : ReportPanel.active)?.setPayload(early);
       // Stored before the full payload, never after it (a reload in between shows this one).
       const storedEarly = host.storeReport({ ...early, mapPending: undefined });
@@ -180,12 +214,12 @@ export class RunControl implements vscode.Disposable {
       const payload: ReportPayload = {
         report: result.report,
         sidecar,
-        mixture: mixture.description,
+        mixture: analyzed.description,
       };
       // A newer run may have shown its own report meanwhile: only this run's panel fills in.
       await storedEarly;
       if (this.lastRun?.payload === early) {
-        this.lastRun = { result, mixture, payload };
+        this.lastRun = { ...run, payload };
         ReportPanel.active?.setPayload(payload);
         void host.storeReport(payload);
       }
@@ -207,12 +241,17 @@ export class RunControl implements vscode.Disposable {
           void vscode.window.showInformationMessage('Preference Lens: analysis cancelled.');
         return;
       }
+      const message = errorMessage(error);
+      ReportPanel.active?.post({ type: 'error', message });
+      if (precomputed) {
+        // No embedding process took part: nothing to restart.
+        void vscode.window.showErrorMessage(`Preference Lens: the analysis failed: ${message}`);
+        return;
+      }
       // Whatever failed, a fresh embedding process for the next run is the safe way back
       // (a crashed child cannot be reused).
       await host.embedders.reset();
       host.status.forgetModel();
-      const message = errorMessage(error);
-      ReportPanel.active?.post({ type: 'error', message });
       void vscode.window.showErrorMessage(
         `Preference Lens: the analysis failed: ${message} The next run starts a new embedding process.`,
       );

@@ -2,7 +2,9 @@
  * "Open similar examples": nearest rows by cosine similarity of their embeddings. The host keeps
  * the last AnalyzeResult, so this needs no model call.
  */
+import type { RowData } from '../core/io/half.js';
 import type { Example } from '../core/dataset/types.js';
+import { toFloat32 } from '../core/io/half.js';
 import type { Embeddings } from '../core/embed/types.js';
 
 export interface Neighbour {
@@ -14,8 +16,14 @@ export interface Neighbour {
 export const findExample = (examples: readonly Example[], file: string, line: number): number =>
   examples.findIndex((e) => e.file === file && e.line === line);
 
-export const nearestByCosine = (emb: Embeddings, query: number, k: number): Neighbour[] => {
-  const { data, dim, rows } = emb;
+export const nearestByCosine = (
+  emb: Embeddings<RowData>,
+  query: number,
+  k: number,
+): Neighbour[] => {
+  const { dim, rows } = emb;
+  // The map's neighbours of one row: a float32 copy of a half matrix is the simple way here.
+  const data = toFloat32(emb.data);
   const norms = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
     let s = 0;

@@ -14,7 +14,7 @@ export function syntheticMixture(options: {
   separation: readonly number[];
   seed?: number;
   common?: number;
-}): { matrix: Matrix; labels: Int8Array; behavior: Int32Array } {
+}): { matrix: Matrix<Float32Array>; labels: Int8Array; behavior: Int32Array } {
   const rng = new Rng(options.seed ?? 99);
   const d = options.dim;
   const n = options.perBehavior.reduce((a, b) => a + b, 0);
@@ -59,7 +59,7 @@ export function rowsWhere(pred: (i: number) => boolean, n: number): Int32Array {
 export function personaFixture(): {
   meta: { dim: number; names: string[]; labels: number[]; behavior: number[] };
   data: Float32Array;
-  input: AnalysisInput;
+  input: AnalysisInput & { data: Float32Array };
 } {
   const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
   const meta = JSON.parse(
@@ -69,7 +69,7 @@ export function personaFixture(): {
   const data = new Float32Array(
     bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength),
   );
-  const input: AnalysisInput = {
+  const input: AnalysisInput & { data: Float32Array } = {
     data,
     dim: meta.dim,
     labels: meta.labels,

@@ -15,7 +15,10 @@ import type { Matrix } from '../../src/core/analysis/matrix.js';
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url));
 
-function fixture(): { matrix: Matrix; groups: { rows: Int32Array; labels: Int8Array }[] } {
+function fixture(): {
+  matrix: Matrix<Float32Array>;
+  groups: { rows: Int32Array; labels: Int8Array }[];
+} {
   const meta = JSON.parse(
     readFileSync(here('../fixtures/analysis/label-hints-persona.json'), 'utf8'),
   ) as { scale: number; names: string[]; behavior: number[]; labels: number[] };

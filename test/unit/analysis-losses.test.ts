@@ -16,7 +16,7 @@ import { personaFixture } from './analysis-helpers.js';
 import { fixturePayload } from './report-fixture.js';
 
 const { meta, input } = personaFixture();
-const matrix: Matrix = {
+const matrix: Matrix<Float32Array> = {
   data: input.data as Float32Array,
   rows: input.labels.length,
   dim: meta.dim,

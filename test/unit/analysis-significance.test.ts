@@ -24,14 +24,14 @@ function gaussianClasses(
   for (let r = 0; r < np + nn; r++)
     for (let k = 0; k < d; k++)
       data[r * d + k] = sigma * rng.normal() + (k === 0 ? (r < np ? delta / 2 : -delta / 2) : 0);
-  const matrix: Matrix = { data, rows: np + nn, dim: d };
+  const matrix: Matrix<Float32Array> = { data, rows: np + nn, dim: d };
   const pos = Int32Array.from({ length: np }, (_, i) => i);
   const neg = Int32Array.from({ length: nn }, (_, j) => np + j);
   return { matrix, pos, neg };
 }
 
 /** ||mean(S) - mean(not S)||^2 straight from the rows. */
-function statistic(m: Matrix, inS: boolean[]): number {
+function statistic(m: Matrix<Float32Array>, inS: boolean[]): number {
   const d = m.dim;
   const a = new Float64Array(d);
   const b = new Float64Array(d);
@@ -49,7 +49,7 @@ function statistic(m: Matrix, inS: boolean[]): number {
 }
 
 /** The exact permutation p-value: every relabeling with n+ positives, enumerated. */
-function exactPValue(m: Matrix, np: number): number {
+function exactPValue(m: Matrix<Float32Array>, np: number): number {
   const n = m.rows;
   const observed = statistic(
     m,
@@ -138,7 +138,7 @@ describe('permutation test', () => {
 
   it('bundled MiniLM persona behaviors are significant; the same rows with shuffled labels are not', () => {
     const { meta, input } = personaFixture();
-    const m: Matrix = { data: input.data, rows: meta.labels.length, dim: meta.dim };
+    const m: Matrix<Float32Array> = { data: input.data, rows: meta.labels.length, dim: meta.dim };
     const rng = new Rng(8);
     for (let b = 0; b < meta.names.length; b++) {
       const rows = rowsWhere((i) => meta.behavior[i] === b, m.rows);
@@ -224,7 +224,7 @@ describe('unbiased distinguishability and the bias-corrected interval', () => {
 describe('the low-rank bound (permutation-bound.ts)', () => {
   it('on real MiniLM embeddings it decides draws the spectral bound cannot, with the same p-values', () => {
     const { meta, input } = personaFixture();
-    const m: Matrix = { data: input.data, rows: meta.labels.length, dim: meta.dim };
+    const m: Matrix<Float32Array> = { data: input.data, rows: meta.labels.length, dim: meta.dim };
     for (let b = 0; b < meta.names.length; b++) {
       const rows = rowsWhere((i) => meta.behavior[i] === b, m.rows);
       const pos = rows.filter((r) => meta.labels[r] > 0);

@@ -22,7 +22,7 @@ import { rowsWhere, syntheticMixture } from './analysis-helpers.js';
  * log pi_ref(c)) - (log pi(r) - log pi_ref(r))]) through an explicit log-softmax, full batch.
  */
 function explicitHeadDpo(
-  m: Matrix,
+  m: Matrix<Float32Array>,
   rows: number[],
   signs: number[],
   W0: number[][],

@@ -18,13 +18,13 @@ import {
 } from '../../src/core/analysis/stats.js';
 import { rowsWhere, syntheticMixture } from './analysis-helpers.js';
 
-function matrixOf(rows: number[][]): Matrix {
+function matrixOf(rows: number[][]): Matrix<Float32Array> {
   return { data: Float32Array.from(rows.flat()), rows: rows.length, dim: rows[0].length };
 }
 
 /** The explicit d x d covariance: fine for a test with small d. */
 function denseCovariance(
-  m: Matrix,
+  m: Matrix<Float32Array>,
   rows: ArrayLike<number>,
 ): { cov: Float64Array; mean: Float64Array } {
   const d = m.dim;
@@ -64,10 +64,10 @@ describe('behaviorStats', () => {
   });
 
   /** Rows with a decaying spectrum and an offset (a common component), n x d. */
-  const decaying = (n: number, d: number): Matrix => {
+  const decaying = (n: number, d: number): Matrix<Float32Array> => {
     const rng = new Rng(n * 1000 + d);
     const scales = Array.from({ length: d }, (_, k) => 1 / (1 + k / 3));
-    const m: Matrix = { data: new Float32Array(n * d), rows: n, dim: d };
+    const m: Matrix<Float32Array> = { data: new Float32Array(n * d), rows: n, dim: d };
     for (let i = 0; i < n; i++)
       for (let k = 0; k < d; k++) m.data[i * d + k] = rng.normal() * scales[k] + 0.3;
     return m;
@@ -154,7 +154,7 @@ describe('behaviorStats', () => {
     fc.assert(
       fc.property(fc.constantFrom(0.25, 0.5, 2, 4, 8), (c) => {
         // Powers of two keep the float32 rows exact, so the comparison can be tight.
-        const scaled: Matrix = { ...matrix, data: matrix.data.map((x) => x * c) };
+        const scaled: Matrix<Float32Array> = { ...matrix, data: matrix.data.map((x) => x * c) };
         const s = behaviorStats(scaled, pos, neg, { bootstrapReps: 0 });
         expect(s.distinguishability / base.distinguishability).toBeCloseTo(c, 12);
         expect(s.concentration / base.concentration).toBeCloseTo(c * c, 9);
@@ -221,7 +221,7 @@ describe('behaviorStats', () => {
 });
 
 function projection(
-  m: Matrix,
+  m: Matrix<Float32Array>,
   s: { muPositive: Float64Array; muNegative: Float64Array; meanDiff: Float64Array },
   row: number,
 ): number {

@@ -100,6 +100,7 @@ describe('extension activation', () => {
       .filter((c) => c.path === 'vscode.commands.registerCommand')
       .map((c) => c.args[0]);
     expect(registered).toContain('preferenceLens.analyze');
+    expect(registered).toContain('preferenceLens.analyzePrecomputed');
     expect(calls.some((c) => c.path === 'vscode.window.registerWebviewPanelSerializer')).toBe(true);
     expect(calls.some((c) => c.path === 'vscode.languages.registerHoverProvider')).toBe(true);
     expect(calls.some((c) => c.path === 'vscode.languages.registerCodeActionsProvider')).toBe(true);

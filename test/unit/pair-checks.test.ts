@@ -4,6 +4,7 @@
  * identical pairs, repeated and shared prompts, each counted with its file:line examples, and the
  * expected figures computed here from the raw JSON fields.
  */
+import { toFloat32 } from '../../src/core/io/half.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -139,7 +140,8 @@ describe('pair checks on real pairs', () => {
     for (const [x, y] of byPair.values()) {
       const d = embeddings.dim;
       let dot = 0;
-      for (let k = 0; k < d; k++) dot += embeddings.data[x * d + k] * embeddings.data[y * d + k];
+      const g = toFloat32(embeddings.data); // a model's vectors: float32 already
+      for (let k = 0; k < d; k++) dot += g[x * d + k] * g[y * d + k];
       cosines.push(dot); // the bundled model's vectors are unit length
     }
     for (const threshold of [0.95, 0.99]) {

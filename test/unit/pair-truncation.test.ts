@@ -4,6 +4,7 @@
  * long for the model loses the start of its prompt, never the reply that differs, so almost no
  * pair embeds its two sides identically; cut at the end (the former policy) about one in ten did.
  */
+import { toFloat32 } from '../../src/core/io/half.js';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -57,7 +58,7 @@ describe('pairwise texts keep their reply when the prompt is too long', () => {
     const checks = hh.report.pairChecks!;
     expect(checks.pairs).toBe(299); // one of the 300 records has an empty reply (skipped)
     expect(checks.identicalPairs / checks.pairs).toBeLessThanOrEqual(0.01);
-    expect(identicalPairs(hh.examples, hh.embeddings.data, hh.embeddings.dim)).toBe(
+    expect(identicalPairs(hh.examples, toFloat32(hh.embeddings.data), hh.embeddings.dim)).toBe(
       checks.identicalPairs,
     );
     expect(hh.report.warnings?.some((w) => w.kind === 'identical-pairs')).toBe(false);

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { toHalfBits } from '../../src/core/io/half.js';
 import { npyHeader } from '../../src/core/io/npy.js';
 import type { Report } from '../../src/core/report/types.js';
 
@@ -144,6 +145,40 @@ describe('analyze --embeddings DIR --rows FILE', () => {
       expect(c.trainLoss.length).toBe(expected.length);
       c.trainLoss.forEach((v, k) => expect(v).toBeCloseTo(expected[k], 9));
     }
+  });
+
+  it('keeps float16 shards as float16 (half the memory), with the statistics of the same values in float32', async () => {
+    const dir = path.join(work, 'half');
+    await mkdir(dir);
+    const d = matrix[0].length;
+    const ids = Array.from({ length: 240 }, (_, i) => (i * 97) % 240);
+    for (const [s, part] of [ids.slice(0, 100), ids.slice(100)].entries()) {
+      const bits = new Uint16Array(part.length * d);
+      part.forEach((i, k) => matrix[i].forEach((v, j) => (bits[k * d + j] = toHalfBits(v))));
+      await writeFile(
+        path.join(dir, `part-${s}.npy`),
+        Buffer.concat([npyHeader([part.length, d], '<f2'), Buffer.from(bits.buffer)]),
+      );
+      await writeFile(
+        path.join(dir, `part-${s}.row_id.npy`),
+        Buffer.concat([
+          npyHeader([part.length], '<i8'),
+          Buffer.from(BigInt64Array.from(part.map(BigInt)).buffer),
+        ]),
+      );
+    }
+    const reports: Report[] = [];
+    for (const storage of ['auto', 'float32']) {
+      const json = path.join(work, `half-${storage}.json`);
+      const args = ['analyze', '--embeddings', dir, '--rows', rowsFile, '--steps', '10'];
+      const r = await cli([...args, '--matrix-storage', storage, '--json', json]);
+      expect(r.code, r.stderr).toBe(0);
+      reports.push(JSON.parse(await readFile(json, 'utf8')) as Report);
+    }
+    const [half, float32] = reports;
+    expect(half.model.deviceReason).toMatch(/stored as float16 \(the shards are float16\)/);
+    expect(float32.model.deviceReason).not.toMatch(/float16/);
+    expect(numbers(half)).toEqual(numbers(float32));
   });
 
   it('names the shard of an unknown or a duplicated row id, and counts missing ones', async () => {

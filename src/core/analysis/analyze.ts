@@ -1,3 +1,4 @@
+import type { RowData } from '../io/half.js';
 import type {
   BehaviorReport,
   JointRun,
@@ -72,7 +73,7 @@ export interface AnswerRows {
 
 export interface AnalysisInput {
   /** Embeddings [rows, dim] in C order. */
-  data: Float32Array;
+  data: RowData;
   dim: number;
   /** Per row: +1 when the preferred answer is yes (statement matches the behavior), -1 otherwise. */
   labels: ArrayLike<number>;
@@ -92,7 +93,7 @@ export interface AnalysisInput {
   /** Name of the model that made `data` (goes into misalignment runs). */
   model?: string;
   /** Two-model misalignment: the same rows embedded by an aligned checkpoint. */
-  aligned?: { data: Float32Array; model: string; head?: AnswerRows };
+  aligned?: { data: RowData; model: string; head?: AnswerRows };
 }
 
 export interface AnalysisOptions {

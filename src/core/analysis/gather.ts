@@ -1,4 +1,5 @@
 import { BYTE_VIEW_LIMIT, bytesOf, copyRowRuns, rowRunBytes } from './kernels.js';
+import { HalfRows, readRow } from '../io/half.js';
 import type { Matrix } from './matrix.js';
 
 /**
@@ -14,13 +15,19 @@ export function gatherRows(
 ): void {
   const d = m.dim;
   if (into instanceof Float32Array) return copyRowRuns(m.data, d, rows, 0, rows.length, into, 0);
+  if (m.data instanceof HalfRows) {
+    const half = new Float32Array(d);
+    for (let j = 0; j < rows.length; j++) into.set(readRow(m.data, d, rows[j], half), j * d);
+    return;
+  }
   // Each row as bytes into unshared memory first, then converted: faster than converting out of
   // shared memory (copyRowRuns).
-  const source = m.data.byteLength < BYTE_VIEW_LIMIT ? bytesOf(m.data) : undefined;
+  const data = m.data;
+  const source = data.byteLength < BYTE_VIEW_LIMIT ? bytesOf(data) : undefined;
   const row = new Float32Array(d);
   const rowBytes = bytesOf(row);
   for (let j = 0; j < rows.length; j++) {
-    rowBytes.set(rowRunBytes(m.data, source, rows[j] * 4 * d, 4 * d));
+    rowBytes.set(rowRunBytes(data, source, rows[j] * 4 * d, 4 * d));
     into.set(row, j * d);
   }
 }

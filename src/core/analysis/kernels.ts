@@ -1,3 +1,4 @@
+import { HalfRows, readRows, type RowData } from '../io/half.js';
 import { newSimdKernels, type SimdKernels, simdKernels } from './simd.js';
 
 /**
@@ -21,13 +22,17 @@ import { newSimdKernels, type SimdKernels, simdKernels } from './simd.js';
 
 /** out[i] = g(rows[i]) . v for i < n (data: the [rows, dim] matrix in C order). */
 export function rowDots(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
   n: number,
   v: Float64Array,
   out: Float64Array,
 ): void {
+  if (data instanceof HalfRows)
+    return halfChunks(data, dim, rows, n, (f32, ids, from, m) =>
+      rowDots(f32, dim, ids, m, v, out.subarray(from, from + m)),
+    );
   const k = simdKernels();
   if (!k || n === 0 || (blockDim !== 0 && dim !== blockDim))
     return rowDotsJs(data, dim, rows, n, v, out);
@@ -43,13 +48,17 @@ export function rowDots(
 
 /** acc += sum over i < n of coef[i] * g(rows[i]). */
 export function addRows(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
   coef: Float64Array,
   n: number,
   acc: Float64Array,
 ): void {
+  if (data instanceof HalfRows)
+    return halfChunks(data, dim, rows, n, (f32, ids, from, m) =>
+      addRows(f32, dim, ids, coef.subarray(from, from + m), m, acc),
+    );
   const k = simdKernels();
   if (!k || n === 0 || (blockDim !== 0 && dim !== blockDim))
     return addRowsJs(data, dim, rows, coef, n, acc);
@@ -70,12 +79,19 @@ export function addRows(
  * the rows' sums in order; the same numbers as GramBlock.squaredDeviations on the same rows.
  */
 export function rowSquaredDeviations(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
   n: number,
   mean: Float64Array,
 ): number {
+  if (data instanceof HalfRows) {
+    let sum = 0;
+    halfChunks(data, dim, rows, n, (f32, ids, _from, m) => {
+      sum += rowSquaredDeviations(f32, dim, ids, m, mean);
+    });
+    return sum;
+  }
   const k = simdKernels();
   if (!k || n === 0 || (blockDim !== 0 && dim !== blockDim))
     return squaredDeviationsJs(data, dim, rows, n, mean);
@@ -88,6 +104,41 @@ export function rowSquaredDeviations(
     total = k.squaredDeviations(s.rows, m, dim, s.vec, total);
   }
   return total;
+}
+
+/** Rows of a half matrix per call of HALF_CHUNK_BYTES of float32 (an L2-sized block). */
+const HALF_CHUNK_BYTES = 1 << 18;
+let halfScratch: { f32: Float32Array; ids: Int32Array } | null = null;
+
+/**
+ * Half storage through the float32 kernels: rows[0..n) converted chunk by chunk (exactly) into
+ * a float32 block that `fn` reads as rows 0..m-1; `from` is the chunk's first index in `rows`.
+ */
+function halfChunks(
+  data: HalfRows,
+  dim: number,
+  rows: Int32Array,
+  n: number,
+  fn: (f32: Float32Array, ids: Int32Array, from: number, m: number) => void,
+): void {
+  const cap = Math.max(4, Math.floor(HALF_CHUNK_BYTES / (4 * dim)));
+  if (!halfScratch || halfScratch.f32.length < cap * dim)
+    halfScratch = {
+      f32: new Float32Array(cap * dim),
+      ids: Int32Array.from({ length: cap }, (_, i) => i),
+    };
+  // Local: a nested call (none today) must not overwrite the block under its caller.
+  const { f32, ids } = halfScratch;
+  halfScratch = null;
+  try {
+    for (let from = 0; from < n; from += cap) {
+      const m = Math.min(cap, n - from);
+      readRows(data, dim, rows, from, m, f32, 0);
+      fn(f32, ids, from, m);
+    }
+  } finally {
+    halfScratch = { f32, ids };
+  }
 }
 
 /** The same rows, many passes: Lanczos iterations, bootstrap replicates. */
@@ -132,7 +183,7 @@ let blockDim = 0;
  * reads the matrix directly.
  */
 export function withRowBlock<T>(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
   fn: (block: RowBlock) => T,
@@ -142,7 +193,7 @@ export function withRowBlock<T>(
 
 /** withRowBlock with the covariance passes of GramBlock (same conditions, same numbers). */
 export function withGramBlock<T>(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
   fn: (block: GramBlock) => T,
@@ -150,7 +201,7 @@ export function withGramBlock<T>(
   const n = rows.length;
   const k = simdKernels();
   if (!k || blockDim !== 0 || n === 0 || 4 * n * dim > MAX_BLOCK_BYTES)
-    return fn(directBlock(data, dim, rows));
+    return fn(largeBlock(data, dim, rows));
   // After the streaming scratch, so rowDots/addRows inside fn do not overwrite the block.
   const { end } = scratch(k, dim);
   const vec = end;
@@ -160,7 +211,7 @@ export function withGramBlock<T>(
   try {
     ensureMemory(k, rowsAt + 4 * n * dim);
   } catch {
-    return fn(directBlock(data, dim, rows)); // the memory could not grow
+    return fn(largeBlock(data, dim, rows)); // the memory could not grow
   }
   const copy = scratch(k, dim);
   copyRowRuns(data, dim, rows, 0, n, copy.f32, rowsAt / 4);
@@ -217,8 +268,31 @@ export function withGramBlock<T>(
   }
 }
 
+/** Largest block of half rows converted once to float32 for its passes; bigger ones stream. */
+const MAX_HALF_BLOCK_BYTES = 1 << 30;
+
+/**
+ * A block too big for the module's memory. Half rows up to MAX_HALF_BLOCK_BYTES as float32 are
+ * converted once into a compact float32 copy (a behavior's class at 320,000 × 4,096: 330 MB), so
+ * that each Lanczos or bootstrap pass copies bytes instead of converting every value again; the
+ * copy holds the same values in the same order, so the numbers are those of the direct block.
+ * Larger ones, and float32 rows, are read in place, chunk by chunk.
+ */
+function largeBlock(data: RowData, dim: number, rows: Int32Array): GramBlock {
+  const n = rows.length;
+  if (!(data instanceof HalfRows) || 4 * n * dim > MAX_HALF_BLOCK_BYTES)
+    return directBlock(data, dim, rows);
+  const copy = new Float32Array(n * dim);
+  readRows(data, dim, rows, 0, n, copy, 0);
+  return directBlock(
+    copy,
+    dim,
+    Int32Array.from({ length: n }, (_, i) => i),
+  );
+}
+
 /** A block that reads the matrix in place (no SIMD, too big, nested or out of memory). */
-function directBlock(data: Float32Array, dim: number, rows: Int32Array): GramBlock {
+function directBlock(data: RowData, dim: number, rows: Int32Array): GramBlock {
   const n = rows.length;
   return {
     n,
@@ -233,6 +307,8 @@ function directBlock(data: Float32Array, dim: number, rows: Int32Array): GramBlo
       this.gram(v, shift, proj, acc);
     },
     sumRows(acc) {
+      if (data instanceof HalfRows)
+        return addRows(data, dim, rows, new Float64Array(n).fill(1), n, acc);
       for (let i = 0; i < n; i++) {
         const o = rows[i] * dim;
         for (let k = 0; k < dim; k++) acc[k] += data[o + k];
@@ -286,7 +362,7 @@ function scratch(k: SimdKernels, dim: number): Scratch {
  * matrix) V8 copies float32 elements about half as fast as bytes (measured on Node 20).
  */
 export function copyRowRuns(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: ArrayLike<number>,
   from: number,
@@ -294,6 +370,7 @@ export function copyRowRuns(
   target: Float32Array,
   base: number,
 ): void {
+  if (data instanceof HalfRows) return readRows(data, dim, rows, from, count, target, base);
   const source = data.byteLength < BYTE_VIEW_LIMIT ? bytesOf(data) : undefined;
   const into = bytesOf(target);
   const rowBytes = 4 * dim;
@@ -330,7 +407,7 @@ export const bytesOf = (a: Float32Array): Uint8Array =>
 
 /** rows[from .. from + m) into the scratch block, one copy per run of consecutive rows. */
 function copyRows(
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
   from: number,
@@ -455,7 +532,7 @@ export class SortedRowDots {
   }
 
   /** out[i] = g(rows[i]) . v for every row of the set. */
-  run(data: Float32Array, dim: number, v: Float64Array, out: Float64Array): void {
+  run(data: RowData, dim: number, v: Float64Array, out: Float64Array): void {
     const n = this.sorted.length;
     rowDots(data, dim, this.sorted, n, v, this.tmp);
     for (let j = 0; j < n; j++) out[this.order[j]] = this.tmp[j];
@@ -481,7 +558,7 @@ export class ResidentRows {
     private readonly rows: number,
   ) {}
 
-  static create(data: Float32Array, dim: number, rows: Int32Array): ResidentRows | null {
+  static create(data: RowData, dim: number, rows: Int32Array): ResidentRows | null {
     const n = rows.length;
     if (n === 0 || 4 * n * dim > MAX_RESIDENT_BYTES) return null;
     const vec = 0;
@@ -526,7 +603,7 @@ let runKernels: { k: SimdKernels; owner: RunRows | null } | null = null;
  */
 export class RunRows {
   constructor(
-    private readonly data: Float32Array,
+    private readonly data: RowData,
     private readonly dim: number,
     private readonly rows: Int32Array,
     private readonly maxBatch: number,

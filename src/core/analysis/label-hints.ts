@@ -1,4 +1,5 @@
-import { withRowBlock } from './kernels.js';
+import { withGramBlock } from './kernels.js';
+import { HalfRows, readRow, type RowData } from '../io/half.js';
 import { fitLogistic, logisticScores, sigmoid, type StandardizedRows } from './logistic.js';
 import type { Matrix } from './matrix.js';
 import { Rng } from './rng.js';
@@ -81,7 +82,7 @@ export function regressionRows<T>(
 ): T {
   const d = m.dim;
   const n = rows.length;
-  let data = m.data;
+  let data: RowData = m.data;
   let dim = d;
   let at = rows;
   if (d > dims) {
@@ -104,7 +105,7 @@ export function regressionRows<T>(
     const local = new Float32Array(d);
     for (let i = 0; i < n; i++) {
       row.fill(0);
-      local.set(m.data.subarray(rows[i] * d, rows[i] * d + d));
+      readRow(m.data, d, rows[i], local);
       for (let j = 0; j < d; j++) row[bucket[j]] += sign[j] * local[j];
       projected.set(row, i * k);
     }
@@ -112,16 +113,20 @@ export function regressionRows<T>(
     dim = k;
     at = Int32Array.from({ length: n }, (_, i) => i);
   }
-  return withRowBlock(data, dim, at, (block) => {
+  return withGramBlock(data, dim, at, (block) => {
     const mean = new Float64Array(dim);
     const ones = new Float64Array(n).fill(1 / n);
     block.addTo(ones, mean);
     let ss = 0;
-    for (let i = 0; i < n; i++) {
-      const o = at[i] * dim;
-      for (let j = 0; j < dim; j++) {
-        const v = data[o + j] - mean[j];
-        ss += v * v;
+    if (data instanceof HalfRows) {
+      ss = block.squaredDeviations(mean);
+    } else {
+      for (let i = 0; i < n; i++) {
+        const o = at[i] * dim;
+        for (let j = 0; j < dim; j++) {
+          const v = data[o + j] - mean[j];
+          ss += v * v;
+        }
       }
     }
     const scale = ss > 0 ? 1 / Math.sqrt(ss / n) : 1;

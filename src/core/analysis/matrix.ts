@@ -1,6 +1,11 @@
-/** Rows [rows, dim] in C order: the embeddings of every example of the mixture. */
-export interface Matrix {
-  data: Float32Array;
+import { HalfRows, readRow, type RowData } from '../io/half.js';
+
+/**
+ * Rows [rows, dim] in C order: the embeddings of every example of the mixture, stored as float32
+ * or as float16 (io/half.ts: large matrices, float16 inputs).
+ */
+export interface Matrix<D extends RowData = RowData> {
+  data: D;
   rows: number;
   dim: number;
 }
@@ -17,7 +22,9 @@ export function norm(a: ArrayLike<number>, n: number = a.length): number {
 
 /** g(row) . v with Float64 accumulation (v is Float64, rows are Float32). */
 export function rowDot(m: Matrix, row: number, v: Float64Array): number {
-  const { data, dim } = m;
+  const { dim } = m;
+  if (m.data instanceof HalfRows) return dot(readRow(m.data, dim, row), v, dim);
+  const data = m.data;
   const off = row * dim;
   let s = 0;
   for (let k = 0; k < dim; k++) s += data[off + k] * v[k];
@@ -26,8 +33,9 @@ export function rowDot(m: Matrix, row: number, v: Float64Array): number {
 
 /** out += a * g(row). */
 export function addRow(m: Matrix, row: number, a: number, out: Float64Array): void {
-  const { data, dim } = m;
-  const off = row * dim;
+  const { dim } = m;
+  const data = m.data instanceof HalfRows ? readRow(m.data, dim, row) : m.data;
+  const off = m.data instanceof HalfRows ? 0 : row * dim;
   for (let k = 0; k < dim; k++) out[k] += a * data[off + k];
 }
 

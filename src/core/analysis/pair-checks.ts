@@ -6,6 +6,7 @@
  * pair, one hash per prompt): a small fraction of the embedding time (bench/pair-checks.ts).
  */
 import type { MixtureWarning, PairChecksReport, LengthBias } from '../report/types.js';
+import { HalfRows, readRow, type RowData } from '../io/half.js';
 
 /** Defaults of the checks' thresholds (settings preferenceLens.checks.*, CLI options). */
 export const DEFAULT_CHECK_THRESHOLDS = {
@@ -35,7 +36,7 @@ export interface CheckRow {
 export interface PairCheckInput {
   rows: readonly CheckRow[];
   /** Row vectors [rows, dim], C order. */
-  data: Float32Array;
+  data: RowData;
   dim: number;
   /** Per row: the length in characters of what its label is about (the response; an evals row's question). */
   responseLength: ArrayLike<number>;
@@ -70,13 +71,20 @@ const pct = (n: number, of: number): string =>
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
 
 /** cos and exact equality of rows a and b. */
-const compare = (data: Float32Array, dim: number, a: number, b: number) => {
+const compare = (stored: RowData, dim: number, a: number, b: number) => {
+  // A half matrix's two rows as float32 (exact), at 0 and dim.
+  const half = stored instanceof HalfRows;
+  const data = half ? new Float32Array(2 * dim) : stored;
+  if (half) {
+    readRow(stored, dim, a, data.subarray(0, dim));
+    readRow(stored, dim, b, data.subarray(dim));
+  }
   let dot = 0;
   let na = 0;
   let nb = 0;
   let equal = true;
-  const oa = a * dim;
-  const ob = b * dim;
+  const oa = half ? 0 : a * dim;
+  const ob = half ? dim : b * dim;
   for (let k = 0; k < dim; k++) {
     const x = data[oa + k];
     const y = data[ob + k];

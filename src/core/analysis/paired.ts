@@ -1,4 +1,5 @@
 import { withRowBlock } from './kernels.js';
+import { HalfRows, readRow } from '../io/half.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 import { biasCorrectedInterval, DEFAULT_PERMUTATIONS, DEFAULT_STOP_AFTER } from './significance.js';
@@ -106,10 +107,21 @@ export function pairedStatistics(
   // The differences in float32 (the rows are float32; the difference rounds once, 6e-8 relative),
   // so that the draws run on the SIMD kernels; every sum is float64.
   const diffs = new Float32Array(n * d);
-  for (let i = 0; i < n; i++) {
-    const a = chosen[i] * d;
-    const b = rejected[i] * d;
-    for (let k = 0; k < d; k++) diffs[i * d + k] = m.data[a + k] - m.data[b + k];
+  if (m.data instanceof HalfRows) {
+    const a = new Float32Array(d);
+    const b = new Float32Array(d);
+    for (let i = 0; i < n; i++) {
+      readRow(m.data, d, chosen[i], a);
+      readRow(m.data, d, rejected[i], b);
+      for (let k = 0; k < d; k++) diffs[i * d + k] = a[k] - b[k];
+    }
+  } else {
+    const data = m.data;
+    for (let i = 0; i < n; i++) {
+      const a = chosen[i] * d;
+      const b = rejected[i] * d;
+      for (let k = 0; k < d; k++) diffs[i * d + k] = data[a + k] - data[b + k];
+    }
   }
   const all = Int32Array.from({ length: n }, (_, i) => i);
   const mean = new Float64Array(d);

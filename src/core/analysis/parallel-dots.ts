@@ -1,4 +1,5 @@
 import type { Worker } from 'node:worker_threads';
+import type { RowData } from '../io/half.js';
 import { ResidentRows, SortedRowDots } from './kernels.js';
 import type { Matrix } from './matrix.js';
 import { sharedRows, startWorker } from './worker-pool.js';
@@ -9,7 +10,7 @@ export const CTRL = { generation: 0, pending: 1, stop: 2, failed: 3 } as const;
 
 /** g(rows[i]) . v for a fixed set of rows: in a SIMD memory of its own when it fits, else streamed in row order. */
 export const fixedRowDots = (
-  data: Float32Array,
+  data: RowData,
   dim: number,
   rows: Int32Array,
 ): { dots(v: Float64Array, out: Float64Array): void } => {

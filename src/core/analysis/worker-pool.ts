@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { HalfRows } from '../io/half.js';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -37,6 +38,15 @@ const findWorkerEntry = (name: string): Entry => {
 
 /** The matrix's rows in a SharedArrayBuffer: the embedder allocates them there; others are copied once. */
 export const sharedRows = (m: Matrix): SharedMatrix => {
+  if (m.data instanceof HalfRows) {
+    const bits = m.data.bits.subarray(0, m.rows * m.dim);
+    const at = { rows: m.rows, dim: m.dim, half: true };
+    if (bits.buffer instanceof SharedArrayBuffer)
+      return { buffer: bits.buffer, byteOffset: bits.byteOffset, ...at };
+    const buffer = new SharedArrayBuffer(bits.byteLength);
+    new Uint16Array(buffer).set(bits);
+    return { buffer, byteOffset: 0, ...at };
+  }
   const view = m.data.subarray(0, m.rows * m.dim);
   if (view.buffer instanceof SharedArrayBuffer)
     return { buffer: view.buffer, byteOffset: view.byteOffset, rows: m.rows, dim: m.dim };
@@ -47,7 +57,9 @@ export const sharedRows = (m: Matrix): SharedMatrix => {
 
 /** The matrix a worker was started with, over the same shared memory (no copy). */
 export const sharedMatrix = (shared: SharedMatrix): Matrix => ({
-  data: new Float32Array(shared.buffer, shared.byteOffset, shared.rows * shared.dim),
+  data: shared.half
+    ? new HalfRows(new Uint16Array(shared.buffer, shared.byteOffset, shared.rows * shared.dim))
+    : new Float32Array(shared.buffer, shared.byteOffset, shared.rows * shared.dim),
   rows: shared.rows,
   dim: shared.dim,
 });

@@ -13,6 +13,8 @@ export interface SharedMatrix {
   byteOffset: number;
   rows: number;
   dim: number;
+  /** The rows are IEEE half bits (io/half.ts), not float32. */
+  half?: boolean;
 }
 
 /** A worker that takes jobs (WorkerRequest) one at a time. */

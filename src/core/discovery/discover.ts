@@ -1,4 +1,5 @@
 import { textDigest, DIGEST_BYTES } from '../digest.js';
+import { toFloat32, type RowData } from '../io/half.js';
 import { pairPrompt } from '../dataset/prompt.js';
 import { readRowContents } from '../dataset/stored-rows.js';
 import { excerpt } from '../dataset/text.js';
@@ -130,7 +131,7 @@ export interface DiscoveryResult {
  */
 export async function discoverBehaviors(
   examples: Example[],
-  embedder: Embedder,
+  embedder: Embedder<RowData>,
   options: DiscoverOptions,
 ): Promise<DiscoveryResult> {
   const { signal } = options;
@@ -162,7 +163,7 @@ export async function discoverBehaviors(
   const embedded = await embedder.embed(source, signal, options.onEmbedProgress);
   const t1 = performance.now();
 
-  const clustering = clusterPrompts(embedded.data, n, embedded.dim, {
+  const clustering = clusterPrompts(toFloat32(embedded.data), n, embedded.dim, {
     k: options.mode === 'unlabeled' ? 'auto' : options.mode,
     seed: options.seed,
   });

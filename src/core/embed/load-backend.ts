@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { toFloat32 } from '../io/half.js';
 import { join } from 'node:path';
 import type { Backend } from './backend.js';
 import {
@@ -68,7 +69,8 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
     // Byte-level BPE: a UTF-16 code unit is at most 3 UTF-8 bytes, each at most one token.
     tokensPerChar: 3,
     // A causal LM keeps a long text's last tokens: the response is never cut before the prompt.
-    embedBatch: async (texts, promptChars) => (await embedder.embedRows(texts, promptChars)).data,
+    embedBatch: async (texts, promptChars) =>
+      toFloat32((await embedder.embedRows(texts, promptChars)).data),
     measure: async (texts, promptChars) => embedder.measure(texts, promptChars),
     ...(answerHead ? { answerHead: (yes: string, no: string) => answerHead(yes, no) } : {}),
     dispose: () => embedder.dispose(),

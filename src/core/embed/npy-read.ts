@@ -1,5 +1,5 @@
 import { open, type FileHandle } from 'node:fs/promises';
-import { halfToFloat } from './causal/tensor-data.js';
+import { halfTable } from '../io/half.js';
 
 /** The header of a NPY file (format 1.0–3.0) and where its data starts. */
 export interface NpyHeader {
@@ -63,6 +63,8 @@ export async function readNpyRowIds(path: string): Promise<Float64Array> {
 export async function forEachNpyRowChunk(
   path: string,
   onChunk: (firstRow: number, rows: Float32Array, dim: number) => void,
+  /** A float16 file's chunks as their bits instead (no float32 copy), when given. */
+  onHalfChunk?: (firstRow: number, bits: Uint16Array, dim: number) => void,
 ): Promise<{ rows: number; dim: number }> {
   const handle = await open(path, 'r');
   try {
@@ -89,6 +91,10 @@ export async function forEachNpyRowChunk(
         if (bytesRead === 0) throw new Error(`${path}: the file ends before its ${rows} rows`);
         got += bytesRead;
       }
+      if (width === 2 && onHalfChunk) {
+        onHalfChunk(first, new Uint16Array(buffer.buffer, buffer.byteOffset, count * dim), dim);
+        continue;
+      }
       const values = new Float32Array(count * dim);
       if (width === 4) {
         values.set(new Float32Array(buffer.buffer, buffer.byteOffset, count * dim));
@@ -104,13 +110,3 @@ export async function forEachNpyRowChunk(
     await handle.close();
   }
 }
-
-let halves: Float32Array | undefined;
-/** Every float16 value as float32, once: a lookup is several times faster than decoding. */
-const halfTable = (): Float32Array => {
-  if (!halves) {
-    halves = new Float32Array(65536);
-    for (let h = 0; h < 65536; h++) halves[h] = halfToFloat(h);
-  }
-  return halves;
-};

@@ -5,6 +5,17 @@ import { forEachNpyRowChunk, readNpyRowIds } from './npy-read.js';
 import { PROMPT_SETTINGS } from './prompt-settings.js';
 import type { AnswerHead, Embedder, Embeddings, ModelInfo, Pooling } from './types.js';
 import { PrecomputedInputError } from './precomputed-error.js';
+import { HalfRows, toHalfBits, type RowData } from '../io/half.js';
+
+/**
+ * How the matrix is stored: 'auto' keeps float32 unless the first shard is float16 or the
+ * float32 matrix would exceed FLOAT32_BUDGET_BYTES; then float16 (half the memory; float16
+ * inputs lose nothing, float32 inputs are rounded to 11 significant bits).
+ */
+export type MatrixStorage = 'auto' | 'float32' | 'float16';
+
+/** Above this, 'auto' stores the matrix as float16: 8 GiB of float32 is 524,288 × 4,096. */
+export const FLOAT32_BUDGET_BYTES = 8 * 2 ** 30;
 
 /** What an outside job may say about its model, in DIR/_model.json (all fields optional). */
 export interface ShardModel {
@@ -24,11 +35,15 @@ export interface PrecomputedOptions {
   answerRows?: string;
   signal?: AbortSignal;
   onShard?: (done: number, total: number) => void;
+  /** Default 'auto' (MatrixStorage). */
+  storage?: MatrixStorage;
 }
 
-export interface PrecomputedEmbeddings extends Embeddings {
+export interface PrecomputedEmbeddings extends Embeddings<RowData> {
   shards: string[];
   model: ShardModel;
+  /** Why the matrix is float16 (absent: float32). */
+  halfReason?: string;
 }
 
 // ES module only: loaded when a Parquet shard is read (esbuild bundles it).
@@ -50,8 +65,8 @@ export async function listShards(dir: string): Promise<string[]> {
 }
 
 /**
- * Reads every shard of DIR into one float32 matrix [rowCount, d] in a SharedArrayBuffer (the
- * analysis workers read it without a copy). Shards may come in any number and order; each row id
+ * Reads every shard of DIR into one matrix [rowCount, d] in a SharedArrayBuffer (the analysis
+ * workers read it without a copy), float32 or float16 (MatrixStorage). Shards may come in any number and order; each row id
  * must be one of 0..rowCount-1 and appear exactly once over all shards. Errors name the shard.
  */
 export async function readEmbeddingShards(o: PrecomputedOptions): Promise<PrecomputedEmbeddings> {
@@ -60,16 +75,32 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
   const owner = new Int32Array(n).fill(-1);
   let dim = 0;
   let data: Float32Array = new Float32Array(0);
+  let bits: Uint16Array | undefined;
+  let halfReason: string | undefined;
+  const storage = o.storage ?? 'auto';
+  /** Rows as float32 values, or (from a float16 NPY) as their bits. */
   const place = (
     shard: number,
     ids: ArrayLike<number>,
     first: number,
-    rows: Float32Array,
+    rows: Float32Array | Uint16Array,
     d: number,
   ) => {
     if (dim === 0) {
       dim = d;
-      data = new Float32Array(new SharedArrayBuffer(n * d * 4));
+      const float32Bytes = n * d * 4;
+      halfReason =
+        storage === 'float16'
+          ? 'asked for'
+          : storage === 'float32'
+            ? undefined
+            : rows instanceof Uint16Array
+              ? 'the shards are float16'
+              : float32Bytes > FLOAT32_BUDGET_BYTES
+                ? `float32 would take ${(float32Bytes / 2 ** 30).toFixed(1)} GiB, above the ${FLOAT32_BUDGET_BYTES / 2 ** 30} GiB budget`
+                : undefined;
+      if (halfReason) bits = new Uint16Array(new SharedArrayBuffer(n * d * 2));
+      else data = new Float32Array(new SharedArrayBuffer(float32Bytes));
     } else if (d !== dim) {
       throw new PrecomputedInputError(
         `${shards[shard]}: embeddings of width ${d}, the shards before it have ${dim}`,
@@ -90,7 +121,15 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
         );
       }
       owner[id] = shard;
-      data.set(rows.subarray(k * d, (k + 1) * d), id * d);
+      const row = rows.subarray(k * d, (k + 1) * d);
+      if (bits) {
+        if (row instanceof Uint16Array) bits.set(row, id * d);
+        else for (let j = 0; j < d; j++) bits[id * d + j] = toHalfBits(row[j]);
+      } else if (row instanceof Float32Array) {
+        data.set(row, id * d);
+      } else {
+        throw new Error('float16 rows reach a float32 matrix only as values');
+      }
     }
   };
   for (let s = 0; s < shards.length; s++) {
@@ -101,8 +140,14 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
       if (!existsSync(idPath))
         throw new PrecomputedInputError(`${shard}: its row ids ${idPath} are missing`);
       const ids = await readNpyRowIds(idPath);
-      const { rows } = await forEachNpyRowChunk(shard, (first, chunk, d) =>
-        place(s, ids, first, chunk, d),
+      // A float16 shard's bits go straight into a float16 matrix; into a float32 one as values.
+      const toValues = dim !== 0 && !bits;
+      const { rows } = await forEachNpyRowChunk(
+        shard,
+        (first, chunk, d) => place(s, ids, first, chunk, d),
+        toValues || storage === 'float32'
+          ? undefined
+          : (first, chunk, d) => place(s, ids, first, chunk, d),
       );
       if (rows !== ids.length) {
         throw new PrecomputedInputError(
@@ -127,7 +172,8 @@ export async function readEmbeddingShards(o: PrecomputedOptions): Promise<Precom
   const model = existsSync(modelPath)
     ? (JSON.parse(readFileSync(modelPath, 'utf8')) as ShardModel)
     : {};
-  return { data, rows: n, dim, shards, model };
+  const matrix: RowData = bits ? new HalfRows(bits) : data;
+  return { data: matrix, rows: n, dim, shards, model, ...(halfReason ? { halfReason } : {}) };
 }
 
 /** One Parquet shard, row group by row group (a group's rows are decoded at once). */
@@ -220,14 +266,14 @@ export function precomputedEmbedder(
   loaded: PrecomputedEmbeddings,
   source: string,
   head?: AnswerHead,
-): Embedder {
+): Embedder<RowData> {
   const m = loaded.model;
   const info: ModelInfo = {
     id: m.id ?? `precomputed:${source}`,
     kind: m.kind ?? (head ? 'causal-lm' : 'sentence-embedding'),
     dimension: loaded.dim,
     device: 'cpu',
-    deviceReason: `precomputed embeddings: ${loaded.shards.length} shard(s) read from ${source}${m.device ? ` (computed on ${m.device})` : ''}; no model was run here`,
+    deviceReason: `precomputed embeddings: ${loaded.shards.length} shard(s) read from ${source}${m.device ? ` (computed on ${m.device})` : ''}; no model was run here${loaded.halfReason ? `; stored as float16 (${loaded.halfReason})` : ''}`,
     pooling: m.pooling ?? (head ? 'last-token' : 'mean'),
     sha256: m.sha256 ?? '',
   };

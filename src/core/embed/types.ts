@@ -1,3 +1,5 @@
+import type { RowData } from '../io/half.js';
+
 export type Pooling = 'mean' | 'cls' | 'last-token';
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type DeviceName = 'cpu' | 'cuda' | 'dml' | 'coreml';
@@ -45,9 +47,12 @@ export interface EmbedProgress {
   cached: number;
 }
 
-/** Rows [N, d] in C order. */
-export interface Embeddings {
-  data: Float32Array;
+/**
+ * Rows [N, d] in C order: float32 from a model; precomputed shards may be held as float16
+ * (io/half.ts, `Embeddings<RowData>` where either may come).
+ */
+export interface Embeddings<D extends RowData = Float32Array> {
+  data: D;
   rows: number;
   dim: number;
   /**
@@ -85,13 +90,13 @@ export interface TextSource {
   promptChars?(row: number): number;
 }
 
-export interface Embedder {
+export interface Embedder<D extends RowData = Float32Array> {
   readonly info: ModelInfo;
   embed(
     texts: readonly string[] | TextSource,
     signal?: AbortSignal,
     onProgress?: (p: EmbedProgress) => void,
-  ): Promise<Embeddings>;
+  ): Promise<Embeddings<D>>;
   /** Present only for causal LMs with a readable LM head. */
   answerHead?(yes: string, no: string): Promise<AnswerHead>;
   dispose(): Promise<void>;

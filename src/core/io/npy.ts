@@ -1,3 +1,4 @@
+import { HalfRows, type RowData } from './half.js';
 import { once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import { mkdir, open } from 'node:fs/promises';
@@ -36,11 +37,15 @@ export function npyHeader(shape: readonly number[], descr = '<f4'): Buffer {
   return header;
 }
 
-/** The float32 bytes of `data` in little-endian order, without copying on little-endian hosts. */
-function littleEndianBytes(data: Float32Array): Buffer {
-  const bytes = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+/**
+ * The bytes of `data` in little-endian order (float32, or the bits of half storage), without
+ * copying on little-endian hosts.
+ */
+function littleEndianBytes(data: RowData): Buffer {
+  const view = data instanceof HalfRows ? data.bits : data;
+  const bytes = Buffer.from(view.buffer, view.byteOffset, view.byteLength);
   if (endianness() === 'LE') return bytes;
-  return Buffer.from(bytes).swap32();
+  return data instanceof HalfRows ? Buffer.from(bytes).swap16() : Buffer.from(bytes).swap32();
 }
 
 /** One line of rows.jsonl: what row i of embeddings.npy is. */
@@ -64,13 +69,14 @@ export function rowRecord(example: Example): RowRecord {
 }
 
 /**
- * Writes DIR/embeddings.npy (float32 '<f4', shape (N, d), C order, NPY 1.0) and DIR/rows.jsonl
+ * Writes DIR/embeddings.npy (float32 '<f4', or '<f2' for a matrix stored as float16; shape (N, d),
+ * C order, NPY 1.0) and DIR/rows.jsonl
  * (line i describes row i: behavior, label, file, line, and pair for pairwise data), so the
  * matrix can be studied in numpy: `np.load("embeddings.npy")`.
  */
 export async function writeEmbeddingsNpy(
   dir: string,
-  embeddings: Embeddings,
+  embeddings: Embeddings<RowData>,
   examples: readonly Example[],
 ): Promise<{ npy: string; rows: string }> {
   const { data, rows, dim } = embeddings;
@@ -89,7 +95,10 @@ export async function writeEmbeddingsNpy(
     const handle = await open(temporary, 'w');
     try {
       let position = 0;
-      for (const part of [npyHeader([rows, dim]), littleEndianBytes(data)]) {
+      for (const part of [
+        npyHeader([rows, dim], data instanceof HalfRows ? '<f2' : '<f4'),
+        littleEndianBytes(data),
+      ]) {
         // In slices: one write call cannot take more than 2 GiB.
         for (let offset = 0; offset < part.length;) {
           const length = Math.min(part.length - offset, WRITE_SLICE);

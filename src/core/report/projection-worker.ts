@@ -1,10 +1,13 @@
 /** The map's projection on a worker thread (dist/projection-worker.js): PCA, then UMAP. */
+import { HalfRows } from '../io/half.js';
 import { parentPort, workerData } from 'node:worker_threads';
 import { computeProjection } from './projection.js';
 import type { ProjectionInfo } from './sidecar-types.js';
 
 export interface ProjectionRequest {
-  data: Float32Array;
+  /** float32 rows, or the bits of half storage (`half`): a class does not cross to a worker. */
+  data: Float32Array | Uint16Array;
+  half?: boolean;
   rows: number;
   dim: number;
   seed: number;
@@ -22,7 +25,11 @@ if (parentPort) {
   const req = workerData as ProjectionRequest;
   try {
     const { xy, info } = computeProjection(
-      { data: req.data, rows: req.rows, dim: req.dim },
+      {
+        data: req.half ? new HalfRows(req.data as Uint16Array) : (req.data as Float32Array),
+        rows: req.rows,
+        dim: req.dim,
+      },
       {
         seed: req.seed,
         strata: req.strata,

@@ -5,6 +5,7 @@
  * umap-js' neighbour search and epochs grow faster than linearly (about 9 s + 9 s for 5,000
  * points on the shared 2-core machine, docs/performance.md), so past the limit the map is PCA.
  */
+import type { RowData } from '../io/half.js';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { UMAP } from 'umap-js';
@@ -37,7 +38,10 @@ export interface Projection {
   info: ProjectionInfo;
 }
 
-export const computeProjection = (emb: Embeddings, options: ProjectionOptions): Projection => {
+export const computeProjection = (
+  emb: Embeddings<RowData>,
+  options: ProjectionOptions,
+): Projection => {
   const t0 = performance.now();
   const n = emb.rows;
   const limit = options.umapMaxRows ?? UMAP_MAX_ROWS;

@@ -1,3 +1,5 @@
+import type { RowData } from '../io/half.js';
+import { readRow } from '../io/half.js';
 import { Rng } from '../analysis/rng.js';
 import type { Embeddings } from '../embed/types.js';
 
@@ -43,7 +45,7 @@ export interface PcaBasis {
  * scatter matrix is formed only when d <= n (d can be 4096). Returns row-major [rows.length, k] scores.
  */
 export const pcaScores = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   rows: readonly number[],
   k: number,
   seed: number,
@@ -57,7 +59,7 @@ export const pcaScores = (
 
 /** The basis alone (fitted on `rows`), to project other rows with `pcaProject`. */
 export const pcaBasis = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   rows: readonly number[],
   k: number,
   seed: number,
@@ -65,13 +67,14 @@ export const pcaBasis = (
 ): PcaBasis => fitPca(emb, rows, k, seed, iterations).fit;
 
 /** Scores of every row of `emb` on a fitted basis: row-major [emb.rows, dims], float32. */
-export const pcaProject = (emb: Embeddings, fit: PcaBasis): Float32Array => {
+export const pcaProject = (emb: Embeddings<RowData>, fit: PcaBasis): Float32Array => {
   const { d, dims, basis, mean } = fit;
   const out = new Float32Array(emb.rows * dims);
   const row = new Float64Array(d);
+  const stored = new Float32Array(d);
   for (let i = 0; i < emb.rows; i++) {
-    const off = i * d;
-    for (let j = 0; j < d; j++) row[j] = emb.data[off + j] - mean[j];
+    const g = readRow(emb.data, d, i, stored);
+    for (let j = 0; j < d; j++) row[j] = g[j] - mean[j];
     for (let c = 0; c < dims; c++) {
       const base = c * d;
       let s = 0;
@@ -83,7 +86,7 @@ export const pcaProject = (emb: Embeddings, fit: PcaBasis): Float32Array => {
 };
 
 const fitPca = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   rows: readonly number[],
   k: number,
   seed: number,
@@ -93,15 +96,16 @@ const fitPca = (
   const d = emb.dim;
   const dims = Math.max(1, Math.min(k, d, n));
   const mean = new Float64Array(d);
+  const g = new Float32Array(d);
   for (const r of rows) {
-    const off = r * d;
-    for (let j = 0; j < d; j++) mean[j] += emb.data[off + j];
+    readRow(emb.data, d, r, g);
+    for (let j = 0; j < d; j++) mean[j] += g[j];
   }
   for (let j = 0; j < d; j++) mean[j] /= Math.max(1, n);
   const x = new Float64Array(n * d);
   rows.forEach((r, i) => {
-    const off = r * d;
-    for (let j = 0; j < d; j++) x[i * d + j] = emb.data[off + j] - mean[j];
+    readRow(emb.data, d, r, g);
+    for (let j = 0; j < d; j++) x[i * d + j] = g[j] - mean[j];
   });
   const rng = new Rng(seed, 0x9ca);
   // Basis V: [dims, d], row-major; start from seeded uniform noise.

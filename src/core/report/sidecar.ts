@@ -4,6 +4,8 @@
  * (dist/projection-worker.js, or the TypeScript source under tsx), so the extension host keeps
  * answering while UMAP runs; otherwise on this thread.
  */
+import type { RowData } from '../io/half.js';
+import { HalfRows } from '../io/half.js';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -103,14 +105,14 @@ const workerEntry = (): { code: string; eval: boolean } | null => {
 };
 
 const projectOffThread = (
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   options: ProjectionOptions,
   signal?: AbortSignal,
 ): Promise<Projection> | null => {
   const entry = workerEntry();
   if (!entry) return null;
   const request: ProjectionRequest = {
-    data: emb.data,
+    ...(emb.data instanceof HalfRows ? { data: emb.data.bits, half: true } : { data: emb.data }),
     rows: emb.rows,
     dim: emb.dim,
     seed: options.seed,
@@ -143,7 +145,7 @@ const projectOffThread = (
 /** Every row of the mixture with its map position: the webview and the HTML export draw it as is. */
 export const buildSidecar = async (
   examples: readonly Example[],
-  emb: Embeddings,
+  emb: Embeddings<RowData>,
   report: Report,
   options: SidecarOptions = {},
 ): Promise<ReportSidecar | null> => {

@@ -1,3 +1,4 @@
+import { halfToFloat } from '../../io/half.js';
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isAbsolute, join, normalize } from 'node:path';
 import { DataType, EXTERNAL_LOCATION, type TensorProto, toNumber } from './onnx-proto.js';
@@ -18,15 +19,8 @@ const bytesPer: Record<FloatDtype, number> = { float32: 4, float16: 2, bfloat16:
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
 
-/** IEEE half to float, bit-exact (subnormals, infinities and NaN included). */
-export const halfToFloat = (h: number): number => {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-};
+// The decoding lives with the float16 matrix storage (no Node imports there: the webview's build reads it).
+export { halfToFloat } from '../../io/half.js';
 
 /** bfloat16 is the upper half of a float32. */
 export const bfloat16ToFloat = (h: number): number => {
