@@ -240,6 +240,27 @@ describe('the low-rank bound (permutation-bound.ts)', () => {
       expect(withBound.pValue).toBe(without.pValue);
       expect(withBound.exceedances).toBe(without.exceedances);
       expect(withBound.computed).toBeLessThan(without.computed / 5);
+      // Nearly every draw passes the spectral bound here, so the low-rank bound is built.
+      expect(withBound.lowRank).toBe(true);
     }
+  });
+
+  it('is not built where the spectral bound decides most draws (it would cost more than it saves)', () => {
+    // Isotropic classes in d = 256, 400 rows, far apart: a few draws in a hundred pass the
+    // spectral bound, so building the bound (about 136 passes over the rows) cannot pay.
+    const { matrix, pos, neg } = gaussianClasses(200, 200, 256, 0.4, 0.085, 11);
+    const s = behaviorStats(matrix, pos, neg, { bootstrapReps: 0, permutations: 0 });
+    const input = {
+      meanDiff: s.meanDiff,
+      spectralNorms: [s.concentration, s.concentration] as [number, number],
+      means: [s.muPositive, s.muNegative] as [Float64Array, Float64Array],
+    };
+    const r = permutationTest(matrix, pos, neg, input, { seed: 2 });
+    expect(r.lowRank).toBe(false);
+    expect(r.computed).toBeGreaterThan(20);
+    expect(r.computed).toBeLessThan(300);
+    const plain = permutationTest(matrix, pos, neg, input, { seed: 2, lowRank: false });
+    expect(r.pValue).toBe(plain.pValue);
+    expect(r.computed).toBe(plain.computed);
   });
 });

@@ -65,8 +65,8 @@ export function lowRankRulesOut(
 }
 
 export const LOW_RANK_DIRECTIONS = 24;
-const FIRST_ITERATIONS = 32;
-const SECOND_ITERATIONS = 24;
+export const FIRST_ITERATIONS = 32;
+export const SECOND_ITERATIONS = 24;
 
 export function lowRankBound(
   block: GramBlock,

@@ -1,7 +1,14 @@
 import { asRows, withGramBlock } from './kernels.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
-import { type LowRankBound, lowRankBound, lowRankRulesOut } from './permutation-bound.js';
+import {
+  FIRST_ITERATIONS,
+  LOW_RANK_DIRECTIONS,
+  type LowRankBound,
+  lowRankBound,
+  lowRankRulesOut,
+  SECOND_ITERATIONS,
+} from './permutation-bound.js';
 
 /**
  * Is a behavior's mean difference more than noise? A seeded permutation test, labels shuffled
@@ -30,7 +37,8 @@ import { type LowRankBound, lowRankBound, lowRankRulesOut } from './permutation-
  * positives among n+ of n examples drawn without replacement), then, for a draw that needs its
  * rows, which k positives and n+ - k negatives: together a uniformly random S. A draw the first
  * bound does not rule out meets a tighter one (permutation-bound.ts: the statistic in a few
- * leading directions of the residuals, exactly, plus a bound on the rest) before it is computed.
+ * leading directions of the residuals, exactly, plus a bound on the rest) before it is computed,
+ * once enough draws are expected to need it to repay building it (lowRankCost).
  */
 export interface PermutationOptions {
   /** Draws B (default 999: p down to 1e-3). */
@@ -53,6 +61,8 @@ export interface PermutationResult {
   exceedances: number;
   /** Draws that had to be computed from the rows (the rest were ruled out by the bound). */
   computed: number;
+  /** Whether the low-rank bound was built (only where it is expected to save more than it costs). */
+  lowRank: boolean;
 }
 
 /** What the test needs of the behavior's statistics (all in BehaviorStats). */
@@ -106,6 +116,8 @@ export function permutationTest(
   let exceedances = 0;
   let computed = 0;
   let draws = 0;
+  // Draws that the spectral bound did not rule out (the low-rank bound's expected customers).
+  let passed = 0;
   withGramBlock(m.data, d, both, (block) => {
     // m_S - m_notS = alpha * sum_S g - (1/n-) * sum_all g.
     const total = new Float64Array(d);
@@ -133,10 +145,16 @@ export function permutationTest(
         permNeg[i] = t;
         chosen[k + i] = t;
       }
-      if (input.means && options.lowRank !== false) {
-        low ??= lowRankBound(block, d, np, input.means, input.meanDiff, seed);
-        if (lowRankRulesOut(low, chosen, a * len, alpha, 1 / np + 1 / nn, observed)) continue;
+      passed++;
+      if (!low && input.means && options.lowRank !== false) {
+        const remaining =
+          exceedances > 0
+            ? Math.min(B - draws, ((stopAfter - exceedances) * draws) / exceedances)
+            : B - draws;
+        if (draws >= LOW_RANK_PROBE && (passed / draws) * remaining * np > lowRankCost(n))
+          low = lowRankBound(block, d, np, input.means, input.meanDiff, seed);
       }
+      if (low && lowRankRulesOut(low, chosen, a * len, alpha, 1 / np + 1 / nn, observed)) continue;
       computed++;
       coef.fill(0);
       for (let i = 0; i < np; i++) coef[chosen[i]] = alpha;
@@ -147,8 +165,28 @@ export function permutationTest(
   });
   const pValue =
     exceedances >= stopAfter && draws < B ? exceedances / draws : (exceedances + 1) / (B + 1);
-  return { pValue: Math.min(1, pValue), permutations: draws, exceedances, computed };
+  return {
+    pValue: Math.min(1, pValue),
+    permutations: draws,
+    exceedances,
+    computed,
+    lowRank: low !== undefined,
+  };
 }
+
+/**
+ * When the low-rank bound is built. It costs about LOW_RANK_PASSES passes of n·d multiply-adds
+ * (two Lanczos runs of fused Gram passes, then the projections) and can at best save each later
+ * draw that the spectral bound passes its n+·d computation. So it is built at the first such draw
+ * after LOW_RANK_PROBE draws where (share of draws passed so far) × (draws expected to remain,
+ * counting an early stop) × n+ exceeds LOW_RANK_PASSES × n. On real sentence embeddings nearly
+ * every draw passes the spectral bound and it is built at once; on isotropic spreads (the
+ * synthetic benchmark) a few percent pass and it never pays. Either way only the work changes:
+ * every draw not ruled out is computed exactly, so the p-value is the same.
+ */
+const LOW_RANK_PROBE = 16;
+const LOW_RANK_PASSES = 2 * FIRST_ITERATIONS + 2 * SECOND_ITERATIONS + LOW_RANK_DIRECTIONS;
+const lowRankCost = (n: number): number => LOW_RANK_PASSES * n;
 
 /**
  * CDF of the hypergeometric law of k, the successes among `draws` drawn without replacement from
