@@ -1,4 +1,4 @@
-import { asRows, withGramBlock } from './kernels.js';
+import { addRows, asRows, type GramBlock, rowDots, withGramBlock } from './kernels.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 import {
@@ -46,7 +46,7 @@ export interface PermutationOptions {
   /** Stop once this many draws reach the observed statistic (default 50). */
   stopAfter?: number;
   seed?: number;
-  /** Use the low-rank bound when `means` are given (default true; false: for tests). */
+  /** Use the bounds that need `means` (along b, low-rank; default true; false: for tests). */
   lowRank?: boolean;
 }
 
@@ -112,6 +112,7 @@ export function permutationTest(
   const coef = new Float64Array(n);
   const chosen = new Int32Array(np);
   let low: LowRankBound | undefined;
+  let along: Float64Array | undefined;
   const alpha = 1 / np + 1 / nn;
   let exceedances = 0;
   let computed = 0;
@@ -128,22 +129,14 @@ export function permutationTest(
       const k = kMin + searchCdf(cdf, rng.float());
       const a = k / np - (np - k) / nn;
       if (Math.abs(a) * len + rho < len * (1 - SLACK)) continue;
-      const pick = new DrawRng(seed, np, nn, draws);
-      for (let i = 0; i < np; i++) permPos[i] = i;
-      for (let j = 0; j < nn; j++) permNeg[j] = np + j;
-      for (let i = 0; i < k; i++) {
-        const j = i + pick.int(np - i);
-        const t = permPos[j];
-        permPos[j] = permPos[i];
-        permPos[i] = t;
-        chosen[i] = t;
-      }
-      for (let i = 0; i < np - k; i++) {
-        const j = i + pick.int(nn - i);
-        const t = permNeg[j];
-        permNeg[j] = permNeg[i];
-        permNeg[i] = t;
-        chosen[k + i] = t;
+      pickSubset(seed, np, nn, draws, k, permPos, permNeg, chosen);
+      if (!low && input.means && options.lowRank !== false) {
+        // The statistic along b exactly, the rest by the spectral bound (see alongBound).
+        along ??= alongB(block, d, np, input.means, input.meanDiff, len);
+        let sum = 0;
+        for (let i = 0; i < np; i++) sum += along[chosen[i]];
+        const x = a * len + alpha * sum;
+        if ((x * x + rho * rho) * (1 + SLACK) < observed * (1 - SLACK)) continue;
       }
       passed++;
       if (!low && input.means && options.lowRank !== false) {
@@ -154,7 +147,8 @@ export function permutationTest(
         if (draws >= LOW_RANK_PROBE && (passed / draws) * remaining * np > lowRankCost(n))
           low = lowRankBound(block, d, np, input.means, input.meanDiff, seed);
       }
-      if (low && lowRankRulesOut(low, chosen, a * len, alpha, 1 / np + 1 / nn, observed)) continue;
+      if (low && lowRankRulesOut(low, chosen, a * len, alpha, 1 / np + 1 / nn, observed, rho * rho))
+        continue;
       computed++;
       coef.fill(0);
       for (let i = 0; i < np; i++) coef[chosen[i]] = alpha;
@@ -175,6 +169,32 @@ export function permutationTest(
 }
 
 /**
+ * The residuals' projections on b / ||b||, z_i = (g_i - m_{y_i}) . b / ||b|| in block order (one
+ * pass over the rows). With them a draw's statistic splits into its component along b, exactly,
+ * and the rest: T(S) = (a ||b|| + alpha sum_{i in S} z_i)^2 + ||P_b w||^2 <= (...)^2 + rho^2
+ * (P_b projects out b; ||P_b w|| <= ||w|| <= ||R||_2 ||c|| <= rho as in the first bound). A draw
+ * that the first bound passes because |a| is large is usually ruled out here for n+ additions,
+ * where computing it costs n+ · d multiply-adds: on isotropic spreads (the synthetic benchmark)
+ * it decides nearly all of them.
+ */
+function alongB(
+  block: GramBlock,
+  d: number,
+  np: number,
+  means: [Float64Array, Float64Array],
+  meanDiff: Float64Array,
+  len: number,
+): Float64Array {
+  const unit = meanDiff.map((x) => x / len);
+  const z = new Float64Array(block.n);
+  block.dots(unit, z);
+  const mp = dot(means[0], unit, d);
+  const mn = dot(means[1], unit, d);
+  for (let i = 0; i < z.length; i++) z[i] -= i < np ? mp : mn;
+  return z;
+}
+
+/**
  * When the low-rank bound is built. It costs about LOW_RANK_PASSES passes of n·d multiply-adds
  * (two Lanczos runs of fused Gram passes, then the projections) and can at best save each later
  * draw that the spectral bound passes its n+·d computation. So it is built at the first such draw
@@ -187,6 +207,217 @@ export function permutationTest(
 const LOW_RANK_PROBE = 16;
 const LOW_RANK_PASSES = 2 * FIRST_ITERATIONS + 2 * SECOND_ITERATIONS + LOW_RANK_DIRECTIONS;
 const lowRankCost = (n: number): number => LOW_RANK_PASSES * n;
+
+/**
+ * The relabeled positive set of draw `draw` given its k: k of the positives and np - k of the
+ * negatives (block positions, positives first), from the draw's own stream, into `chosen`.
+ */
+function pickSubset(
+  seed: number,
+  np: number,
+  nn: number,
+  draw: number,
+  k: number,
+  permPos: Int32Array,
+  permNeg: Int32Array,
+  chosen: Int32Array,
+): void {
+  const pick = new DrawRng(seed, np, nn, draw);
+  for (let i = 0; i < np; i++) permPos[i] = i;
+  for (let j = 0; j < nn; j++) permNeg[j] = np + j;
+  for (let i = 0; i < k; i++) {
+    const j = i + pick.int(np - i);
+    const t = permPos[j];
+    permPos[j] = permPos[i];
+    permPos[i] = t;
+    chosen[i] = t;
+  }
+  for (let i = 0; i < np - k; i++) {
+    const j = i + pick.int(nn - i);
+    const t = permNeg[j];
+    permNeg[j] = permNeg[i];
+    permNeg[i] = t;
+    chosen[k + i] = t;
+  }
+}
+
+/** What permutationTestWith asks of the linear-algebra worker (GemmService.behavior). */
+export interface PermutationProducts {
+  /**
+   * ||C (X - mean X)||^2 per row of C [r, n] (float32 product, squares summed in float64), X the
+   * behavior's rows, positives then negatives.
+   */
+  centredNorms(
+    positives: Int32Array,
+    negatives: Int32Array,
+    c: Float32Array,
+  ): Promise<Float64Array>;
+}
+
+/** Draws whose float32 statistics go to the linear-algebra worker in one request. */
+const PRODUCT_BATCH = 128;
+
+/**
+ * permutationTest with the statistics of the draws that the bounds do not rule out computed as one
+ * float32 matrix product per batch by the linear-algebra worker (rows of C: 1/n+ on S, -1/n- off
+ * S), with a rigorous bound on that product's rounding error: a draw is decided by the float32
+ * value only where the value plus or minus the error bound is on one side of the threshold, and
+ * computed exactly (float64, as permutationTest does) otherwise. So every draw gets the decision
+ * of permutationTest, which has the same draws: the same p-value, exceedances and draw count
+ * (test/unit/analysis-significance.test.ts). The low-rank bound is not used (the product is
+ * cheaper than building it).
+ *
+ * The error bound: with u = 2^-24 and any summation order, a float32 sum of n products errs by at
+ * most gamma_n sum |terms| (gamma_n = n u / (1 - n u)); the coefficients, the mean and the
+ * centring round too. Per coordinate q the product errs by at most
+ * (gamma_n + 3u)(1 + u) max(1/n+, 1/n-) A_q with A_q = sum_i |g_iq - mu_q| + gamma_n sum_i |g_iq|
+ * (the second term covers the float32 mean), so the computed norm is within twice the Euclidean
+ * norm of that vector of the exact one (the factor 2: slack for the float64 parts).
+ */
+export async function permutationTestWith(
+  m: Matrix,
+  positives: Int32Array,
+  negatives: Int32Array,
+  input: PermutationInput,
+  products: PermutationProducts,
+  options: PermutationOptions = {},
+): Promise<PermutationResult> {
+  const B = options.permutations ?? DEFAULT_PERMUTATIONS;
+  const stopAfter = options.stopAfter ?? DEFAULT_STOP_AFTER;
+  const np = positives.length;
+  const nn = negatives.length;
+  const n = np + nn;
+  const d = m.dim;
+  const observed = dot(input.meanDiff, input.meanDiff, d);
+  const len = Math.sqrt(observed);
+  const rho = Math.sqrt(
+    ((np - 1) * input.spectralNorms[0] + (nn - 1) * input.spectralNorms[1]) *
+      (1 / np + 1 / nn) *
+      (1 + SLACK),
+  );
+  const cdf = hypergeometricCdf(n, np, np);
+  const kMin = Math.max(0, np - nn);
+  const seed = options.seed ?? 1234;
+  const rng = new Rng(seed, 0x9e47, np, nn);
+  const both = new Int32Array(n);
+  both.set(positives);
+  both.set(negatives, np);
+  const permPos = new Int32Array(np);
+  const permNeg = new Int32Array(nn);
+  const alpha = 1 / np + 1 / nn;
+  const useAlong = input.means !== undefined && options.lowRank !== false;
+  let along: Float64Array | undefined;
+  let exceedances = 0;
+  let computed = 0;
+  let draws = 0;
+  let stoppedAt = 0;
+  let error = -1;
+  let total: Float64Array | undefined;
+  const threshold = Math.sqrt(observed * (1 - SLACK));
+  const pending: { draw: number; chosen: Int32Array }[] = [];
+  const c = new Float32Array(PRODUCT_BATCH * n);
+  const exact = (chosen: Int32Array): boolean => {
+    computed++;
+    total ??= (() => {
+      const t = new Float64Array(d);
+      addRows(m.data, d, both, new Float64Array(n).fill(1), n, t);
+      return t;
+    })();
+    const coef = new Float64Array(n);
+    for (let i = 0; i < np; i++) coef[chosen[i]] = alpha;
+    const diff = new Float64Array(d);
+    for (let q = 0; q < d; q++) diff[q] = -total[q] / nn;
+    addRows(m.data, d, both, coef, n, diff);
+    return dot(diff, diff, d) >= observed * (1 - SLACK);
+  };
+  const flush = async (): Promise<void> => {
+    if (!pending.length || stoppedAt) return;
+    if (error < 0) error = productError(m, both, np);
+    const r = pending.length;
+    const a = c.subarray(0, r * n);
+    a.fill(-1 / nn);
+    pending.forEach((p, j) => {
+      for (let i = 0; i < np; i++) a[j * n + p.chosen[i]] = 1 / np;
+    });
+    const norms = await products.centredNorms(positives, negatives, a);
+    for (let j = 0; j < r && !stoppedAt; j++) {
+      const v = Math.sqrt(norms[j]);
+      const hit =
+        v - error > threshold * (1 + 1e-9)
+          ? true
+          : v + error < threshold * (1 - 1e-9)
+            ? false
+            : exact(pending[j].chosen);
+      if (hit && ++exceedances >= stopAfter && pending[j].draw < B) stoppedAt = pending[j].draw;
+    }
+    pending.length = 0;
+  };
+  while (draws < B && !stoppedAt) {
+    draws++;
+    const k = kMin + searchCdf(cdf, rng.float());
+    const a = k / np - (np - k) / nn;
+    if (Math.abs(a) * len + rho < len * (1 - SLACK)) continue;
+    const chosen = new Int32Array(np);
+    pickSubset(seed, np, nn, draws, k, permPos, permNeg, chosen);
+    if (useAlong && input.means) {
+      along ??= alongRows(m, both, np, input.means, input.meanDiff, len);
+      let sum = 0;
+      for (let i = 0; i < np; i++) sum += along[chosen[i]];
+      const x = a * len + alpha * sum;
+      if ((x * x + rho * rho) * (1 + SLACK) < observed * (1 - SLACK)) continue;
+    }
+    pending.push({ draw: draws, chosen });
+    if (pending.length === PRODUCT_BATCH) await flush();
+  }
+  await flush();
+  if (stoppedAt) draws = stoppedAt;
+  const pValue =
+    exceedances >= stopAfter && draws < B ? exceedances / draws : (exceedances + 1) / (B + 1);
+  return {
+    pValue: Math.min(1, pValue),
+    permutations: draws,
+    exceedances,
+    computed,
+    lowRank: false,
+  };
+}
+
+/** The error bound of permutationTestWith's float32 product (see there). */
+export function productError(m: Matrix, rows: Int32Array, np: number): number {
+  const d = m.dim;
+  const n = rows.length;
+  const u = 2 ** -24;
+  const gamma = (n * u) / (1 - n * u);
+  const mean = new Float64Array(d);
+  for (const r of rows) for (let q = 0; q < d; q++) mean[q] += m.data[r * d + q] / n;
+  const A = new Float64Array(d);
+  for (const r of rows)
+    for (let q = 0; q < d; q++) {
+      const g = m.data[r * d + q];
+      A[q] += Math.abs(g - mean[q]) + gamma * Math.abs(g);
+    }
+  const scale = (gamma + 3 * u) * (1 + u) * Math.max(1 / np, 1 / (n - np));
+  return 2 * scale * Math.sqrt(dot(A, A, d));
+}
+
+/** alongB from the matrix (no block): the residuals' projections on b / ||b||. */
+function alongRows(
+  m: Matrix,
+  rows: Int32Array,
+  np: number,
+  means: [Float64Array, Float64Array],
+  meanDiff: Float64Array,
+  len: number,
+): Float64Array {
+  const d = m.dim;
+  const unit = meanDiff.map((x) => x / len);
+  const z = new Float64Array(rows.length);
+  rowDots(m.data, d, rows, rows.length, unit, z);
+  const mp = dot(means[0], unit, d);
+  const mn = dot(means[1], unit, d);
+  for (let i = 0; i < z.length; i++) z[i] -= i < np ? mp : mn;
+  return z;
+}
 
 /**
  * CDF of the hypergeometric law of k, the successes among `draws` drawn without replacement from
