@@ -243,8 +243,12 @@ describe('the low-rank bound (permutation-bound.ts)', () => {
       expect(withBound.pValue).toBe(without.pValue);
       expect(withBound.exceedances).toBe(without.exceedances);
       expect(withBound.computed).toBeLessThan(without.computed / 5);
-      // Nearly every draw passes the spectral bound here, so the low-rank bound is built.
-      expect(withBound.lowRank).toBe(true);
+      // Forced: the low-rank bound alone (no cost rule) gives the same p-value too.
+      const forced = permutationTest(m, pos, neg, input2, { seed: 3, lowRankAlways: true });
+      expect(forced.lowRank).toBe(true);
+      expect(forced.pValue).toBe(without.pValue);
+      expect(forced.exceedances).toBe(without.exceedances);
+      expect(forced.computed).toBeLessThan(without.computed / 5);
     }
   });
 
@@ -260,11 +264,14 @@ describe('the low-rank bound (permutation-bound.ts)', () => {
     };
     const r = permutationTest(matrix, pos, neg, input, { seed: 2 });
     expect(r.lowRank).toBe(false);
-    expect(r.computed).toBeGreaterThan(20);
-    expect(r.computed).toBeLessThan(300);
+    // Without the bounds that need the means, dozens of draws pass the spectral bound; the bound
+    // along b decides them.
     const plain = permutationTest(matrix, pos, neg, input, { seed: 2, lowRank: false });
+    expect(plain.computed).toBeGreaterThan(20);
+    expect(plain.computed).toBeLessThan(300);
+    expect(r.computed).toBeLessThan(plain.computed);
     expect(r.pValue).toBe(plain.pValue);
-    expect(r.computed).toBe(plain.computed);
+    expect(r.exceedances).toBe(plain.exceedances);
   });
 });
 

@@ -48,6 +48,8 @@ export interface PermutationOptions {
   seed?: number;
   /** Use the bounds that need `means` (along b, low-rank; default true; false: for tests). */
   lowRank?: boolean;
+  /** The low-rank bound alone: built at the first draw that needs it, no bound along b (for tests). */
+  lowRankAlways?: boolean;
 }
 
 export const DEFAULT_PERMUTATIONS = 999;
@@ -130,8 +132,8 @@ export function permutationTest(
       const a = k / np - (np - k) / nn;
       if (Math.abs(a) * len + rho < len * (1 - SLACK)) continue;
       pickSubset(seed, np, nn, draws, k, permPos, permNeg, chosen);
-      if (!low && input.means && options.lowRank !== false) {
-        // The statistic along b exactly, the rest by the spectral bound (see alongBound).
+      if (!low && input.means && options.lowRank !== false && !options.lowRankAlways) {
+        // The statistic along b exactly, the rest by the spectral bound (see alongB).
         along ??= alongB(block, d, np, input.means, input.meanDiff, len);
         let sum = 0;
         for (let i = 0; i < np; i++) sum += along[chosen[i]];
@@ -144,7 +146,10 @@ export function permutationTest(
           exceedances > 0
             ? Math.min(B - draws, ((stopAfter - exceedances) * draws) / exceedances)
             : B - draws;
-        if (draws >= LOW_RANK_PROBE && (passed / draws) * remaining * np > lowRankCost(n))
+        if (
+          options.lowRankAlways ||
+          (draws >= LOW_RANK_PROBE && (passed / draws) * remaining * np > lowRankCost(n))
+        )
           low = lowRankBound(block, d, np, input.means, input.meanDiff, seed);
       }
       if (low && lowRankRulesOut(low, chosen, a * len, alpha, 1 / np + 1 / nn, observed, rho * rho))
