@@ -5,8 +5,11 @@ import {
   benjaminiHochberg,
   biasCorrectedInterval,
   permutationTest,
+  permutationTestWith,
+  productError,
   unbiasedDistinguishability,
 } from '../../src/core/analysis/significance.js';
+import { GemmWorker } from '../../src/core/analysis/gemm-client.js';
 import { behaviorStats, bootstrapDistinguishability } from '../../src/core/analysis/stats.js';
 import { personaFixture, rowsWhere } from './analysis-helpers.js';
 
@@ -240,6 +243,146 @@ describe('the low-rank bound (permutation-bound.ts)', () => {
       expect(withBound.pValue).toBe(without.pValue);
       expect(withBound.exceedances).toBe(without.exceedances);
       expect(withBound.computed).toBeLessThan(without.computed / 5);
+      // Forced: the low-rank bound alone (no cost rule) gives the same p-value too.
+      const forced = permutationTest(m, pos, neg, input2, { seed: 3, lowRankAlways: true });
+      expect(forced.lowRank).toBe(true);
+      expect(forced.pValue).toBe(without.pValue);
+      expect(forced.exceedances).toBe(without.exceedances);
+      expect(forced.computed).toBeLessThan(without.computed / 5);
+    }
+  });
+
+  it('is not built where the spectral bound decides most draws (it would cost more than it saves)', () => {
+    // Isotropic classes in d = 256, 400 rows, far apart: a few draws in a hundred pass the
+    // spectral bound, so building the bound (about 136 passes over the rows) cannot pay.
+    const { matrix, pos, neg } = gaussianClasses(200, 200, 256, 0.4, 0.085, 11);
+    const s = behaviorStats(matrix, pos, neg, { bootstrapReps: 0, permutations: 0 });
+    const input = {
+      meanDiff: s.meanDiff,
+      spectralNorms: [s.concentration, s.concentration] as [number, number],
+      means: [s.muPositive, s.muNegative] as [Float64Array, Float64Array],
+    };
+    const r = permutationTest(matrix, pos, neg, input, { seed: 2 });
+    expect(r.lowRank).toBe(false);
+    // Without the bounds that need the means, dozens of draws pass the spectral bound; the bound
+    // along b decides them.
+    const plain = permutationTest(matrix, pos, neg, input, { seed: 2, lowRank: false });
+    expect(plain.computed).toBeGreaterThan(20);
+    expect(plain.computed).toBeLessThan(300);
+    expect(r.computed).toBeLessThan(plain.computed);
+    expect(r.pValue).toBe(plain.pValue);
+    expect(r.exceedances).toBe(plain.exceedances);
+  });
+});
+
+describe('the permutation test on the linear-algebra worker (permutationTestWith)', () => {
+  /** The cases: real MiniLM behaviors, shuffled labels (early stop), isotropic classes. */
+  function cases(): { m: Matrix; pos: Int32Array; neg: Int32Array }[] {
+    const { meta, input } = personaFixture();
+    const m: Matrix = { data: input.data, rows: meta.labels.length, dim: meta.dim };
+    const out: { m: Matrix; pos: Int32Array; neg: Int32Array }[] = [];
+    const rng = new Rng(8);
+    for (let b = 0; b < meta.names.length; b++) {
+      const rows = rowsWhere((i) => meta.behavior[i] === b, m.rows);
+      const pos = rows.filter((r) => meta.labels[r] > 0);
+      const neg = rows.filter((r) => meta.labels[r] < 0);
+      out.push({ m, pos, neg });
+      const shuffled = Array.from(rows);
+      rng.shuffle(shuffled);
+      out.push({
+        m,
+        pos: Int32Array.from(shuffled.slice(0, pos.length)),
+        neg: Int32Array.from(shuffled.slice(pos.length)),
+      });
+    }
+    // Near the noise floor: many draws pass the bounds and some reach the statistic.
+    for (const [delta, seed] of [
+      [0.4, 11],
+      [0.12, 12],
+    ]) {
+      const g = gaussianClasses(200, 200, 256, delta, 0.085, seed);
+      out.push({ m: g.matrix, pos: g.pos, neg: g.neg });
+    }
+    return out;
+  }
+
+  it('gives permutationTest’s p-value, exceedances and draws (float32 decides only outside its error bound)', async () => {
+    const workers = new Map<Matrix, GemmWorker>();
+    try {
+      for (const { m, pos, neg } of cases()) {
+        if (!workers.has(m)) workers.set(m, (await GemmWorker.start(m, 1))!);
+        const gemm = workers.get(m);
+        expect(gemm).toBeDefined();
+        const s = behaviorStats(m, pos, neg, { bootstrapReps: 0, permutations: 0 });
+        const input = {
+          meanDiff: s.meanDiff,
+          spectralNorms: [s.concentration, s.concentration] as [number, number],
+          means: [s.muPositive, s.muNegative] as [Float64Array, Float64Array],
+        };
+        const plain = permutationTest(m, pos, neg, input, { seed: 3, lowRank: false });
+        const products = {
+          centredNorms: async (p: Int32Array, q: Int32Array, c: Float32Array) =>
+            (
+              await gemm!.behavior({
+                positives: p,
+                negatives: q,
+                grams: [false, false],
+                bootstrap: null,
+                coefficients: c,
+              })
+            ).norms!,
+        };
+        const viaWorker = await permutationTestWith(m, pos, neg, input, products, { seed: 3 });
+        expect(viaWorker.pValue).toBe(plain.pValue);
+        expect(viaWorker.exceedances).toBe(plain.exceedances);
+        expect(viaWorker.permutations).toBe(plain.permutations);
+        // Few draws need the float64 computation.
+        expect(viaWorker.computed).toBeLessThanOrEqual(Math.max(5, plain.computed / 20));
+      }
+    } finally {
+      for (const w of workers.values()) w.dispose();
+    }
+  });
+
+  it('the float32 product is within its error bound of the float64 sum', async () => {
+    const g = gaussianClasses(150, 250, 96, 0.3, 0.5, 5);
+    const { matrix: m, pos, neg } = g;
+    const n = pos.length + neg.length;
+    const d = m.dim;
+    const both = Int32Array.from([...pos, ...neg]);
+    const bound = productError(m, both, pos.length);
+    const rng = new Rng(17);
+    const r = 64;
+    const c = new Float32Array(r * n);
+    // Rows with exactly 150 positive coefficients, as a relabeling has.
+    for (let j = 0; j < r; j++) {
+      const row = Array.from({ length: n }, (_, i) => i);
+      rng.shuffle(row);
+      for (let i = 0; i < n; i++) c[j * n + row[i]] = i < 150 ? 1 / 150 : -1 / 250;
+    }
+    const gemm = await GemmWorker.start(m, 1);
+    try {
+      const { norms } = await gemm!.behavior({
+        positives: pos,
+        negatives: neg,
+        grams: [false, false],
+        bootstrap: null,
+        coefficients: c,
+      });
+      for (let j = 0; j < r; j++) {
+        const v = new Float64Array(d);
+        for (let i = 0; i < n; i++) {
+          const w = c[j * n + i] > 0 ? 1 / 150 : -1 / 250;
+          for (let q = 0; q < d; q++) v[q] += w * m.data[both[i] * d + q];
+        }
+        const exact = Math.sqrt(v.reduce((a, x) => a + x * x, 0));
+        const err = Math.abs(Math.sqrt(norms![j]) - exact);
+        expect(err).toBeLessThanOrEqual(bound);
+        // The bound is not vacuous: well below the norms it decides about.
+        expect(bound).toBeLessThan(exact / 100);
+      }
+    } finally {
+      gemm?.dispose();
     }
   });
 });

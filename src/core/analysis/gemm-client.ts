@@ -78,6 +78,7 @@ export class GemmChannel implements StatsProducts {
       grams: reply.grams,
       replicates: reply.replicates,
       replicateVectors: reply.replicateVectors ?? null,
+      norms: reply.norms ?? null,
     };
   }
 

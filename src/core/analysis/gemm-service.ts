@@ -250,6 +250,19 @@ export class GemmService {
       out.grams[c] = { values, size, side };
       at += size * size;
     }
+    if (request.coefficients) {
+      // The permutation test's draws (permutationTestWith): the same product as the bootstrap's.
+      const r = request.coefficients.length / n;
+      const norms = new Float64Array(r);
+      await this.statistics.bootstrap.run(
+        {
+          a: new ort.Tensor('float32', request.coefficients, [r, n]),
+          x: new ort.Tensor('float32', rows, [n, d]),
+        },
+        { s: new ort.Tensor('float64', norms, [r]) },
+      );
+      out.norms = norms;
+    }
     if (!bootstrap) return out;
     const weights = this.bootstrapWeights(np, n - np, bootstrap);
     const { reps } = bootstrap;

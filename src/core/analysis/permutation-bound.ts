@@ -48,10 +48,13 @@ export function lowRankRulesOut(
   alpha: number,
   cc: number,
   observed: number,
+  cap = Infinity,
 ): boolean {
   const { q, z, n, tail } = low;
   const target = observed * (1 - 1e-6);
   const rest = low.remainder * cc;
+  // The bounds on the rest never exceed `cap`, a bound on all of the statistic off b
+  // (significance.ts: rho^2); for a flat spectrum it is the tighter one.
   let exact = 0;
   for (let k = 0; k < q; k++) {
     let sum = 0;
@@ -59,14 +62,15 @@ export function lowRankRulesOut(
     for (let i = 0; i < chosen.length; i++) sum += z[o + chosen[i]];
     const x = k === 0 ? along + alpha * sum : alpha * sum;
     exact += x * x;
-    if ((exact + tail[k + 1] * cc + rest) * (1 + 1e-6) < target) return true;
+    const off = k === 0 ? Math.min(tail[1] * cc + rest, cap) : tail[k + 1] * cc + rest;
+    if ((exact + off) * (1 + 1e-6) < target) return true;
   }
   return false;
 }
 
 export const LOW_RANK_DIRECTIONS = 24;
-const FIRST_ITERATIONS = 32;
-const SECOND_ITERATIONS = 24;
+export const FIRST_ITERATIONS = 32;
+export const SECOND_ITERATIONS = 24;
 
 export function lowRankBound(
   block: GramBlock,

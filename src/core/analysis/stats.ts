@@ -13,7 +13,10 @@ import {
 import {
   biasCorrectedInterval,
   DEFAULT_PERMUTATIONS,
+  type PermutationInput,
+  type PermutationResult,
   permutationTest,
+  permutationTestWith,
   unbiasedDistinguishability,
 } from './significance.js';
 
@@ -144,6 +147,8 @@ export interface BehaviorProductsRequest {
    * vectors: also each replicate's mean difference.
    */
   bootstrap: { reps: number; seed: number; vectors?: boolean } | null;
+  /** Rows of coefficients C [r, n] (positives, then negatives): norms = ||C (X - mean X)||^2. */
+  coefficients?: Float32Array;
 }
 
 export interface BehaviorProducts {
@@ -152,6 +157,8 @@ export interface BehaviorProducts {
   replicates: Float64Array | null;
   /** The replicates' mean differences [R, d], float32, when asked (else null). */
   replicateVectors?: Float32Array | null;
+  /** With coefficients: the squared norms of the rows of their product (else absent). */
+  norms?: Float64Array | null;
 }
 
 /** The linear-algebra worker as behaviorStatsWith uses it (GemmChannel). */
@@ -183,16 +190,59 @@ export async function behaviorStatsWith(
     grams: [gramApplies(np, m.dim), gramApplies(negatives.length, m.dim)],
     bootstrap: reps > 0 ? { reps, seed, vectors: options.replicateVectors === true } : null,
   });
+  const positive = covarianceSummaryFromGram(m, positives, grams[0], spectral);
+  const negative = covarianceSummaryFromGram(m, negatives, grams[1], spectral);
+  const draws = options.permutations ?? DEFAULT_PERMUTATIONS;
+  // The permutation test's draws as float32 products in the same worker (the same result as
+  // permutationTest's, significance.ts).
+  const test =
+    draws > 0
+      ? await permutationTestWith(
+          m,
+          positives,
+          negatives,
+          permutationInput(positive, negative, m.dim),
+          {
+            centredNorms: async (pos, neg, c) =>
+              (
+                await products.behavior({
+                  positives: pos,
+                  negatives: neg,
+                  grams: [false, false],
+                  bootstrap: null,
+                  coefficients: c,
+                })
+              ).norms ?? new Float64Array(0),
+          },
+          { permutations: draws, seed },
+        )
+      : undefined;
   return assembleStats(
     m,
     positives,
     negatives,
-    covarianceSummaryFromGram(m, positives, grams[0], spectral),
-    covarianceSummaryFromGram(m, negatives, grams[1], spectral),
+    positive,
+    negative,
     { replicates, vectors: replicateVectors ?? null },
     confidence,
     options,
+    test,
   );
+}
+
+/** The permutation test's input from the two classes' summaries. */
+function permutationInput(
+  positive: CovarianceSummary,
+  negative: CovarianceSummary,
+  d: number,
+): PermutationInput {
+  const meanDiff = new Float64Array(d);
+  for (let k = 0; k < d; k++) meanDiff[k] = positive.mean[k] - negative.mean[k];
+  return {
+    meanDiff,
+    spectralNorms: [positive.spectralNorm, negative.spectralNorm],
+    means: [positive.mean, negative.mean],
+  };
 }
 
 /** The statistics from both classes' summaries and the bootstrap interval (null: none asked). */
@@ -205,6 +255,7 @@ function assembleStats(
   bootstrap: { replicates: Float64Array | null; vectors: Float32Array | null },
   confidence: number,
   options: StatsOptions,
+  precomputed?: PermutationResult,
 ): BehaviorStats {
   const { replicates } = bootstrap;
   const d = m.dim;
@@ -229,7 +280,8 @@ function assembleStats(
     : [distinguishabilityUnbiased, distinguishabilityUnbiased];
   const draws = options.permutations ?? DEFAULT_PERMUTATIONS;
   const test =
-    draws > 0
+    precomputed ??
+    (draws > 0
       ? permutationTest(
           m,
           positives,
@@ -241,7 +293,7 @@ function assembleStats(
           },
           { permutations: draws, seed: options.seed ?? DEFAULT_STATS_OPTIONS.seed },
         )
-      : { pValue: 1, permutations: 0 };
+      : { pValue: 1, permutations: 0 });
   let phi: number | undefined;
   if (options.head) {
     const wb = new Float64Array(d);
