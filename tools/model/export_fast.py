@@ -16,7 +16,11 @@ whole 30522 x 384 table in front of the Gather would run at every inference.
 Run through tools/model/fetch_model.sh (it prepares the virtual environment and the source model):
 
     python export_fast.py --src <sentence-transformers folder> --out models/all-MiniLM-L6-v2 \
-        --work <scratch dir> [--budget 0.009] [--dynamic ALL|name,...]
+        --work <scratch dir> [--budget 0.009] [--dynamic ALL|name,...|@tools/model/fast_matmuls.txt]
+        [--chosen-out tools/model/fast_matmuls.txt]
+
+fetch_model.sh passes @tools/model/fast_matmuls.txt, the set a search chose (its figures are in
+models/all-MiniLM-L6-v2/PROVENANCE.md), so that a rebuild does not repeat the search.
 """
 
 from __future__ import annotations
@@ -194,7 +198,8 @@ def main() -> int:
         "--reference", type=Path, default=repo / "test" / "fixtures" / "embed" / "persona-distinguishability.json"
     )
     parser.add_argument("--budget", type=float, default=0.009, help="max relative distinguishability error")
-    parser.add_argument("--dynamic", default=None, help="ALL, or MatMul names: skip the search")
+    parser.add_argument("--dynamic", default=None, help="ALL, name,name,... or @file (one name a line): skip the search")
+    parser.add_argument("--chosen-out", type=Path, default=None, help="after a search, write the chosen names here")
     parser.add_argument("--sample", type=int, default=100, help="texts per behavior in the per-MatMul scan")
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
@@ -223,7 +228,11 @@ def main() -> int:
     if args.dynamic == "ALL":
         chosen = full(matmuls)
     elif args.dynamic:
-        chosen = full([n for n in args.dynamic.split(",") if n])
+        names = Path(args.dynamic[1:]).read_text().split() if args.dynamic.startswith("@") else args.dynamic.split(",")
+        unknown = [n for n in names if n not in matmuls]
+        if unknown:
+            raise SystemExit(f"not MatMuls of the fp32 export: {unknown}")
+        chosen = full([n for n in names if n])
     else:
         # The scan: each MatMul dynamic alone (the rest fp32), on a sample of every behavior.
         sample = [(n, t[: args.sample], l[: args.sample]) for n, t, l in behaviors]
@@ -274,6 +283,8 @@ def main() -> int:
         "versions": {"onnx": onnx.__version__, "onnxruntime": ort.__version__},
         "seconds": time.process_time(),
     }
+    if args.chosen_out:
+        args.chosen_out.write_text("".join(f"{n}\n" for n in chosen["dynamic_names"]))
     (args.work / "fast-summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary["chosen"], indent=2))
     print(f"wrote {dest} ({summary['fast_onnx_bytes']} bytes, sha256 {summary['fast_onnx_sha256']})")
