@@ -10,6 +10,7 @@
  */
 import { benchAnalysis } from './analysis.js';
 import { benchEmbed, type EmbedBenchRow } from './embed.js';
+import { DEFAULT_PRECISION } from '../src/core/embed/precision.js';
 import { benchProjection } from './projection.js';
 
 const quick = process.argv.includes('--quick');
@@ -44,12 +45,14 @@ const main = async () => {
     log: (line) => console.log(`  ${line}`),
   });
   console.log(
-    '\nEmbedding (bundled all-MiniLM-L6-v2 int8, persona statements; medians of alternating runs)',
+    '\nEmbedding (bundled all-MiniLM-L6-v2, exact and fast precision, persona statements; medians of alternating runs)',
   );
   console.log(table(embedRows));
   if (embedOnly) return;
 
-  const rate = embedRows.find((r) => r.metric.startsWith('(b)'))!.value;
+  const rate = embedRows.find(
+    (r) => r.metric === `[${DEFAULT_PRECISION}] (b) embedder, cold cache`,
+  )!.value;
   const behaviors = quick ? 20 : 136;
   const per = 1000;
   const analysis = await benchAnalysis({

@@ -1,6 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
 import { DPO_LOSS_NAMES } from '../core/analysis/losses.js';
+import { DEFAULT_PRECISION, PRECISIONS } from '../core/embed/precision.js';
 import { analyze } from '../core/pipeline.js';
 import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
@@ -14,6 +15,7 @@ import {
   parseDiscoverBehaviors,
   parseFraction,
   lossConflict,
+  precisionConflict,
   parseIntInRange,
   parseLabelSmoothing,
   parseMaxSuspects,
@@ -262,6 +264,12 @@ export const buildProgram = (): Command => {
           .default('auto'),
       )
       .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
+      .addOption(
+        new Option(
+          '--precision <precision>',
+          `the bundled model's graph: exact (within 1% of fp32) or fast (dynamic int8; default ${DEFAULT_PRECISION})`,
+        ).choices([...PRECISIONS]),
+      )
       .option(
         '--no-chat-template',
         "causal LMs: embed the plain texts, not through the tokenizer's chat template",
@@ -393,7 +401,7 @@ export const buildProgram = (): Command => {
         process.exitCode = EXIT.usage;
         return;
       }
-      const conflict = lossConflict(opts);
+      const conflict = lossConflict(opts) ?? precisionConflict(opts);
       if (conflict) {
         process.stderr.write(`preference-lens: ${conflict}\n`);
         process.exitCode = EXIT.usage;

@@ -1,7 +1,7 @@
 import { InvalidArgumentError } from 'commander';
 import { type DpoLossName, labelSmoothingApplies } from '../core/analysis/losses.js';
 import type { SchemaName } from '../core/dataset/types.js';
-import type { DeviceRequest, Pooling } from '../core/embed/types.js';
+import type { DeviceRequest, Pooling, Precision } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
 import type { SimulationOptions } from '../core/report/types.js';
 import type { GateKind } from './gate.js';
@@ -13,6 +13,7 @@ export interface CliOptions {
   allowDownload?: boolean;
   device: DeviceRequest;
   pooling?: Pooling;
+  precision?: Precision;
   /** false with --no-chat-template. */
   chatTemplate?: boolean;
   batchSize?: number;
@@ -141,6 +142,18 @@ export const lossConflict = (o: Pick<CliOptions, 'loss' | 'labelSmoothing'>): st
     ? `--label-smoothing applies to the sigmoid and robust losses only, not to --loss ${o.loss}`
     : null;
 
+/** Why --precision does not go with the other flags (it picks a graph of the bundled model); null when it does. */
+export const precisionConflict = (
+  o: Pick<CliOptions, 'precision' | 'model' | 'embeddings'>,
+): string | null =>
+  o.precision === undefined
+    ? null
+    : o.model
+      ? `--precision chooses between the bundled model's graphs; it does not apply to --model ${o.model}`
+      : o.embeddings
+        ? '--precision does not apply to --embeddings (the vectors are given)'
+        : null;
+
 export const parseUnitInterval = (value: string): number => {
   const n = decimal(value);
   if (n < 0 || n > 1) throw new InvalidArgumentError('expected 0 <= x <= 1');
@@ -189,6 +202,7 @@ export const toAnalyzeOptions = (o: CliOptions): AnalyzeOptions => {
       allowDownload: o.allowDownload ?? false,
       device: o.device,
       pooling: o.pooling,
+      ...(o.precision === undefined ? {} : { precision: o.precision }),
       batchSize: o.batchSize,
       threads: o.threads,
       cacheDir: o.cache ? o.cacheDir : false,

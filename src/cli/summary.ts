@@ -52,7 +52,7 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
   const width = Math.min(60, Math.max(8, ...[...names.values()].map((n) => n.length)));
   const m = report.model;
   const lines = [
-    `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
+    `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}${m.precision ? `, ${m.precision} precision` : ''}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
     `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
     ...discoveryLines(report),
     ...(report.warnings ?? []).flatMap((w) => {

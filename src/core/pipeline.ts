@@ -377,6 +377,7 @@ export async function analyze(
       device: embedder.info.device,
       deviceReason: embedder.info.deviceReason,
       pooling: embedder.info.pooling,
+      ...(embedder.info.precision ? { precision: embedder.info.precision } : {}),
       sha256: embedder.info.sha256,
       ...(embedder.info.maxTokens === undefined ? {} : { maxTokens: embedder.info.maxTokens }),
     },

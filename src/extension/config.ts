@@ -9,7 +9,7 @@ import type * as vscode from 'vscode';
 import { parseDiscoverMode, type DiscoverMode } from '../shared/discover-mode.js';
 import { type DpoLossName, labelSmoothingApplies } from '../core/analysis/losses.js';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
-import type { DeviceRequest, EmbedderOptions, Pooling } from '../core/embed/types.js';
+import type { DeviceRequest, EmbedderOptions, Pooling, Precision } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
 import type { SimulationOptions } from '../core/report/types.js';
 import {
@@ -41,6 +41,8 @@ export interface ExtensionSettings {
   allowDownload: boolean;
   device: DeviceRequest;
   pooling: Pooling | 'auto';
+  /** Which graph of the bundled model runs (ignored for any other model). */
+  precision: Precision;
   /** Causal LMs: rows through the tokenizer's chat template when it has one. */
   chatTemplate: boolean;
   schema: SchemaName | 'auto';
@@ -99,6 +101,7 @@ export const EMBEDDER_SETTINGS = [
   'allowDownload',
   'device',
   'pooling',
+  'precision',
   'chatTemplate',
   'batchSize',
   'threads',
@@ -163,6 +166,7 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     allowDownload: get('allowDownload', isBool),
     device: oneOf<DeviceRequest>('device'),
     pooling: oneOf<Pooling | 'auto'>('pooling'),
+    precision: oneOf<Precision>('precision'),
     chatTemplate: get('chatTemplate', isBool),
     schema: oneOf<SchemaName | 'auto'>('schema'),
     behaviorField: get<string>('behaviorField', isString).trim(),
@@ -224,6 +228,7 @@ export const readConfig = (
 export const embedderOptions = (s: ExtensionSettings): EmbedderOptions => {
   const options: EmbedderOptions = { allowDownload: s.allowDownload, device: s.device };
   if (s.model !== 'bundled') options.model = s.model;
+  else options.precision = s.precision;
   if (s.pooling !== 'auto') options.pooling = s.pooling;
   if (!s.chatTemplate) options.chatTemplate = false;
   if (s.batchSize !== null) options.batchSize = s.batchSize;

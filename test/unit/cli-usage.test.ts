@@ -45,6 +45,11 @@ describe('usage errors exit 2 with one line, before any work', () => {
     [['--label-smoothing', '0.5'], /--label-smoothing.*0 <= x < 0\.5/],
     [['--label-smoothing', '-0.1'], /--label-smoothing/],
     [['--loss', 'ipo', '--label-smoothing', '0.1'], /sigmoid and robust losses only.*ipo/],
+    [['--precision', 'medium'], /--precision.*medium.*fast, exact/],
+    [
+      ['--precision', 'fast', '--model', 'Xenova/all-MiniLM-L6-v2'],
+      /--precision chooses between the bundled model's graphs.*--model Xenova/,
+    ],
   ])('%j', async (args, pattern) => {
     await expectUsageError(args, pattern);
   });

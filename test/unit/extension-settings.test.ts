@@ -100,6 +100,8 @@ describe('settings: mapping to the core options', () => {
       allowDownload: false,
       device: 'auto',
       pooling: 'cls',
+      // The bundled model: the precision setting's value (its default here).
+      precision: 'exact',
       threads: 2,
       cacheDir: false,
     });
@@ -179,6 +181,7 @@ describe('settings: package.json is the only source of defaults and choices', ()
     expect(enums).toEqual([
       'device',
       'pooling',
+      'precision',
       'schema',
       'multipleChoiceMode',
       'simulation.preset',

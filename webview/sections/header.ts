@@ -47,7 +47,7 @@ export function headerSection(ctx: Ctx): Section {
         h('p', {
           id: 'model-line',
           class: 'meta',
-          text: `${m.id} · ${m.kind} · d=${m.dimension} · ${m.pooling} pooling · device ${m.device}${m.deviceReason ? ` (${m.deviceReason})` : ''}`,
+          text: `${m.id} · ${m.kind} · d=${m.dimension} · ${m.pooling} pooling${m.precision ? ` · ${m.precision} precision` : ''} · device ${m.device}${m.deviceReason ? ` (${m.deviceReason})` : ''}`,
         }),
         h('p', {
           class: 'meta',

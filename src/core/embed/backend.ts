@@ -1,4 +1,4 @@
-import type { AnswerHead, DeviceName, Pooling } from './types.js';
+import type { AnswerHead, DeviceName, Pooling, Precision } from './types.js';
 
 /**
  * How a text was fitted to the model's token limit: 0 whole; 1 cut, with the response kept whole
@@ -15,6 +15,8 @@ export interface Backend {
   readonly deviceReason: string;
   readonly pooling: Pooling;
   readonly sha256: string;
+  /** The bundled model's precision; undefined for any other model. */
+  readonly precision?: Precision;
   /** Everything besides the text that decides a vector (hashed into the cache key). */
   readonly identity: string;
   /** The longest input in tokens, special tokens included; longer texts are cut (Truncation). */

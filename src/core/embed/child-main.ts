@@ -35,6 +35,7 @@ const handle = async (msg: ParentMessage): Promise<void> => {
               deviceReason: b.deviceReason,
               pooling: b.pooling,
               sha256: b.sha256,
+              ...(b.precision ? { precision: b.precision } : {}),
               maxTokens: b.maxTokens,
             },
             identity: b.identity,

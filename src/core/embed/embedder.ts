@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EmbeddingCache } from './cache.js';
 import { ChildClient, EmbeddingProcessError } from './child-client.js';
 import { ModelLoadError } from './model-load-error.js';
+import { DEFAULT_PRECISION } from './precision.js';
 import {
   bundledModelDir,
   defaultEmbeddingCacheDir,
@@ -91,6 +92,10 @@ export class ChildEmbedder implements Embedder {
   }
 
   static async create(options: EmbedderOptions = {}): Promise<ChildEmbedder> {
+    if (options.model && options.precision)
+      throw new ModelLoadError(
+        `The precision (${options.precision}) chooses between the bundled model's graphs; ${options.model} is another model.`,
+      );
     const spec: LoadSpec = {
       model: options.model,
       bundledDir: options.model ? '' : bundledModelDir(),
@@ -98,6 +103,7 @@ export class ChildEmbedder implements Embedder {
       downloadDir: options.downloadDir ?? defaultModelDownloadDir(),
       device: options.device ?? 'auto',
       pooling: options.pooling,
+      ...(options.model ? {} : { precision: options.precision ?? DEFAULT_PRECISION }),
       threads: options.threads,
       ...(options.chatTemplate === undefined ? {} : { chatTemplate: options.chatTemplate }),
       // The causal-LM path keeps its hidden-state copy of the graph here.

@@ -5,7 +5,7 @@ import * as ort from 'onnxruntime-node';
 import type { Backend, Truncation } from './backend.js';
 import { openOnDevice } from './device.js';
 import { poolHidden } from './pooling.js';
-import type { DeviceRequest, Pooling } from './types.js';
+import type { DeviceRequest, Pooling, Precision } from './types.js';
 
 /** The ONNX files of a sentence-embedding folder, most faithful first. */
 const ONNX_CANDIDATES = [
@@ -85,6 +85,8 @@ export interface EncoderLoad {
   tokenizerSha256: string;
   device: DeviceRequest;
   pooling?: Pooling;
+  /** The bundled model's precision (which of its graphs onnxPath is); undefined otherwise. */
+  precision?: Precision;
   threads?: number;
 }
 
@@ -210,9 +212,12 @@ export const loadEncoderBackend = async (load: EncoderLoad, onnxPath: string): P
     deviceReason,
     pooling,
     sha256: load.sha256,
+    ...(load.precision ? { precision: load.precision } : {}),
     identity: JSON.stringify({
       kind: 'sentence-embedding',
       onnx: load.sha256,
+      // The graphs differ in their hash already; the name keeps the two apart in the key on its own.
+      ...(load.precision ? { precision: load.precision } : {}),
       tokenizer: load.tokenizerSha256,
       pooling,
       normalize: settings.normalize,

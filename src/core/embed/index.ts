@@ -13,4 +13,5 @@ export {
   userCacheRoot,
 } from './paths.js';
 export { poolHidden } from './pooling.js';
+export { DEFAULT_PRECISION, isPrecision, PRECISIONS } from './precision.js';
 export type * from './types.js';

@@ -13,6 +13,7 @@ import {
 import { openOnDevice } from './device.js';
 import { findEncoderOnnx, loadEncoderBackend } from './encoder-backend.js';
 import { resolveModelFolder } from './model-source.js';
+import { fastOnnx } from './precision.js';
 import type { LoadSpec } from './protocol.js';
 
 const tokenizerSha = async (dir: string): Promise<string> => {
@@ -87,7 +88,7 @@ export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend
   );
   if (isCausalLmConfig(readModelConfig(dir)))
     return { id, backend: await loadCausalBackend(spec, id, dir) };
-  const onnxPath = findEncoderOnnx(dir);
+  const onnxPath = spec.precision === 'fast' ? fastOnnx(dir) : findEncoderOnnx(dir);
   const [sha256, tokSha] = await Promise.all([sha256OnnxWithData(onnxPath), tokenizerSha(dir)]);
   const backend = await loadEncoderBackend(
     {
@@ -96,6 +97,7 @@ export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend
       tokenizerSha256: tokSha,
       device: spec.device,
       pooling: spec.pooling,
+      precision: spec.precision,
       threads: spec.threads,
     },
     onnxPath,

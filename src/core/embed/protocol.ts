@@ -1,6 +1,6 @@
 // Messages between the embedder (parent) and its child process, over Node's IPC channel with
 // 'advanced' serialization, so Float32Arrays travel without JSON.
-import type { AnswerHead, DeviceRequest, ModelInfo, Pooling } from './types.js';
+import type { AnswerHead, DeviceRequest, ModelInfo, Pooling, Precision } from './types.js';
 
 export interface LoadSpec {
   /** Hugging Face id or local folder; undefined for the bundled model. */
@@ -11,6 +11,8 @@ export interface LoadSpec {
   downloadDir: string;
   device: DeviceRequest;
   pooling?: Pooling;
+  /** The bundled model's precision; undefined for any other model. */
+  precision?: Precision;
   threads?: number;
   /** Causal LMs: false keeps a tokenizer's chat template out (default: used when present). */
   chatTemplate?: boolean;

@@ -3,6 +3,12 @@ import type { RowData } from '../io/half.js';
 export type Pooling = 'mean' | 'cls' | 'last-token';
 export type DeviceRequest = 'auto' | 'cpu' | 'cuda' | 'dml' | 'coreml';
 export type DeviceName = 'cpu' | 'cuda' | 'dml' | 'coreml';
+/**
+ * Which ONNX graph of the bundled model runs: `exact` (weight-only int8, arithmetic in fp32: every
+ * bundled behavior's distinguishability within 1% of the fp32 model) or `fast` (dynamic int8
+ * MatMuls where they do not move the statistics; models/all-MiniLM-L6-v2/PROVENANCE.md).
+ */
+export type Precision = 'fast' | 'exact';
 
 export interface EmbedderOptions {
   /** A Hugging Face model id, a local model folder, or undefined for the bundled model. */
@@ -11,6 +17,8 @@ export interface EmbedderOptions {
   allowDownload?: boolean;
   device?: DeviceRequest;
   pooling?: Pooling;
+  /** The bundled model's precision (default DEFAULT_PRECISION); only for the bundled model. */
+  precision?: Precision;
   batchSize?: number;
   threads?: number;
   /** Embedding cache folder; undefined uses the user cache folder. `false` disables the cache. */
@@ -35,6 +43,8 @@ export interface ModelInfo {
   /** Why this device: e.g. "cuda unavailable (libcudart.so.12 not found); fell back to cpu". */
   deviceReason: string;
   pooling: Pooling;
+  /** The bundled model's precision; absent for any other model. */
+  precision?: Precision;
   /** SHA-256 of the ONNX file, part of the cache key. */
   sha256: string;
   /** The longest input in tokens; longer texts are cut (docs/datasets.md, "Truncation"). */

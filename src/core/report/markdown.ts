@@ -458,7 +458,7 @@ export function renderMarkdown(report: Report): string {
   const out: string[] = [
     '# Preference Lens report',
     '',
-    `- Model: ${escapeMarkdownPath(m.id)} (${m.kind}, d = ${m.dimension}, ${m.pooling} pooling, sha256 ${m.sha256.slice(0, 12)})`,
+    `- Model: ${escapeMarkdownPath(m.id)} (${m.kind}, d = ${m.dimension}, ${m.pooling} pooling${m.precision ? `, ${m.precision} precision` : ''}, sha256 ${m.sha256.slice(0, 12)})`,
     `- Device: ${m.device}${m.deviceReason ? ` (${escapeMarkdown(m.deviceReason)})` : ''}`,
     `- Created: ${report.createdAt} by ${report.tool.name} ${report.tool.version}`,
     `- Inputs: ${report.inputs.map((i) => `${escapeMarkdownPath(i.file)} (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
