@@ -8,6 +8,7 @@ export default tseslint.config(
       'node_modules/**',
       'recipes/ray/.venv/**',
       '.venv/**',
+      '.models/**',
       'dist/**',
       'out/**',
       '.e2e/**',

@@ -7,8 +7,10 @@
  *   npm run bench [-- --quick]   (--quick: 300 texts, 20 behaviors, no projection; a smoke run only)
  *   npm run bench -- --projection   (only the map's projection: UMAP at its limit, PCA at 100k rows)
  *   npm run bench -- --embed-only [--repeat 5]   (the embedding comparison alone, 1000 statements)
+ *   npm run bench -- --causal [--count 200]   (SmolLM2-135M-Instruct next to PyTorch transformers, bench/causal.ts)
  */
 import { benchAnalysis } from './analysis.js';
+import { benchCausal } from './causal.js';
 import { benchEmbed, type EmbedBenchRow } from './embed.js';
 import { DEFAULT_PRECISION } from '../src/core/embed/precision.js';
 import { benchProjection } from './projection.js';
@@ -33,6 +35,15 @@ const main = async () => {
   console.log(
     `Machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}\n`,
   );
+  if (process.argv.includes('--causal')) {
+    const countAt = process.argv.indexOf('--count');
+    const count = countAt >= 0 ? Number(process.argv[countAt + 1]) : 200;
+    console.log(
+      `Causal LM embedding (SmolLM2-135M-Instruct, ${count} persona questions, chat template)`,
+    );
+    await benchCausal(count, (line) => console.log(`  ${line}`));
+    return;
+  }
   if (process.argv.includes('--projection')) {
     console.log('Map projection (synthetic mixture, d = 384, seed 1234)');
     await benchProjection((line) => console.log(`  ${line}`));

@@ -285,9 +285,10 @@ export const buildProgram = (): Command => {
       .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)'),
   )
     .addOption(
-      new Option('--preset <preset>', 'simulation preset')
-        .choices(['reference', 'fast-preview', 'custom'])
-        .default('fast-preview'),
+      new Option(
+        '--preset <preset>',
+        "simulation preset (default: reference with a causal LM's real head, fast-preview with a zero head)",
+      ).choices(['reference', 'fast-preview', 'custom']),
     )
     .option('--steps <n>', 'simulated DPO steps (0-1000000)', parseIntInRange(0, 1_000_000))
     .option('--lr <x>', 'learning rate', parsePositiveNumber)

@@ -24,7 +24,8 @@ export interface CliOptions {
   schema?: SchemaName;
   behaviorField?: string;
   field: Record<string, string>;
-  preset: SimulationOptions['preset'];
+  /** Absent: chosen by the head (reference for a real LM head, fast-preview for a zero head). */
+  preset?: SimulationOptions['preset'];
   steps?: number;
   lr?: number;
   beta?: number;

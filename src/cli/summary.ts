@@ -1,6 +1,6 @@
 import type { Report } from '../core/report/types.js';
 import { examplesText, truncationNote } from '../shared/pair-check-notes.js';
-import { boundNote, lossNote } from '../shared/report-notes.js';
+import { boundNote, headNote, lossNote } from '../shared/report-notes.js';
 import { terminalLine } from './terminal-text.js';
 import { discoverySummary } from '../shared/discovery-note.js';
 
@@ -54,6 +54,7 @@ export const formatSummary = (report: Report, options: { verbose?: boolean } = {
   const lines = [
     `Model ${terminalLine(m.id)} (${m.kind}, d=${m.dimension}${m.precision ? `, ${m.precision} precision` : ''}) on ${m.device}: ${terminalLine(deviceLine(m, options.verbose ?? false))}`,
     `Mixture: ${report.inputs.length} file(s), ${report.behaviors.length} behavior(s); skipped lines: ${report.skipped.total}`,
+    terminalLine(headNote(report)),
     ...discoveryLines(report),
     ...(report.warnings ?? []).flatMap((w) => {
       const where = examplesText(w);

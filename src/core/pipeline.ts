@@ -292,7 +292,12 @@ export async function analyze(
       aligned,
     },
     {
-      simulation: { preset: 'fast-preview', ...definedOnly(options.simulation) },
+      // A real LM head moves under the paper's own hyperparameters; a zero head barely does, so
+      // it gets the fast preview unless a preset was asked for (docs/causal-lm.md).
+      simulation: {
+        preset: head ? 'reference' : 'fast-preview',
+        ...definedOnly(options.simulation),
+      },
       thresholds: definedOnly(options.thresholds),
       maxSuspects: options.maxSuspects,
       rebalance: options.rebalance ?? true,

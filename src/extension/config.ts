@@ -55,7 +55,8 @@ export interface ExtensionSettings {
     flagStability: number | null;
   };
   simulation: {
-    preset: 'reference' | 'fast-preview';
+    /** 'auto': chosen by the head (reference for a causal LM's real head, fast-preview for a zero head). */
+    preset: 'auto' | 'reference' | 'fast-preview';
     steps: number | null;
     lr: number | null;
     beta: number | null;
@@ -250,7 +251,8 @@ export const analyzeOptions = (
   if (Object.keys(s.fields).length) read.fields = { ...s.fields };
   if (overlays && overlays.size) read.overlays = overlays;
 
-  const simulation: Partial<SimulationOptions> = { preset: s.simulation.preset };
+  const simulation: Partial<SimulationOptions> =
+    s.simulation.preset === 'auto' ? {} : { preset: s.simulation.preset };
   const sim = s.simulation;
   if (sim.steps !== null) simulation.steps = Math.round(sim.steps);
   if (sim.lr !== null) simulation.lr = sim.lr;

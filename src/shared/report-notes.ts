@@ -51,3 +51,21 @@ export const lossNote = (sim: Report['simulation']): string | undefined => {
         : ' Its per-example weight stays at most 1, as the sigmoid loss’s, so the Theorem 4.1 line still bounds the head change.';
   return `DPO loss: ${named} (TRL's loss_type; the loss curves are this loss).${first}${bound}`;
 };
+
+/** Which head the simulated runs started from: recorded, or inferred for older reports (phi exists only with a model head). */
+export const simulationHead = (
+  report: Pick<Report, 'simulation' | 'behaviors'>,
+): 'model' | 'zero' =>
+  report.simulation.head ?? (report.behaviors.some((b) => b.phi !== undefined) ? 'model' : 'zero');
+
+/** One sentence every face shows: which head the simulation starts from, and under which preset. */
+export const headNote = (report: Pick<Report, 'simulation' | 'behaviors'>): string => {
+  const sim = report.simulation;
+  const tokens = sim.headTokens
+    ? ` (the LM head rows of ${sim.headTokens[0]} and ${sim.headTokens[1]})`
+    : '';
+  const preset = `${sim.options.preset} preset`;
+  return simulationHead(report) === 'model'
+    ? `Simulated head: model${tokens}, the runs start from the model's own answer head; ${preset}.`
+    : `Simulated head: zero (a sentence model, or an LM head that could not be read), the runs start with no preference; ${preset}.`;
+};

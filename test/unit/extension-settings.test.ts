@@ -130,16 +130,16 @@ describe('settings: mapping to the core options', () => {
           true,
         ),
       ).simulation;
+    // The preset is left to the head (setting 'auto'): reference for a causal LM, fast-preview otherwise.
     expect(options('robust', 0.2)).toEqual({
-      preset: 'fast-preview',
       loss: 'robust',
       labelSmoothing: 0.2,
     });
-    expect(options('sigmoid', 0.1)).toEqual({ preset: 'fast-preview', labelSmoothing: 0.1 });
+    expect(options('sigmoid', 0.1)).toEqual({ labelSmoothing: 0.1 });
     // ipo and hinge have no eps; an eps of 0.5 or more is invalid and falls back to 0.
-    expect(options('hinge', 0.1)).toEqual({ preset: 'fast-preview', loss: 'hinge' });
-    expect(options('robust', 0.5)).toEqual({ preset: 'fast-preview', loss: 'robust' });
-    expect(options('dpo', 0)).toEqual({ preset: 'fast-preview' });
+    expect(options('hinge', 0.1)).toEqual({ loss: 'hinge' });
+    expect(options('robust', 0.5)).toEqual({ loss: 'robust' });
+    expect(options('dpo', 0)).toEqual({});
   });
 
   it('changes the embedder key only when the embedding process must restart', () => {

@@ -4,6 +4,7 @@ import { shownPosition } from '../../src/shared/position.js';
 import type { Ctx, Section } from '../types.js';
 import { verdictFigure } from './verdict.js';
 import { discoverySummary } from '../../src/shared/discovery-note.js';
+import { headNote } from '../../src/shared/report-notes.js';
 import { truncationNote } from '../../src/shared/pair-check-notes.js';
 
 function stat(label: string, value: string, tone?: string): HTMLElement {
@@ -49,6 +50,7 @@ export function headerSection(ctx: Ctx): Section {
           class: 'meta',
           text: `${m.id} · ${m.kind} · d=${m.dimension} · ${m.pooling} pooling${m.precision ? ` · ${m.precision} precision` : ''} · device ${m.device}${m.deviceReason ? ` (${m.deviceReason})` : ''}`,
         }),
+        h('p', { id: 'head-line', class: 'meta', text: headNote(r) }),
         h('p', {
           class: 'meta',
           text: `${Number.isNaN(created.getTime()) ? r.createdAt : created.toLocaleString()} · ${r.tool.name} ${r.tool.version} · ${r.inputs.length} input file${r.inputs.length === 1 ? '' : 's'} · read ${formatNumber(r.timings.readMs / 1000, 1)} s, embed ${formatNumber(r.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(r.timings.analysisMs / 1000, 1)} s${r.timings.discoveryMs === undefined ? '' : `, behavior discovery ${formatNumber(r.timings.discoveryMs / 1000, 1)} s`}`,

@@ -69,6 +69,9 @@ import {
 export interface AnswerRows {
   yes: ArrayLike<number>;
   no: ArrayLike<number>;
+  /** The vocabulary entries of the two answers (e.g. "ĠYes"), for the report. */
+  yesToken?: string;
+  noToken?: string;
 }
 
 export interface AnalysisInput {
@@ -643,6 +646,10 @@ async function analyzeMatrix(
       priority: { names, gaps, levels },
       simulation: {
         options: sim,
+        head: input.head ? 'model' : 'zero',
+        ...(input.head?.yesToken && input.head.noToken
+          ? { headTokens: [input.head.yesToken, input.head.noToken] as [string, string] }
+          : {}),
         loss: loss.name,
         labelSmoothing: loss.labelSmoothing,
         firstStepWeight: firstStepWeight(loss, sim.beta),

@@ -4,6 +4,7 @@ import { formatPosition } from '../dataset/position.js';
 import type { BehaviorReport, Curve, Report } from './types.js';
 import {
   boundNote,
+  headNote,
   lossNote,
   MISALIGNMENT_NOTE,
   stepsToBelowHalfText,
@@ -148,6 +149,8 @@ function simulation(report: Report, ranked: BehaviorReport[]): string[] {
     '## Simulated DPO on the output head',
     '',
     `β = ${o.beta}, learning rate ${o.lr.toExponential()}, ${o.steps} steps, batch ${o.batchSize}, ${Math.round(o.testFraction * 100)}% test split, seed ${o.seed} (${o.preset} preset). Final values:`,
+    '',
+    escapeMarkdown(headNote(report)),
     '',
     ...(sim.boundCheck ? [boundNote(sim.boundCheck), ''] : []),
     ...(lossNote(sim) ? [lossNote(sim)!, ''] : []),
@@ -460,6 +463,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `- Model: ${escapeMarkdownPath(m.id)} (${m.kind}, d = ${m.dimension}, ${m.pooling} pooling${m.precision ? `, ${m.precision} precision` : ''}, sha256 ${m.sha256.slice(0, 12)})`,
     `- Device: ${m.device}${m.deviceReason ? ` (${escapeMarkdown(m.deviceReason)})` : ''}`,
+    `- ${escapeMarkdown(headNote(report))}`,
     `- Created: ${report.createdAt} by ${report.tool.name} ${report.tool.version}`,
     `- Inputs: ${report.inputs.map((i) => `${escapeMarkdownPath(i.file)} (${i.schema}, ${i.rows} rows)`).join(', ') || 'none'}`,
     `- Time: read ${formatNumber(report.timings.readMs / 1000, 1)} s, embed ${formatNumber(report.timings.embedMs / 1000, 1)} s, analysis ${formatNumber(report.timings.analysisMs / 1000, 1)} s${report.timings.discoveryMs === undefined ? '' : `, behavior discovery ${formatNumber(report.timings.discoveryMs / 1000, 1)} s`}`,

@@ -358,6 +358,15 @@ export interface Report {
   };
   simulation: {
     options: SimulationOptions;
+    /**
+     * The head the runs start from: 'model', the LM's own answer rows W_B = W_U[y+] - W_U[y-] (a
+     * causal LM whose head could be read, float or exactly dequantized); 'zero', a head starting at
+     * zero (sentence-embedding models, or a head that could not be read). Absent in reports
+     * written before it was recorded: 'zero' unless a behavior has phi.
+     */
+    head?: 'model' | 'zero';
+    /** The answer tokens whose rows make the model head, e.g. ["ĠYes", "ĠNo"]. */
+    headTokens?: [string, string];
     /** The loss the runs trained with (absent in reports written before it could be chosen: sigmoid). */
     loss?: DpoLossName;
     /** Its label smoothing eps (absent: 0). */

@@ -5,13 +5,23 @@ import {
   type Unembedding,
 } from './inspect.js';
 import { asLoaded, type LoadedOnnx } from './onnx-proto.js';
+import { type QuantizedUnembedding, quantizedSize, readQuantizedRow } from './quantized-rows.js';
 import { readStrided } from './tensor-data.js';
 
 export interface AnswerRows {
   yes: Float32Array;
   no: Float32Array;
-  unembedding: Unembedding;
+  /** The float unembedding the rows were read from, or the quantized one they were dequantized from. */
+  unembedding: Unembedding | QuantizedUnembedding;
 }
+
+/** Hidden size of whatever head the inspection found (float or exactly dequantizable), if any. */
+export const headDimension = (info: CausalOnnxInspection): number | undefined =>
+  info.unembedding
+    ? unembeddingSize(info.unembedding).dim
+    : info.quantizedUnembedding
+      ? quantizedSize(info.quantizedUnembedding).dim
+      : undefined;
 
 /** Vocabulary size and hidden size of the unembedding, from its layout. */
 export const unembeddingSize = (u: Unembedding): { vocab: number; dim: number } =>
@@ -32,11 +42,20 @@ export const readAnswerRows = (
   const loaded = asLoaded(model);
   const info = inspection ?? inspectCausalOnnx(loaded);
   const u = info.unembedding;
+  const q = info.quantizedUnembedding;
+  if (!u && q) {
+    const tensors = indexGraph(loaded.model.graph).constants;
+    return {
+      yes: readQuantizedRow(q, tensors, loaded.dir, tokenIds[0]),
+      no: readQuantizedRow(q, tensors, loaded.dir, tokenIds[1]),
+      unembedding: q,
+    };
+  }
   if (!u) {
     if (info.quantizedHead) {
       throw new Error(
         `Cannot read the answer rows of ${loaded.path}: ${info.reason}. ` +
-          'Use a float32/float16 export of the model (e.g. onnx/model.onnx or onnx/model_fp16.onnx, not model_quantized/q4/q8) ' +
+          'Use a float32/float16 export of the model (e.g. onnx/model.onnx or onnx/model_fp16.onnx), or one whose head is DequantizeLinear or MatMulNBits weights, ' +
           'to start the simulated head from the real LM head.',
       );
     }

@@ -51,7 +51,7 @@ export const createCausalLmEmbedder = async (
     measure: runner.measure.bind(runner),
     dispose: () => runner.dispose(),
   };
-  if (runner.inspection.unembedding) {
+  if (runner.inspection.unembedding || runner.inspection.quantizedUnembedding) {
     return { ...base, answerHead: async (yes: string, no: string) => runner.answerHead(yes, no) };
   }
   return {

@@ -1,6 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { unembeddingSize } from './answer-rows.js';
+import { headDimension } from './answer-rows.js';
 import { assertHiddenAvailable, type CausalOnnxInspection, inspectCausalOnnx } from './inspect.js';
 import {
   asLoaded,
@@ -82,7 +82,7 @@ export const exposeFinalHidden = (
   // ONNX requires a shape on graph outputs. A declared one is reused; otherwise the usual
   // [batch, sequence, d] (onnxruntime only warns if an odd export differs; the runner reads any rank).
   const declared = graph.value_info.find((v) => v.name === hiddenOutput);
-  const d = inspection.unembedding ? unembeddingSize(inspection.unembedding).dim : 'hidden_size';
+  const d = headDimension(inspection) ?? 'hidden_size';
   const hiddenInfo = declared?.type?.tensor_type?.shape
     ? declared
     : createValueInfo(hiddenOutput, inspection.hiddenElemType ?? 1, [

@@ -111,7 +111,8 @@ export const prepareHiddenStateModel = async (
   const variant = options.keepOriginalOutputs ? 'all-outputs' : 'hidden';
   const folder = join(cacheDir, 'causal-hidden', `${sha256}-${folderKey}`);
   const outPath = join(folder, `${variant}.onnx`);
-  const entryPath = join(folder, `${variant}.json`);
+  // Versioned: an inspection cached before quantized heads were read would hide their rows.
+  const entryPath = join(folder, `${variant}.inspection-v2.json`);
   // A cache hit decodes neither the source model nor its weights: doing that for a multi-GB
   // export on every load would double the memory the session needs.
   if (existsSync(outPath) && existsSync(entryPath)) {

@@ -1,6 +1,7 @@
 // The causal-LM path: g(x) is the final normalized hidden state at the last prompt token, and the
 // LM head's " Yes"/" No" rows start the simulated DPO head.
-export { type AnswerRows, readAnswerRows, unembeddingSize } from './answer-rows.js';
+export { type AnswerRows, headDimension, readAnswerRows, unembeddingSize } from './answer-rows.js';
+export { type QuantizedUnembedding, quantizedSize, readQuantizedRow } from './quantized-rows.js';
 export { type AnswerToken, answerToken, answerTokens } from './answer-tokens.js';
 export {
   type CausalEmbedderOptions,

@@ -7,6 +7,7 @@ import {
   type TensorProto,
   toNumber,
 } from './onnx-proto.js';
+import type { QuantizedUnembedding } from './quantized-rows.js';
 import { floatDtypeOf, type FloatDtype, readStrided } from './tensor-data.js';
 
 /** Where the unembedding matrix W_U lives and how it is laid out. */
@@ -42,6 +43,11 @@ export interface CausalOnnxInspection {
   /** ONNX element type of hiddenOutput (1 float32, 10 float16, ...). */
   hiddenElemType?: number;
   unembedding?: Unembedding;
+  /**
+   * A quantized head whose rows can be dequantized exactly (DequantizeLinear weights, MatMulNBits):
+   * quantized-rows.ts reads W_U[y] from it. Set only when `unembedding` is not.
+   */
+  quantizedUnembedding?: QuantizedUnembedding;
   /** No LM head whose input can be identified: only logits are reachable. */
   logitsOnly: boolean;
   /** The head weight is quantized (int8/uint8/4-bit); its rows cannot be read as floats. */
@@ -153,6 +159,8 @@ interface WeightTrace {
   name?: string;
   transposes: number;
   quantized: boolean;
+  /** The DequantizeLinear node the weight comes from, when it does. */
+  dequantize?: NodeProto;
 }
 
 const traceWeight = (ix: GraphIndex, name: string): WeightTrace => {
@@ -165,9 +173,9 @@ const traceWeight = (ix: GraphIndex, name: string): WeightTrace => {
     }
     const node = ix.producer.get(current);
     if (!node) return { transposes, quantized: false };
-    if (node.op_type === 'DequantizeLinear' || QUANTIZED_HEAD_OPS.has(node.op_type)) {
-      return { transposes, quantized: true };
-    }
+    if (node.op_type === 'DequantizeLinear')
+      return { transposes, quantized: true, dequantize: node };
+    if (QUANTIZED_HEAD_OPS.has(node.op_type)) return { transposes, quantized: true };
     if (!WEIGHT_VIEW_OPS.has(node.op_type)) return { transposes, quantized: false };
     if (node.op_type === 'Transpose') transposes++;
     current = node.input[0];
@@ -272,6 +280,68 @@ const headScale = (
   return nonlinear ? { scale, nonlinear } : { scale };
 };
 
+const constantName = (ix: GraphIndex, name: string | undefined): string | undefined =>
+  name && isConstant(ix, name) ? name : undefined;
+
+/** A MatMulNBits head with constant B, scales and zero points (onnxruntime's contrib op). */
+const matMulNBitsHead = (
+  ix: GraphIndex,
+  head: NodeProto,
+  logitScale: number,
+): QuantizedUnembedding | string => {
+  const quantized = constantName(ix, head.input[1]);
+  const scale = constantName(ix, head.input[2]);
+  const zeroPoint = head.input[3] ? constantName(ix, head.input[3]) : undefined;
+  if (!quantized || !scale || (head.input[3] && !zeroPoint))
+    return 'its weights are not constants of the graph';
+  if (head.input.length > 4 && head.input.slice(4).some((i) => i !== ''))
+    return 'it has a group index or bias input';
+  return {
+    kind: 'matmul-nbits',
+    quantized,
+    scale,
+    ...(zeroPoint ? { zeroPoint } : {}),
+    k: attrInt(head, 'K'),
+    n: attrInt(head, 'N'),
+    bits: attrInt(head, 'bits', 4),
+    blockSize: attrInt(head, 'block_size'),
+    logitScale,
+  };
+};
+
+/** A float MatMul/Gemm head whose B is DequantizeLinear(q, scale, zero point) of constants, per tensor or per axis. */
+const dequantizeLinearHead = (
+  ix: GraphIndex,
+  head: NodeProto,
+  weight: WeightTrace,
+  logitScale: number,
+): QuantizedUnembedding | string => {
+  const node = weight.dequantize as NodeProto;
+  const quantized = constantName(ix, node.input[0]);
+  const scale = constantName(ix, node.input[1]);
+  const zeroPoint = node.input[2] ? constantName(ix, node.input[2]) : undefined;
+  if (!quantized || !scale || (node.input[2] && !zeroPoint))
+    return 'its inputs are not constants of the graph';
+  const q = ix.constants.get(quantized) as TensorProto;
+  if (q.dims.length !== 2) return `the quantized weight has rank ${q.dims.length}`;
+  if (attrInt(node, 'block_size') > 0) return 'blocked quantization';
+  const s = ix.constants.get(scale) as TensorProto;
+  const scalar = s.dims.reduce<number>((a, d) => a * toNumber(d), 1) === 1 && s.dims.length <= 1;
+  const rawAxis = attrInt(node, 'axis', 1);
+  const axis = scalar ? -1 : rawAxis < 0 ? rawAxis + 2 : rawAxis;
+  const transB = head.op_type === 'MatMul' ? 0 : attrInt(head, 'transB');
+  return {
+    kind: 'dequantize-linear',
+    quantized,
+    scale,
+    ...(zeroPoint ? { zeroPoint } : {}),
+    shape: [toNumber(q.dims[0]), toNumber(q.dims[1])],
+    axis,
+    layout: (transB + weight.transposes) % 2 === 1 ? 'VxD' : 'DxV',
+    logitScale,
+  };
+};
+
 const pickLogits = (graph: GraphProto): string | undefined => {
   const names = graph.output.map((o) => o.name);
   return names.find((n) => n === 'logits') ?? names.find((n) => /logits/i.test(n)) ?? names[0];
@@ -341,15 +411,26 @@ export const inspectCausalOnnx = (model: string | LoadedOnnx): CausalOnnxInspect
 
   if (QUANTIZED_HEAD_OPS.has(head.op_type)) {
     result.quantizedHead = true;
-    result.reason = `the LM head is a quantized ${head.op_type}`;
+    const nbits =
+      head.op_type === 'MatMulNBits'
+        ? matMulNBitsHead(ix, head, headScale(ix, head, logitsOutput, dir).scale)
+        : undefined;
+    if (nbits && typeof nbits !== 'string') result.quantizedUnembedding = nbits;
+    else
+      result.reason = `the LM head is a quantized ${head.op_type}${typeof nbits === 'string' ? ` (${nbits})` : ''}`;
   } else {
     const weight = traceWeight(ix, head.input[1]);
     const dtype = weight.tensor ? floatDtypeOf(weight.tensor.data_type) : undefined;
     if (weight.quantized || (weight.tensor && !dtype)) {
       result.quantizedHead = true;
-      result.reason = weight.quantized
-        ? `the LM head weight is dequantized from integers (DequantizeLinear)`
-        : `the LM head weight "${weight.name}" is stored as ONNX type ${weight.tensor?.data_type}, not as floats`;
+      const dq = weight.dequantize
+        ? dequantizeLinearHead(ix, head, weight, headScale(ix, head, logitsOutput, dir).scale)
+        : undefined;
+      if (dq && typeof dq !== 'string') result.quantizedUnembedding = dq;
+      else
+        result.reason = weight.quantized
+          ? `the LM head weight is dequantized from integers (DequantizeLinear${typeof dq === 'string' ? `: ${dq}` : ''})`
+          : `the LM head weight "${weight.name}" is stored as ONNX type ${weight.tensor?.data_type}, not as floats`;
     } else if (!weight.tensor || !weight.name || !dtype) {
       result.reason = `the LM head weight is not a constant of the graph`;
     } else if (weight.tensor.dims.length !== 2) {

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import { AutoTokenizer, type PreTrainedTokenizer } from '@huggingface/transformers';
 import * as ort from 'onnxruntime-node';
 import type { AnswerHead, EmbedProgress, Embeddings } from '../types.js';
-import { readAnswerRows, unembeddingSize } from './answer-rows.js';
+import { headDimension, readAnswerRows } from './answer-rows.js';
 import { answerTokens } from './answer-tokens.js';
 import { prepareHiddenStateModel, sha256OnnxWithData } from './hidden-cache.js';
 import { buildFeeds, lastTokenIndex, packBatch } from './feeds.js';
@@ -67,8 +67,7 @@ export class CausalLmRunner {
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
       graphOptimizationLevel: 'all',
     });
-    const u = prepared.inspection.unembedding;
-    const dim = u ? unembeddingSize(u).dim : (config?.hidden_size ?? config?.n_embd ?? 0);
+    const dim = headDimension(prepared.inspection) ?? config?.hidden_size ?? config?.n_embd ?? 0;
     const runner = new CausalLmRunner(
       onnxPath,
       prepared.path,
