@@ -41,8 +41,8 @@ def main() -> None:
         g, s = load(name)
         train, test = split(len(s))
         st = behavior_stats(g, s, w_b)
-        sim_ref = simulate_sgd(g, s, train, test, 0.01, 1e-5, 100, 128, args.seed)
-        sim_run = simulate_sgd(g, s, train, test, args.beta, args.sgd_lr, args.steps, args.batch, args.seed)
+        sim_ref, sim_ref_train = simulate_sgd(g, s, train, test, 0.01, 1e-5, 100, 128, args.seed)
+        sim_run, _ = simulate_sgd(g, s, train, test, args.beta, args.sgd_lr, args.steps, args.batch, args.seed)
         run = {}
         for opt, lr in (("sgd", args.sgd_lr), ("adamw", args.adam_lr)):
             c = train_head([(g, s, train, test)], head["yes"], head["no"], opt, lr, args.beta, args.steps, args.batch, args.seed)[0]
@@ -55,6 +55,8 @@ def main() -> None:
                 "phi": st["phi"],
                 "normalized": st["distinguishability"] / np.sqrt(st["trace"]),
                 "sim_reference_drop": float(sim_ref[0] - sim_ref[-1]),
+                "sim_reference_train_drop": float(sim_ref_train[0] - sim_ref_train[-1]),
+                "train_balance": int(np.sum(s[train] > 0)) - int(np.sum(s[train] < 0)),
                 "sim_run_settings_drop": float(sim_run[0] - sim_run[-1]),
                 "real": run,
             }
@@ -62,19 +64,19 @@ def main() -> None:
     out["seconds"] = time.time() - t0
     bs = out["behaviors"]
     corr = {}
-    for pred in ("distinguishability", "normalized", "sim_reference_drop", "sim_run_settings_drop"):
+    for pred in ("distinguishability", "normalized", "sim_reference_drop", "sim_reference_train_drop", "sim_run_settings_drop"):
         for opt in ("sgd", "adamw"):
             rho, p = spearman([b[pred] for b in bs], [b["real"][opt]["drop"] for b in bs])
             corr[f"{pred} vs real {opt} drop"] = {"rho": rho, "p": p, "n": len(bs)}
     out["spearman"] = corr
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "a.json").write_text(json.dumps(out, indent=1, default=float) + "\n")
-    print("| behavior | n | dist. | normalized | phi | sim. drop (ref. preset) | sim. drop (run settings) | real SGD drop | real AdamW drop |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| behavior | n | dist. | normalized | phi | sim. test drop (ref. preset) | sim. train drop (ref. preset) | sim. test drop (run settings) | real SGD drop | real AdamW drop |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for b in bs:
         print(
             f"| {b['name']} | {b['n']} | {b['distinguishability']:.3f} | {b['normalized']:.3f} | {b['phi']:.3f} | "
-            f"{b['sim_reference_drop']:.2e} | {b['sim_run_settings_drop']:.4f} | {b['real']['sgd']['drop']:.4f} | {b['real']['adamw']['drop']:.4f} |"
+            f"{b['sim_reference_drop']:.2e} | {b['sim_reference_train_drop']:.2e} | {b['sim_run_settings_drop']:.4f} | {b['real']['sgd']['drop']:.4f} | {b['real']['adamw']['drop']:.4f} |"
         )
     for k, v in corr.items():
         print(f"- {k}: rho = {v['rho']:.3f}, p = {v['p']:.4f}, n = {v['n']}")

@@ -45,20 +45,23 @@ def pair_gap(b_i: np.ndarray, b_j: np.ndarray) -> float:
 def simulate_sgd(g, s, train, test, beta, lr, steps, batch, seed) -> np.ndarray:
     """The tool's head-only simulation (simulate.ts) in numpy: plain SGD on delta = w - w0, a fresh
     batch without replacement every step, the reference policy the start head. Returns the test
-    loss after each of 0..steps updates. Its RNG is numpy's, not the CLI's."""
+    and the whole training set's loss after each of 0..steps updates. Its RNG is numpy's, not the
+    CLI's."""
     rng = np.random.default_rng(seed)
     delta = np.zeros(g.shape[1])
-    curve = []
+    curve, train_curve = [], []
     for t in range(steps + 1):
         z = beta * s[test] * (g[test] @ delta)
         curve.append(float(np.mean(np.logaddexp(0, -z))))
+        z = beta * s[train] * (g[train] @ delta)
+        train_curve.append(float(np.mean(np.logaddexp(0, -z))))
         if t == steps:
             break
         rows = rng.choice(train, size=min(batch, len(train)), replace=False)
         z = beta * s[rows] * (g[rows] @ delta)
         weight = 1 / (1 + np.exp(z))  # sigma(-z)
         delta += 2 * lr * beta * np.mean((weight * s[rows])[:, None] * g[rows], axis=0)
-    return np.array(curve)
+    return np.array(curve), np.array(train_curve)
 
 
 # ---- real head-only DPO (PyTorch) ----
