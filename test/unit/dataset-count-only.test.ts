@@ -65,7 +65,7 @@ describe('keepRows: false counts rows instead of keeping them', () => {
     });
     afterAll(() => rm(dir, { recursive: true, force: true }));
 
-    it('reading 48 MiB of distinct records takes less than half of it', async () => {
+    it('reading 48 MiB of distinct records takes well under its size', async () => {
       const before = process.memoryUsage().heapUsed;
       let peak = before;
       const file = await readDataset(big, {
@@ -77,8 +77,10 @@ describe('keepRows: false counts rows instead of keeping them', () => {
       peak = Math.max(peak, process.memoryUsage().heapUsed);
       expect(file.skipped).toEqual([]);
       expect(file.counts!.records).toBeGreaterThan(20000);
-      // A full read holds every text, i.e. more than the file; this one its keys and counts.
-      expect(peak - before).toBeLessThan(bytes / 2);
+      // A full read holds every text, i.e. more than the file (about 1.6x here); this one its keys
+      // and counts. heapUsed includes garbage not yet collected, which under a loaded full suite
+      // measured 0.51x: the bound sits between the two, not at the quiet figure.
+      expect(peak - before).toBeLessThan(bytes * 0.75);
     });
   });
 });
