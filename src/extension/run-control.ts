@@ -89,8 +89,13 @@ export class RunControl implements vscode.Disposable {
     if (last.precomputed) return;
     clearTimeout(this.refreshTimer);
     this.refreshTimer = setTimeout(() => {
-      // A run the user started is never superseded by an automatic refresh.
-      if (this.inflight?.interactive) return;
+      // A run the user started is never superseded by an automatic refresh: the refresh waits for
+      // it (the edit must still be reflected; the run may be past its report, projecting the map).
+      const running = this.inflight;
+      if (running?.interactive) {
+        void running.done.catch(() => undefined).then(() => this.scheduleRefresh(doc, 0));
+        return;
+      }
       void this.run(last.mixture, false);
     }, delayMs);
   }

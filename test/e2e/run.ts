@@ -60,8 +60,18 @@ async function quickInput(page: Page, shortcut: string): Promise<Locator> {
 }
 
 async function runCommand(page: Page, title: string): Promise<void> {
-  const input = await quickInput(page, 'Control+Shift+P');
-  await input.fill(`>${title}`);
+  // The palette can close again as it opens (a webview taking the focus back on a slow machine):
+  // open it anew rather than wait on a closed input.
+  for (let attempt = 0; ; attempt++) {
+    const input = await quickInput(page, 'Control+Shift+P');
+    try {
+      await input.fill(`>${title}`, { timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 2) throw error;
+      await focusWorkbench(page).catch(() => undefined);
+    }
+  }
   const item = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
   await item.waitFor({ state: 'visible', timeout: 20_000 });
   await page.keyboard.press('Enter');
@@ -70,8 +80,16 @@ async function runCommand(page: Page, title: string): Promise<void> {
 /** Opens a workspace file in the first editor group, never on top of the report beside it. */
 async function openFile(page: Page, name: string): Promise<void> {
   await runCommand(page, 'View: Focus First Editor Group');
-  const input = await quickInput(page, 'Control+P');
-  await input.fill(name);
+  for (let attempt = 0; ; attempt++) {
+    const input = await quickInput(page, 'Control+P');
+    try {
+      await input.fill(name, { timeout: 5000 });
+      break;
+    } catch (error) {
+      if (attempt === 2) throw error;
+      await focusWorkbench(page).catch(() => undefined);
+    }
+  }
   await page
     .locator('.quick-input-list .monaco-list-row', { hasText: name })
     .first()
