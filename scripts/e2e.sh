@@ -39,16 +39,6 @@ cp test/fixtures/formats/trl-messages.parquet "$WORKSPACE/parquet/trl-messages.p
 # An unlabeled pairwise file (HH-RLHF, no behavior field): its behaviors are discovered.
 mkdir -p "$WORKSPACE/unlabeled"
 head -n 60 examples/hh-rlhf/harmless-base-test-first300.jsonl >"$WORKSPACE/unlabeled/harmless-first60.jsonl"
-# Vectors from elsewhere: the rows of two persona behaviors (export-rows) and seeded NPY shards for
-# them, for "Analyze priority with precomputed embeddings…" (outside the workspace: no dataset
-# of the other runs' mixtures).
-PRECOMPUTED="$PROFILE/precomputed"
-mkdir -p "$PRECOMPUTED/data"
-for name in agreeableness risk-seeking; do
-  head -n 80 "examples/persona/$name.jsonl" >"$PRECOMPUTED/data/$name.jsonl"
-done
-node bin/preference-lens.js export-rows "$PRECOMPUTED/data" --out "$PRECOMPUTED/rows.parquet"
-npx tsx scripts/precomputed-fixture.ts "$PRECOMPUTED/rows.parquet" "$PRECOMPUTED/shards"
 cat >"$USER_DATA/User/settings.json" <<'JSON'
 {
   "security.workspace.trust.enabled": false,
@@ -94,7 +84,7 @@ done
 rm -rf test-results/e2e
 mkdir -p test-results/e2e
 status=0
-E2E_PORT="$PORT" E2E_SERVER_PID="$SERVER_PID" E2E_WORKSPACE="$WORKSPACE" E2E_PRECOMPUTED="$PRECOMPUTED" E2E_USER_DATA="$USER_DATA" E2E_OUT="$ROOT/test-results/e2e" \
+E2E_PORT="$PORT" E2E_SERVER_PID="$SERVER_PID" E2E_WORKSPACE="$WORKSPACE" E2E_USER_DATA="$USER_DATA" E2E_OUT="$ROOT/test-results/e2e" \
   timeout "${E2E_TIMEOUT:-720}" npx tsx test/e2e/run.ts || status=$?
 cp "$LOG" test-results/e2e/code-server.log || true
 # The extension host's log (console and errors of the extension) helps when a step fails.

@@ -14,7 +14,6 @@ const workspace = required('E2E_WORKSPACE');
 const userData = required('E2E_USER_DATA');
 const out = required('E2E_OUT');
 const serverPid = Number(required('E2E_SERVER_PID'));
-const precomputed = required('E2E_PRECOMPUTED');
 const TARGET = 'agreeableness.jsonl';
 const ANALYSIS_TIMEOUT = 420_000;
 
@@ -275,64 +274,6 @@ async function analyzeUnlabeled(page: Page): Promise<void> {
   }
   step(`header callout: ${text.slice(0, 160)}`);
   await shot(page, '11-discovered');
-}
-
-/**
- * VS Code's own open dialog (a quick input holding a path): the path typed in, then accepted. A
- * folder's path may first navigate into it; Enter again accepts it.
- */
-async function answerOpenDialog(page: Page, title: string, target: string): Promise<void> {
-  const widget = page.locator('.quick-input-widget', { hasText: title });
-  await widget.waitFor({ state: 'visible', timeout: 30_000 });
-  const input = page.locator('.quick-input-widget input');
-  await input.fill(target);
-  await page.waitForTimeout(800);
-  await page.keyboard.press('Enter');
-  for (let i = 0; i < 3; i++) {
-    await page.waitForTimeout(1000);
-    if ((await widget.count()) === 0 || !(await widget.isVisible())) return;
-    await page.keyboard.press('Enter');
-  }
-}
-
-/**
- * "Analyze priority with precomputed embeddings…": the rows file and the shards folder picked in
- * the open dialogs, no answer rows; the report covers the rows file's datasets, says where the
- * vectors came from, and no embedding process is started for it.
- */
-async function analyzePrecomputedEmbeddings(page: Page): Promise<void> {
-  step('run "Analyze priority with precomputed embeddings…": rows file, shards, no answer rows');
-  const before = (await storedReport()).createdAt;
-  const childBefore = embeddingChildPid();
-  await runCommand(page, 'Preference Lens: Analyze priority with precomputed embeddings');
-  await answerOpenDialog(page, 'rows file', path.join(precomputed, 'rows.parquet'));
-  await answerOpenDialog(page, 'embedding shards', path.join(precomputed, 'shards'));
-  const pick = page.locator('.quick-input-list .monaco-list-row', {
-    hasText: 'Without answer rows',
-  });
-  await pick.first().waitFor({ state: 'visible', timeout: 30_000 });
-  await pick.first().click();
-  for (let i = 0; i < 240 && (await storedReport()).createdAt === before; i++) {
-    await page.waitForTimeout(500);
-  }
-  const report = (await storedReport()) as Awaited<ReturnType<typeof storedReport>> & {
-    model: { deviceReason: string };
-  };
-  if (report.createdAt === before) throw new Error('the precomputed analysis did not finish');
-  const inputs = report.inputs.map((i) => path.basename(i.file)).sort();
-  if (inputs.join() !== 'agreeableness.jsonl,risk-seeking.jsonl')
-    throw new Error(`expected the rows file's two datasets, got ${inputs.join()}`);
-  if (!/precomputed embeddings: 2 shard/.test(report.model.deviceReason))
-    throw new Error(`the report does not name the shards: ${report.model.deviceReason}`);
-  const childAfter = embeddingChildPid();
-  if (childAfter !== undefined && childAfter !== childBefore)
-    throw new Error(`an embedding process (pid ${childAfter}) was started for precomputed vectors`);
-  const frame = await reportFrame(page, ANALYSIS_TIMEOUT);
-  await frame
-    .locator('#ranking-table tbody tr', { hasText: 'risk-seeking' })
-    .waitFor({ timeout: 30_000 });
-  step(`precomputed: ${inputs.join(', ')}; ${report.model.deviceReason.slice(0, 120)}`);
-  await shot(page, '12-precomputed');
 }
 
 async function main(): Promise<void> {
@@ -738,7 +679,6 @@ async function main(): Promise<void> {
 
     await analyzeParquet(page);
     await analyzeUnlabeled(page);
-    await analyzePrecomputedEmbeddings(page);
     step('PASS');
   } catch (error) {
     await shot(page, 'failure').catch(() => undefined);
