@@ -146,9 +146,7 @@ const runPrecomputed = (
       answerRows: opts.answerRows,
       storage: opts.matrixStorage,
     },
-    // The shards hold no prompt embeddings to cluster: unlabeled rows stay one behavior (the
-    // default, 'unlabeled', would embed the prompts with the bundled model).
-    { ...rest, discoverBehaviors: 'off' },
+    rest,
     signal,
     onProgress,
   );

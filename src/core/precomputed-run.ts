@@ -48,6 +48,10 @@ export async function analyzePrecomputed(
     rows.files.map((f) => f.file),
     {
       ...options,
+      // The shards hold no prompt embeddings to cluster: unlabeled rows stay one behavior (the
+      // default, 'unlabeled', would embed the prompts with the bundled model). Here, not in each
+      // face, so the CLI and VS Code agree.
+      discoverBehaviors: 'off',
       files: rows.files,
       embedder: precomputedEmbedder(loaded, inputs.embeddings, head),
     },
