@@ -71,8 +71,24 @@ async function runCommand(page: Page, title: string): Promise<void> {
       await focusWorkbench(page).catch(() => undefined);
     }
   }
-  const item = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
-  await item.waitFor({ state: 'visible', timeout: 20_000 });
+  await pressEnterOn(page, title);
+}
+
+/**
+ * Enter once the quick input's focused row is `label`. A row with that text can be visible before
+ * the list is filtered (the palette opens on its recently used commands), and Enter then runs
+ * whatever the unfiltered list has on top: wait for the filtered list's focus instead.
+ */
+async function pressEnterOn(page: Page, label: string): Promise<void> {
+  await page.waitForFunction(
+    (expected) => {
+      const row = document.querySelector('.quick-input-list .monaco-list-row.focused');
+      const name = row?.querySelector('.label-name') ?? row;
+      return (name?.textContent ?? '').replace(/\s+/g, ' ').trim() === expected;
+    },
+    label,
+    { timeout: 20_000 },
+  );
   await page.keyboard.press('Enter');
 }
 
@@ -89,11 +105,7 @@ async function openFile(page: Page, name: string): Promise<void> {
       await focusWorkbench(page).catch(() => undefined);
     }
   }
-  await page
-    .locator('.quick-input-list .monaco-list-row', { hasText: name })
-    .first()
-    .waitFor({ timeout: 20_000 });
-  await page.keyboard.press('Enter');
+  await pressEnterOn(page, name);
   await page
     .locator('.tabs-container .tab', { hasText: name })
     .first()
@@ -206,7 +218,15 @@ async function analyzeParquet(page: Page): Promise<void> {
     await page.waitForTimeout(500);
   }
   const report = await storedReport();
-  if (report.createdAt === before) throw new Error(`the analysis of ${name} did not finish`);
+  if (report.createdAt === before) {
+    await shot(page, '09-parquet-timeout');
+    const toasts = await page.locator('.notification-toast').allInnerTexts();
+    const tabs = await page.locator('.tabs-container .tab.active').allInnerTexts();
+    throw new Error(
+      `the analysis of ${name} did not finish; active tabs: ${tabs.join(' | ')}; ` +
+        `notifications: ${toasts.join(' | ') || 'none'}`,
+    );
+  }
   const inputs = report.inputs.map((i) => path.basename(i.file));
   const names = report.behaviors.map((b) => b.name).sort();
   step(`analyzed ${inputs.join(', ')}: behaviors ${names.join(', ')}`);
@@ -255,7 +275,15 @@ async function analyzeUnlabeled(page: Page): Promise<void> {
   const report = (await storedReport()) as Awaited<ReturnType<typeof storedReport>> & {
     discovery?: { k: number; clusters: { name: string; size: number }[] } | null;
   };
-  if (report.createdAt === before) throw new Error(`the analysis of ${name} did not finish`);
+  if (report.createdAt === before) {
+    await shot(page, '09-parquet-timeout');
+    const toasts = await page.locator('.notification-toast').allInnerTexts();
+    const tabs = await page.locator('.tabs-container .tab.active').allInnerTexts();
+    throw new Error(
+      `the analysis of ${name} did not finish; active tabs: ${tabs.join(' | ')}; ` +
+        `notifications: ${toasts.join(' | ') || 'none'}`,
+    );
+  }
   const inputs = report.inputs.map((i) => path.basename(i.file));
   if (inputs.join() !== name) throw new Error(`expected the file ${name}, got ${inputs.join()}`);
   const d = report.discovery;
