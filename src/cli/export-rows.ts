@@ -6,6 +6,7 @@ import { writeRowsParquet } from '../core/io/parquet-rows.js';
 import { formatPosition } from '../core/dataset/position.js';
 import { usageErrorMessage } from './errors.js';
 import { addReadOptions } from './read-options.js';
+import { settingChoices, withoutAuto } from '../shared/settings-manifest.js';
 
 interface ExportRowsOptions {
   out: string;
@@ -69,7 +70,8 @@ export const exportRowsCommand = (): Command =>
           '--mc-mode <mode>',
           "lettered multiple-choice evals: answer-token (one row, the paper's) or option-text (a pair of option texts, what analyze uses for a sentence-embedding model)",
         )
-          .choices(['answer-token', 'option-text'])
+          // The modes the setting declares, less 'auto' (which picks by the model; there is none here).
+          .choices(withoutAuto(settingChoices<string>('multipleChoiceMode')))
           .default('answer-token'),
       ),
   ).action(async (paths: string[], opts: ExportRowsOptions) => {

@@ -1,7 +1,5 @@
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
-import { DPO_LOSS_NAMES } from '../core/analysis/losses.js';
-import { DEFAULT_PRECISION, PRECISIONS } from '../core/embed/precision.js';
 import { analyze } from '../core/pipeline.js';
 import { renderMarkdown } from '../core/report/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
@@ -24,7 +22,7 @@ import {
   parseUnitInterval,
   toAnalyzeOptions,
 } from './options.js';
-import { settingChoices, settingDefault } from '../shared/settings-manifest.js';
+import { settingChoices, settingDefault, withoutAuto } from '../shared/settings-manifest.js';
 import { UsageError, usageErrorMessage } from './errors.js';
 import { addCheckCommand } from './check.js';
 import { GATE_KINDS, gateFindings, parseFailOn } from './gate.js';
@@ -258,15 +256,18 @@ export const buildProgram = (): Command => {
       )
       .addOption(
         new Option('--device <device>', 'execution provider')
-          .choices(['auto', 'cpu', 'cuda', 'dml', 'coreml'])
-          .default('auto'),
+          .choices(settingChoices<string>('device'))
+          .default(settingDefault<string>('device')),
       )
-      .addOption(new Option('--pooling <pooling>').choices(['mean', 'cls', 'last-token']))
+      .addOption(
+        // The setting's 'auto' is the CLI's absent flag.
+        new Option('--pooling <pooling>').choices(withoutAuto(settingChoices<string>('pooling'))),
+      )
       .addOption(
         new Option(
           '--precision <precision>',
-          `the bundled model's graph: exact (within 1% of fp32) or fast (dynamic int8; default ${DEFAULT_PRECISION})`,
-        ).choices([...PRECISIONS]),
+          `the bundled model's graph: exact (within 1% of fp32) or fast (dynamic int8; default ${settingDefault<string>('precision')})`,
+        ).choices(settingChoices<string>('precision')),
       )
       .option(
         '--no-chat-template',
@@ -283,10 +284,11 @@ export const buildProgram = (): Command => {
       .option('--cache-dir <dir>', 'embedding cache folder (default: user cache folder)'),
   )
     .addOption(
+      // The setting's 'auto' is the CLI's absent flag; 'custom' (the flags alone) is the CLI's own.
       new Option(
         '--preset <preset>',
         "simulation preset (default: reference with a causal LM's real head, fast-preview with a zero head)",
-      ).choices(['reference', 'fast-preview', 'custom']),
+      ).choices([...withoutAuto(settingChoices<string>('simulation.preset')), 'custom']),
     )
     .option('--steps <n>', 'simulated DPO steps (0-1000000)', parseIntInRange(0, 1_000_000))
     .option('--lr <x>', 'learning rate', parsePositiveNumber)
@@ -294,12 +296,12 @@ export const buildProgram = (): Command => {
     .addOption(
       new Option(
         '--loss <loss>',
-        "DPO-family loss of the simulation, as TRL's loss_type (default: sigmoid)",
-      ).choices(DPO_LOSS_NAMES),
+        `DPO-family loss of the simulation, as TRL's loss_type (default: ${settingDefault<string>('simulation.loss')})`,
+      ).choices(settingChoices<string>('simulation.loss')),
     )
     .option(
       '--label-smoothing <eps>',
-      'label smoothing of the sigmoid and robust losses (0 <= eps < 0.5, default 0)',
+      `label smoothing of the sigmoid and robust losses (0 <= eps < 0.5, default ${settingDefault<number>('simulation.labelSmoothing')})`,
       parseLabelSmoothing,
     )
     .option('--batch <n|full>', 'batch size, or "full" for full-batch gradient descent', parseBatch)
@@ -329,7 +331,7 @@ export const buildProgram = (): Command => {
       '--max-suspects <n|all>',
       'label hints listed per behavior (all: every flagged example)',
       parseMaxSuspects,
-      20,
+      settingDefault<number>('maxLabelErrorHints'),
     )
     .option(
       '--label-hint-cutoff <p>',
@@ -349,7 +351,7 @@ export const buildProgram = (): Command => {
     )
     .option(
       '--rebalance-tolerance <x>',
-      'largest simulated test-accuracy loss a rebalancing may cost any behavior (default 0.02)',
+      `largest simulated test-accuracy loss a rebalancing may cost any behavior (default ${settingDefault<number>('rebalanceTolerance')})`,
       parseFraction,
     )
     .addOption(

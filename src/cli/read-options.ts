@@ -1,5 +1,6 @@
 import { type Command, Option } from 'commander';
 import { parseFieldMapping } from './options.js';
+import { settingChoices, withoutAuto } from '../shared/settings-manifest.js';
 
 /**
  * The reader's options, shared by every command that reads datasets (analyze, check,
@@ -8,11 +9,10 @@ import { parseFieldMapping } from './options.js';
 export const addReadOptions = (command: Command): Command =>
   command
     .addOption(
-      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices([
-        'evals',
-        'pairwise',
-        'hh-rlhf',
-      ]),
+      // The setting's 'auto' (detection) is the CLI's absent flag.
+      new Option('--schema <schema>', 'force a schema instead of auto-detection').choices(
+        withoutAuto(settingChoices<string>('schema')),
+      ),
     )
     .option('--behavior-field <name>', 'behavior/category field of pairwise data')
     .option(

@@ -204,9 +204,10 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     },
     rebalanceTolerance: get('rebalanceTolerance', (v) => typeof v === 'number' && v >= 0 && v <= 1),
     mixtureScope: oneOf<MixtureScope>('mixtureScope'),
-    discoverBehaviors:
-      parseDiscoverMode(get<unknown>('discoverBehaviors', (v) => parseDiscoverMode(v) !== null)) ??
-      'unlabeled',
+    // get() only returns a value parseDiscoverMode takes (the default included), so null never comes.
+    discoverBehaviors: parseDiscoverMode(
+      get<unknown>('discoverBehaviors', (v) => parseDiscoverMode(v) !== null),
+    ) as DiscoverMode,
     batchSize: nullableNumber('batchSize', true),
     threads: nullableNumber('threads', true),
     analysisThreads: nullableNumber('analysisThreads', true),
@@ -261,7 +262,7 @@ export const analyzeOptions = (
   if (sim.testFraction !== null) simulation.testFraction = sim.testFraction;
   if (sim.seed !== null) simulation.seed = Math.round(sim.seed);
   // Only what differs from the default loss, so the report's options stay as they were without it.
-  if (sim.loss !== 'sigmoid') simulation.loss = sim.loss;
+  if (sim.loss !== settingDefault<DpoLossName>('simulation.loss')) simulation.loss = sim.loss;
   if (sim.labelSmoothing !== 0 && labelSmoothingApplies(sim.loss))
     simulation.labelSmoothing = sim.labelSmoothing;
 

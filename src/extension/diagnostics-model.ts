@@ -13,6 +13,7 @@ import type {
 } from '../core/report/types.js';
 
 import { discoverySummary } from '../shared/discovery-note.js';
+import { formatNumber } from '../shared/format.js';
 
 export const DIAGNOSTIC_SOURCE = 'Preference Lens';
 
@@ -83,8 +84,8 @@ export const buildDiagnostics = (
           file: f.file,
           line: Math.max(0, f.firstLine - 1),
           message:
-            `In the mixture: ${b.name} (priority level ${formatNumber(b.priorityLevel)}, ` +
-            `distinguishability ${formatNumber(b.distinguishability)})`,
+            `In the mixture: ${b.name} (priority level ${formatEditorNumber(b.priorityLevel)}, ` +
+            `distinguishability ${formatEditorNumber(b.distinguishability)})`,
         })),
       );
 
@@ -191,13 +192,13 @@ export const buildDiagnostics = (
         (s.confidence === undefined
           ? `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'} ` +
             `but on the ${s.label > 0 ? 'negative' : 'positive'} side of the mean-difference boundary ` +
-            `(projection ${formatNumber(s.projection)}).`
+            `(projection ${formatEditorNumber(s.projection)}).`
           : `Possible label error (${s.behavior}): labeled ${s.label > 0 ? 'matching (+1)' : 'not matching (-1)'}, ` +
             `but a classifier fitted on the behavior's other examples gives this label probability ` +
-            `${formatNumber(s.confidence)}.`) +
+            `${formatEditorNumber(s.confidence)}.`) +
         (s.scoreMargin === undefined
           ? ''
-          : ` Its score margin (score_chosen − score_rejected) is ${formatNumber(s.scoreMargin)}.`) +
+          : ` Its score margin (score_chosen − score_rejected) is ${formatEditorNumber(s.scoreMargin)}.`) +
         parquetRow(s.file, s.line),
       behavior: s.behavior,
     });
@@ -225,12 +226,12 @@ export const buildDiagnostics = (
 const parquetRow = (file: string, line: number): string =>
   isParquetPath(file) ? ` (row ${parquetRowIndex(line)})` : '';
 
-export const formatNumber = (x: number): string => {
-  if (!Number.isFinite(x)) return String(x);
-  const abs = Math.abs(x);
-  if (abs !== 0 && (abs < 1e-3 || abs >= 1e5)) return x.toExponential(2);
-  return x.toFixed(abs >= 100 ? 1 : 3);
-};
+/**
+ * The editor's numbers (hovers, diagnostics, status): the report's formatter (src/shared/format.ts)
+ * with one decimal from 100 on, and a non-finite value spelt out instead of a dash.
+ */
+export const formatEditorNumber = (x: number): string =>
+  Number.isFinite(x) ? formatNumber(x, Math.abs(x) >= 100 ? 1 : 3) : String(x);
 
 /** Markdown for a hover over a behavior's line: its numbers, the same ones the report shows. */
 export const behaviorHoverMarkdown = (report: Report, behavior: BehaviorReport): string => {
@@ -244,19 +245,19 @@ export const behaviorHoverMarkdown = (report: Report, behavior: BehaviorReport):
     [
       'Priority level',
       behavior.priorityMeaningful === false
-        ? `${formatNumber(behavior.priorityLevel)}: not meaningful (${report.behaviors.length === 1 ? 'one behavior: priority needs a mixture' : 'indistinguishable from shuffled labels'})`
-        : `${formatNumber(behavior.priorityLevel)} (rank ${rank + 1} of ${report.behaviors.length})`,
+        ? `${formatEditorNumber(behavior.priorityLevel)}: not meaningful (${report.behaviors.length === 1 ? 'one behavior: priority needs a mixture' : 'indistinguishable from shuffled labels'})`
+        : `${formatEditorNumber(behavior.priorityLevel)} (rank ${rank + 1} of ${report.behaviors.length})`,
     ],
     [
       'Distinguishability ‖μ⁺ − μ⁻‖ (unbiased) [95% CI]',
-      `${formatNumber(behavior.distinguishability)}${behavior.distinguishabilityUnbiased === undefined ? '' : ` (${formatNumber(behavior.distinguishabilityUnbiased)})`} [${formatNumber(behavior.distinguishabilityCI[0])}, ${formatNumber(behavior.distinguishabilityCI[1])}]`,
+      `${formatEditorNumber(behavior.distinguishability)}${behavior.distinguishabilityUnbiased === undefined ? '' : ` (${formatEditorNumber(behavior.distinguishabilityUnbiased)})`} [${formatEditorNumber(behavior.distinguishabilityCI[0])}, ${formatEditorNumber(behavior.distinguishabilityCI[1])}]`,
     ],
     ...(behavior.pValue === undefined
       ? []
       : ([
           [
             'Permutation p-value (BH-adjusted)',
-            `${formatNumber(behavior.pValue)} (${formatNumber(behavior.pValueAdjusted ?? behavior.pValue)})`,
+            `${formatEditorNumber(behavior.pValue)} (${formatEditorNumber(behavior.pValueAdjusted ?? behavior.pValue)})`,
           ],
         ] as [string, string][])),
     ...(behavior.rankCI
@@ -265,17 +266,18 @@ export const behaviorHoverMarkdown = (report: Report, behavior: BehaviorReport):
           string,
         ][])
       : []),
-    ['Normalized distinguishability', formatNumber(behavior.normalizedDistinguishability)],
-    ['Concentration', formatNumber(behavior.concentration)],
-    ['Trace', formatNumber(behavior.trace)],
+    ['Normalized distinguishability', formatEditorNumber(behavior.normalizedDistinguishability)],
+    ['Concentration', formatEditorNumber(behavior.concentration)],
+    ['Trace', formatEditorNumber(behavior.trace)],
     ['Examples (+ / −)', `${behavior.nPositive} / ${behavior.nNegative}`],
   ];
-  if (behavior.phi !== undefined) rows.push(['φ = cos(W_B, μ⁺ − μ⁻)', formatNumber(behavior.phi)]);
+  if (behavior.phi !== undefined)
+    rows.push(['φ = cos(W_B, μ⁺ − μ⁻)', formatEditorNumber(behavior.phi)]);
   const accuracy = last(curve?.testAccuracy);
   if (accuracy !== undefined) {
     rows.push([
       `Simulated test accuracy after ${last(curve?.step) ?? '?'} steps`,
-      formatNumber(accuracy),
+      formatEditorNumber(accuracy),
     ]);
   }
   const lines = [

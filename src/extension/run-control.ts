@@ -18,7 +18,7 @@ import {
   type ExtensionSettings,
 } from './config.js';
 import type { Core } from './core-loader.js';
-import { formatNumber } from './diagnostics-model.js';
+import { formatEditorNumber } from './diagnostics-model.js';
 import type { EmbedderPool } from './embedder-pool.js';
 import type { Mixture } from './mixture.js';
 import { errorMessage, ReportPanel } from './panel.js';
@@ -231,7 +231,7 @@ export class RunControl implements vscode.Disposable {
       const warnings = result.report.behaviors.reduce((n: number, b) => n + b.warnings.length, 0);
       vscode.window.setStatusBarMessage(
         `Preference Lens: ${result.report.behaviors.length} behaviors, ${warnings} warning${warnings === 1 ? '' : 's'} ` +
-          `(${formatNumber((Date.now() - started) / 1000)} s)`,
+          `(${formatEditorNumber((Date.now() - started) / 1000)} s)`,
         10_000,
       );
     } catch (error) {

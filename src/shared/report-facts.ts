@@ -1,10 +1,13 @@
 /**
- * What the faces read off a report the same way: whether a behavior is deprioritized (the
- * analysis decides it; a face follows its warnings) and the mixture's median of a quantity (the
- * thresholds are fractions of it).
+ * What the faces read off a report the same way: whether a behavior carries the deprioritized
+ * warning (the analysis decides it, src/core/analysis/warnings.ts `isDeprioritized`, from the
+ * levels; a face only reads the warning) and the mixture's median of a quantity (the thresholds
+ * are fractions of it). The analysis keeps its own median (src/core/analysis/stats.ts,
+ * a quantile): the faces' bundles, the webview's included, do not load the analysis.
  */
-export const isDeprioritized = (b: { readonly warnings: readonly { kind: string }[] }): boolean =>
-  b.warnings.some((w) => w.kind === 'deprioritized');
+export const hasDeprioritizedWarning = (b: {
+  readonly warnings: readonly { kind: string }[];
+}): boolean => b.warnings.some((w) => w.kind === 'deprioritized');
 
 /** The median of the values (NaN for none). */
 export function median(xs: readonly number[]): number {

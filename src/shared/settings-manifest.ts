@@ -37,6 +37,10 @@ export const settingChoices = <T extends string>(key: string): readonly T[] => {
   return choices as readonly T[];
 };
 
+/** A setting's choices less 'auto': on the command line, 'auto' is the flag left out. */
+export const withoutAuto = <T extends string>(choices: readonly T[]): T[] =>
+  choices.filter((c) => c !== 'auto');
+
 /** The keys an object setting declares under `properties`, in package.json's order. */
 export const settingProperties = <T extends string>(key: string): readonly T[] => {
   const properties = declaredSetting(key).properties;

@@ -6,7 +6,7 @@
  */
 import type { Report } from '../core/report/types.js';
 import { formatNumber } from './format.js';
-import { isDeprioritized, median } from './report-facts.js';
+import { hasDeprioritizedWarning, median } from './report-facts.js';
 
 type Behavior = Report['behaviors'][number];
 
@@ -71,7 +71,7 @@ export function verdictLines(
   const n = ranked.length;
   const lines: string[] = [];
   if (n === 0) return lines;
-  const deprioritized = ranked.filter(isDeprioritized);
+  const deprioritized = ranked.filter(hasDeprioritizedWarning);
   const rb = report.rebalancing;
   if (n === 1) {
     lines.push(

@@ -12,7 +12,7 @@ import { analyze, type AnalyzeResult } from '../../src/core/pipeline.js';
 import {
   behaviorHoverMarkdown,
   buildDiagnostics,
-  formatNumber,
+  formatEditorNumber,
 } from '../../src/extension/diagnostics-model.js';
 
 const ROWS = 150;
@@ -130,8 +130,8 @@ describe('diagnostics from a report', () => {
     const behavior = result.report.behaviors[0];
     const md = behaviorHoverMarkdown(result.report, behavior);
     expect(md).toContain(behavior.name);
-    expect(md).toContain(formatNumber(behavior.distinguishability));
-    expect(md).toContain(formatNumber(behavior.priorityLevel));
+    expect(md).toContain(formatEditorNumber(behavior.distinguishability));
+    expect(md).toContain(formatEditorNumber(behavior.priorityLevel));
     expect(md).toContain(`${behavior.nPositive} / ${behavior.nNegative}`);
     expect(md).toContain(result.report.model.id);
   });

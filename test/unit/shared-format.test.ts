@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized, median } from '../../src/shared/report-facts.js';
+import { hasDeprioritizedWarning, median } from '../../src/shared/report-facts.js';
 
 describe('the faces’ shared number formatting and report facts', () => {
   it('formats with fixed decimals, exponents for tiny and huge values, a dash for none', () => {
@@ -23,8 +23,8 @@ describe('the faces’ shared number formatting and report facts', () => {
   });
 
   it('calls a behavior deprioritized exactly when the analysis warned so', () => {
-    expect(isDeprioritized({ warnings: [{ kind: 'low-distinguishability' }] })).toBe(false);
-    expect(isDeprioritized({ warnings: [{ kind: 'deprioritized' }] })).toBe(true);
-    expect(isDeprioritized({ warnings: [] })).toBe(false);
+    expect(hasDeprioritizedWarning({ warnings: [{ kind: 'low-distinguishability' }] })).toBe(false);
+    expect(hasDeprioritizedWarning({ warnings: [{ kind: 'deprioritized' }] })).toBe(true);
+    expect(hasDeprioritizedWarning({ warnings: [] })).toBe(false);
   });
 });

@@ -1,4 +1,4 @@
-"""Independent numpy reimplementation of the reference definitions (shared/docs/reference.md).
+"""Independent numpy reimplementation of the reference definitions (docs/reference.md).
 
 Writes test/fixtures/analysis/crosscheck.json: a fixed random float32 matrix with labels and
 behaviors, and what the reference definitions give for it. test/unit/analysis-crosscheck.test.ts
@@ -80,7 +80,7 @@ def gap(i, j):
 
 
 def weighted_gap(i, j):
-    # The example-weighted gap (reference.md): b_bar = (n_i b_i + n_j b_j) / (n_i + n_j).
+    # The example-weighted gap (docs/reference.md): b_bar = (n_i b_i + n_j b_j) / (n_i + n_j).
     bbar = (n[i] * B[i] + n[j] * B[j]) / (n[i] + n[j])
     pi = bbar @ B[i] / np.linalg.norm(bbar)
     pj = bbar @ B[j] / np.linalg.norm(bbar)

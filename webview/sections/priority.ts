@@ -2,14 +2,14 @@ import type { ChartConfiguration } from 'chart.js';
 import { baseOptions, canvasIn, chartBox, clippedTicks, thresholdPlugin } from '../charts.js';
 import { h, s, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized, median, priorityOrder } from '../../src/shared/report-facts.js';
+import { hasDeprioritizedWarning, median, priorityOrder } from '../../src/shared/report-facts.js';
 import { diverging } from '../theme.js';
 import type { Ctx, Section } from '../types.js';
 
 function levelsChart(ctx: Ctx, canvas: HTMLCanvasElement): void {
   const { names, levels } = ctx.report.priority;
   const order = priorityOrder(ctx.report.priority);
-  const flagged = new Set(ctx.report.behaviors.filter(isDeprioritized).map((b) => b.name));
+  const flagged = new Set(ctx.report.behaviors.filter(hasDeprioritizedWarning).map((b) => b.name));
   const threshold = ctx.report.thresholds.priorityLevel * median(levels);
   // Indistinguishable behaviors (and a lone behavior) have a level that means nothing: grey.
   const meaningless = new Set(

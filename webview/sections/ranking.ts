@@ -1,6 +1,6 @@
 import { h, section } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized, median } from '../../src/shared/report-facts.js';
+import { hasDeprioritizedWarning, median } from '../../src/shared/report-facts.js';
 
 const formatP = (p: number): string => (p >= 0.01 ? p.toFixed(2) : p.toPrecision(1));
 import type { BehaviorReport, Ctx, Section } from '../types.js';
@@ -73,7 +73,7 @@ function row(
   distThreshold: number,
   withPhi: boolean,
 ): HTMLTableRowElement {
-  const low = isDeprioritized(b);
+  const low = hasDeprioritizedWarning(b);
   const meaningless = b.priorityMeaningful === false;
   const swatch = h('span', { class: 'swatch', data: { color: ctx.palette.color(b.name) } });
   swatch.style.background = ctx.palette.color(b.name);

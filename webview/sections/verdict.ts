@@ -7,7 +7,7 @@
  */
 import { h, s } from '../dom.js';
 import { formatNumber } from '../../src/shared/format.js';
-import { isDeprioritized } from '../../src/shared/report-facts.js';
+import { hasDeprioritizedWarning } from '../../src/shared/report-facts.js';
 import { overlappingRuns, verdictLines } from '../../src/shared/verdict-text.js';
 import type { Ctx } from '../types.js';
 
@@ -49,7 +49,7 @@ export function verdictFigure(ctx: Ctx): HTMLElement {
   shown.forEach((b, i) => {
     const y = 10 + i * ROW + ROW / 2;
     const color = ctx.palette.color(b.name);
-    const flagged = isDeprioritized(b);
+    const flagged = hasDeprioritizedWarning(b);
     svg.append(
       s(
         'text',

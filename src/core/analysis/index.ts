@@ -1,4 +1,4 @@
-// The science (reference: docs shared as reference.md): pure math on an embedding matrix [N, d]
+// The science (reference: docs/reference.md): pure math on an embedding matrix [N, d]
 // with labels +1/-1 and behavior indices. Entry point: analyzeEmbeddings. No I/O, no ONNX.
 export {
   analyzeEmbeddings,

@@ -23,7 +23,7 @@ import { Rng } from './rng.js';
  * `dims` coordinates by a seeded count sketch when the embedding is wider (each
  * pass of the fit costs n·width; see regressionRows).
  *
- * Defaults, measured with bench/label-hints.ts on the 24 bundled persona behaviors (README):
+ * Defaults, measured with bench/label-hints.ts on the 24 bundled persona behaviors (docs/measurements.md):
  * lambda 1 and cutoff 0.17 give precision 0.86 at recall 0.57 with 5% of the labels flipped, and
  * flag 0.83% of the unflipped examples. They were chosen on those behaviors (lambda from 0.3, 1,
  * 3, 10; the cutoff from 0.1 to 0.3), so the figures are in-sample for the choice of the two

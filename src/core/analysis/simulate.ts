@@ -6,7 +6,7 @@ import { Rng } from './rng.js';
 import { FLUSH_STATES, type StateScorer, syncStateScorer } from './state-scoring.js';
 
 /**
- * The reference's head-only DPO (reference.md §DPO): beta 0.01, lr 1e-5, a fresh batch of 128
+ * The reference's head-only DPO (docs/reference.md §DPO): beta 0.01, lr 1e-5, a fresh batch of 128
  * every step, 100 steps, 90/10 split with seed 1234.
  */
 export const REFERENCE_SIMULATION: SimulationOptions = {

@@ -103,7 +103,7 @@ export interface BehaviorStats {
 }
 
 /**
- * Reference statistics of one behavior (reference.md §Per-behavior statistics). `positives` and
+ * Reference statistics of one behavior (docs/reference.md §Per-behavior statistics). `positives` and
  * `negatives` are row indices of `m`. Both classes need at least one row; covariances need two.
  */
 export function behaviorStats(

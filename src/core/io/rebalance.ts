@@ -2,8 +2,7 @@ import { once } from 'node:events';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { uniformInt } from 'pure-rand/distribution/uniformInt';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
+import { Rng } from '../analysis/rng.js';
 import { isJsonArrayFile } from '../dataset/json-array.js';
 import { readLines } from '../dataset/lines.js';
 import { formatOfPath } from '../dataset/position.js';
@@ -62,9 +61,9 @@ export function recordCopies(
   const extra = Math.round((weight - whole) * records);
   const copies = new Uint32Array(records).fill(whole);
   const order = Array.from({ length: records }, (_, i) => i);
-  const gen = xoroshiro128plus(Math.imul(seed | 0, 0x9e3779b1) ^ hashName(behavior));
+  const rng = new Rng(Math.imul(seed | 0, 0x9e3779b1) ^ hashName(behavior));
   for (let i = 0; i < extra; i++) {
-    const j = i + uniformInt(gen, 0, records - i - 1);
+    const j = i + rng.int(records - i);
     [order[i], order[j]] = [order[j], order[i]];
     copies[order[i]] += 1;
   }
@@ -157,17 +156,11 @@ export async function writeRebalancedJsonl(
 
   // Each target's lines are gathered, shuffled (seeded) and written; a rebalanced dataset is at
   // most a few times the analyzed one (its lines, not its embeddings).
-  const gen = xoroshiro128plus(Math.imul(seed | 0, 0x9e3779b1) ^ 0x5bd1e995);
-  const shuffle = (a: string[]): void => {
-    for (let i = a.length - 1; i > 0; i--) {
-      const j = uniformInt(gen, 0, i);
-      [a[i], a[j]] = [a[j], a[i]];
-    }
-  };
+  const rng = new Rng(Math.imul(seed | 0, 0x9e3779b1) ^ 0x5bd1e995);
   let lines = 0;
   let pending: string[] = [];
   const flush = async (target: string): Promise<void> => {
-    shuffle(pending);
+    rng.shuffle(pending);
     // Written beside the target and renamed over it once complete: an interrupted or failed run
     // leaves the previous file (or none), never a truncated dataset.
     await writeAtomically(target, async (temporary) => {

@@ -9,7 +9,8 @@ import {
   MISALIGNMENT_NOTE,
   stepsToBelowHalfText,
 } from '../../shared/report-notes.js';
-import { priorityOrder } from '../../shared/report-facts.js';
+import { formatNumber } from '../../shared/format.js';
+import { hasDeprioritizedWarning, median, priorityOrder } from '../../shared/report-facts.js';
 import { discoverySummary } from '../../shared/discovery-note.js';
 import { verdictLines } from '../../shared/verdict-text.js';
 import { examplesText, truncationNote } from '../../shared/pair-check-notes.js';
@@ -17,13 +18,8 @@ import { examplesText, truncationNote } from '../../shared/pair-check-notes.js';
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
 
-/** Numbers with a fixed number of decimals, switching to exponent form for tiny/huge values. */
-export function formatNumber(x: number | null | undefined, digits = 3): string {
-  if (x === null || x === undefined || !Number.isFinite(x)) return '–';
-  const a = Math.abs(x);
-  if (a !== 0 && (a < 1e-3 || a >= 1e5)) return x.toExponential(2);
-  return x.toFixed(digits);
-}
+/** The faces' one number formatter (src/shared/format.ts), re-exported for the Markdown's users. */
+export { formatNumber };
 
 /**
  * Escapes dataset text for Markdown (inline and inside table cells): markup characters become
@@ -97,7 +93,7 @@ function rankingTable(ranked: BehaviorReport[]): string {
       ...(withPhi ? [formatNumber(b.phi)] : []),
       b.priorityMeaningful === false
         ? `n/a (${formatNumber(b.priorityLevel)})`
-        : isDeprioritized(b)
+        : hasDeprioritizedWarning(b)
           ? `**${formatNumber(b.priorityLevel)}**`
           : formatNumber(b.priorityLevel),
       b.warnings.map((w) => w.kind).join(', ') || '—',
@@ -390,16 +386,7 @@ function skipped(report: Report): string[] {
   return out;
 }
 
-const isDeprioritized = (b: BehaviorReport): boolean =>
-  b.warnings.some((w) => w.kind === 'deprioritized');
-
 const formatP = (p: number): string => (p >= 0.01 ? p.toFixed(2) : p.toPrecision(1));
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** Both thresholds are fractions of the mixture's median (the analysis warnings' rule). */
 function thresholdNote(report: Report): string[] {
@@ -449,7 +436,7 @@ export function renderMarkdown(report: Report): string {
   const levels = report.priority.names
     .map((name, i) => ({ name, level: report.priority.levels[i] }))
     .sort((a, b) => b.level - a.level);
-  const flagged = new Set(report.behaviors.filter(isDeprioritized).map((b) => b.name));
+  const flagged = new Set(report.behaviors.filter(hasDeprioritizedWarning).map((b) => b.name));
   const meaningless = new Set(
     report.behaviors.filter((b) => b.priorityMeaningful === false).map((b) => b.name),
   );

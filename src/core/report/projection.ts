@@ -6,9 +6,8 @@
  * points on the shared 2-core machine, docs/performance.md), so past the limit the map is PCA.
  */
 import type { RowData } from '../io/half.js';
-import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { UMAP } from 'umap-js';
+import { Rng } from '../analysis/rng.js';
 import type { Embeddings } from '../embed/types.js';
 import { pcaBasis, pcaProject, stratifiedSample } from './scatter.js';
 import type { ProjectionInfo } from './sidecar-types.js';
@@ -66,14 +65,14 @@ export const computeProjection = (
   const rows: number[][] = [];
   for (let i = 0; i < n; i++)
     rows.push(Array.from(scores.subarray(i * fit.dims, (i + 1) * fit.dims)));
-  const rng = xoroshiro128plus(options.seed);
+  const rng = new Rng(options.seed);
   const epochs = n > 1000 ? 200 : 400;
   const umap = new UMAP({
     nComponents: 2,
     nNeighbors: Math.max(2, Math.min(UMAP_NEIGHBORS, n - 1)),
     minDist: UMAP_MIN_DIST,
     nEpochs: epochs,
-    random: () => uniformFloat64(rng),
+    random: () => rng.float(),
   });
   const total = umap.initializeFit(rows);
   const every = Math.max(1, Math.floor(total / 20));
