@@ -21,6 +21,7 @@ import type {
   EmbedProgress,
   TextSource,
 } from './embed/types.js';
+import type { BehaviorCounts, BehaviorScience } from './analysis/types.js';
 import {
   REPORT_VERSION,
   type BehaviorReport,
@@ -334,6 +335,9 @@ export async function analyze(
   const margins = pairMargins(examples);
   const marginSummaries = scoreMarginsByBehavior(examples, margins);
 
+  // A report behavior is the analysis's figures (BehaviorScience, BehaviorCounts) with what the
+  // reader knows added: its files, the label hints' lines and texts, the annotator margins. The
+  // counts follow the files in the JSON, as in every report written so far.
   const behaviors: BehaviorReport[] = analysis.behaviors.map((b) => {
     const {
       index: _index,
@@ -342,16 +346,20 @@ export async function analyze(
       wrongSideCount,
       pastOppositeMeanCount,
       upsampling,
-      ...rest
+      ...figures
     } = b;
-    return {
-      ...rest,
-      files: [...(behaviorFiles.get(b.name) ?? new Map<string, number>())].map(
-        ([file, firstLine]) => ({ file, firstLine }),
-      ),
+    const science: BehaviorScience = figures;
+    const counts: BehaviorCounts = {
       wrongSideCount,
       pastOppositeMeanCount,
       ...(upsampling === undefined ? {} : { upsampling }),
+    };
+    return {
+      ...science,
+      files: [...(behaviorFiles.get(b.name) ?? new Map<string, number>())].map(
+        ([file, firstLine]) => ({ file, firstLine }),
+      ),
+      ...counts,
       ...(marginSummaries.has(b.name) ? { scoreMargin: marginSummaries.get(b.name) } : {}),
       suspects: suspects.map((s) => {
         const pair = examples[s.row].pair;
