@@ -4,7 +4,7 @@ import { DPO_LOSS_NAMES } from '../core/analysis/losses.js';
 import { DEFAULT_PRECISION, PRECISIONS } from '../core/embed/precision.js';
 import type { PipelineProgress } from '../core/pipeline.js';
 import { analyzePrecomputedRun, analyzeRun, type FaceRun } from '../core/run.js';
-import { renderMarkdown } from '../core/report/markdown.js';
+import { renderMarkdown } from '../shared/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
 import { writeFileAtomic } from '../core/io/index.js';
 import { createProgressReporter } from './progress.js';

@@ -35,8 +35,7 @@ import { resolveSimulationOptions } from './analysis/analyze.js';
 import { discoverBehaviors, discoveryReason, type DiscoverMode } from './discovery/discover.js';
 import { MIN_PROMPTS_PER_CLUSTER, K_RANGE } from './discovery/cluster.js';
 import type { DiscoveryReport } from './report/types.js';
-import { parseDiscoverMode } from '../shared/discover-mode.js';
-import { settingDefault } from '../shared/settings-manifest.js';
+import { DEFAULT_DISCOVER_MODE } from './discovery/discover-mode.js';
 import type { CheckThresholds } from './analysis/pair-checks.js';
 import { checkMixture } from './pair-check-inputs.js';
 
@@ -449,8 +448,7 @@ async function discover(
   signal: AbortSignal | undefined,
   report: (p: PipelineProgress) => void,
 ): Promise<DiscoveryReport | null> {
-  const mode =
-    options.discoverBehaviors ?? parseDiscoverMode(settingDefault('discoverBehaviors')) ?? 'off';
+  const mode = options.discoverBehaviors ?? DEFAULT_DISCOVER_MODE;
   const reason = discoveryReason(files, examples, mode);
   if (reason === null || mode === 'off') return null;
   const prompts = new Set(examples.map((e, r) => e.pair ?? `row ${r}`)).size;
