@@ -50,9 +50,6 @@ export function nearestRows(
   const index = new Int32Array(nq * k).fill(-1);
   const cosine = new Float64Array(nq * k).fill(NaN);
   const count = new Int32Array(nq);
-  // Slot of each row among the queries (-1: not a query).
-  const slot = new Int32Array(n).fill(-1);
-  q.forEach((r, i) => (slot[r] = i));
 
   /** Offers row r at similarity s to query slot i: kept among the k first by (s desc, r asc). */
   const offer = (i: number, r: number, s: number): void => {
