@@ -4,7 +4,7 @@
  * lists what the map shows. Filtering is a pass over typed columns, no per-row objects, so a
  * change on 100k+ rows stays a few milliseconds.
  */
-import type { ReportSidecar } from './types.js';
+import type { ReportSidecar } from '../src/shared/protocol.js';
 import { isParquetPath, parquetRowIndex } from '../src/shared/position.js';
 
 export interface RowFilter {

@@ -1,10 +1,10 @@
 import { Command, CommanderError, Option } from 'commander';
 import path from 'node:path';
-import { analyze } from '../core/pipeline.js';
-import { renderMarkdown } from '../core/report/markdown.js';
+import type { PipelineProgress } from '../core/pipeline.js';
+import { analyzePrecomputedRun, analyzeRun, type FaceRun } from '../core/run.js';
+import { renderMarkdown } from '../shared/markdown.js';
 import { renderHtml, loadReportAssets } from '../core/report/html.js';
-import { buildSidecar } from '../core/report/sidecar.js';
-import { writeEmbeddingsNpy, writeFileAtomic, writeRebalancedJsonl } from '../core/io/index.js';
+import { writeFileAtomic } from '../core/io/index.js';
 import { createProgressReporter } from './progress.js';
 import { formatSummary, noAnalyzableBehavior } from './summary.js';
 import {
@@ -27,7 +27,6 @@ import { UsageError, usageErrorMessage } from './errors.js';
 import { addCheckCommand } from './check.js';
 import { GATE_KINDS, gateFindings, parseFailOn } from './gate.js';
 import { exportRowsCommand } from './export-rows.js';
-import { analyzePrecomputed } from '../core/precomputed-run.js';
 import { exitCodeFor } from './exit-code.js';
 import { checkModelPaths } from './model-paths.js';
 import { checkOutputsSpareInputs, checkOutputTargets, type OutputTarget } from './output-paths.js';
@@ -73,16 +72,11 @@ const outputTargets = (opts: CliOptions): OutputTarget[] => {
 // a second Ctrl-C or a full disk while writing leaves the previous file, never a truncated one.
 const writeOutputs = async (
   opts: CliOptions,
-  result: Awaited<ReturnType<typeof analyze>>,
+  result: FaceRun,
   wrote: (file: string) => void,
 ): Promise<void> => {
-  // The per-row sidecar (map positions), once for the JSON and the HTML report.
-  const sidecar =
-    opts.json || opts.html
-      ? await buildSidecar(result.examples, result.embeddings, result.report, {
-          flags: result.rowFlags,
-        })
-      : null;
+  // The per-row sidecar (map positions, nearest rows), once for the JSON and the HTML report.
+  const sidecar = opts.json || opts.html ? await result.sidecar() : null;
   if (opts.json) {
     await writeFileAtomic(opts.json, JSON.stringify(result.report, null, 2) + '\n');
     wrote(opts.json);
@@ -102,7 +96,7 @@ const writeOutputs = async (
     wrote(opts.html);
   }
   if (opts.saveEmbeddings) {
-    await writeEmbeddingsNpy(opts.saveEmbeddings, result.embeddings, result.examples);
+    await result.saveEmbeddings(opts.saveEmbeddings);
     wrote(path.join(opts.saveEmbeddings, 'embeddings.npy'));
   }
   const rb = result.report.rebalancing;
@@ -111,7 +105,7 @@ const writeOutputs = async (
       `not writing ${terminalLine(opts.rebalanceOut)}: ${terminalLine(rb.note ?? 'no rebalancing suggested')}\n`,
     );
   } else if (opts.rebalanceOut && rb) {
-    await writeRebalancedJsonl(opts.rebalanceOut, result.files, rb.weights);
+    await result.writeRebalanced(opts.rebalanceOut, rb.weights);
     wrote(opts.rebalanceOut);
   }
 };
@@ -121,8 +115,8 @@ const runPrecomputed = (
   inputs: string[],
   opts: CliOptions,
   signal: AbortSignal,
-  onProgress: Parameters<typeof analyze>[3],
-) => {
+  onProgress: (p: PipelineProgress) => void,
+): Promise<FaceRun> => {
   if (!opts.rows) throw new UsageError('--embeddings needs --rows (the file export-rows wrote)');
   if (inputs.length > 0)
     throw new UsageError('with --embeddings the rows file stands for the datasets: give no paths');
@@ -137,7 +131,7 @@ const runPrecomputed = (
     discoverBehaviors: _discover,
     ...rest
   } = toAnalyzeOptions(opts);
-  return analyzePrecomputed(
+  return analyzePrecomputedRun(
     {
       rows: opts.rows,
       embeddings: opts.embeddings!,
@@ -184,7 +178,7 @@ const runAnalyze = async (inputs: string[], opts: CliOptions): Promise<number> =
   try {
     const result = opts.embeddings
       ? await runPrecomputed(inputs, opts, controller.signal, progress.update)
-      : await analyze(inputs, options, controller.signal, progress.update);
+      : await analyzeRun(inputs, options, controller.signal, progress.update);
     progress.stop();
     out(formatSummary(result.report, { verbose: opts.verbose ?? false }));
     await writeOutputs(opts, result, (file) => err(`wrote ${terminalLine(file)}\n`));

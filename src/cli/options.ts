@@ -5,7 +5,11 @@ import type { DeviceRequest, Pooling, Precision } from '../core/embed/types.js';
 import type { AnalyzeOptions } from '../core/pipeline.js';
 import type { SimulationOptions } from '../core/report/types.js';
 import type { GateKind } from './gate.js';
-import { MAX_DISCOVERED, parseDiscoverMode, type DiscoverMode } from '../shared/discover-mode.js';
+import {
+  MAX_DISCOVERED,
+  parseDiscoverMode,
+  type DiscoverMode,
+} from '../core/discovery/discover-mode.js';
 
 /** Raw option values as commander parses them from `preference-lens analyze`. */
 export interface CliOptions {

@@ -21,6 +21,7 @@ import type {
   EmbedProgress,
   TextSource,
 } from './embed/types.js';
+import type { BehaviorCounts, BehaviorScience } from './analysis/types.js';
 import {
   REPORT_VERSION,
   type BehaviorReport,
@@ -34,8 +35,7 @@ import { resolveSimulationOptions } from './analysis/analyze.js';
 import { discoverBehaviors, discoveryReason, type DiscoverMode } from './discovery/discover.js';
 import { MIN_PROMPTS_PER_CLUSTER, K_RANGE } from './discovery/cluster.js';
 import type { DiscoveryReport } from './report/types.js';
-import { parseDiscoverMode } from '../shared/discover-mode.js';
-import { settingDefault } from '../shared/settings-manifest.js';
+import { DEFAULT_DISCOVER_MODE } from './discovery/discover-mode.js';
 import type { CheckThresholds } from './analysis/pair-checks.js';
 import { checkMixture } from './pair-check-inputs.js';
 
@@ -334,6 +334,9 @@ export async function analyze(
   const margins = pairMargins(examples);
   const marginSummaries = scoreMarginsByBehavior(examples, margins);
 
+  // A report behavior is the analysis's figures (BehaviorScience, BehaviorCounts) with what the
+  // reader knows added: its files, the label hints' lines and texts, the annotator margins. The
+  // counts follow the files in the JSON, as in every report written so far.
   const behaviors: BehaviorReport[] = analysis.behaviors.map((b) => {
     const {
       index: _index,
@@ -342,16 +345,20 @@ export async function analyze(
       wrongSideCount,
       pastOppositeMeanCount,
       upsampling,
-      ...rest
+      ...figures
     } = b;
-    return {
-      ...rest,
-      files: [...(behaviorFiles.get(b.name) ?? new Map<string, number>())].map(
-        ([file, firstLine]) => ({ file, firstLine }),
-      ),
+    const science: BehaviorScience = figures;
+    const counts: BehaviorCounts = {
       wrongSideCount,
       pastOppositeMeanCount,
       ...(upsampling === undefined ? {} : { upsampling }),
+    };
+    return {
+      ...science,
+      files: [...(behaviorFiles.get(b.name) ?? new Map<string, number>())].map(
+        ([file, firstLine]) => ({ file, firstLine }),
+      ),
+      ...counts,
       ...(marginSummaries.has(b.name) ? { scoreMargin: marginSummaries.get(b.name) } : {}),
       suspects: suspects.map((s) => {
         const pair = examples[s.row].pair;
@@ -441,8 +448,7 @@ async function discover(
   signal: AbortSignal | undefined,
   report: (p: PipelineProgress) => void,
 ): Promise<DiscoveryReport | null> {
-  const mode =
-    options.discoverBehaviors ?? parseDiscoverMode(settingDefault('discoverBehaviors')) ?? 'off';
+  const mode = options.discoverBehaviors ?? DEFAULT_DISCOVER_MODE;
   const reason = discoveryReason(files, examples, mode);
   if (reason === null || mode === 'off') return null;
   const prompts = new Set(examples.map((e, r) => e.pair ?? `row ${r}`)).size;

@@ -29,8 +29,8 @@ export const createCommands = (): Record<string, CommandFactory> => ({
     await showReport(ctx);
     ReportPanel.active?.focusBehavior(behavior);
   },
-  [COMMAND_OPEN_SIMILAR]: (ctx) => (file: string, line: number) =>
-    openSimilar(ctx.runs.last?.result, file, line),
+  [COMMAND_OPEN_SIMILAR]: (ctx) => async (file: string, line: number) =>
+    openSimilar(await ctx.lastPayload(), file, line),
 });
 
 /** Explorer: (clicked, selection); editor title / palette: (document) or nothing. */
@@ -153,7 +153,7 @@ export const panelMessages =
         await reveal(message.file, message.line);
         return;
       case 'openSimilar':
-        await openSimilar(ctx.runs.last?.result, message.file, message.line);
+        await openSimilar(await ctx.lastPayload(), message.file, message.line);
         return;
       case 'export': {
         const payload = await ctx.lastPayload();

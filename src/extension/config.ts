@@ -6,7 +6,7 @@
  * built on `WorkspaceConfiguration.inspect`, so the workspace-trust filtering is unit-tested here.
  */
 import type * as vscode from 'vscode';
-import { parseDiscoverMode, type DiscoverMode } from '../shared/discover-mode.js';
+import { parseDiscoverMode, type DiscoverMode } from '../core/discovery/discover-mode.js';
 import { type DpoLossName, labelSmoothingApplies } from '../core/analysis/losses.js';
 import type { ReadOptions, SchemaName } from '../core/dataset/types.js';
 import type { DeviceRequest, EmbedderOptions, Pooling, Precision } from '../core/embed/types.js';

@@ -4,10 +4,9 @@
  * (it runs on the first `import()`), which test/unit/extension-activation.test.ts checks on the
  * built bundle.
  */
-export { analyze } from '../core/pipeline.js';
-export { analyzePrecomputed } from '../core/precomputed-run.js';
+// A face gets the report and its sidecar (core/run.ts), never the embeddings.
+export { analyzeRun, analyzePrecomputedRun } from '../core/run.js';
 export { createEmbedder } from '../core/embed/index.js';
-export { buildSidecar } from '../core/report/sidecar.js';
 export { loadReportAssets, renderHtml } from '../core/report/html.js';
 
 /** This module's shape: what the extension gets once the core has loaded. */

@@ -4,26 +4,14 @@
  */
 import path from 'node:path';
 import * as vscode from 'vscode';
-import type { AnalyzeResult } from '../core/pipeline.js';
+import type { ReportPayload } from '../shared/protocol.js';
 import { REPORT_VIEW_TYPE } from './panel.js';
-import { findExample, nearestByCosine } from './similar.js';
+import { findRow, storedNeighbours } from './similar.js';
 import { formatPosition, isParquetPath, parquetRowIndex } from '../core/dataset/position.js';
 import { showParquetRow } from './parquet-rows.js';
 
-const SIMILAR_COUNT = 15;
-
-/**
- * A row's text on one line. The core leaves the texts on disk and reads them back, so a file
- * saved since the analysis says so instead of failing the whole quick pick.
- */
-const oneLine = (e: AnalyzeResult['examples'][number], max: number): string => {
-  try {
-    return (e.display ?? e.text).replace(/\s+/g, ' ').slice(0, max);
-  } catch (error) {
-    if ((error as Error).name !== 'DatasetChangedError') throw error;
-    return '(the file changed since the analysis; run it again)';
-  }
-};
+/** A row's text (the sidecar's, as the analysis read it) on one line. */
+const oneLine = (text: string, max: number): string => text.replace(/\s+/g, ' ').slice(0, max);
 
 /** Opens the file beside the report and selects the line (1-based); a Parquet row in its view. */
 export async function reveal(file: string, line: number): Promise<vscode.TextEditor> {
@@ -82,43 +70,54 @@ const preview = async (file: string, line: number): Promise<void> => {
   });
 };
 
-/** The examples nearest to (file, line) in the last run's embeddings, as a quick pick. */
+/**
+ * The examples nearest to (file, line) by the cosine of their embeddings, as a quick pick: the
+ * neighbours the core stored in the report's sidecar (a stored report has them too).
+ */
 export async function openSimilar(
-  last: AnalyzeResult | undefined,
+  payload: ReportPayload | undefined,
   file: string,
   line: number,
 ): Promise<void> {
-  if (!last) {
+  const sidecar = payload?.sidecar;
+  if (!sidecar) {
     void vscode.window.showInformationMessage(
-      'Preference Lens: run an analysis first; similar examples come from its embeddings.',
+      payload?.mapPending
+        ? 'Preference Lens: the nearest rows are still being computed with the map; try again in a moment.'
+        : 'Preference Lens: run an analysis first; similar examples come from its embeddings.',
     );
     return;
   }
-  const { examples, embeddings } = last;
-  const index = findExample(examples, absolute(file), line);
+  const index = findRow(sidecar, absolute(file), line);
   if (index < 0) {
     void vscode.window.showInformationMessage(
       `Preference Lens: ${isParquetPath(file) ? `row ${parquetRowIndex(line)}` : `line ${line}`} of ${path.basename(file)} is not an analyzed example.`,
     );
     return;
   }
+  const near = storedNeighbours(sidecar, index);
+  if (!near) {
+    void vscode.window.showInformationMessage(
+      sidecar.neighbours
+        ? `Preference Lens: a run of ${sidecar.rows} rows keeps the nearest rows of its listed label hints only; this row is not one.`
+        : 'Preference Lens: this report was written before it kept the nearest rows; run the analysis again.',
+    );
+    return;
+  }
+  const fileOf = (i: number): string => sidecar.files[sidecar.file[i]];
+  const behaviorOf = (i: number): string =>
+    sidecar.behaviors[sidecar.behavior[i]] ?? '(left out of the analysis)';
   type Item = vscode.QuickPickItem & { file: string; line: number };
-  const items: Item[] = nearestByCosine(embeddings, index, SIMILAR_COUNT).map(
-    ({ index: i, similarity }) => {
-      const e = examples[i];
-      return {
-        label: formatPosition(path.basename(e.file), e.line),
-        description: `cosine ${similarity.toFixed(3)} · ${e.behavior} · ${e.label > 0 ? '+' : '−'}`,
-        detail: oneLine(e, 200),
-        file: e.file,
-        line: e.line,
-      };
-    },
-  );
-  const source = examples[index];
+  const items: Item[] = near.map(({ index: i, similarity }) => ({
+    label: formatPosition(path.basename(fileOf(i)), sidecar.line[i]),
+    description: `cosine ${similarity.toFixed(3)} · ${behaviorOf(i)} · ${sidecar.label[i] > 0 ? '+' : '−'}`,
+    detail: oneLine(sidecar.text[i], 200),
+    file: fileOf(i),
+    line: sidecar.line[i],
+  }));
   const pick = vscode.window.createQuickPick<Item>();
-  pick.title = `Examples nearest to ${formatPosition(path.basename(source.file), source.line)} (${source.behavior})`;
-  pick.placeholder = oneLine(source, 120);
+  pick.title = `Examples nearest to ${formatPosition(path.basename(fileOf(index)), sidecar.line[index])} (${behaviorOf(index)})`;
+  pick.placeholder = oneLine(sidecar.text[index], 120);
   pick.items = items;
   pick.matchOnDescription = true;
   pick.matchOnDetail = true;

@@ -5,8 +5,9 @@
  * by an automatic one.
  */
 import * as vscode from 'vscode';
-import type { AnalyzeResult, PipelineProgress } from '../core/pipeline.js';
+import type { PipelineProgress } from '../core/pipeline.js';
 import type { PrecomputedInputs } from '../core/precomputed-run.js';
+import type { FaceRun } from '../core/run.js';
 import type { SkippedLine } from '../core/dataset/types.js';
 import type { Report } from '../core/report/types.js';
 import type { ReportPayload } from '../shared/protocol.js';
@@ -27,9 +28,8 @@ import type { StatusView } from './status.js';
 
 const PROGRESS_INTERVAL_MS = 200;
 
-/** The last finished run: its result (embeddings included), what it analyzed, what it showed. */
+/** The last finished run: what it analyzed and what it showed (the report and its sidecar). */
 export interface LastRun {
-  result: AnalyzeResult;
   mixture: Mixture;
   payload: ReportPayload;
   /** Set for a run on vectors computed elsewhere (no model, no automatic re-runs). */
@@ -170,23 +170,23 @@ export class RunControl implements vscode.Disposable {
         host.status.running(message, fraction);
         ReportPanel.active?.post({ type: 'progress', message, fraction });
       };
-      let result: AnalyzeResult;
+      let result: FaceRun;
       if (precomputed) {
         host.status.running('reading the precomputed embeddings', 0);
         const options = precomputedAnalyzeOptions(settings);
         // The status bar keeps naming the configured model: the shards' model is the report's.
-        result = await core.analyzePrecomputed(precomputed, options, signal, onProgress);
+        result = await core.analyzePrecomputedRun(precomputed, options, signal, onProgress);
       } else {
         host.status.running('starting the embedding model', 0);
         const embedder = await host.embedders.get(embedderKey(settings));
         host.status.loaded(embedder.info);
         signal.throwIfAborted();
         const options = { ...analyzeOptions(settings, host.overlays()), embedder };
-        result = await core.analyze(mixture.files, options, signal, onProgress);
+        result = await core.analyzeRun(mixture.files, options, signal, onProgress);
       }
       // A precomputed run's mixture is the files its rows file names.
       const analyzed: Mixture = precomputed
-        ? { ...mixture, files: result.files.map((f) => f.file) }
+        ? { ...mixture, files: result.report.inputs.map((f) => f.file) }
         : mixture;
       // The report opens now and the map fills in: projecting 1k–5k rows takes seconds (UMAP).
       const early: ReportPayload = {
@@ -195,21 +195,19 @@ export class RunControl implements vscode.Disposable {
         mixture: analyzed.description,
         mapPending: true,
       };
-      const run = { result, mixture: analyzed, ...(precomputed ? { precomputed } : {}) };
+      const run = { mixture: analyzed, ...(precomputed ? { precomputed } : {}) };
       this.lastRun = { ...run, payload: early };
       host.showDiagnostics(result.report, result.skipped, analyzed.files.length, settings);
       (interactive ? host.showPanel() : ReportPanel.active)?.setPayload(early);
       // Stored before the full payload, never after it (a reload in between shows this one).
       const storedEarly = host.storeReport({ ...early, mapPending: undefined });
-      // The map's projection on a worker thread: the host stays responsive meanwhile.
+      // The map's projection and the nearest rows on a worker thread (the core builds the sidecar):
+      // the host stays responsive meanwhile.
       progress.report({ message: 'projecting the embedding map' });
       host.status.running('projecting the embedding map', 0.99);
       let sidecar: ReportPayload['sidecar'];
       try {
-        sidecar = await core.buildSidecar(result.examples, result.embeddings, result.report, {
-          signal,
-          flags: result.rowFlags,
-        });
+        sidecar = await result.sidecar({ signal });
       } catch (error) {
         // The report stands without its map: say so instead of "projecting" forever.
         if (this.lastRun?.payload === early)

@@ -2,23 +2,11 @@
  * The one typed protocol between the extension host and the report webview (and the standalone
  * HTML report, which plays the host's part with an embedded payload). Both sides import only this.
  */
+import type { ReportPayload } from '../core/report/payload.js';
 import type { ReportSidecar } from '../core/report/sidecar-types.js';
-import type { Report } from '../core/report/types.js';
 
-export type { ReportSidecar };
-
-export interface ReportPayload {
-  report: Report;
-  /** Every row with its map position (computed once by the core); null without rows. */
-  sidecar: ReportSidecar | null;
-  /** Which files formed the mixture and why (the extension's mixture scope), for the header. */
-  mixture?: string;
-  /**
-   * The map is still being projected (VS Code shows the report as soon as the analysis ends): the
-   * sidecar follows in a second `report` message. Absent in stored and exported reports.
-   */
-  mapPending?: boolean;
-}
+// The protocol carries report types only (the core's report layer); the core never imports this.
+export type { ReportPayload, ReportSidecar };
 
 export type HostToWebview =
   | { type: 'report'; payload: ReportPayload }

@@ -10,7 +10,7 @@ import type { Matrix } from '../../src/core/analysis/matrix.js';
 import { aloneRun, splitBehavior } from '../../src/core/analysis/runs.js';
 import type { SimulationParams } from '../../src/core/analysis/simulate.js';
 import { formatSummary } from '../../src/cli/summary.js';
-import { renderMarkdown } from '../../src/core/report/markdown.js';
+import { renderMarkdown } from '../../src/shared/markdown.js';
 import { lossNote } from '../../src/shared/report-notes.js';
 import { personaFixture } from './analysis-helpers.js';
 import { fixturePayload } from './report-fixture.js';

@@ -2,7 +2,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { analyze } from '../../src/core/pipeline.js';
-import { renderMarkdown } from '../../src/core/report/markdown.js';
+import { renderMarkdown } from '../../src/shared/markdown.js';
 import { formatSummary } from '../../src/cli/summary.js';
 import { makeWeights, writeTinyModelDir } from './causal-fixture.js';
 import { tempDir } from './embed-helpers.js';

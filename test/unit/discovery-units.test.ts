@@ -4,7 +4,7 @@ import { pairPrompt } from '../../src/core/dataset/prompt.js';
 import { clusterPrompts } from '../../src/core/discovery/cluster.js';
 import { gram, meanSilhouette } from '../../src/core/discovery/silhouette.js';
 import { ClusterTermCounts, terms } from '../../src/core/discovery/terms.js';
-import { parseDiscoverMode } from '../../src/shared/discover-mode.js';
+import { parseDiscoverMode } from '../../src/core/discovery/discover-mode.js';
 import { analyzeOptions, readSettings, type SettingsReader } from '../../src/extension/config.js';
 import manifest from '../../package.json' with { type: 'json' };
 

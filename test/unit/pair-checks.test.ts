@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gateFindings, parseFailOn } from '../../src/cli/gate.js';
 import { formatSummary } from '../../src/cli/summary.js';
 import { runPairChecks } from '../../src/core/analysis/pair-checks.js';
-import { renderMarkdown } from '../../src/core/report/markdown.js';
+import { renderMarkdown } from '../../src/shared/markdown.js';
 import { analyze, type AnalyzeResult } from '../../src/core/pipeline.js';
 import { checkMixture } from '../../src/core/pair-check-inputs.js';
 

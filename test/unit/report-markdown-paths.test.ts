@@ -1,7 +1,7 @@
 import MarkdownIt from 'markdown-it';
 import type Token from 'markdown-it/lib/token.mjs';
 import { describe, expect, it } from 'vitest';
-import { renderMarkdown } from '../../src/core/report/markdown.js';
+import { renderMarkdown } from '../../src/shared/markdown.js';
 import type { Report } from '../../src/core/report/types.js';
 import { fixturePayload } from './report-fixture.js';
 

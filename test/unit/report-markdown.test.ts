@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { escapeMarkdown, formatNumber, renderMarkdown } from '../../src/core/report/markdown.js';
+import { escapeMarkdown, formatNumber, renderMarkdown } from '../../src/shared/markdown.js';
 import { fixturePayload, HOSTILE_NAME, HOSTILE_TEXT } from './report-fixture.js';
 
 describe('renderMarkdown', () => {

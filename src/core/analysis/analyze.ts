@@ -1,16 +1,18 @@
 import type { RowData } from '../io/half.js';
 import type {
-  BehaviorReport,
+  BehaviorCounts,
+  BehaviorScience,
   JointRun,
   MisalignmentRun,
   MixtureWarning,
+  PriorityResult,
   Rebalancing,
-  Report,
   SimulationOptions,
+  SimulationResult,
   TwoModelComparison,
-} from '../report/types.js';
+} from './types.js';
 
-export type { TwoModelComparison } from '../report/types.js';
+export type { TwoModelComparison } from './types.js';
 import { dpoLoss, firstStepWeight } from './losses.js';
 import type { Matrix } from './matrix.js';
 import { priorityGaps, priorityLevels } from './priority.js';
@@ -134,8 +136,11 @@ export interface AnalysisProgress {
   message: string;
 }
 
-/** A behavior's part of the report, minus what only the reader knows (files, lines, texts). */
-export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspects'> {
+/**
+ * A behavior as the analysis leaves it: its figures (BehaviorScience, BehaviorCounts; the report's
+ * BehaviorReport extends the same) and the rows behind its label hints.
+ */
+export interface AnalysisBehavior extends BehaviorScience, BehaviorCounts {
   /** Index into the input's behaviorNames. */
   index: number;
   priorityMeaningful: boolean;
@@ -150,8 +155,8 @@ export interface AnalysisBehavior extends Omit<BehaviorReport, 'files' | 'suspec
 
 export interface AnalysisResult {
   behaviors: AnalysisBehavior[];
-  priority: Report['priority'];
-  simulation: Report['simulation'];
+  priority: PriorityResult;
+  simulation: SimulationResult;
   rebalancing: Rebalancing | null;
   thresholds: Thresholds & VerdictThresholds;
   /** About the mixture as a whole (a single behavior: no priority claim). */

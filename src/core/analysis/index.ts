@@ -15,6 +15,9 @@ export type {
   AnswerRows,
   TwoModelComparison,
 } from './analyze.js';
+// The result types the report is built from (report/types.ts re-exports and extends them).
+export { PAIR_CHECK_KINDS } from './types.js';
+export type * from './types.js';
 export type { Matrix } from './matrix.js';
 export { priorityGaps, priorityLevels } from './priority.js';
 export { DEFAULT_REBALANCE, suggestUpsampling } from './rebalance.js';

@@ -6,7 +6,7 @@ import { excerpt } from '../dataset/text.js';
 import type { DatasetFile, Example } from '../dataset/types.js';
 import type { Embedder, EmbedProgress, TextSource } from '../embed/types.js';
 import type { DiscoveredCluster, DiscoveryReport } from '../report/types.js';
-import type { DiscoverMode } from '../../shared/discover-mode.js';
+import type { DiscoverMode } from './discover-mode.js';
 import { clusterPrompts } from './cluster.js';
 import { ClusterTermCounts } from './terms.js';
 

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ReportPayload } from '../../shared/protocol.js';
+import type { ReportPayload } from './payload.js';
 
 export interface ReportAssets {
   /** dist/webview.js */

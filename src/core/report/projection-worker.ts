@@ -1,6 +1,7 @@
 /** The map's projection on a worker thread (dist/projection-worker.js): PCA, then UMAP. */
 import { HalfRows } from '../io/half.js';
 import { parentPort, workerData } from 'node:worker_threads';
+import { nearestRows, type NearestRows } from './neighbours.js';
 import { computeProjection } from './projection.js';
 import type { ProjectionInfo } from './sidecar-types.js';
 
@@ -13,32 +14,37 @@ export interface ProjectionRequest {
   seed: number;
   strata: string[];
   umapMaxRows?: number;
+  /** The rows whose nearest rows are computed too (null: every row; absent: none). */
+  neighbourQueries?: Int32Array | null;
 }
 
 export type ProjectionReply =
   | { type: 'progress'; fraction: number }
-  | { type: 'done'; xy: Float32Array; info: ProjectionInfo }
+  | { type: 'done'; xy: Float32Array; info: ProjectionInfo; neighbours?: NearestRows }
   | { type: 'error'; message: string };
 
 if (parentPort) {
   const port = parentPort;
   const req = workerData as ProjectionRequest;
   try {
-    const { xy, info } = computeProjection(
-      {
-        data: req.half ? new HalfRows(req.data as Uint16Array) : (req.data as Float32Array),
-        rows: req.rows,
-        dim: req.dim,
-      },
-      {
-        seed: req.seed,
-        strata: req.strata,
-        umapMaxRows: req.umapMaxRows,
-        onProgress: (fraction) => port.postMessage({ type: 'progress', fraction }),
-      },
-    );
-    port.postMessage({ type: 'done', xy, info } satisfies ProjectionReply, [
+    const emb = {
+      data: req.half ? new HalfRows(req.data as Uint16Array) : (req.data as Float32Array),
+      rows: req.rows,
+      dim: req.dim,
+    };
+    const { xy, info } = computeProjection(emb, {
+      seed: req.seed,
+      strata: req.strata,
+      umapMaxRows: req.umapMaxRows,
+      onProgress: (fraction) => port.postMessage({ type: 'progress', fraction }),
+    });
+    const neighbours =
+      req.neighbourQueries === undefined ? undefined : nearestRows(emb, req.neighbourQueries);
+    port.postMessage({ type: 'done', xy, info, neighbours } satisfies ProjectionReply, [
       xy.buffer as ArrayBuffer,
+      ...(neighbours
+        ? [neighbours.index.buffer as ArrayBuffer, neighbours.cosine.buffer as ArrayBuffer]
+        : []),
     ]);
   } catch (e) {
     port.postMessage({ type: 'error', message: String(e) } satisfies ProjectionReply);

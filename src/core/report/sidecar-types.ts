@@ -41,6 +41,20 @@ export interface ReportSidecar {
   clusters?: string[];
   /** Index into `clusters` per row; -1 for a row in no cluster. */
   cluster?: number[];
+  /**
+   * "Open similar examples": per row, the k rows nearest by cosine similarity of their embeddings
+   * (most similar first, ties: the earlier row) and those cosines (6 decimals). Every row has its
+   * list up to NEIGHBOURS_ALL_ROWS (5,000) rows; beyond, only the listed label hints do (as many
+   * as 25M cosines allow), the other lists are empty. Absent in sidecars written before it.
+   */
+  neighbours?: SidecarNeighbours;
+}
+
+export interface SidecarNeighbours {
+  k: number;
+  /** Per row: row indices (into these columns), at most k. */
+  rows: number[][];
+  cosine: number[][];
 }
 
 /** Rows (indices in reading order) that carry one kind of per-row flag. */

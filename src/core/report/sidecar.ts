@@ -13,6 +13,7 @@ import { Worker } from 'node:worker_threads';
 import type { Example } from '../dataset/types.js';
 import { readRowContents } from '../dataset/stored-rows.js';
 import type { Embeddings } from '../embed/types.js';
+import { nearestRows, neighbourQueries, type NearestRows } from './neighbours.js';
 import { computeProjection, type Projection, type ProjectionOptions } from './projection.js';
 import type { ProjectionRequest, ProjectionReply } from './projection-worker.js';
 import {
@@ -20,6 +21,7 @@ import {
   type ReportSidecar,
   type RowClusters,
   type RowFlag,
+  type SidecarNeighbours,
 } from './sidecar-types.js';
 import type { Report } from './types.js';
 
@@ -90,6 +92,36 @@ const flagColumns = (
 };
 
 const round4 = (v: number): number => Math.round(v * 1e4) / 1e4;
+const round6 = (v: number): number => Math.round(v * 1e6) / 1e6;
+
+/** The listed label hints' rows, in report order (the rows whose neighbours a large run keeps). */
+const listedRows = (examples: readonly Example[], report: Report): number[] => {
+  const at = new Map<string, number>();
+  examples.forEach((e, i) => {
+    const key = `${e.file}\u0000${e.line}\u0000${e.label}`;
+    if (!at.has(key)) at.set(key, i);
+  });
+  return report.behaviors
+    .flatMap((b) => b.suspects.map((s) => at.get(`${s.file}\u0000${s.line}\u0000${s.label}`)))
+    .filter((r) => r !== undefined);
+};
+
+/** NearestRows as the sidecar's per-row lists (empty for a row that was not a query). */
+const neighbourColumns = (n: number, near: NearestRows): SidecarNeighbours => {
+  const rows: number[][] = Array.from({ length: n }, () => []);
+  const cosine: number[][] = Array.from({ length: n }, () => []);
+  near.queries.forEach((r, i) => {
+    for (let j = 0; j < near.k; j++) {
+      const t = near.index[i * near.k + j];
+      if (t < 0) break;
+      rows[r].push(t);
+      cosine[r].push(round6(near.cosine[i * near.k + j]));
+    }
+  });
+  return { k: near.k, rows, cosine };
+};
+
+type Projected = Projection & { neighbours?: NearestRows };
 
 const workerEntry = (): { code: string; eval: boolean } | null => {
   if (__filename.endsWith('.ts')) {
@@ -107,8 +139,9 @@ const workerEntry = (): { code: string; eval: boolean } | null => {
 const projectOffThread = (
   emb: Embeddings<RowData>,
   options: ProjectionOptions,
+  queries: number[] | null,
   signal?: AbortSignal,
-): Promise<Projection> | null => {
+): Promise<Projected> | null => {
   const entry = workerEntry();
   if (!entry) return null;
   const request: ProjectionRequest = {
@@ -118,8 +151,9 @@ const projectOffThread = (
     seed: options.seed,
     strata: [...options.strata],
     umapMaxRows: options.umapMaxRows,
+    neighbourQueries: queries && Int32Array.from(queries),
   };
-  return new Promise<Projection>((resolve, reject) => {
+  return new Promise<Projected>((resolve, reject) => {
     const worker = new Worker(entry.code, { eval: entry.eval, workerData: request });
     const abort = (): void => {
       void worker.terminate();
@@ -131,7 +165,7 @@ const projectOffThread = (
       else {
         signal?.removeEventListener('abort', abort);
         void worker.terminate();
-        if (m.type === 'done') resolve({ xy: m.xy, info: m.info });
+        if (m.type === 'done') resolve({ xy: m.xy, info: m.info, neighbours: m.neighbours });
         else reject(new Error(`projection failed: ${m.message}`));
       }
     });
@@ -158,10 +192,17 @@ export const buildSidecar = async (
     umapMaxRows: options.umapMaxRows,
     onProgress: options.onProgress,
   };
+  // The nearest rows ("Open similar examples") are computed beside the projection.
+  const queries = neighbourQueries(emb.rows, listedRows(examples, report));
   const projection =
-    (options.worker === false ? null : projectOffThread(emb, projectionOptions, options.signal)) ??
-    Promise.resolve(computeProjection(emb, projectionOptions));
-  const { xy, info } = await projection;
+    (options.worker === false
+      ? null
+      : projectOffThread(emb, projectionOptions, queries, options.signal)) ??
+    Promise.resolve().then((): Projected => ({
+      ...computeProjection(emb, projectionOptions),
+      neighbours: nearestRows(emb, queries),
+    }));
+  const { xy, info, neighbours } = await projection;
   const behaviors = report.behaviors.map((b) => b.name);
   const behaviorIndex = new Map(behaviors.map((name, i) => [name, i]));
   const files: string[] = [];
@@ -210,5 +251,6 @@ export const buildSidecar = async (
     sidecar.length![i] = contents[i].text.length;
     sidecar.text[i] = text.length > SIDECAR_MAX_TEXT ? `${text.slice(0, SIDECAR_MAX_TEXT)}…` : text;
   });
+  if (neighbours) sidecar.neighbours = neighbourColumns(n, neighbours);
   return sidecar;
 };

@@ -6,6 +6,12 @@
  */
 export type DiscoverMode = 'unlabeled' | 'off' | 'auto' | number;
 
+/**
+ * The core's mode when a caller names none: the setting's default in package.json (the faces
+ * read that one; test/unit/core-layers.test.ts keeps the two equal). The core reads no settings.
+ */
+export const DEFAULT_DISCOVER_MODE: DiscoverMode = 'unlabeled';
+
 /** The largest number of behaviors one may ask to discover. */
 export const MAX_DISCOVERED = 100;
 

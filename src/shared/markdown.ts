@@ -1,19 +1,19 @@
 /** A readable Markdown summary of a report (for PR comments, CI logs, and the CLI's --markdown). */
-import { escapeControlChars } from '../text/control-chars.js';
-import { formatPosition } from '../dataset/position.js';
-import type { BehaviorReport, Curve, Report } from './types.js';
+import { escapeControlChars } from '../core/text/control-chars.js';
+import { formatPosition } from '../core/dataset/position.js';
+import type { BehaviorReport, Curve, Report } from '../core/report/types.js';
 import {
   boundNote,
   headNote,
   lossNote,
   MISALIGNMENT_NOTE,
   stepsToBelowHalfText,
-} from '../../shared/report-notes.js';
-import { formatNumber } from '../../shared/format.js';
-import { hasDeprioritizedWarning, median, priorityOrder } from '../../shared/report-facts.js';
-import { discoverySummary } from '../../shared/discovery-note.js';
-import { verdictLines } from '../../shared/verdict-text.js';
-import { examplesText, truncationNote } from '../../shared/pair-check-notes.js';
+} from './report-notes.js';
+import { formatNumber } from './format.js';
+import { hasDeprioritizedWarning, median, priorityOrder } from './report-facts.js';
+import { discoverySummary } from './discovery-note.js';
+import { verdictLines } from './verdict-text.js';
+import { examplesText, truncationNote } from './pair-check-notes.js';
 
 const SUSPECTS_PER_BEHAVIOR = 3;
 const SKIPPED_LINES_LISTED = 20;
