@@ -8,7 +8,7 @@ import {
 import type { Matrix } from './matrix.js';
 import type { StateScorer } from './state-scoring.js';
 import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from './stats.js';
-import { sharedRows, startWorker } from './worker-pool.js';
+import { sharedRows, startWorker } from './threads.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
 /** Flushes scored from this thread so far: with threadId, a name for each flush's states. */

@@ -4,7 +4,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { GemmService } from './gemm-service.js';
 import type { Matrix } from './matrix.js';
-import { sharedMatrix } from './worker-pool.js';
+import { sharedMatrix } from './threads.js';
 import type { GemmReply, GemmRequest, GemmWorkerData } from './worker-protocol.js';
 
 const init = workerData as GemmWorkerData;
