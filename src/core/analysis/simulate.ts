@@ -6,7 +6,7 @@ import { Rng } from './rng.js';
 import { FLUSH_STATES, type StateScorer, syncStateScorer } from './state-scoring.js';
 
 /**
- * The reference's head-only DPO (reference.md §DPO): beta 0.01, lr 1e-5, a fresh batch of 128
+ * The reference's head-only DPO (docs/reference.md, "DPO on the output head"): beta 0.01, lr 1e-5, a fresh batch of 128
  * every step, 100 steps, 90/10 split with seed 1234.
  */
 export const REFERENCE_SIMULATION: SimulationOptions = {
@@ -308,7 +308,7 @@ export class DpoSimulation {
   }
 
   /**
-   * The SGD step of the DPO-family loss on one batch (docs/reference.md §DPO; losses.ts): with
+   * The SGD step of the DPO-family loss on one batch (docs/reference.md, "DPO on the output head"; losses.ts): with
    * m_j = beta s_j delta . g_j and example weights w_j (1 unless the run is rebalanced),
    *   L = sum_j w_j l(m_j) / sum_j w_j,
    *   delta += 2 lr beta / (sum_j w_j) * sum_j w_j weight(m_j) s_j g_j,   weight = -dl/dm,
