@@ -264,20 +264,22 @@ describe('covariance kernels', () => {
     }
   });
 
-  it('a run’s rows kept between steps: an SGD step in one pass gives the numbers of rowDots, the coefficients, then addRows', () => {
+  it('a run’s rows kept between steps: gathered dots and row sums on them give the numbers of rowDots and addRows', () => {
     for (const dim of [3, 384, 4099]) {
       const { data, v } = case_(dim, 40, dim + 5);
       const rng = new Rng(dim);
       const rows = Int32Array.from({ length: 30 }, () => rng.int(40));
       const set = new RunRows(data, dim, rows, 9);
-      // Scores, sigmoid coefficients, then the update, for a step's batch (`mapped`: the matrix
-      // rows its indices into the run's rows stand for).
+      // Scores, coefficients from them, then the weighted row sum, for a step's batch (`mapped`:
+      // the matrix rows its indices into the run's rows stand for).
       const expectStep = (run: RunRows, batch: Int32Array, mapped: Int32Array, n: number): void => {
         const sg = Float64Array.from({ length: 9 }, () => (rng.float() < 0.5 ? 1 : -1));
         const bs = sg.map((x) => 0.7 * x);
         const dotsA = new Float64Array(9);
         const accA = Float64Array.from(v);
-        run.trainStep(batch, mapped, n, v, bs, sg, dotsA, accA);
+        run.dots(batch, mapped, n, v, dotsA);
+        const coefA = dotsA.map((x, j) => (1 / (1 + Math.exp(bs[j] * x))) * sg[j]);
+        run.addTo(batch, mapped, coefA, n, accA);
         const dotsB = new Float64Array(9);
         rowDots(data, dim, mapped, n, v, dotsB);
         const coef = dotsB.map((x, j) => (1 / (1 + Math.exp(bs[j] * x))) * sg[j]);

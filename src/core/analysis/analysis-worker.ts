@@ -6,7 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runBehavior } from './behavior-runs.js';
 import { GemmChannel } from './gemm-client.js';
 import type { Matrix } from './matrix.js';
-import { sharedMatrix } from './worker-pool.js';
+import { sharedMatrix } from './threads.js';
 import { CTRL, fixedRowDots } from './parallel-dots.js';
 import { behaviorStats, behaviorStatsWith } from './stats.js';
 import type { DotsWorkerData, WorkerData, WorkerReply, WorkerRequest } from './worker-protocol.js';

@@ -7,8 +7,14 @@ import {
 } from 'node:worker_threads';
 import type { Matrix } from './matrix.js';
 import type { StateScorer } from './state-scoring.js';
-import type { BehaviorProducts, BehaviorProductsRequest, StatsProducts } from './stats.js';
-import { sharedRows, startWorker } from './worker-pool.js';
+import {
+  type BehaviorProducts,
+  type BehaviorProductsRequest,
+  centredProductsRequest,
+  fromCentredProducts,
+  type StatsProducts,
+} from './stats.js';
+import { sharedRows, startWorker } from './threads.js';
 import type { GemmReply, GemmRequest } from './worker-protocol.js';
 
 /** Flushes scored from this thread so far: with threadId, a name for each flush's states. */
@@ -72,14 +78,10 @@ export class GemmChannel implements StatsProducts {
    * memory per analysis, and the garbage collector's threads took seconds of CPU).
    */
   async behavior(request: BehaviorProductsRequest): Promise<BehaviorProducts> {
-    const reply = await this.request({ id: this.nextId++, kind: 'behavior', ...request });
+    const job = centredProductsRequest(request);
+    const reply = await this.request({ id: this.nextId++, kind: 'behavior', ...job });
     if (reply.kind !== 'behavior') throw new Error(`unexpected reply ${reply.kind}`);
-    return {
-      grams: reply.grams,
-      replicates: reply.replicates,
-      replicateVectors: reply.replicateVectors ?? null,
-      norms: reply.norms ?? null,
-    };
+    return fromCentredProducts(request, reply);
   }
 
   /**

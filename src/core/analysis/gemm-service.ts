@@ -8,16 +8,13 @@ import {
 import type { Matrix } from './matrix.js';
 import type { GramSide } from './spectral.js';
 import { gatherRows } from './gather.js';
-import {
-  type BehaviorProducts,
-  type BehaviorProductsRequest,
-  bootstrapCoefficients,
-} from './stats.js';
+import type { CentredProducts, CentredProductsRequest } from './stats.js';
 
 // The linear-algebra worker's side (gemm-client.ts starts it): the analysis's large matrix
 // products as small ONNX graphs on onnxruntime, whose BLAS kernels run several times faster than
 // the WebAssembly loops at d = 4096: the runs' scores (float64), the statistics' Gram matrices and
-// bootstrap replicates (float32). onnxruntime is loaded in this one thread of the process only:
+// weighted row sums of a behavior's rows (float32; the bootstrap's and the permutation test's,
+// whose coefficients stats.ts defines). Only general products: no statistic is defined here. onnxruntime is loaded in this one thread of the process only:
 // it has crashed when several worker threads load it.
 
 const FLOAT = 1;
@@ -53,9 +50,9 @@ const rowMean = (x: string, mu: string) => ({
 });
 
 /**
- * The squared norms [r] of the rows of the float32 product W (X - mean(X)) for W [r, n], X [n, d]:
- * the bootstrap's replicates on centred rows, summed in float64; and the product itself (c: the
- * replicates' mean differences, fetched only when asked).
+ * The squared norms [r] of the rows of the float32 product W (X - mean(X)) for W [r, n], X [n, d],
+ * summed in float64; and the product itself (c, fetched only when asked). For coefficient rows
+ * that add up to 0 (the bootstrap's and the permutation test's) it is W X.
  */
 const replicateNormsModel = (): Uint8Array =>
   graphModel(
@@ -184,11 +181,11 @@ export class GemmService {
     /** float64: the runs' scores. */
     private readonly scoring: ort.InferenceSession,
     /**
-     * float32: the bootstrap, and the Gram matrices that start the covariances' Lanczos
+     * float32: the centred products, and the Gram matrices that start the covariances' Lanczos
      * iterations. Every session has `threads` intra-op threads.
      */
     private readonly statistics: {
-      bootstrap: ort.InferenceSession;
+      centred: ort.InferenceSession;
       gram: {
         rows: ort.InferenceSession;
         rowsWhole: ort.InferenceSession;
@@ -198,28 +195,27 @@ export class GemmService {
   ) {}
 
   static async create(m: Matrix, threads: number): Promise<GemmService> {
-    const [scoring, bootstrap, rows, rowsWhole, dims] = await Promise.all([
+    const [scoring, centred, rows, rowsWhole, dims] = await Promise.all([
       session(scoresModel(), Math.max(1, threads)),
       session(replicateNormsModel(), Math.max(1, threads)),
       session(rowsGramModel(ROWS_GRAM_PARTS), Math.max(1, threads)),
       session(rowsGramModel(1), Math.max(1, threads)),
       session(dimsGramModel(), Math.max(1, threads)),
     ]);
-    return new GemmService(m, scoring, { bootstrap, gram: { rows, rowsWhole, dims } });
+    return new GemmService(m, scoring, { centred, gram: { rows, rowsWhole, dims } });
   }
 
   /**
-   * behaviorStatsWith's products of one behavior, its rows read here from the shared matrix: each
-   * asked-for class's float32 Gram matrix of its rows centred on their mean (the smaller of [n, n]
-   * and [d, d]), and with a bootstrap the norms of the replicates' mean differences from one
-   * product W X, W their resampling coefficients (float32: the interval is a Monte Carlo estimate whose
-   * sampling error, about 1% with 200 replicates, is orders of magnitude above float32 rounding).
-   * The product runs on the rows centred on the behavior's mean: each replicate's coefficients
-   * add up to 0, so it is the same, and the common component that dominates every row does not
-   * cost float32 digits.
+   * One behavior's products, its rows read here from the shared matrix: each asked-for class's
+   * float32 Gram matrix of its rows centred on their mean (the smaller of [n, n] and [d, d]), and
+   * for each coefficient block W the norms of W X from one product (float32: the bootstrap
+   * interval and the permutation test are Monte Carlo estimates whose sampling error is orders of
+   * magnitude above float32 rounding). The product runs on the rows centred on the behavior's mean:
+   * the rows of W add up to 0, so it is the same, and the common component that dominates every
+   * row does not cost float32 digits.
    */
-  async behavior(request: BehaviorProductsRequest): Promise<BehaviorProducts> {
-    const { positives, negatives, grams, bootstrap } = request;
+  async behavior(request: CentredProductsRequest): Promise<CentredProducts> {
+    const { positives, negatives, grams, products } = request;
     const d = this.m.dim;
     const np = positives.length;
     const n = np + negatives.length;
@@ -229,7 +225,7 @@ export class GemmService {
     const sizes = [np, n - np].map((k, c) => (grams[c] ? (k <= d ? k : d) : 0));
     // The Gram matrices are written into one block that is handed over to the caller.
     const gramOut = new Float32Array(sizes[0] ** 2 + sizes[1] ** 2);
-    const out: BehaviorProducts = { grams: [null, null], replicates: null };
+    const out: CentredProducts = { grams: [null, null], products: [] };
     let at = 0;
     for (const c of [0, 1] as const) {
       if (!grams[c]) continue;
@@ -250,60 +246,24 @@ export class GemmService {
       out.grams[c] = { values, size, side };
       at += size * size;
     }
-    if (request.coefficients) {
-      // The permutation test's draws (permutationTestWith): the same product as the bootstrap's.
-      const r = request.coefficients.length / n;
+    for (const { coefficients, vectors } of products) {
+      const r = coefficients.length / n;
       const norms = new Float64Array(r);
-      await this.statistics.bootstrap.run(
+      const c = vectors ? new Float32Array(r * d) : null;
+      await this.statistics.centred.run(
         {
-          a: new ort.Tensor('float32', request.coefficients, [r, n]),
+          a: new ort.Tensor('float32', coefficients, [r, n]),
           x: new ort.Tensor('float32', rows, [n, d]),
         },
-        { s: new ort.Tensor('float64', norms, [r]) },
+        {
+          s: new ort.Tensor('float64', norms, [r]),
+          ...(c ? { c: new ort.Tensor('float32', c, [r, d]) } : {}),
+        },
       );
-      out.norms = norms;
+      out.products.push({ norms, vectors: c });
     }
-    if (!bootstrap) return out;
-    const weights = this.bootstrapWeights(np, n - np, bootstrap);
-    const { reps } = bootstrap;
-    const values = new Float64Array(reps);
-    const vectors = bootstrap.vectors ? new Float32Array(reps * d) : null;
-    await this.statistics.bootstrap.run(
-      {
-        a: new ort.Tensor('float32', weights, [reps, n]),
-        x: new ort.Tensor('float32', rows, [n, d]),
-      },
-      {
-        s: new ort.Tensor('float64', values, [reps]),
-        ...(vectors ? { c: new ort.Tensor('float32', vectors, [reps, d]) } : {}),
-      },
-    );
-    out.replicateVectors = vectors;
-    for (let r = 0; r < reps; r++) values[r] = Math.sqrt(values[r]);
-    out.replicates = values;
     return out;
   }
-
-  /**
-   * The resampling coefficients as a [reps, np + nn] block. They depend only on the class sizes
-   * and the seed, so behaviors of the same sizes (most of a persona mixture) share one draw.
-   */
-  private bootstrapWeights(
-    np: number,
-    nn: number,
-    { reps, seed }: { reps: number; seed: number },
-  ): Float32Array {
-    const key = `${np},${nn},${reps},${seed}`;
-    if (this.weights?.key !== key) {
-      const n = np + nn;
-      const values = new Float32Array(reps * n);
-      bootstrapCoefficients(np, nn, reps, seed, (r, coef) => values.set(coef, r * n));
-      this.weights = { key, values };
-    }
-    return this.weights.values;
-  }
-
-  private weights: { key: string; values: Float32Array } | null = null;
 
   /** Blocks reused from one request to the next: filling fresh memory costs more than the copy. */
   private scratch32(name: string, length: number): Float32Array {

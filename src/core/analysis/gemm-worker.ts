@@ -4,7 +4,7 @@
 import { type MessagePort, parentPort, workerData } from 'node:worker_threads';
 import { GemmService } from './gemm-service.js';
 import type { Matrix } from './matrix.js';
-import { sharedMatrix } from './worker-pool.js';
+import { sharedMatrix } from './threads.js';
 import type { GemmReply, GemmRequest, GemmWorkerData } from './worker-protocol.js';
 
 const init = workerData as GemmWorkerData;
@@ -23,7 +23,10 @@ const answer = async (
     if (job.kind === 'behavior') {
       const products = await service.behavior(job);
       const transfer = products.grams.flatMap((g) => (g ? [g.values.buffer as ArrayBuffer] : []));
-      if (products.replicateVectors) transfer.push(products.replicateVectors.buffer as ArrayBuffer);
+      for (const p of products.products) {
+        transfer.push(p.norms.buffer as ArrayBuffer);
+        if (p.vectors) transfer.push(p.vectors.buffer as ArrayBuffer);
+      }
       reply({ id: job.id, kind: 'behavior', ...products }, [...new Set(transfer)]);
     } else {
       const out = await service.scores(

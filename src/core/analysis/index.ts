@@ -1,5 +1,11 @@
-// The science (reference: docs/reference.md): pure math on an embedding matrix [N, d]
-// with labels +1/-1 and behavior indices. Entry point: analyzeEmbeddings. No I/O, no ONNX.
+// The analysis (definitions: docs/reference.md) of an embedding matrix [N, d] with labels +1/-1
+// and behavior indices. Entry point: analyzeEmbeddings. No file or network I/O. It is not only
+// plain math: besides the float64 definitions (stats, significance, priority, losses, simulate,
+// runs, rebalance, warnings) it holds the engines behind their row products — kernels.ts and the
+// general WebAssembly SIMD kernels of simd.ts on this thread, worker threads (worker-pool.ts,
+// threads.ts) and one linear-algebra worker that loads onnxruntime (gemm-client.ts, gemm-worker.ts,
+// gemm-service.ts). The DPO step and each loss's coefficient are written only in simulate.ts and
+// losses.ts; the engines compute dot products and weighted row sums, never a loss.
 export {
   analyzeEmbeddings,
   compareModels,
@@ -15,9 +21,6 @@ export type {
   AnswerRows,
   TwoModelComparison,
 } from './analyze.js';
-// The result types the report is built from (report/types.ts re-exports and extends them).
-export { PAIR_CHECK_KINDS } from './types.js';
-export type * from './types.js';
 export type { Matrix } from './matrix.js';
 export { priorityGaps, priorityLevels } from './priority.js';
 export { DEFAULT_REBALANCE, suggestUpsampling } from './rebalance.js';

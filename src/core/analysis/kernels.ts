@@ -595,11 +595,12 @@ const MAX_RUN_ROWS_BYTES = 64 << 20;
 let runKernels: { k: SimdKernels; owner: RunRows | null } | null = null;
 
 /**
- * The training rows of one run (an alone or flipped-label run: a behavior's rows), kept in this
- * thread's run instance between its steps, so that a step scores and updates its batch without
- * copying it (trainStep): one copy per run instead of one per step. Another set taking the instance (runs
- * stepped in turns) only costs a copy back. Without SIMD, or for more than MAX_RUN_ROWS_BYTES,
- * it reads the matrix (rowDots, addRows); every path computes the same numbers.
+ * A fixed set of rows (a run's training rows), kept in this thread's run instance between calls,
+ * so that gathered products on a few of them (a minibatch) need no copy: one copy per set instead
+ * of one per call. Another set taking the instance (runs stepped in turns) only costs a copy back.
+ * Without SIMD, or for more than MAX_RUN_ROWS_BYTES, it reads the matrix (rowDots, addRows); every
+ * path computes the same numbers. General kernels only: the caller computes what the products are
+ * for (e.g. the DPO step of simulate.ts).
  */
 export class RunRows {
   constructor(
@@ -609,14 +610,12 @@ export class RunRows {
     private readonly maxBatch: number,
   ) {}
 
-  /** Layout of the instance: vector, sum, per-row values, beta * signs, signs, indices, rows. */
+  /** Layout of the instance: vector, sum, per-row values, indices, rows. */
   private bind(): {
     k: SimdKernels;
     vec: number;
     acc: number;
     vals: number;
-    bs: number;
-    sg: number;
     idx: number;
     at: number;
   } | null {
@@ -626,9 +625,7 @@ export class RunRows {
     const vec = 0;
     const acc = align16(8 * d);
     const vals = acc + align16(8 * d);
-    const bs = vals + align16(8 * this.maxBatch);
-    const sg = bs + align16(8 * this.maxBatch);
-    const idx = sg + align16(8 * this.maxBatch);
+    const idx = vals + align16(8 * this.maxBatch);
     const at = idx + align16(4 * this.maxBatch);
     if (!runKernels) {
       const k = newSimdKernels(at + 4 * n * d);
@@ -645,42 +642,40 @@ export class RunRows {
       copyRowRuns(this.data, d, this.rows, 0, n, new Float32Array(k.memory.buffer), at / 4);
       runKernels.owner = this;
     }
-    return { k, vec, acc, vals, bs, sg, idx, at };
+    return { k, vec, acc, vals, idx, at };
   }
 
   /**
-   * One SGD step's products: dots[j] = g . v for the batch's rows, then acc += sum_j c_j g with
-   * c_j = s_j / (1 + exp(bs_j dots[j])) (bs = beta * s), in the order of j: the numbers of dots(),
-   * those coefficients in JavaScript, then addTo(), with each row read once.
+   * out[j] = g . v for j < n, g the set's row batch[j] (`mapped`: the matrix rows batch[j] stands
+   * for, read when the set is not resident): the numbers of rowDots on `mapped`.
    */
-  trainStep(
+  dots(batch: Int32Array, mapped: Int32Array, n: number, v: Float64Array, out: Float64Array): void {
+    const b = this.bind();
+    if (!b) return rowDots(this.data, this.dim, mapped, n, v, out);
+    const { k } = b;
+    const f64 = new Float64Array(k.memory.buffer);
+    f64.set(v.subarray(0, this.dim), b.vec / 8);
+    new Int32Array(k.memory.buffer).set(batch.subarray(0, n), b.idx / 4);
+    k.dotsAt(b.at, b.idx, n, this.dim, b.vec, b.vals);
+    out.set(f64.subarray(b.vals / 8, b.vals / 8 + n));
+  }
+
+  /** acc += sum_j c[j] g_j over j < n in order (rows as in dots()): the numbers of addRows. */
+  addTo(
     batch: Int32Array,
     mapped: Int32Array,
+    c: Float64Array,
     n: number,
-    v: Float64Array,
-    bs: Float64Array,
-    sg: Float64Array,
-    dots: Float64Array,
     acc: Float64Array,
   ): void {
     const b = this.bind();
-    if (!b) {
-      rowDots(this.data, this.dim, mapped, n, v, dots);
-      const coef = new Float64Array(n);
-      for (let j = 0; j < n; j++) coef[j] = (1 / (1 + Math.exp(bs[j] * dots[j]))) * sg[j];
-      addRows(this.data, this.dim, mapped, coef, n, acc);
-      return;
-    }
+    if (!b) return addRows(this.data, this.dim, mapped, c, n, acc);
     const { k } = b;
-    const buffer = k.memory.buffer;
-    const f64 = new Float64Array(buffer);
-    f64.set(v.subarray(0, this.dim), b.vec / 8);
+    const f64 = new Float64Array(k.memory.buffer);
     f64.set(acc.subarray(0, this.dim), b.acc / 8);
-    f64.set(bs.subarray(0, n), b.bs / 8);
-    f64.set(sg.subarray(0, n), b.sg / 8);
-    new Int32Array(buffer).set(batch.subarray(0, n), b.idx / 4);
-    k.trainStepAt(b.at, b.idx, n, this.dim, b.vec, b.bs, b.sg, b.vals, b.acc);
-    dots.set(f64.subarray(b.vals / 8, b.vals / 8 + n));
+    f64.set(c.subarray(0, n), b.vals / 8);
+    new Int32Array(k.memory.buffer).set(batch.subarray(0, n), b.idx / 4);
+    k.axpysAt(b.at, b.idx, n, this.dim, b.vals, b.acc);
     acc.set(f64.subarray(b.acc / 8, b.acc / 8 + this.dim));
   }
 

@@ -2,7 +2,7 @@ import type { Worker } from 'node:worker_threads';
 import type { RowData } from '../io/half.js';
 import { ResidentRows, SortedRowDots } from './kernels.js';
 import type { Matrix } from './matrix.js';
-import { sharedRows, startWorker } from './worker-pool.js';
+import { sharedRows, startWorker } from './threads.js';
 import type { DotsWorkerData } from './worker-protocol.js';
 
 /** Slots of the control array shared with the workers. */

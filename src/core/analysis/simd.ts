@@ -21,6 +21,12 @@
  *   (func $orthogonalize (param $b i32) (param $count i32) (param $d i32) (param $w i32))
  *     one modified Gram-Schmidt pass of the f64 vector w against count f64 vectors at b, with
  *     the four partial sums of a JavaScript dotF64 (the same numbers)
+ *   (func $dotsAt / $axpysAt (param $x i32) (param $rows i32) (param $n i32) (param $d i32)
+ *                            (param $v_or_c i32) (param $out_or_acc i32))
+ *     dots and axpys on the rows whose i32 indices are at $rows (a gathered gemv and its
+ *     transpose), two rows at a time; the numbers of dots and axpys on those rows
+ *
+ * Only general linear-algebra kernels live here: no step of an algorithm, no loss.
  *
  * Returns null where WebAssembly or its SIMD proposal is unavailable: callers fall back to the
  * JavaScript loops.
@@ -812,87 +818,51 @@ function gram32Body(): number[] {
   ];
 }
 
-const F64_DIV = [0xa3];
-const F64_ONE = [0x44, 0, 0, 0, 0, 0, 0, 0xf0, 0x3f];
-/** call of the imported exp (function 0). */
-const CALL_EXP = [0x10, 0];
-
 /**
- * One SGD step of a head-only DPO run on rows of a resident block (RunRows): for each batch row
- * in order, dot = row . v, coefficient = s / (1 + exp(beta s dot)) (the run's sigmoid(-z) times
- * the sign, with exp imported from JavaScript), then acc += coefficient * row while the row is
- * still in cache, two rows at a time. The numbers of dots on those rows, the coefficients computed
- * in JavaScript, then axpys: the same operations in the same order.
+ * gemv on gathered rows: out[j] = (row rows[j] of the block at x) . v for j < n, rows two at a
+ * time sharing the loads of v (pairDot), a last row alone (rowDot): the numbers of dots on those
+ * rows. A general kernel: what the scores are used for is the caller's business.
  */
-function trainStepAtBody(): number[] {
-  // params: x 0, rows 1, n 2, d 3, v 4, bs 5 (beta * sign per row, f64), sg 6 (sign, f64),
-  // dots 7 (out, f64), acc 8; locals: i 9, px 10, py 11, pv 12, pa 13, vEnd 14, rowEnd 15,
-  // pr 16, pairs 17, rowX 18, rowY 19, pb 20 (i32), a 21..24, b 25..28, vt 29, cx 30, cy 31
-  // (v128), s 32, t 33, cs 34, ct 35 (f64)
-  const [x, rows, n, d, v, bs, sg, dots, acc] = [0, 1, 2, 3, 4, 5, 6, 7, 8];
-  const [i, px, py, pv, pa, vEnd, rowEnd, pr, pairs, rowX, rowY, pb] = [
-    9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20,
-  ];
-  const a: [number, number, number, number] = [21, 22, 23, 24];
-  const b: [number, number, number, number] = [25, 26, 27, 28];
-  const [vt, cx, cy, s, t, cs, ct] = [29, 30, 31, 32, 33, 34, 35];
-  // dots[j] = dot; c = (1 / (1 + exp(bs[j] * dot))) * sg[j], for j at byte offset pb + offset.
-  const at = (base: number): number[] => [...get(base), ...get(pb), ...ADD];
-  const coefficient = (dot: number, c: number, offset: number): number[] => [
-    ...at(dots),
-    ...get(dot),
-    ...[0x39, 3, ...uleb(offset)],
-    ...F64_ONE,
-    ...F64_ONE,
-    ...at(bs),
-    ...F64_LOAD_AT(offset),
-    ...get(dot),
-    ...F64_MUL,
-    ...CALL_EXP,
-    ...F64_ADD,
-    ...F64_DIV,
-    ...at(sg),
-    ...F64_LOAD_AT(offset),
-    ...F64_MUL,
-    ...set(c),
-  ];
+function dotsAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, v 4, out 5; locals: i 6, px 7, py 8, pv 9, vEnd 10,
+  // rowEnd 11, pr 12, pairs 13, po 14 (i32), a 15..18, b 19..22, vt 23 (v128), s 24, t 25 (f64)
+  const [x, rows, n, d, v, out] = [0, 1, 2, 3, 4, 5];
+  const [i, px, py, pv, vEnd, rowEnd, pr, pairs, po] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const a: [number, number, number, number] = [15, 16, 17, 18];
+  const b: [number, number, number, number] = [19, 20, 21, 22];
+  const [vt, s, t] = [23, 24, 25];
   return [
     ...vec([
-      [12, I32],
-      [11, V128],
-      [4, F64],
+      [9, I32],
+      [9, V128],
+      [2, F64],
     ]),
     ...get(rows),
     ...set(pr),
+    ...get(out),
+    ...set(po),
     ...get(n),
     ...i32(-2),
     ...AND,
     ...set(pairs),
     ...whileBelow(i, pairs, false, [
-      ...indexedRow(x, pr, d, rowX),
+      ...indexedRow(x, pr, d, px),
       ...bump(pr, 4),
-      ...indexedRow(x, pr, d, rowY),
+      ...indexedRow(x, pr, d, py),
       ...bump(pr, 4),
-      ...get(rowX),
-      ...set(px),
-      ...get(rowY),
-      ...set(py),
       ...pairDot(F32_ROWS, { d, v, px, py, pv, vEnd, rowEnd, a, b, s, t, vt }),
-      ...coefficient(s, cs, 0),
-      ...coefficient(t, ct, 8),
-      ...get(rowX),
-      ...set(px),
-      ...get(rowY),
-      ...set(py),
-      ...pairAxpy(F32_ROWS, { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs, ct }),
-      ...bump(pb, 16),
+      ...get(po),
+      ...get(s),
+      ...F64_STORE,
+      ...get(po),
+      ...get(t),
+      ...[0x39, 3, ...uleb(8)],
+      ...bump(po, 16),
       ...bump(i, 2),
     ]),
     ...whileBelow(i, n, false, [
-      ...indexedRow(x, pr, d, rowX),
+      ...indexedRow(x, pr, d, px),
       ...bump(pr, 4),
-      ...get(rowX),
-      ...set(px),
       ...rowDot(F32_ROWS, {
         d,
         v,
@@ -906,16 +876,68 @@ function trainStepAtBody(): number[] {
         a3: a[3],
         s,
       }),
-      ...coefficient(s, cs, 0),
-      ...get(cs),
+      ...get(po),
+      ...get(s),
+      ...F64_STORE,
+      ...bump(po, 8),
+      ...bump(i, 1),
+    ]),
+    ...END,
+  ];
+}
+
+/**
+ * Weighted row sum on gathered rows: acc += sum_j c[j] * row rows[j] for j < n, in the order of
+ * j, rows two at a time sharing the loads and stores of acc (pairAxpy), a last row alone (rowAxpy,
+ * skipped when its coefficient is 0): the numbers of axpys on those rows.
+ */
+function axpysAtBody(): number[] {
+  // params: x 0, rows 1, n 2, d 3, c 4, acc 5; locals: i 6, px 7, py 8, pa 9, vEnd 10,
+  // rowEnd 11, pr 12, pairs 13, pc 14 (i32), cx 15, cy 16 (v128), cs 17, ct 18 (f64)
+  const [x, rows, n, d, c, acc] = [0, 1, 2, 3, 4, 5];
+  const [i, px, py, pa, vEnd, rowEnd, pr, pairs, pc] = [6, 7, 8, 9, 10, 11, 12, 13, 14];
+  const [cx, cy, cs, ct] = [15, 16, 17, 18];
+  return [
+    ...vec([
+      [9, I32],
+      [2, V128],
+      [2, F64],
+    ]),
+    ...get(rows),
+    ...set(pr),
+    ...get(c),
+    ...set(pc),
+    ...get(n),
+    ...i32(-2),
+    ...AND,
+    ...set(pairs),
+    ...whileBelow(i, pairs, false, [
+      ...indexedRow(x, pr, d, px),
+      ...bump(pr, 4),
+      ...indexedRow(x, pr, d, py),
+      ...bump(pr, 4),
+      ...get(pc),
+      ...F64_LOAD,
+      ...set(cs),
+      ...get(pc),
+      ...F64_LOAD_AT(8),
+      ...set(ct),
+      ...pairAxpy(F32_ROWS, { d, acc, px, py, pa, vEnd, rowEnd, cx, cy, cs, ct }),
+      ...bump(pc, 16),
+      ...bump(i, 2),
+    ]),
+    ...whileBelow(i, n, false, [
+      ...indexedRow(x, pr, d, px),
+      ...bump(pr, 4),
+      ...get(pc),
+      ...F64_LOAD,
+      ...tee(cs),
       ...F64_ZERO,
       ...F64_NE,
       ...IF,
-      ...get(rowX),
-      ...set(px),
       ...rowAxpy(F32_ROWS, { d, acc, px, pa, vEnd, rowEnd, cv: cx, cs }),
       ...END,
-      ...bump(pb, 8),
+      ...bump(pc, 8),
       ...bump(i, 1),
     ]),
     ...END,
@@ -1290,8 +1312,7 @@ function moduleBytes(): Uint8Array {
     type([I32, I32, I32, I32, F64], [F64]),
     type([I32, I32, I32, I32], []),
     type([I32, I32, I32, I32, F32, I32, I32], []),
-    type([F64], [F64]),
-    type([I32, I32, I32, I32, I32, I32, I32, I32, I32], []),
+    type([I32, I32, I32, I32, I32, I32], []),
   ];
   const functions: [string, number, number[]][] = [
     ['dots', 0, dotsBody()],
@@ -1300,13 +1321,10 @@ function moduleBytes(): Uint8Array {
     ['squaredDeviations', 2, squaredDeviationsBody()],
     ['orthogonalize', 3, orthogonalizeBody()],
     ['gram32', 4, gram32Body()],
-    ['trainStepAt', 6, trainStepAtBody()],
+    ['dotsAt', 5, dotsAtBody()],
+    ['axpysAt', 5, axpysAtBody()],
   ];
-  // Imported functions come first in the index space: exp is function 0.
-  const imports = [
-    [...name('env'), ...name('exp'), 0x00, ...uleb(5)],
-    [...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)],
-  ];
+  const imports = [[...name('env'), ...name('memory'), 0x02, 0x00, ...uleb(1)]];
   return new Uint8Array([
     0x00,
     0x61,
@@ -1319,7 +1337,7 @@ function moduleBytes(): Uint8Array {
     ...section(1, vec(types)),
     ...section(2, vec(imports)),
     ...section(3, vec(functions.map(([, t]) => uleb(t)))),
-    ...section(7, vec(functions.map(([f], index) => [...name(f), 0x00, ...uleb(index + 1)]))),
+    ...section(7, vec(functions.map(([f], index) => [...name(f), 0x00, ...uleb(index)]))),
     ...section(10, vec(functions.map(([, , b]) => [...uleb(b.length), ...b]))),
   ]);
 }
@@ -1352,17 +1370,10 @@ export interface SimdKernels {
     proj: number,
     acc: number,
   ): void;
-  trainStepAt(
-    x: number,
-    rows: number,
-    n: number,
-    d: number,
-    v: number,
-    bs: number,
-    sg: number,
-    dots: number,
-    acc: number,
-  ): void;
+  /** out[j] = row rows[j] . v (rows: i32 indices into the block at x). */
+  dotsAt(x: number, rows: number, n: number, d: number, v: number, out: number): void;
+  /** acc += sum_j c[j] * row rows[j], in the order of j. */
+  axpysAt(x: number, rows: number, n: number, d: number, c: number, acc: number): void;
 }
 
 let compiled: { wasm: WasmApi; module: object } | null | undefined;
@@ -1384,7 +1395,7 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
   try {
     const memory = new compiled.wasm.Memory({ initial: Math.max(1, Math.ceil(bytes / 65536)) });
     const instance = new compiled.wasm.Instance(compiled.module, {
-      env: { memory, exp: Math.exp },
+      env: { memory },
     });
     const ex = instance.exports as unknown as Omit<SimdKernels, 'memory'>;
     return {
@@ -1395,7 +1406,8 @@ export function newSimdKernels(bytes: number): SimdKernels | null {
       squaredDeviations: ex.squaredDeviations,
       orthogonalize: ex.orthogonalize,
       gram32: ex.gram32,
-      trainStepAt: ex.trainStepAt,
+      dotsAt: ex.dotsAt,
+      axpysAt: ex.axpysAt,
     };
   } catch {
     // Out of memory for a large instance: the caller streams the rows instead.

@@ -1,12 +1,12 @@
 import type { Curve, SimulationOptions } from '../report/types.js';
 import { addRows, ResidentRows, rowDots, RunRows, SortedRowDots } from './kernels.js';
-import { dpoLoss, type DpoLoss, isDefaultLoss } from './losses.js';
+import { dpoLoss, type DpoLoss } from './losses.js';
 import { dot, type Matrix, norm } from './matrix.js';
 import { Rng } from './rng.js';
 import { FLUSH_STATES, type StateScorer, syncStateScorer } from './state-scoring.js';
 
 /**
- * The reference's head-only DPO (docs/reference.md §DPO): beta 0.01, lr 1e-5, a fresh batch of 128
+ * The reference's head-only DPO (docs/reference.md, "DPO on the output head"): beta 0.01, lr 1e-5, a fresh batch of 128
  * every step, 100 steps, 90/10 split with seed 1234.
  */
 export const REFERENCE_SIMULATION: SimulationOptions = {
@@ -112,9 +112,8 @@ export class DpoSimulation {
   private readonly spec: RunSpec;
   private readonly beta: number;
   private readonly lr: number;
-  /** The DPO-family loss (losses.ts); the default sigmoid one takes the fused kernel of RunRows. */
+  /** The DPO-family loss (losses.ts). */
   private readonly loss: DpoLoss;
-  private readonly fusedSigmoid: boolean;
   private readonly delta: Float64Array;
   private readonly start: Float64Array;
   private readonly rng: Rng;
@@ -163,8 +162,6 @@ export class DpoSimulation {
   private runRows: RunRows | null = null;
   /** The boundary of the state evaluate() records (reused). */
   private w: Float64Array | null = null;
-  private betaSigns: Float64Array | null = null;
-  private batchSigns: Float64Array | null = null;
   /** ||mu+ - mu-|| of the run, then of each group. */
   private readonly meanDiffNorms: number[];
   /** Behavior of each training row and each test row (joint runs; -1 for none). */
@@ -177,7 +174,6 @@ export class DpoSimulation {
     this.beta = options.beta;
     this.lr = options.lr;
     this.loss = dpoLoss(options.loss ?? 'sigmoid', options.beta, options.labelSmoothing ?? 0);
-    this.fusedSigmoid = isDefaultLoss(this.loss);
     this.steps = options.steps;
     const d = m.dim;
     const nTrain = spec.train.rows.length;
@@ -295,12 +291,10 @@ export class DpoSimulation {
       this.resident = ResidentRows.create(this.m.data, this.m.dim, rows);
       if (this.resident) this.residentCoefs = new Float64Array(rows.length);
     }
-    if (this.trainDot || this.spec.groups || !this.fusedSigmoid) this.train(this.drawBatch());
-    else {
-      // An alone run's training rows stay in a SIMD instance between its steps (RunRows).
+    // An alone minibatch run's training rows stay in a SIMD instance between its steps (RunRows).
+    if (!this.trainDot && !this.spec.groups)
       this.runRows ??= new RunRows(this.m.data, this.m.dim, this.spec.train.rows, this.batchSize);
-      this.trainAlone(this.pickBatch(), this.runRows);
-    }
+    this.train(this.drawBatch());
     this.t++;
     this.evaluate();
     if (this.done) {
@@ -314,31 +308,13 @@ export class DpoSimulation {
   }
 
   /**
-   * The SGD update of an alone run's batch (uniform weights): the numbers of train(), with the
-   * scores, coefficients and gradient in one pass over the batch's rows (RunRows.trainStep). That
-   * kernel has the sigmoid loss's coefficient built in, so the other losses take train().
+   * The SGD step of the DPO-family loss on one batch (docs/reference.md, "DPO on the output head"; losses.ts): with
+   * m_j = beta s_j delta . g_j and example weights w_j (1 unless the run is rebalanced),
+   *   L = sum_j w_j l(m_j) / sum_j w_j,
+   *   delta += 2 lr beta / (sum_j w_j) * sum_j w_j weight(m_j) s_j g_j,   weight = -dl/dm,
+   * i.e. W_yes moves by -lr dL/dW_yes and W_no by the opposite. The one place the step is written;
+   * the row products come from the kernels (scoreBatch, batchGradient).
    */
-  private trainAlone(batch: Int32Array, rows: RunRows): void {
-    const n = batch.length;
-    const { signs } = this.spec.train;
-    const bs = (this.betaSigns ??= new Float64Array(this.batchSize));
-    const sg = (this.batchSigns ??= new Float64Array(this.batchSize));
-    for (let j = 0; j < n; j++) {
-      sg[j] = signs[batch[j]];
-      bs[j] = this.beta * signs[batch[j]];
-    }
-    const grad = this.grad;
-    grad.fill(0);
-    rows.trainStep(batch, this.batchRows, n, this.delta, bs, sg, this.batchDots, grad);
-    let loss = 0;
-    const value = this.loss.value;
-    for (let j = 0; j < n; j++) loss += value(bs[j] * this.batchDots[j]);
-    this.main.trainLoss.push(loss / n);
-    const f = (2 * this.lr * this.beta) / n;
-    for (let k = 0; k < this.m.dim; k++) this.delta[k] += f * grad[k];
-  }
-
-  /** The SGD update of one batch of a full-batch or joint run. */
   private train({ batch, margins }: { batch: Int32Array; margins: Float64Array }): void {
     const { train } = this.spec;
     const d = this.m.dim;
@@ -357,9 +333,23 @@ export class DpoSimulation {
       wsum += w;
       coefs[j] = w * weight(z) * train.signs[i];
     }
-    // Full-batch and joint runs sum the batch's gradient over the training rows in training-set
-    // order (repeats add up first), whichever memory holds the rows, so the result does not
-    // depend on it (nor on the thread count, parallel-dots.ts).
+    this.batchGradient(batch, coefs, grad);
+    this.main.trainLoss.push(loss / wsum);
+    const f = (2 * this.lr * this.beta) / wsum;
+    for (let k = 0; k < d; k++) this.delta[k] += f * grad[k];
+  }
+
+  /**
+   * grad += sum_j coefs[j] g(batch[j]). An alone minibatch run adds the rows in batch order
+   * (RunRows). Full-batch and joint runs sum over the training rows in training-set order (repeats
+   * add up first), whichever memory holds the rows, so the result does not depend on it (nor on
+   * the thread count, parallel-dots.ts).
+   */
+  private batchGradient(batch: Int32Array, coefs: Float64Array, grad: Float64Array): void {
+    if (this.runRows) {
+      this.runRows.addTo(batch, this.batchRows, coefs, batch.length, grad);
+      return;
+    }
     const nTrain = this.spec.train.rows.length;
     const all = (this.residentCoefs ??= new Float64Array(nTrain + this.spec.test.rows.length));
     all.fill(0);
@@ -373,11 +363,8 @@ export class DpoSimulation {
           rows[n] = this.spec.train.rows[i];
           coefs[n++] = all[i];
         }
-      addRows(this.m.data, d, rows, coefs, n, grad);
+      addRows(this.m.data, this.m.dim, rows, coefs, n, grad);
     }
-    this.main.trainLoss.push(loss / wsum);
-    const f = (2 * this.lr * this.beta) / wsum;
-    for (let k = 0; k < d; k++) this.delta[k] += f * grad[k];
   }
 
   /** Runs the remaining steps synchronously. */
@@ -511,6 +498,7 @@ export class DpoSimulation {
     const dots = this.batchDots;
     const trainDot = this.trainDot;
     if (trainDot) for (let j = 0; j < n; j++) dots[j] = trainDot[batch[j]];
+    else if (this.runRows) this.runRows.dots(batch, this.batchRows, n, this.delta, dots);
     else rowDots(this.m.data, this.m.dim, this.batchRows, n, this.delta, dots);
     const margins = this.margins;
     for (let j = 0; j < n; j++) margins[j] = this.beta * signs[batch[j]] * dots[j];

@@ -103,7 +103,7 @@ export interface BehaviorStats {
 }
 
 /**
- * Reference statistics of one behavior (docs/reference.md §Per-behavior statistics). `positives` and
+ * Reference statistics of one behavior (docs/reference.md, "Per-behavior statistics"). `positives` and
  * `negatives` are row indices of `m`. Both classes need at least one row; covariances need two.
  */
 export function behaviorStats(
@@ -159,6 +159,92 @@ export interface BehaviorProducts {
   replicateVectors?: Float32Array | null;
   /** With coefficients: the squared norms of the rows of their product (else absent). */
   norms?: Float64Array | null;
+}
+
+/**
+ * The general products behind BehaviorProductsRequest, as an engine computes them (the
+ * linear-algebra worker, gemm-service.ts): for each coefficient block C [r, n] over the positives
+ * then the negatives, whose rows each add up to 0, norms[i] = ||C_i X||^2, and with `vectors` the
+ * product C X itself [r, d] (float32). Such rows give the same product on X centred on its mean.
+ * The engine knows nothing of a bootstrap: centredProductsRequest and fromCentredProducts turn
+ * the request into these products and back.
+ */
+export interface CentredProductsRequest {
+  positives: Int32Array;
+  negatives: Int32Array;
+  grams: [boolean, boolean];
+  products: { coefficients: Float32Array; vectors: boolean }[];
+}
+
+export interface CentredProducts {
+  grams: [ClassGram | null, ClassGram | null];
+  products: { norms: Float64Array; vectors: Float32Array | null }[];
+}
+
+/** The block of bootstrapCoefficients [reps, np + nn] last built on this thread. */
+let bootstrapBlock: { key: string; values: Float32Array } | null = null;
+
+/**
+ * bootstrapCoefficients as one float32 block [reps, np + nn]. It depends only on the class sizes
+ * and the seed, so behaviors of the same sizes (most of a persona mixture) share one draw.
+ */
+export function bootstrapCoefficientBlock(
+  np: number,
+  nn: number,
+  reps: number,
+  seed: number,
+): Float32Array {
+  const key = `${np},${nn},${reps},${seed}`;
+  if (bootstrapBlock?.key !== key) {
+    const n = np + nn;
+    const values = new Float32Array(reps * n);
+    bootstrapCoefficients(np, nn, reps, seed, (r, coef) => values.set(coef, r * n));
+    bootstrapBlock = { key, values };
+  }
+  return bootstrapBlock.values;
+}
+
+/** The products a BehaviorProductsRequest needs: the bootstrap's block first, then `coefficients`. */
+export function centredProductsRequest(request: BehaviorProductsRequest): CentredProductsRequest {
+  const { positives, negatives, grams, bootstrap, coefficients } = request;
+  const products: CentredProductsRequest['products'] = [];
+  if (bootstrap)
+    products.push({
+      coefficients: bootstrapCoefficientBlock(
+        positives.length,
+        negatives.length,
+        bootstrap.reps,
+        bootstrap.seed,
+      ),
+      vectors: bootstrap.vectors === true,
+    });
+  if (coefficients) products.push({ coefficients, vectors: false });
+  return { positives, negatives, grams, products };
+}
+
+/**
+ * The answer to `request` from its centred products: replicate r = ||m+*_r - m-*_r|| = sqrt(norms[r])
+ * of the bootstrap's block (the definition of bootstrapReplicates), and the norms of `coefficients`.
+ */
+export function fromCentredProducts(
+  request: BehaviorProductsRequest,
+  reply: CentredProducts,
+): BehaviorProducts {
+  const out: BehaviorProducts = {
+    grams: reply.grams,
+    replicates: null,
+    replicateVectors: null,
+    norms: null,
+  };
+  let next = 0;
+  if (request.bootstrap) {
+    const { norms, vectors } = reply.products[next++];
+    for (let r = 0; r < norms.length; r++) norms[r] = Math.sqrt(norms[r]);
+    out.replicates = norms;
+    out.replicateVectors = vectors;
+  }
+  if (request.coefficients) out.norms = reply.products[next].norms;
+  return out;
 }
 
 /** The linear-algebra worker as behaviorStatsWith uses it (GemmChannel). */

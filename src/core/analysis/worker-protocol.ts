@@ -1,8 +1,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { BehaviorRunsJob, BehaviorRunsResult } from './behavior-runs.js';
 import type {
-  BehaviorProducts,
-  BehaviorProductsRequest,
+  CentredProducts,
+  CentredProductsRequest,
   BehaviorStats,
   StatsOptions,
 } from './stats.js';
@@ -54,7 +54,7 @@ export type GemmRequest =
    * matrix there, so that no large block travels (each block received is memory for the garbage
    * collector to account for).
    */
-  | ({ id: number; kind: 'behavior' } & BehaviorProductsRequest)
+  | ({ id: number; kind: 'behavior' } & CentredProductsRequest)
   /** Another thread's channel: the worker answers the requests that arrive on `port` too. */
   | { id: -1; kind: 'connect'; port: MessagePort }
   /**
@@ -77,7 +77,7 @@ export type GemmRequest =
 export type GemmReply =
   | { id: -1; kind: 'ready' }
   | { id: -1; kind: 'unavailable'; error: string }
-  | ({ id: number; kind: 'behavior' } & BehaviorProducts)
+  | ({ id: number; kind: 'behavior' } & CentredProducts)
   | { id: number; kind: 'scores'; out: Float64Array }
   | { id: number; kind: 'error'; error: string };
 
