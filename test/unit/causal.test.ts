@@ -270,7 +270,7 @@ describe('the derived hidden-state graph', () => {
     for (const file of graphs) {
       expect(statSync(file).size).toBeLessThan(weightBytes - weights.embed.byteLength);
       for (const t of decodeModel(readFileSync(file)).graph.initializer) {
-        const size = t.dims.reduce((n, d) => n * Number(d), 1) * 4;
+        const size = t.dims.reduce<number>((n, d) => n * Number(d), 1) * 4;
         if (size < 128) continue;
         expect(t.raw_data.length).toBe(0);
         const entry = (key: string) => t.external_data.find((e) => e.key === key)?.value;
