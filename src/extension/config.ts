@@ -45,6 +45,8 @@ export interface ExtensionSettings {
   precision: Precision;
   /** Causal LMs: rows through the tokenizer's chat template when it has one. */
   chatTemplate: boolean;
+  /** The warm embedding process: seconds without a run before it ends (0: kept). */
+  embedder: { idleTimeout: number };
   schema: SchemaName | 'auto';
   behaviorField: string;
   fields: Partial<Record<FieldName, string>>;
@@ -169,6 +171,7 @@ export const readSettings = (read: SettingsReader, trusted: boolean): ExtensionS
     pooling: oneOf<Pooling | 'auto'>('pooling'),
     precision: oneOf<Precision>('precision'),
     chatTemplate: get('chatTemplate', isBool),
+    embedder: { idleTimeout: get('embedder.idleTimeout', isNonNegative) },
     schema: oneOf<SchemaName | 'auto'>('schema'),
     behaviorField: get<string>('behaviorField', isString).trim(),
     fields,

@@ -38,12 +38,21 @@ export class Ctx implements RunHost, vscode.Disposable {
   readonly status = new StatusView();
   // The embedder's warnings (a cache that cannot be read or written) would otherwise go unseen:
   // the run still succeeds, only slower next time.
-  readonly embedders = new EmbedderPool(async (key) =>
-    (await this.core()).createEmbedder({
-      ...JSON.parse(key),
-      onWarning: (message: string) =>
-        void vscode.window.showWarningMessage(`Preference Lens: ${message}`),
-    }),
+  readonly embedders = new EmbedderPool(
+    async (key) =>
+      (await this.core()).createEmbedder({
+        ...JSON.parse(key),
+        onWarning: (message: string) =>
+          void vscode.window.showWarningMessage(`Preference Lens: ${message}`),
+      }),
+    {
+      // Seconds without a run before the warm embedding process ends and frees its memory.
+      idleMs: () => 1000 * readConfig(vscode.workspace).embedder.idleTimeout,
+      onIdleEnd: () => {
+        this.status.forgetModel();
+        this.showIdleStatus();
+      },
+    },
   );
   readonly editors = new DatasetEditors();
   readonly storage: ReportStorage;

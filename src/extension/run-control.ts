@@ -178,11 +178,16 @@ export class RunControl implements vscode.Disposable {
         result = await core.analyzePrecomputedRun(precomputed, options, signal, onProgress);
       } else {
         host.status.running('starting the embedding model', 0);
-        const embedder = await host.embedders.get(embedderKey(settings));
-        host.status.loaded(embedder.info);
-        signal.throwIfAborted();
-        const options = { ...analyzeOptions(settings, host.overlays()), embedder };
-        result = await core.analyzeRun(mixture.files, options, signal, onProgress);
+        try {
+          const embedder = await host.embedders.get(embedderKey(settings));
+          host.status.loaded(embedder.info);
+          signal.throwIfAborted();
+          const options = { ...analyzeOptions(settings, host.overlays()), embedder };
+          result = await core.analyzeRun(mixture.files, options, signal, onProgress);
+        } finally {
+          // The idle timeout (preferenceLens.embedder.idleTimeout) counts from here.
+          host.embedders.release();
+        }
       }
       // A precomputed run's mixture is the files its rows file names.
       const analyzed: Mixture = precomputed

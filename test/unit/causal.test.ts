@@ -1,4 +1,12 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { AutoTokenizer } from '@huggingface/transformers';
@@ -7,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import {
   CausalLmRunner,
   createCausalLmEmbedder,
+  createHiddenSession,
   exposeFinalHidden,
   halfToFloat,
   inspectCausalOnnx,
@@ -34,6 +43,11 @@ import {
 const root = mkdtempSync(join(tmpdir(), 'pl-causal-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 let dirCount = 0;
+
+const filesUnder = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile())
+    .map((e) => join(e.parentPath, e.name));
 
 const makeModel = (
   style: HeadStyle,
@@ -212,7 +226,7 @@ describe('external data', () => {
     const again = await prepareHiddenStateModel(path, cacheDir);
     expect(again.cached).toBe(true);
     expect(again.path).toBe(first.path);
-    const session = await ort.InferenceSession.create(first.path);
+    const session = await createHiddenSession(first);
     const ids = [1, 9, 10];
     const hidden = (await runSequence(session, ids))[FINAL_NORM].data as Float32Array;
     expectClose(hidden.subarray(2 * DIM), forward(weights, ids)[2]);
@@ -237,6 +251,58 @@ describe('external data', () => {
     expect(runnerA.hiddenModelPath).not.toBe(runnerB.hiddenModelPath);
     await runnerA.dispose();
     await runnerB.dispose();
+  });
+});
+
+describe('the derived hidden-state graph', () => {
+  it('holds no copy of inline weights: it references them in the source file, and runs', async () => {
+    const { path, weights } = makeModel('transpose');
+    const weightBytes = statSync(path).size;
+    const cacheDir = join(root, 'cache-inline');
+    const first = await prepareHiddenStateModel(path, cacheDir);
+    expect(first.cached).toBe(false);
+    // No graph in the cache keeps weight data of its own: every tensor of 128 bytes or more
+    // points at its bytes inside the source model.onnx, and those bytes are the weights.
+    const source = readFileSync(path);
+    const graphs = filesUnder(cacheDir).filter((f) => f.endsWith('.onnx'));
+    expect(graphs.length).toBe(2);
+    let referenced = 0;
+    for (const file of graphs) {
+      expect(statSync(file).size).toBeLessThan(weightBytes - weights.embed.byteLength);
+      for (const t of decodeModel(readFileSync(file)).graph.initializer) {
+        const size = t.dims.reduce<number>((n, d) => n * Number(d), 1) * 4;
+        if (size < 128) continue;
+        expect(t.raw_data.length).toBe(0);
+        const entry = (key: string) => t.external_data.find((e) => e.key === key)?.value;
+        expect(entry('location')).toBe('model.onnx');
+        if (t.name === 'embed_tokens.weight') {
+          const at = Number(entry('offset'));
+          const bytes = source.subarray(at, at + Number(entry('length')));
+          expect(
+            new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length)),
+          ).toEqual(weights.embed);
+          referenced++;
+        }
+      }
+    }
+    expect(referenced).toBe(2);
+
+    const session = await createHiddenSession(first);
+    const ids = [1, 9, 10, 11];
+    const hidden = (await runSequence(session, ids))[FINAL_NORM].data as Float32Array;
+    expectClose(hidden.subarray(3 * DIM), forward(weights, ids)[3]);
+    await session.release();
+
+    // A second look reads the entry, not the model; a rewritten model is derived again.
+    expect((await prepareHiddenStateModel(path, cacheDir)).cached).toBe(true);
+    const other = makeWeights(99);
+    writeFileSync(path, readFileSync(makeModel('transpose', 99).path));
+    const again = await prepareHiddenStateModel(path, cacheDir);
+    expect(again.cached).toBe(false);
+    const session2 = await createHiddenSession(again);
+    const hidden2 = (await runSequence(session2, ids))[FINAL_NORM].data as Float32Array;
+    expectClose(hidden2.subarray(3 * DIM), forward(other, ids)[3]);
+    await session2.release();
   });
 });
 

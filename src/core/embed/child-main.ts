@@ -21,7 +21,7 @@ const handle = async (msg: ParentMessage): Promise<void> => {
   try {
     switch (msg.type) {
       case 'load': {
-        const { id, backend: b } = await loadBackend(msg.spec);
+        const { id, dir, backend: b } = await loadBackend(msg.spec);
         backend = b;
         send({
           type: 'loaded',
@@ -41,6 +41,7 @@ const handle = async (msg: ParentMessage): Promise<void> => {
             identity: b.identity,
             hasAnswerHead: typeof b.answerHead === 'function',
             tokensPerChar: b.tokensPerChar,
+            folder: dir,
           },
         });
         break;

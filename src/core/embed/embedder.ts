@@ -1,7 +1,16 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddingCache } from './cache.js';
+import {
+  type FileStamp,
+  folderStamps,
+  readRecord,
+  recordKey,
+  sameFolder,
+  writeRecord,
+} from './fingerprint.js';
 import { ChildClient, EmbeddingProcessError } from './child-client.js';
+import { knownModelFolder } from './model-folder.js';
 import { ModelLoadError } from './model-load-error.js';
 import { DEFAULT_PRECISION } from './precision.js';
 import {
@@ -60,6 +69,76 @@ const promptsOf = (
   return prompts.some((p) => p > 0) ? prompts : undefined;
 };
 
+/** Version of the model records (modelRecordPath): a new layout never reads an old record. */
+const MODEL_RECORD_VERSION = 1;
+
+/**
+ * What a load answered, kept so that a run whose rows are all cached needs no load: valid while
+ * every file of the model folder has the stamp it had (fingerprint.ts). The child checks the
+ * identity again whenever it does load (ChildEmbedder.live).
+ */
+interface ModelRecord {
+  version: number;
+  folder: string;
+  stamps: FileStamp[];
+  model: LoadedModel;
+}
+
+/** Where the record of a load spec is kept: everything in the spec that decides what loads. */
+const modelRecordPath = (spec: LoadSpec): string =>
+  join(
+    spec.workDir,
+    'models',
+    `${recordKey({
+      v: MODEL_RECORD_VERSION,
+      // A relative folder or a Hugging Face id is resolved against the working folder.
+      cwd: process.cwd(),
+      model: spec.model ?? null,
+      bundledDir: spec.bundledDir,
+      downloadDir: spec.downloadDir,
+      device: spec.device,
+      pooling: spec.pooling ?? null,
+      precision: spec.precision ?? null,
+      chatTemplate: spec.chatTemplate ?? null,
+    })}.json`,
+  );
+
+/** The recorded load of this spec, when the model's files are unchanged since. */
+const recordedModel = (spec: LoadSpec): LoadedModel | undefined => {
+  const record = readRecord<ModelRecord>(modelRecordPath(spec));
+  if (!record || record.version !== MODEL_RECORD_VERSION || !record.model?.identity)
+    return undefined;
+  return sameFolder(record.folder, record.stamps) ? record.model : undefined;
+};
+
+const recordModel = (spec: LoadSpec, model: LoadedModel, stamps: FileStamp[]): void => {
+  if (!model.folder) return;
+  writeRecord(modelRecordPath(spec), {
+    version: MODEL_RECORD_VERSION,
+    folder: model.folder,
+    stamps,
+    model,
+  } satisfies ModelRecord);
+};
+
+/** The answer rows as kept beside the embeddings (float32 little-endian bytes, base64). */
+interface AnswerHeadRecord {
+  yes: string;
+  no: string;
+  yesToken: string;
+  noToken: string;
+}
+
+const rowToBase64 = (row: Float32Array): string =>
+  Buffer.from(row.buffer, row.byteOffset, row.byteLength).toString('base64');
+
+const rowFromBase64 = (text: string): Float32Array => {
+  const bytes = Buffer.from(text, 'base64');
+  const row = new Float32Array(bytes.length / 4);
+  new Uint8Array(row.buffer).set(bytes);
+  return row;
+};
+
 /** Counts of the last embed call, for progress reports and benchmarks. */
 export interface EmbedRunStats {
   total: number;
@@ -77,18 +156,20 @@ export class ChildEmbedder implements Embedder {
   private disposed = false;
   private cacheWriteFailed = false;
 
+  /**
+   * `client` is undefined when the model was known from its record: the child is started (and
+   * the model loaded) only when something needs it, so a run whose rows are all cached never
+   * opens the weights.
+   */
   private constructor(
-    private client: ChildClient,
+    private client: ChildClient | undefined,
     private readonly spec: LoadSpec,
     private readonly model: LoadedModel,
     private readonly cache: EmbeddingCache | undefined,
     private readonly batchSize: number,
     private readonly onWarning: ((message: string) => void) | undefined,
   ) {
-    if (model.hasAnswerHead) {
-      this.answerHead = async (yes, no) =>
-        (await (await this.live()).request({ type: 'answerHead', yes, no }, 'answerHead')).head;
-    }
+    if (model.hasAnswerHead) this.answerHead = (yes, no) => this.readAnswerHead(yes, no);
   }
 
   static async create(options: EmbedderOptions = {}): Promise<ChildEmbedder> {
@@ -112,16 +193,26 @@ export class ChildEmbedder implements Embedder {
           ? join(tmpdir(), 'preference-lens')
           : join(options.cacheDir ?? userCacheRoot(), 'derived-models'),
     };
-    const client = ChildClient.spawn();
-    let model: LoadedModel;
-    try {
-      model = (await client.request({ type: 'load', spec }, 'loaded')).model;
-    } catch (error) {
-      client.kill();
-      throw asLoadError(error);
-    }
     const cacheRoot =
       options.cacheDir === undefined ? defaultEmbeddingCacheDir() : options.cacheDir;
+    // Without a cache every row is embedded: the child is needed at once.
+    const recorded = cacheRoot === false ? undefined : recordedModel(spec);
+    let client: ChildClient | undefined;
+    let model: LoadedModel;
+    if (recorded) model = recorded;
+    else {
+      client = ChildClient.spawn();
+      // Stamped before the load reads the files: a file changed meanwhile voids the record.
+      const stamps = stampsOf(spec);
+      try {
+        model = (await client.request({ type: 'load', spec }, 'loaded')).model;
+      } catch (error) {
+        client.kill();
+        throw asLoadError(error);
+      }
+      if (cacheRoot !== false && stamps && model.folder === stamps.folder)
+        recordModel(spec, model, stamps.stamps);
+    }
     const cache =
       cacheRoot === false
         ? undefined
@@ -134,14 +225,52 @@ export class ChildEmbedder implements Embedder {
     return this.model.info;
   }
 
-  /** The child's pid (for tests and diagnostics). */
+  /** The child's pid (for tests and diagnostics); undefined while no child was needed. */
   get childPid(): number | undefined {
-    return this.client.pid;
+    return this.client?.pid;
   }
 
-  /** Peak resident memory of the child process, bytes. */
+  /** Whether a child process runs (false for a run that found everything cached). */
+  get childStarted(): boolean {
+    return this.client?.alive ?? false;
+  }
+
+  /** Peak resident memory of the child process, bytes (0 while no child was needed). */
   async childMaxRss(): Promise<number> {
+    if (!this.client) return 0;
     return (await (await this.live()).request({ type: 'stats' }, 'stats')).stats.maxRss;
+  }
+
+  /**
+   * W_U[yes], W_U[no]: from beside the embeddings when an earlier run read them for this model,
+   * else from the child (which reads them out of the weights), then kept there.
+   */
+  private async readAnswerHead(yes: string, no: string): Promise<AnswerHead> {
+    const path = this.cache
+      ? join(this.cache.dir, `answer-head-${recordKey({ yes, no })}.json`)
+      : undefined;
+    const kept = path ? readRecord<AnswerHeadRecord>(path) : undefined;
+    if (kept && typeof kept.yes === 'string' && typeof kept.no === 'string') {
+      const head = {
+        yes: rowFromBase64(kept.yes),
+        no: rowFromBase64(kept.no),
+        yesToken: kept.yesToken,
+        noToken: kept.noToken,
+      };
+      if (head.yes.length === this.info.dimension && head.no.length === this.info.dimension)
+        return head;
+    }
+    const { head } = await (
+      await this.live()
+    ).request({ type: 'answerHead', yes, no }, 'answerHead');
+    if (path && !this.cacheWriteFailed)
+      writeRecord(path, {
+        yes: rowToBase64(head.yes),
+        no: rowToBase64(head.no),
+        yesToken: head.yesToken,
+        noToken: head.noToken,
+      } satisfies AnswerHeadRecord);
+    return head;
   }
 
   async embed(
@@ -209,7 +338,8 @@ export class ChildEmbedder implements Embedder {
     for (let s = 0; s < todo.length; s += this.batchSize)
       batches.push(todo.slice(s, s + this.batchSize));
 
-    const client = await this.live();
+    // Started only when a row is missing from the cache.
+    const client = batches.length > 0 ? await this.live() : undefined;
     // A batch's texts are fetched (read back from disk for a TextSource) just before it is sent,
     // and the batches are sent in order: the next batch's texts are read while the child embeds.
     let sending: Promise<unknown> = Promise.resolve();
@@ -221,7 +351,7 @@ export class ChildEmbedder implements Embedder {
         ),
       );
       const reply = texts.then((t) =>
-        client.request(
+        client!.request(
           { type: 'embed', texts: t, promptChars: promptsOf(source, batch, first) },
           'embedded',
         ),
@@ -286,6 +416,7 @@ export class ChildEmbedder implements Embedder {
     for (let u = 0; u < first.length; u++) {
       if (perChar * source.textLength(first[u]) + SPECIAL_TOKENS_BOUND > max) candidates.push(u);
     }
+    if (candidates.length === 0) return out;
     const client = await this.live();
     for (let s = 0; s < candidates.length; s += MEASURE_BATCH) {
       signal?.throwIfAborted();
@@ -307,7 +438,7 @@ export class ChildEmbedder implements Embedder {
 
   async dispose(): Promise<void> {
     this.disposed = true;
-    this.client.kill();
+    this.client?.kill();
   }
 
   /** A cache that cannot be read is treated as empty (and said so), like one that is off. */
@@ -353,12 +484,22 @@ export class ChildEmbedder implements Embedder {
     pending.forEach((p, k) => p.then((r) => this.store(batches[k], keys, r.data)).catch(() => {}));
   }
 
-  /** The running child, or a new one loading the same model after a crash. */
+  /**
+   * The running child, or a new one loading the same model: the first time one is needed (the
+   * model was known from its record), or after a crash.
+   */
   private async live(): Promise<ChildClient> {
-    if (this.client.alive) return this.client;
+    if (this.client?.alive) return this.client;
+    const first = this.client === undefined;
     const client = ChildClient.spawn();
     try {
-      const { model } = await client.request({ type: 'load', spec: this.spec }, 'loaded');
+      let model: LoadedModel;
+      try {
+        model = (await client.request({ type: 'load', spec: this.spec }, 'loaded')).model;
+      } catch (error) {
+        // Not loaded before in this embedder: the error is a load error as create() gives it.
+        throw first ? asLoadError(error) : error;
+      }
       if (model.identity !== this.model.identity)
         throw new Error(
           `The model changed on disk since this embedder started (${model.info.sha256}).`,
@@ -371,6 +512,20 @@ export class ChildEmbedder implements Embedder {
     return client;
   }
 }
+
+/**
+ * The stamps of the folder the spec loads, when it is on disk already (the bundled model, a local
+ * folder, a downloaded Hugging Face id): a first download is recorded on the next load.
+ */
+const stampsOf = (spec: LoadSpec): { folder: string; stamps: FileStamp[] } | undefined => {
+  const folder = knownModelFolder(spec.model, spec.bundledDir, spec.downloadDir);
+  if (!folder) return undefined;
+  try {
+    return { folder, stamps: folderStamps(folder) };
+  } catch {
+    return undefined;
+  }
+};
 
 /** What the child answered to "load": a model that cannot be loaded, unless the child died. */
 const asLoadError = (error: unknown): unknown =>

@@ -7,18 +7,20 @@ import {
   findCausalOnnx,
   isCausalLmConfig,
   readModelConfig,
-  sha256File,
-  sha256OnnxWithData,
 } from './causal/index.js';
+import { cachedSha256File, cachedSha256OnnxWithData } from './causal/hidden-cache.js';
 import { openOnDevice } from './device.js';
 import { findEncoderOnnx, loadEncoderBackend } from './encoder-backend.js';
 import { resolveModelFolder } from './model-source.js';
 import { fastOnnx } from './precision.js';
 import type { LoadSpec } from './protocol.js';
 
-const tokenizerSha = async (dir: string): Promise<string> => {
+/** Where the hashes of unchanged files are kept (fingerprint.ts). */
+const hashRecords = (spec: LoadSpec): string => join(spec.workDir, 'hashes');
+
+const tokenizerSha = async (dir: string, records: string): Promise<string> => {
   const path = join(dir, 'tokenizer.json');
-  return existsSync(path) ? sha256File(path) : 'none';
+  return existsSync(path) ? cachedSha256File(path, records) : 'none';
 };
 
 /** Causal LMs: g(x) = final normalized hidden state at the last prompt token (src/core/embed/causal). */
@@ -31,7 +33,10 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
   }
   const onnxPath = findCausalOnnx(dir);
   // With external data, model.onnx is only the graph: the weights' hash must be in the key.
-  const [sha256, tokSha] = await Promise.all([sha256OnnxWithData(onnxPath), tokenizerSha(dir)]);
+  const [sha256, tokSha] = await Promise.all([
+    cachedSha256OnnxWithData(onnxPath, hashRecords(spec)),
+    tokenizerSha(dir, hashRecords(spec)),
+  ]);
   const {
     value: embedder,
     device,
@@ -79,7 +84,9 @@ const loadCausalBackend = async (spec: LoadSpec, id: string, dir: string): Promi
 };
 
 /** Resolves the model folder and loads it as a sentence-embedding model or a causal LM. */
-export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend: Backend }> => {
+export const loadBackend = async (
+  spec: LoadSpec,
+): Promise<{ id: string; dir: string; backend: Backend }> => {
   const { id, dir } = await resolveModelFolder(
     spec.model,
     spec.bundledDir,
@@ -87,9 +94,12 @@ export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend
     spec.downloadDir,
   );
   if (isCausalLmConfig(readModelConfig(dir)))
-    return { id, backend: await loadCausalBackend(spec, id, dir) };
+    return { id, dir, backend: await loadCausalBackend(spec, id, dir) };
   const onnxPath = spec.precision === 'fast' ? fastOnnx(dir) : findEncoderOnnx(dir);
-  const [sha256, tokSha] = await Promise.all([sha256OnnxWithData(onnxPath), tokenizerSha(dir)]);
+  const [sha256, tokSha] = await Promise.all([
+    cachedSha256OnnxWithData(onnxPath, hashRecords(spec)),
+    tokenizerSha(dir, hashRecords(spec)),
+  ]);
   const backend = await loadEncoderBackend(
     {
       dir,
@@ -102,5 +112,5 @@ export const loadBackend = async (spec: LoadSpec): Promise<{ id: string; backend
     },
     onnxPath,
   );
-  return { id, backend };
+  return { id, dir, backend };
 };

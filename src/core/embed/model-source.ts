@@ -1,29 +1,16 @@
-import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { env, ModelRegistry } from '@huggingface/transformers';
+import { HF_ID, hasOnnx, localFolder } from './model-folder.js';
 
 export interface ModelFolder {
   /** ModelInfo.id: the Hugging Face id, the local folder, or the bundled model's name. */
   id: string;
   dir: string;
 }
-
-const HF_ID = /^[A-Za-z0-9][\w.-]*\/[\w.-]+$/;
-
-/** A local folder as given, or undefined when `model` names none. */
-const localFolder = (model: string): string | undefined => {
-  const path = resolve(model);
-  if (existsSync(path) && statSync(path).isDirectory()) return path;
-  return undefined;
-};
-
-const hasOnnx = (dir: string): boolean =>
-  ['onnx/model.onnx', 'onnx/model_quantized.onnx', 'model.onnx', 'onnx/model_fp16.onnx'].some((f) =>
-    existsSync(join(dir, f)),
-  );
 
 /** transformers.js reads the hub only when this embedder was allowed to download. */
 const setHubAccess = (allowDownload: boolean, downloadDir: string): void => {
@@ -76,7 +63,7 @@ export const resolveModelFolder = async (
 ): Promise<ModelFolder> => {
   setHubAccess(allowDownload, downloadDir);
   if (model === undefined || model === '')
-    return { id: 'all-MiniLM-L6-v2 (bundled)', dir: bundledDir };
+    return { id: 'all-MiniLM-L6-v2 (bundled)', dir: resolve(bundledDir) };
   const local = localFolder(model);
   if (local) return { id: model, dir: local };
   if (isAbsolute(model) || model.startsWith('.') || !HF_ID.test(model)) {

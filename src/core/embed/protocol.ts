@@ -28,6 +28,8 @@ export interface LoadedModel {
   hasAnswerHead: boolean;
   /** Backend.tokensPerChar: which texts can reach the token limit, without tokenizing them. */
   tokensPerChar?: number;
+  /** The model folder that was loaded (absolute). */
+  folder?: string;
 }
 
 export type ParentMessage =

@@ -19,6 +19,8 @@ export interface ExposeOptions {
    * largest tensor of the forward pass) and the key/value outputs are never computed.
    */
   keepOriginalOutputs?: boolean;
+  /** The model's inspection when the caller has it (made before its weights were moved out). */
+  inspection?: CausalOnnxInspection;
 }
 
 export interface ExposedModel {
@@ -76,7 +78,7 @@ export const exposeFinalHidden = (
   options: ExposeOptions = {},
 ): ExposedModel => {
   const loaded = asLoaded(source);
-  const inspection = inspectCausalOnnx(loaded);
+  const inspection = options.inspection ?? inspectCausalOnnx(loaded);
   const hiddenOutput = assertHiddenAvailable(loaded.path, inspection);
   const graph = loaded.model.graph;
   // ONNX requires a shape on graph outputs. A declared one is reused; otherwise the usual

@@ -15,6 +15,11 @@ export {
   externalLocations,
 } from './expose.js';
 export {
+  cachedSha256File,
+  cachedSha256OnnxWithData,
+  createHiddenSession,
+  loadPreparedGraph,
+  type PreparedModel,
   prepareHiddenStateModel,
   type PrepareOptions,
   sha256File,

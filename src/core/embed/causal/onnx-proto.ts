@@ -101,6 +101,8 @@ export interface LoadedOnnx {
   /** Folder the external data locations are relative to. */
   dir: string;
   model: ModelProto;
+  /** The file's bytes as read: each raw_data decoded from them is a view into them. */
+  bytes?: Uint8Array;
 }
 
 export const decodeModel = (bytes: Uint8Array): ModelProto => {
@@ -129,7 +131,45 @@ export const loadOnnx = (path: string): LoadedOnnx => {
       cause: err,
     });
   }
-  return { path, dir: dirname(path), model };
+  return { path, dir: dirname(path), model, bytes };
+};
+
+/** Initializers smaller than this stay inline when a graph is made to reference its source file. */
+const EXTERNALIZE_MIN_BYTES = 128;
+
+/**
+ * Makes every large inline initializer of the top-level graph external data pointing at its own
+ * bytes in the file it was read from (`location`, relative to the folder the graph is loaded
+ * against): the re-encoded graph is then a few kilobytes that reference the original weights
+ * instead of a second copy of them. Only tensors decoded as views into `loaded.bytes` (protobufjs
+ * does that for a Buffer) are moved; any other stays inline. Returns the bytes left inline.
+ */
+export const referenceSourceWeights = (loaded: LoadedOnnx, location: string): number => {
+  const bytes = loaded.bytes;
+  let inline = 0;
+  for (const t of loaded.model.graph.initializer) {
+    const raw = t.raw_data;
+    if (!raw || raw.length === 0 || t.data_location === EXTERNAL_LOCATION) continue;
+    const offset = raw.byteOffset - (bytes?.byteOffset ?? 0);
+    if (
+      !bytes ||
+      raw.length < EXTERNALIZE_MIN_BYTES ||
+      raw.buffer !== bytes.buffer ||
+      offset < 0 ||
+      offset + raw.length > bytes.length
+    ) {
+      inline += raw.length;
+      continue;
+    }
+    t.data_location = EXTERNAL_LOCATION;
+    t.external_data = [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(raw.length) },
+    ];
+    t.raw_data = new Uint8Array(0);
+  }
+  return inline;
 };
 
 export const asLoaded = (model: string | LoadedOnnx): LoadedOnnx =>

@@ -5,11 +5,16 @@ import * as ort from 'onnxruntime-node';
 import type { AnswerHead, EmbedProgress, Embeddings } from '../types.js';
 import { headDimension, readAnswerRows } from './answer-rows.js';
 import { answerTokens } from './answer-tokens.js';
-import { prepareHiddenStateModel, sha256OnnxWithData } from './hidden-cache.js';
+import {
+  cachedSha256OnnxWithData,
+  createHiddenSession,
+  loadPreparedGraph,
+  type PreparedModel,
+  prepareHiddenStateModel,
+} from './hidden-cache.js';
 import { buildFeeds, lastTokenIndex, packBatch } from './feeds.js';
 import type { CausalOnnxInspection } from './inspect.js';
 import { type CausalConfig, findCausalOnnx, readModelConfig } from './model-files.js';
-import { loadOnnx } from './onnx-proto.js';
 import { halfArrayToFloat32 } from './tensor-data.js';
 
 export interface CausalRunnerOptions {
@@ -35,6 +40,15 @@ export interface CausalRunnerOptions {
 }
 
 /**
+ * The session options, chosen by measurement (docs/causal-lm.md, "Start-up"): every graph
+ * optimization, and no pre-packing of the MatMul weights, which copies them all at load.
+ */
+const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+  graphOptimizationLevel: 'all',
+  extra: { session: { disable_prepacking: '1' } },
+};
+
+/**
  * Runs a causal LM's ONNX export up to its final norm and returns the paper's g(x): the final
  * normalized hidden state at the last token of each prompt.
  */
@@ -42,6 +56,7 @@ export class CausalLmRunner {
   private constructor(
     readonly onnxPath: string,
     readonly hiddenModelPath: string,
+    private readonly prepared: PreparedModel,
     readonly sha256: string,
     readonly inspection: CausalOnnxInspection,
     private dim: number,
@@ -60,18 +75,20 @@ export class CausalLmRunner {
       local_files_only: true,
     });
     const cacheDir = options.cacheDir ?? join(tmpdir(), 'preference-lens');
-    const sha256 = options.sha256 ?? (await sha256OnnxWithData(onnxPath));
+    const sha256 =
+      options.sha256 ?? (await cachedSha256OnnxWithData(onnxPath, join(cacheDir, 'hashes')));
     const prepared = await prepareHiddenStateModel(onnxPath, cacheDir, { sha256 });
-    const session = await ort.InferenceSession.create(prepared.path, {
+    const session = await createHiddenSession(prepared, {
       executionProviders: options.executionProviders ?? ['cpu'],
       ...(options.threads ? { intraOpNumThreads: options.threads } : {}),
-      graphOptimizationLevel: 'all',
+      ...SESSION_OPTIONS,
     });
     const dim = headDimension(prepared.inspection) ?? config?.hidden_size ?? config?.n_embd ?? 0;
     const runner = new CausalLmRunner(
       onnxPath,
       prepared.path,
-      prepared.sha256,
+      prepared,
+      sha256,
       prepared.inspection,
       dim,
       session,
@@ -216,8 +233,9 @@ export class CausalLmRunner {
   /** W_U rows of the first token of each answer (" Yes", " No"). */
   answerHead(yes: string, no: string): AnswerHead {
     const tokens = answerTokens(this.tokenizer, yes, no);
+    // The derived whole graph: only the two rows are read out of the weights.
     const rows = readAnswerRows(
-      loadOnnx(this.onnxPath),
+      loadPreparedGraph(this.prepared),
       [tokens.yes.id, tokens.no.id],
       this.inspection,
     );
