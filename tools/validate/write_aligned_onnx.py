@@ -8,7 +8,7 @@ model.norm.weight); the linear layers are stored transposed (MatMul's B = W^T) a
 are in transformers' layout (gguf_to_onnx undoes llama.cpp's rotary permutation, as transformers'
 GGUF loader does). TRAINED.npz holds the trained tensors under those names, as PyTorch has them
 (exp_d.py writes out/aligned/top.npz). Every named initializer is replaced (transposed where the
-base's is the transpose), every other one and the graph are kept byte for byte; a name that is not
+a linear layer's, *_proj.weight), every other one and the graph are kept byte for byte; a name that is not
 an initializer, or a shape that does not fit, is an error. Only onnx/model.onnx (float32) is
 written (the CLI loads it by default) plus the tokenizer, config and chat-template files; the
 copy gets a PROVENANCE.md of its own and a fresh SHA256SUMS.
@@ -39,8 +39,8 @@ def main() -> None:
         old = model.graph.initializer[inits[name]]
         cur = numpy_helper.to_array(old)
         new = w.astype(cur.dtype)
-        if new.shape != cur.shape:
-            new = new.T  # a linear layer: ONNX holds W^T
+        if name.endswith("_proj.weight"):
+            new = new.T  # a linear layer: ONNX holds W^T (by name: q_proj and o_proj are square)
         if new.shape != cur.shape:
             raise SystemExit(f"{name}: trained shape {w.shape} does not fit {cur.shape}")
         max_delta = max(max_delta, float(np.abs(new - cur).max()))
