@@ -8,6 +8,7 @@ state at the prompt's last token, and the head is the tied unembedding rows of "
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -15,7 +16,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 PERSONA = REPO / "examples" / "persona"
-OUT = REPO / "tools" / "validate" / "out"  # git-ignored (`out/` in .gitignore)
+# git-ignored (`out/` in .gitignore); VALIDATE_OUT points elsewhere (e.g. out/seed1 for another subset)
+OUT = Path(os.environ.get("VALIDATE_OUT", REPO / "tools" / "validate" / "out"))
 SPLIT_SEED = 1234  # the reference's split seed (docs/reference.md §DPO)
 # The reference holds out 10%; with 80 rows a behavior (CPU budget) that is 8 rows, too few for a
 # test loss, so the validation holds out 25% (20 rows).

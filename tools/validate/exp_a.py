@@ -32,10 +32,11 @@ def main() -> None:
     ap.add_argument("--sgd-lr", type=float, required=True)
     ap.add_argument("--adam-lr", type=float, required=True)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--results", default="a.json", help="file name under results/")
     args = ap.parse_args()
     head = np.load(OUT / "head.npz")
     w_b = head["yes"] - head["no"]
-    out = {"settings": vars(args), "behaviors": []}
+    out = {"settings": vars(args), "features": str(OUT.relative_to(REPO)), "behaviors": []}
     t0 = time.time()
     for name in args.behaviors:
         g, s = load(name)
@@ -70,7 +71,7 @@ def main() -> None:
             corr[f"{pred} vs real {opt} drop"] = {"rho": rho, "p": p, "n": len(bs)}
     out["spearman"] = corr
     RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "a.json").write_text(json.dumps(out, indent=1, default=float) + "\n")
+    (RESULTS / args.results).write_text(json.dumps(out, indent=1, default=float) + "\n")
     print("| behavior | n | dist. | normalized | phi | sim. test drop (ref. preset) | sim. train drop (ref. preset) | sim. test drop (run settings) | real SGD drop | real AdamW drop |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for b in bs:

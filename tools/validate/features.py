@@ -74,6 +74,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--layer", type=int, default=None, help="also save the states entering this layer")
     ap.add_argument("--check", type=int, default=2, help="rows re-run one at a time as a check")
+    ap.add_argument("--subset-seed", type=int, default=0, help="seed of the balanced subset (common.subset)")
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(args.threads)
@@ -86,7 +87,7 @@ def main() -> None:
     print(f"answer ids yes={yes} no={no}, tied head: {tied}", flush=True)
     for name in args.behaviors:
         t0 = time.time()
-        rows = subset(name, args.per_class)
+        rows = subset(name, args.per_class, args.subset_seed)
         write_subset_file(name, rows, OUT / "data")
         ids = [prompt_ids(tok, r["question"]) for r in rows]
         prefix = common_prefix(ids)
