@@ -1,6 +1,7 @@
 import { asRows, rowDots, rowSquaredDeviations, withRowBlock } from './kernels.js';
 import { cosine, dot, type Matrix, norm, rowDot } from './matrix.js';
 import { DEFAULT_LABEL_HINTS, labelHints, type LabelHintOptions } from './label-hints.js';
+import { median, quantile } from './quantile.js';
 import { Rng } from './rng.js';
 import {
   type ClassGram,
@@ -19,6 +20,9 @@ import {
   permutationTestWith,
   unbiasedDistinguishability,
 } from './significance.js';
+
+// The quantile lives in its own import-free module so the faces can share it.
+export { median, quantile };
 
 export interface StatsOptions {
   /** Bootstrap replicates for the distinguishability interval (0 disables it). */
@@ -549,20 +553,6 @@ export function percentileInterval(values: Float64Array, confidence: number): [n
   values.sort();
   const alpha = (1 - confidence) / 2;
   return [quantile(values, alpha), quantile(values, 1 - alpha)];
-}
-
-/** Quantile of sorted values with linear interpolation (numpy 'linear' method). */
-export function quantile(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return Number.NaN;
-  const h = (n - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(lo + 1, n - 1);
-  return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
-}
-
-export function median(values: ArrayLike<number>): number {
-  return quantile(Float64Array.from(values).sort(), 0.5);
 }
 
 /**
