@@ -139,8 +139,8 @@ describe('DPO-family losses against an independent finite-difference SGD recurre
     expect(ref.meanLoss[steps]).toBeLessThan(ref.meanLoss[0]);
   });
 
-  it('minibatch alone runs of a non-default loss (the plain path) match the fused sigmoid path', () => {
-    // robust with eps = 0 is the sigmoid loss, but does not take the fused sigmoid kernel.
+  it('minibatch alone runs of robust with eps = 0 match those of the sigmoid loss', () => {
+    // robust with eps = 0 is the sigmoid loss written another way (losses.ts): same curves.
     const s = splitBehavior(matrix, behavior, 0, 0.2, 7);
     const base: SimulationParams = {
       beta: 0.5,
@@ -150,13 +150,13 @@ describe('DPO-family losses against an independent finite-difference SGD recurre
       testFraction: 0.2,
       seed: 7,
     };
-    const fused = aloneRun(matrix, s, base).run().curve();
-    const plain = aloneRun(matrix, s, { ...base, loss: 'robust', labelSmoothing: 0 })
+    const sigmoid = aloneRun(matrix, s, base).run().curve();
+    const robust = aloneRun(matrix, s, { ...base, loss: 'robust', labelSmoothing: 0 })
       .run()
       .curve();
     for (const key of ['trainLoss', 'testLoss', 'testAccuracy', 'headChange'] as const)
-      plain[key].forEach((v, t) => expect(v).toBeCloseTo(fused[key][t], 12));
-    expect(fused.testLoss[30]).toBeLessThan(fused.testLoss[0]);
+      robust[key].forEach((v, t) => expect(v).toBeCloseTo(sigmoid[key][t], 12));
+    expect(sigmoid.testLoss[30]).toBeLessThan(sigmoid.testLoss[0]);
   });
 });
 

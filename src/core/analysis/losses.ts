@@ -109,7 +109,3 @@ export function dpoLoss(name: DpoLossName, beta: number, eps = 0): DpoLoss {
 export function firstStepWeight(loss: DpoLoss, beta: number): number {
   return Math.abs(beta * loss.weight(0));
 }
-
-/** True when `loss` is the default: the sigmoid loss without label smoothing. */
-export const isDefaultLoss = (loss: DpoLoss): boolean =>
-  loss.name === 'sigmoid' && loss.labelSmoothing === 0;
