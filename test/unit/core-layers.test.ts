@@ -43,6 +43,15 @@ describe('layers', () => {
     expect(offending).toEqual([]);
   });
 
+  it('the analysis never imports the report layer (report types derive from the science types)', () => {
+    const offending = sources('src/core/analysis').flatMap((f) =>
+      specifiers(f)
+        .filter((s) => resolved(f, s)?.startsWith('src/core/report/'))
+        .map((s) => `${f} → ${s}`),
+    );
+    expect(offending).toEqual([]);
+  });
+
   it('the webview protocol imports report types only', () => {
     const file = 'src/shared/protocol.ts';
     const text = readFileSync(path.join(root, file), 'utf8');

@@ -1,4 +1,4 @@
-import type { Curve, MisalignmentRun } from '../report/types.js';
+import type { Curve, MisalignmentRun } from './types.js';
 import type { Matrix } from './matrix.js';
 import { aloneRun, type BehaviorSplit, misalignmentRun, toMisalignmentRun } from './runs.js';
 import type { DpoSimulation, SimulationParams } from './simulate.js';

@@ -1,4 +1,4 @@
-import type { BoundCheck } from '../report/types.js';
+import type { BoundCheck } from './types.js';
 import { norm } from './matrix.js';
 
 /**

@@ -5,7 +5,7 @@
  * repeat within a behavior or appear in two behaviors. Linear in the rows (one dot product per
  * pair, one hash per prompt): a small fraction of the embedding time (bench/pair-checks.ts).
  */
-import type { MixtureWarning, PairChecksReport, LengthBias } from '../report/types.js';
+import type { MixtureWarning, PairChecksReport, LengthBias } from './types.js';
 import { HalfRows, readRow, type RowData } from '../io/half.js';
 
 /** Defaults of the checks' thresholds (settings preferenceLens.checks.*, CLI options). */

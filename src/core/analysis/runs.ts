@@ -1,4 +1,4 @@
-import type { Curve, JointRun, MisalignmentRun } from '../report/types.js';
+import type { Curve, JointRun, MisalignmentRun } from './types.js';
 import { addRows } from './kernels.js';
 import type { Matrix } from './matrix.js';
 import { Rng } from './rng.js';

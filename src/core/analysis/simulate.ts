@@ -1,4 +1,4 @@
-import type { Curve, SimulationOptions } from '../report/types.js';
+import type { Curve, SimulationOptions } from './types.js';
 import { addRows, ResidentRows, rowDots, RunRows, SortedRowDots } from './kernels.js';
 import { dpoLoss, type DpoLoss } from './losses.js';
 import { dot, type Matrix, norm } from './matrix.js';

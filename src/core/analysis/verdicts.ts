@@ -1,4 +1,4 @@
-import type { BehaviorWarning } from '../report/types.js';
+import type { BehaviorWarning } from './types.js';
 import type { PriorityConflict } from './conflicts.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { BehaviorWarning } from '../report/types.js';
+import type { BehaviorWarning } from './types.js';
 import { DEFAULT_LABEL_HINTS } from './label-hints.js';
 import { median } from './stats.js';
 
