@@ -1,4 +1,4 @@
-import { withGramBlock, withRowBlock } from './kernels.js';
+import { withGramBlock, withRowBlock } from './linalg.js';
 import { HalfRows, readRow, type RowData } from '../io/half.js';
 import { fitLogistic, logisticScores, sigmoid } from './logistic.js';
 import type { Matrix } from './matrix.js';

@@ -1,4 +1,4 @@
-import type { RowBlock } from './kernels.js';
+import type { RowBlock } from './linalg.js';
 
 /**
  * L2-regularized logistic regression for the label hints (label-hints.ts), fitted by truncated

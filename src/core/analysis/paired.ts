@@ -1,4 +1,4 @@
-import { withRowBlock } from './kernels.js';
+import { withRowBlock } from './linalg.js';
 import { HalfRows, readRow } from '../io/half.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';

@@ -1,4 +1,4 @@
-import type { GramBlock } from './kernels.js';
+import type { GramBlock } from './linalg.js';
 import { dot } from './matrix.js';
 import { Rng } from './rng.js';
 import { jacobiEigen } from './spectral.js';

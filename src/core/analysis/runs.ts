@@ -1,5 +1,5 @@
 import type { Curve, JointRun, MisalignmentRun } from './types.js';
-import { addRows } from './kernels.js';
+import { addRows } from './linalg.js';
 import type { Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 import { DpoSimulation, type EvalGroup, type RowSet, type SimulationParams } from './simulate.js';

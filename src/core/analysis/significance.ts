@@ -1,4 +1,4 @@
-import { addRows, asRows, type GramBlock, rowDots, withGramBlock } from './kernels.js';
+import { addRows, asRows, type GramBlock, rowDots, withGramBlock } from './linalg.js';
 import { dot, type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 import { readRow } from '../io/half.js';

@@ -1,4 +1,4 @@
-import { asRows, rowDots, rowSquaredDeviations, withRowBlock } from './kernels.js';
+import { asRows, rowDots, rowSquaredDeviations, withRowBlock } from './linalg.js';
 import { cosine, dot, type Matrix, norm, rowDot } from './matrix.js';
 import { DEFAULT_LABEL_HINTS, labelHints, type LabelHintOptions } from './label-hints.js';
 import { median, quantile } from './quantile.js';
