@@ -101,7 +101,7 @@ export const buildDiagnostics = (
           // The label-error summary is a hint to look closer, not a finding about the behavior.
           severity: behaviorLevel ? 'warning' : 'information',
           code: warning.kind,
-          message: `${behavior.name}: ${warning.message}${mixture}`,
+          message: `${behavior.name}: ${warning.message}${mixture}${parquetRow(source.file, source.firstLine)}`,
           behavior: behavior.name,
           ...(behaviorLevel ? { related: peers(behavior.name) } : {}),
         });
@@ -123,7 +123,7 @@ export const buildDiagnostics = (
           endColumn: null,
           severity,
           code: w.kind,
-          message: `${w.message}${(w.count ?? 0) > w.examples.length ? ` (this line is one of ${w.count}; the report lists ${w.examples.length})` : ''}`,
+          message: `${w.message}${(w.count ?? 0) > w.examples.length ? ` (this ${isParquetPath(e.file) ? 'row' : 'line'} is one of ${w.count}; the report lists ${w.examples.length})` : ''}${parquetRow(e.file, e.line)}`,
         });
       }
       continue;
@@ -158,12 +158,13 @@ export const buildDiagnostics = (
         message:
           `Discovered behavior ${cluster.name}: ${cluster.size} of ${discovery.prompts} prompts, ` +
           `terms ${cluster.terms.join(', ')}. ${discoverySummary(discovery)} ` +
-          `(preferenceLens.discoverBehaviors: off for one behavior per file)`,
+          `(preferenceLens.discoverBehaviors: off for one behavior per file)` +
+          parquetRow(first.file, first.line),
         behavior: cluster.name,
         related: cluster.examples.map((e) => ({
           file: e.file,
           line: Math.max(0, e.line - 1),
-          message: `${cluster.name}: ${e.text}`,
+          message: `${cluster.name}${parquetRow(e.file, e.line)}: ${e.text}`,
         })),
       });
     }

@@ -15,6 +15,7 @@ import { runPairChecks } from '../../src/core/analysis/pair-checks.js';
 import { renderMarkdown } from '../../src/shared/markdown.js';
 import { analyze, type AnalyzeResult } from '../../src/core/pipeline.js';
 import { checkMixture } from '../../src/core/pair-check-inputs.js';
+import { buildDiagnostics } from '../../src/extension/diagnostics-model.js';
 
 const SOURCE = path.resolve(__dirname, '../../examples/pairwise/harmless-pairs-string.jsonl');
 
@@ -220,5 +221,12 @@ describe('pair checks on a Parquet file', () => {
     const markdown = renderMarkdown(parquet.report);
     expect(markdown).toMatch(/- \*\*duplicate-prompts\*\*: .*\(e\.g\. .*a\.parquet row 60/);
     expect(markdown).not.toMatch(/a\.parquet:\d/);
+    // The Problems panel: the diagnostic sits on row 60's place and its text names the row.
+    const diagnostics = buildDiagnostics(parquet.report, parquet.skipped, {
+      maxLabelErrorHintsPerFile: 5,
+    }).get(file)!;
+    const onRow60 = diagnostics.find((d) => d.code === 'duplicate-prompts' && d.line === 60)!;
+    expect(onRow60.message).toMatch(/\(row 60\)$/);
+    for (const d of diagnostics) expect(d.message).not.toMatch(/this line|line \d/);
   }, 600_000);
 });
