@@ -91,6 +91,7 @@ describe('the definitions call the interface', () => {
     const dir = fileURLToPath(new URL('../../src/core/analysis/', import.meta.url));
     const definitions = [
       'stats.ts',
+      'spectral.ts',
       'significance.ts',
       'permutation-bound.ts',
       'paired.ts',

@@ -1,7 +1,8 @@
 // The analysis (definitions: docs/reference.md) of an embedding matrix [N, d] with labels +1/-1
 // and behavior indices. Entry point: analyzeEmbeddings. No file or network I/O. It is not only
 // plain math: besides the float64 definitions (stats, significance, priority, losses, simulate,
-// runs, rebalance, warnings) it holds the engines behind their row products — kernels.ts and the
+// runs, rebalance, warnings) it holds the engines behind their row products (most definitions
+// reach them through linalg.ts's LinearAlgebra interface) — kernels.ts and the
 // general WebAssembly SIMD kernels of simd.ts on this thread, worker threads (worker-pool.ts,
 // threads.ts) and one linear-algebra worker that loads onnxruntime (gemm-client.ts, gemm-worker.ts,
 // gemm-service.ts). The DPO step and each loss's coefficient are written only in simulate.ts and

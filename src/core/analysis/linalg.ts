@@ -10,6 +10,12 @@ import {
 } from './kernels.js';
 
 export { asRows } from './kernels.js';
+/**
+ * Lanczos's vector helpers (spectral.ts): float64 dot products in four partial sums and the
+ * orthonormal basis of its full reorthogonalisation. General vector algebra, not row products,
+ * so outside the interface; kernels.ts's tests compare their SIMD and JavaScript paths.
+ */
+export { dotF64, OrthogonalBasis } from './kernels.js';
 export type { GramBlock, RowBlock };
 
 /**

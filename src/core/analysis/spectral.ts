@@ -1,4 +1,4 @@
-import { asRows, dotF64, type GramBlock, OrthogonalBasis, withGramBlock } from './kernels.js';
+import { asRows, dotF64, type GramBlock, OrthogonalBasis, withGramBlock } from './linalg.js';
 import { type Matrix } from './matrix.js';
 import { Rng } from './rng.js';
 
