@@ -56,6 +56,24 @@ describe('Parquet files', () => {
     expect(formatPosition(file.file, file.examples[79].line)).toBe(`${file.file} row 39`);
   });
 
+  it('reads zstd-compressed pages (hh-rlhf-40.parquet re-encoded by pyarrow with ZSTD)', async () => {
+    const zstd = formats('hh-rlhf-40-zstd.parquet');
+    // The fixture really is zstd: hyparquet alone (no decompressors) refuses its pages.
+    const { asyncBufferFromFile, parquetReadObjects } = await import('hyparquet');
+    await expect(parquetReadObjects({ file: await asyncBufferFromFile(zstd) })).rejects.toThrow(
+      /ZSTD/,
+    );
+    const file = await readDataset(zstd);
+    expect(file.skipped).toEqual([]);
+    const expected = await jsonlRows(HH, 40);
+    expect(file.examples.map((e) => ({ ...content(e), behavior: 'x', line: e.line }))).toEqual(
+      expected.map((e) => ({ ...content(e), behavior: 'x', line: e.line })),
+    );
+    const { readParquetRow } = await import('../../src/core/dataset/parquet-source.js');
+    const row = (await readParquetRow(zstd, 39))!;
+    expect(row.chosen).toBe(JSON.parse((await readFile(HH, 'utf8')).split('\n')[39]).chosen);
+  });
+
   it('keeps the texts of Parquet rows when the pipeline leaves JSONL texts on disk', async () => {
     const file = await readDataset(formats('hh-rlhf-40.parquet'), { keepTexts: false });
     expect(file.examples.some((e) => e instanceof StoredExample)).toBe(false);

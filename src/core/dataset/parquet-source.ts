@@ -1,4 +1,5 @@
 import { DatasetInputError } from './errors.js';
+import { parquetCompressors } from '../io/parquet-codecs.js';
 
 /** One Parquet row as a plain JSON-like record, with its 0-based index in the file. */
 export interface ParquetRecord {
@@ -52,6 +53,7 @@ export async function* readParquetRecords(
       { cause: error },
     );
   }
+  const compressors = await parquetCompressors();
   let rowStart = 0;
   let bytes = 0;
   for (const group of metadata.row_groups) {
@@ -59,7 +61,7 @@ export async function* readParquetRecords(
     const rowEnd = rowStart + Number(group.num_rows);
     let rows;
     try {
-      rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd });
+      rows = await parquetReadObjects({ file: buffer, metadata, rowStart, rowEnd, compressors });
     } catch (error) {
       throw new DatasetInputError(
         file,
@@ -90,6 +92,7 @@ export async function readParquetRow(
     metadata,
     rowStart: index,
     rowEnd: index + 1,
+    compressors: await parquetCompressors(),
   });
   return rows.length ? (plainValue(rows[0]) as Record<string, unknown>) : null;
 }

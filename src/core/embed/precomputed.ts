@@ -6,6 +6,7 @@ import { PROMPT_SETTINGS } from './prompt-settings.js';
 import type { AnswerHead, Embedder, Embeddings, ModelInfo, Pooling } from './types.js';
 import { PrecomputedInputError } from './precomputed-error.js';
 import { HalfRows, toHalfBits, type RowData } from '../io/half.js';
+import { parquetCompressors } from '../io/parquet-codecs.js';
 
 /**
  * How the matrix is stored: 'auto' keeps float32 unless the first shard is float16 or the
@@ -189,6 +190,7 @@ async function readParquetShard(
     throw new PrecomputedInputError(
       `${shard}: a shard needs the columns row_id (int64) and embedding (list of float32)`,
     );
+  const compressors = await parquetCompressors();
   let rowStart = 0;
   for (const group of metadata.row_groups) {
     const rowEnd = rowStart + Number(group.num_rows);
@@ -197,6 +199,7 @@ async function readParquetShard(
       file,
       metadata,
       columns: ['row_id', 'embedding'],
+      compressors,
       rowStart,
       rowEnd,
       onComplete: (rows: unknown[][]) => {
@@ -238,7 +241,10 @@ export async function readAnswerRows(file: string, dim: number): Promise<AnswerH
     [yes, no] = rows;
   } else {
     const { asyncBufferFromFile, parquetReadObjects } = await parquetModule();
-    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(file) })) as {
+    const rows = (await parquetReadObjects({
+      file: await asyncBufferFromFile(file),
+      compressors: await parquetCompressors(),
+    })) as {
       answer: string;
       token?: string;
       embedding: ArrayLike<number>;

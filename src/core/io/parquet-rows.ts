@@ -3,6 +3,7 @@ import { rowPromptChars } from '../dataset/stored-rows.js';
 import { promptSettingsMetadata } from '../embed/prompt-settings.js';
 import { TOOL_VERSION } from '../version.js';
 import { PrecomputedInputError } from '../embed/precomputed-error.js';
+import { parquetCompressors } from './parquet-codecs.js';
 
 /** The value of `preference_lens.format` in a rows file written by this version. */
 export const ROWS_FORMAT = 'preference-lens.rows/1';
@@ -131,7 +132,11 @@ export async function readRowsParquet(source: string): Promise<RowsFile> {
   }
   const entries = JSON.parse(metadata['preference_lens.files']) as RowsFileEntry[];
   const skipped = JSON.parse(metadata['preference_lens.skipped']) as SkippedLine[];
-  const rows = (await parquetReadObjects({ file, metadata: md })) as unknown as RowObject[];
+  const rows = (await parquetReadObjects({
+    file,
+    metadata: md,
+    compressors: await parquetCompressors(),
+  })) as unknown as RowObject[];
   const files: DatasetFile[] = entries.map((e) => ({
     file: e.file,
     schema: e.schema,
